@@ -1,0 +1,133 @@
+/**
+ * buildApp(config, deps?) → a Fastify instance with every plugin and route; it never listens.
+ * Tests build it and use inject(); server.ts builds it and listens.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import { NotFoundError } from './errors.js';
+import auth from './plugins/auth.js';
+import infra, { type Infra } from './plugins/infra.js';
+import services from './plugins/services.js';
+import { ErrorReply } from './routes/common.js';
+import assets from './routes/assets/index.js';
+import events from './routes/events/index.js';
+import health from './routes/health/index.js';
+import tokens from './routes/tokens/index.js';
+import { anonymizeIp } from './services/privacy.js';
+
+export interface BuildOptions {
+  deps?: Partial<Infra>;
+  /** a pino logger configuration or instance; defaults to the config's level on stdout */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+      serializers: {
+        // Visitors' addresses are cut to their network, and query strings (which can carry
+        // signed share-link parameters) are not logged.
+        req: (req: { method: string; url: string; ip?: string }) => ({
+          method: req.method,
+          url: req.url.split('?')[0],
+          remoteAddress: req.ip ? anonymizeIp(req.ip) : undefined,
+        }),
+      },
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    disableRequestLogging: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorReply);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request) => {
+    throw new NotFoundError(`No route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Lamha', version: '1', description: 'Media gallery and video archive for events' },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.uploadMaxBytes,
+      files: 1000,
+      fields: 20,
+      parts: 1020,
+      fieldSize: 64 * 1024,
+      headerPairs: 100,
+    },
+  });
+
+  await app.register(infra, { config, deps: options.deps ?? {} });
+  await app.register(services);
+  await app.register(auth);
+
+  await app.register(health);
+  await app.register(tokens);
+  await app.register(events);
+  await app.register(assets);
+  return app;
+}
+
+/** Framework and library errors that are the client's doing, mapped to our codes. */
+const CLIENT_ERRORS: Record<string, { code: string; statusCode: number }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
+  FST_REQ_FILE_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
+  FST_PARTS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_FILES_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_FIELDS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'LAMHA_VALIDATION', statusCode: 400 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'LAMHA_VALIDATION', statusCode: 400 },
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function errorHandler(this: FastifyInstance, error: FastifyError, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
+  let statusCode = 500;
+  let code = 'LAMHA_INTERNAL';
+  let message = error.message;
+  if (error.validation) {
+    statusCode = 400;
+    code = 'LAMHA_VALIDATION';
+  } else if (typeof error.code === 'string' && error.code.startsWith('LAMHA_')) {
+    statusCode = error.statusCode ?? 500;
+    code = error.code;
+  } else if (error.code && CLIENT_ERRORS[error.code]) {
+    ({ statusCode, code } = CLIENT_ERRORS[error.code]!);
+  } else if (/Unexpected end of (form|multipart data)/i.test(error.message)) {
+    statusCode = 400;
+    code = 'LAMHA_UPLOAD_ABORTED';
+    message = 'The upload ended before the multipart body was complete';
+  } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    statusCode = error.statusCode;
+    code = 'LAMHA_BAD_REQUEST';
+  }
+  if (statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed');
+    // Internals (hosts, SQL, stack) stay in the log.
+    message = statusCode === 503 ? 'A service Lamha depends on is unavailable; try again shortly' : 'Internal server error';
+  } else {
+    request.log.info({ code, message }, 'request refused');
+  }
+  return reply.code(statusCode).send({ statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message });
+}

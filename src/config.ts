@@ -1,0 +1,134 @@
+/**
+ * The only reader of process.env. Every variable is parsed once, every bad one is
+ * reported together, and the result is frozen.
+ */
+import path from 'node:path';
+
+export interface S3Config {
+  /** undefined: the embedded S3 server is used */
+  endpoint: string | undefined;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  s3: S3Config;
+  /** loopback port of the embedded S3 server (used only when s3.endpoint is unset) */
+  embeddedS3Port: number;
+  dataDir: string;
+  adminToken: string | undefined;
+  uploadMaxBytes: number;
+  ffmpegPath: string;
+  ffprobePath: string;
+  logLevel: string;
+  /** prefix of every Redis key (BullMQ queues, pub/sub channels) */
+  redisPrefix: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const GiB = 1024 ** 3;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The embedded server's credentials: it listens on loopback only and checks no signatures. */
+export const EMBEDDED_S3_KEYS = { accessKey: 'S3RVER', secretKey: 'S3RVER' } as const;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const str = (key: string, fallback: string): string => {
+    const v = env[key];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${key} must be a whole number (got "${raw}")`);
+      return fallback;
+    }
+    const n = Number(raw.trim());
+    if (n < min || n > max) problems.push(`${key} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+  const url = (key: string, fallback: string, protocols: string[]): string => {
+    const v = str(key, fallback);
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) problems.push(`${key} must use ${protocols.join(' or ')} (got "${u.protocol}")`);
+    } catch {
+      problems.push(`${key} is not a valid URL (got "${v}")`);
+    }
+    return v;
+  };
+
+  const port = int('PORT', 3000, 0, 65535);
+  const host = str('HOST', '127.0.0.1');
+  const publicUrl = url('PUBLIC_URL', 'http://127.0.0.1:3000', ['http:', 'https:']).replace(/\/+$/, '');
+  const databaseUrl = url('DATABASE_URL', 'postgres://localhost/lamha', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+
+  const endpointRaw = env.S3_ENDPOINT === '' ? undefined : env.S3_ENDPOINT;
+  const endpoint = endpointRaw === undefined ? undefined : url('S3_ENDPOINT', endpointRaw, ['http:', 'https:']);
+  let accessKey = str('S3_ACCESS_KEY', '');
+  let secretKey = str('S3_SECRET_KEY', '');
+  if (endpoint !== undefined) {
+    if (!accessKey) problems.push('S3_ACCESS_KEY is required when S3_ENDPOINT is set');
+    if (!secretKey) problems.push('S3_SECRET_KEY is required when S3_ENDPOINT is set');
+  } else {
+    accessKey = EMBEDDED_S3_KEYS.accessKey;
+    secretKey = EMBEDDED_S3_KEYS.secretKey;
+  }
+  const bucket = str('S3_BUCKET', 'lamha');
+  // S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots and hyphens.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`S3_BUCKET is not a valid bucket name (got "${bucket}")`);
+  const region = str('S3_REGION', 'us-east-1');
+
+  const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken.length < 32) problems.push('ADMIN_TOKEN must be at least 32 characters');
+
+  const uploadMaxBytes = int('UPLOAD_MAX_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
+  const logLevel = str('LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const redisPrefix = str('REDIS_PREFIX', 'lamha');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX may hold only letters, digits, "_", "." and "-" (got "${redisPrefix}")`);
+
+  const config: Config = {
+    port,
+    host,
+    publicUrl,
+    databaseUrl,
+    redisUrl,
+    s3: { endpoint, accessKey, secretKey, bucket, region },
+    embeddedS3Port: int('S3_EMBEDDED_PORT', 9310, 1, 65535),
+    dataDir: path.resolve(str('DATA_DIR', './data')),
+    adminToken,
+    uploadMaxBytes,
+    ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
+    ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
+    logLevel,
+    redisPrefix,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+}

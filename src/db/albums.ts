@@ -1,0 +1,70 @@
+import { updateById, type Queryable } from './database.js';
+import type { Localized } from './events.js';
+
+export interface AlbumRow {
+  id: string;
+  eventId: string;
+  slug: string;
+  title: Localized;
+  caption: Localized;
+  position: number;
+  status: 'draft' | 'published';
+  coverAssetId: string | null;
+  assetCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, event_id AS "eventId", slug, title, caption, position, status, cover_asset_id AS "coverAssetId",
+  (SELECT count(*)::int FROM assets a WHERE a.album_id = albums.id) AS "assetCount",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export async function insertAlbum(
+  db: Queryable,
+  a: { eventId: string; slug: string; title: Localized; caption?: Localized | undefined; position?: number | undefined },
+): Promise<AlbumRow> {
+  const { rows } = await db.query<AlbumRow>(
+    `INSERT INTO albums (event_id, slug, title, caption, position)
+     VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT COALESCE(max(position) + 1, 0) FROM albums WHERE event_id = $1)))
+     RETURNING ${COLUMNS}`,
+    [a.eventId, a.slug, a.title, a.caption ?? {}, a.position ?? null],
+  );
+  return rows[0]!;
+}
+
+export async function findAlbum(db: Queryable, eventId: string, slug: string): Promise<AlbumRow | undefined> {
+  const { rows } = await db.query<AlbumRow>(`SELECT ${COLUMNS} FROM albums WHERE event_id = $1 AND slug = $2`, [eventId, slug]);
+  return rows[0];
+}
+
+export async function listAlbums(db: Queryable, eventId: string, opts: { publishedOnly: boolean }): Promise<AlbumRow[]> {
+  const { rows } = await db.query<AlbumRow>(
+    `SELECT ${COLUMNS} FROM albums WHERE event_id = $1 AND (NOT $2 OR status = 'published') ORDER BY position, created_at, id`,
+    [eventId, opts.publishedOnly],
+  );
+  return rows;
+}
+
+export interface AlbumPatch {
+  title?: Localized | undefined;
+  caption?: Localized | undefined;
+  position?: number | undefined;
+  status?: 'draft' | 'published' | undefined;
+  coverAssetId?: string | null | undefined;
+}
+
+const PATCHABLE: Record<keyof AlbumPatch, string> = {
+  title: 'title',
+  caption: 'caption',
+  position: 'position',
+  status: 'status',
+  coverAssetId: 'cover_asset_id',
+};
+
+export function updateAlbum(db: Queryable, id: string, patch: AlbumPatch): Promise<AlbumRow | undefined> {
+  return updateById<AlbumPatch, AlbumRow>(db, 'albums', id, PATCHABLE, patch, COLUMNS);
+}
+
+export async function deleteAlbumRow(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM albums WHERE id = $1', [id]);
+}

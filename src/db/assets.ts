@@ -1,0 +1,144 @@
+import type { Queryable } from './database.js';
+import type { Localized } from './events.js';
+import type { AssetKind } from '../media/types.js';
+
+export type AssetStatus = 'processing' | 'ready' | 'failed';
+
+export interface AssetRow {
+  id: string;
+  eventId: string;
+  eventSlug: string;
+  eventStatus: 'draft' | 'published';
+  albumId: string;
+  albumSlug: string;
+  albumStatus: 'draft' | 'published';
+  kind: AssetKind;
+  mimeType: string;
+  status: AssetStatus;
+  bytes: number;
+  sha256: Buffer;
+  originalFilename: string;
+  uploadedBy: string | null;
+  caption: Localized;
+  altText: Localized;
+  credit: string | null;
+  license: string | null;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  capturedAt: Date | null;
+  capturedOffset: string | null;
+  placeholder: string | null;
+  metadata: Record<string, unknown>;
+  hidden: boolean;
+  position: number;
+  progress: number | null;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RenditionRow {
+  assetId: string;
+  name: string;
+  key: string;
+  width: number | null;
+  height: number | null;
+  bytes: number;
+  type: string;
+}
+
+// Private location columns are deliberately absent: nothing selected here can leak them.
+const COLUMNS = `a.id, a.event_id AS "eventId", e.slug AS "eventSlug", e.status AS "eventStatus",
+  a.album_id AS "albumId", al.slug AS "albumSlug", al.status AS "albumStatus", a.kind, a.mime_type AS "mimeType",
+  a.status, a.bytes, a.sha256, a.original_filename AS "originalFilename", a.uploaded_by AS "uploadedBy",
+  a.caption, a.alt_text AS "altText", a.credit, a.license, a.width, a.height, a.duration_ms AS "durationMs",
+  a.captured_at AS "capturedAt", a.captured_offset AS "capturedOffset", a.placeholder, a.metadata, a.hidden,
+  a.position, a.progress, a.error, a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
+const FROM = `assets a JOIN events e ON e.id = a.event_id JOIN albums al ON al.id = a.album_id`;
+
+export interface NewAsset {
+  id: string;
+  eventId: string;
+  albumId: string;
+  kind: AssetKind;
+  mimeType: string;
+  bytes: number;
+  sha256: Buffer;
+  originalFilename: string;
+  uploadedBy: string | null;
+  caption?: Localized | undefined;
+  credit?: string | undefined;
+  license?: string | undefined;
+}
+
+/** Inserts the asset unless its SHA-256 is already in the event; answers whether it did. */
+export async function insertAssetUnlessDuplicate(db: Queryable, a: NewAsset): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
+       caption, credit, license, position)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+       (SELECT COALESCE(max(position) + 1, 0) FROM assets WHERE album_id = $3))
+     ON CONFLICT (event_id, sha256) DO NOTHING`,
+    [a.id, a.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
+      a.caption ?? {}, a.credit ?? null, a.license ?? null],
+  );
+  return rowCount === 1;
+}
+
+export async function findAssetIdBySha256(db: Queryable, eventId: string, sha256: Buffer): Promise<{ id: string; status: AssetStatus } | undefined> {
+  const { rows } = await db.query<{ id: string; status: AssetStatus }>(
+    'SELECT id, status FROM assets WHERE event_id = $1 AND sha256 = $2',
+    [eventId, sha256],
+  );
+  return rows[0];
+}
+
+export async function findAsset(db: Queryable, id: string): Promise<AssetRow | undefined> {
+  const { rows } = await db.query<AssetRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE a.id = $1`, [id]);
+  return rows[0];
+}
+
+export interface AssetCursor {
+  position: number;
+  id: string;
+}
+
+/** One page of an album in display order; `publicOnly` keeps what the public may see. */
+export async function listAlbumAssets(
+  db: Queryable,
+  albumId: string,
+  opts: { publicOnly: boolean; after?: AssetCursor | undefined; limit: number },
+): Promise<AssetRow[]> {
+  const after = opts.after;
+  const { rows } = await db.query<AssetRow>(
+    `SELECT ${COLUMNS} FROM ${FROM}
+     WHERE a.album_id = $1
+       AND (NOT $2 OR (a.status = 'ready' AND NOT a.hidden))
+       AND ($3::int IS NULL OR (a.position, a.id) > ($3::int, $4::uuid))
+     ORDER BY a.position, a.id
+     LIMIT $5`,
+    [albumId, opts.publicOnly, after?.position ?? null, after?.id ?? null, opts.limit],
+  );
+  return rows;
+}
+
+export async function listAssetIdsOfAlbum(db: Queryable, albumId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM assets WHERE album_id = $1', [albumId]);
+  return rows.map((r) => r.id);
+}
+
+export async function listRenditions(db: Queryable, assetIds: string[]): Promise<RenditionRow[]> {
+  if (assetIds.length === 0) return [];
+  const { rows } = await db.query<RenditionRow>(
+    `SELECT asset_id AS "assetId", name, key, width, height, bytes, type FROM renditions
+     WHERE asset_id = ANY($1::uuid[]) ORDER BY asset_id, name`,
+    [assetIds],
+  );
+  return rows;
+}
+
+export async function deleteAssetRow(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM assets WHERE id = $1', [id]);
+  return rowCount === 1;
+}

@@ -1,0 +1,141 @@
+/**
+ * PostgreSQL access: a pool bound to one schema, database creation and migrations.
+ */
+import pg from 'pg';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+
+export type Db = pg.Pool;
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+// bigint counts (bytes) fit in a JS number up to 8 PiB; numeric aggregates likewise.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface DbOptions {
+  url: string;
+  /** PostgreSQL schema holding the tables; tests give each run its own */
+  schema?: string;
+  max?: number;
+}
+
+export function createDb({ url, schema = 'public', max = 10 }: DbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: withDefaultUser(url),
+    max,
+    options: `-c search_path=${quoteIdent(schema)}`,
+    application_name: 'lamha',
+  });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Creates the database named in `url` when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) return;
+  const probe = new pg.Client({ connectionString: withDefaultUser(url) });
+  try {
+    await probe.connect();
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') throw err; // invalid_catalog_name
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const admin = new URL(withDefaultUser(url));
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  } catch (err) {
+    // another process created it meanwhile
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface MigrateLogger {
+  info(msg: string): void;
+}
+
+/**
+ * Applies pending migrations. node-pg-migrate takes a PostgreSQL advisory lock, so
+ * processes starting together wait for each other instead of racing.
+ */
+export async function migrate(url: string, schema = 'public', logger?: MigrateLogger): Promise<string[]> {
+  const ran = await runner({
+    databaseUrl: withDefaultUser(url),
+    dir: MIGRATIONS_DIR,
+    migrationsTable: 'pgmigrations',
+    schema,
+    createSchema: true,
+    direction: 'up',
+    singleTransaction: true,
+    advisoryLockMode: 'wait',
+    log: () => {},
+    logger: { debug: () => {}, info: () => {}, warn: (m: string) => logger?.info(m), error: (m: string) => logger?.info(m) },
+  });
+  for (const m of ran) logger?.info(`applied migration ${m.name}`);
+  return ran.map((m) => m.name);
+}
+
+/**
+ * Like libpq, a URL without a user name connects as the operating-system user; node-postgres
+ * would only read $USER, which service managers and CI often leave unset.
+ */
+export function withDefaultUser(url: string): string {
+  const u = new URL(url);
+  if (!u.username) u.username = encodeURIComponent(process.env.PGUSER || os.userInfo().username);
+  return u.toString();
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * UPDATE of the fields present in `patch`, each mapped to its column by `columns`; answers the
+ * updated row (selected with `returning`) or undefined when no row has that id.
+ */
+export async function updateById<P extends object, R extends object>(
+  db: Queryable,
+  table: string,
+  id: string,
+  columns: Record<keyof P, string>,
+  patch: P,
+  returning: string,
+): Promise<R | undefined> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  for (const [field, column] of Object.entries(columns) as [keyof P, string][]) {
+    const v = patch[field];
+    if (v === undefined) continue;
+    values.push(v);
+    sets.push(`${column} = $${values.length}`);
+  }
+  sets.push('updated_at = now()');
+  const { rows } = await db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = $1 RETURNING ${returning}`, values);
+  return rows[0] as R | undefined;
+}

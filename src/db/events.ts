@@ -1,0 +1,80 @@
+import { updateById, type Queryable } from './database.js';
+
+export type Localized = Record<string, string>;
+
+export interface EventRow {
+  id: string;
+  slug: string;
+  title: Localized;
+  description: Localized;
+  startsOn: string;
+  endsOn: string;
+  venue: string | null;
+  locales: string[];
+  defaultLocale: string;
+  status: 'draft' | 'published';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, slug, title, description, to_char(starts_on, 'YYYY-MM-DD') AS "startsOn",
+  to_char(ends_on, 'YYYY-MM-DD') AS "endsOn", venue, locales, default_locale AS "defaultLocale", status,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export interface NewEvent {
+  slug: string;
+  title: Localized;
+  description?: Localized | undefined;
+  startsOn: string;
+  endsOn: string;
+  venue?: string | null | undefined;
+  locales: string[];
+  defaultLocale: string;
+}
+
+export async function insertEvent(db: Queryable, e: NewEvent): Promise<EventRow> {
+  const { rows } = await db.query<EventRow>(
+    `INSERT INTO events (slug, title, description, starts_on, ends_on, venue, locales, default_locale)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale],
+  );
+  return rows[0]!;
+}
+
+export async function findEventBySlug(db: Queryable, slug: string): Promise<EventRow | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE slug = $1`, [slug]);
+  return rows[0];
+}
+
+export async function findEventById(db: Queryable, id: string): Promise<EventRow | undefined> {
+  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** Published events, plus `alsoEventId` (a scoped token's own event); every event when `all`. */
+export async function listEvents(db: Queryable, opts: { all: boolean; alsoEventId?: string | null }): Promise<EventRow[]> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${COLUMNS} FROM events
+     WHERE $1 OR status = 'published' OR id = $2
+     ORDER BY starts_on DESC, slug`,
+    [opts.all, opts.alsoEventId ?? null],
+  );
+  return rows;
+}
+
+export type EventPatch = Partial<Omit<NewEvent, 'slug'> & { status: 'draft' | 'published' }>;
+
+const PATCHABLE: Record<keyof EventPatch, string> = {
+  title: 'title',
+  description: 'description',
+  startsOn: 'starts_on',
+  endsOn: 'ends_on',
+  venue: 'venue',
+  locales: 'locales',
+  defaultLocale: 'default_locale',
+  status: 'status',
+};
+
+export async function updateEvent(db: Queryable, id: string, patch: EventPatch): Promise<EventRow | undefined> {
+  return updateById<EventPatch, EventRow>(db, 'events', id, PATCHABLE, patch, COLUMNS);
+}

@@ -1,0 +1,26 @@
+/**
+ * Every LAMHA_* error code, grouped by area, each with its HTTP status. Routes and services
+ * throw these; the error handler in app.ts turns them into {statusCode, code, error, message}.
+ */
+import createError from '@fastify/error';
+
+// Requests
+export const ValidationError = createError<[string]>('LAMHA_VALIDATION', '%s', 400);
+export const NotFoundError = createError<[string]>('LAMHA_NOT_FOUND', '%s', 404);
+export const ConflictError = createError<[string]>('LAMHA_CONFLICT', '%s', 409);
+export const UnsupportedMediaTypeError = createError<[string]>('LAMHA_UNSUPPORTED_MEDIA_TYPE', '%s', 415);
+
+// Auth
+export const UnauthorizedError = createError('LAMHA_UNAUTHORIZED', 'A valid bearer token is required', 401);
+export const ForbiddenError = createError<[string]>('LAMHA_FORBIDDEN', '%s', 403);
+
+// Uploads
+export const NoFileError = createError('LAMHA_NO_FILE', 'The request holds no file part named "file"', 400);
+export const EmptyFileError = createError<[string]>('LAMHA_EMPTY_FILE', 'The file "%s" is empty', 400);
+export const TooLargeError = createError<[number]>('LAMHA_TOO_LARGE', 'The file is larger than the limit of %d bytes', 413);
+export const UnsupportedTypeError = createError<[string]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
+export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
+
+// Dependencies
+export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
+export const InternalError = createError('LAMHA_INTERNAL', 'Internal server error', 500);

@@ -1,0 +1,36 @@
+/**
+ * What Lamha accepts, decided from the bytes (magic numbers, via file-type), never from a
+ * name or a Content-Type. Anything not listed here, SVG included, is refused.
+ */
+export type AssetKind = 'image' | 'video' | 'document';
+
+export const ACCEPTED_TYPES: Readonly<Record<string, AssetKind>> = {
+  'image/jpeg': 'image',
+  'image/png': 'image',
+  'image/webp': 'image',
+  'image/avif': 'image',
+  'image/heic': 'image',
+  'image/heic-sequence': 'image',
+  'image/heif': 'image',
+  'image/heif-sequence': 'image',
+  'image/tiff': 'image',
+  'image/gif': 'image',
+  'video/mp4': 'video',
+  'video/x-m4v': 'video',
+  'video/quicktime': 'video',
+  'video/3gpp': 'video',
+  'video/3gpp2': 'video',
+  'video/x-matroska': 'video',
+  'video/webm': 'video',
+  'video/mp2t': 'video',
+  'video/vnd.avi': 'video',
+  'video/x-msvideo': 'video',
+  'application/pdf': 'document',
+};
+
+/** How many leading bytes the detector looks at. */
+export const SNIFF_BYTES = 4100;
+
+export function kindOf(mime: string | undefined): AssetKind | undefined {
+  return mime === undefined ? undefined : ACCEPTED_TYPES[mime];
+}

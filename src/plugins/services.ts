@@ -1,0 +1,32 @@
+import fp from 'fastify-plugin';
+import { createAssetService, type AssetService } from '../services/assets.js';
+import { createEventService, type EventService } from '../services/events.js';
+import { createTokenService, type TokenService } from '../services/tokens.js';
+import { createUploadService, type UploadService } from '../services/uploads.js';
+
+export interface Services {
+  tokens: TokenService;
+  events: EventService;
+  assets: AssetService;
+  uploads: UploadService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export default fp(async (app) => {
+  const { db, storage, queues, config } = app;
+  const log = app.log.child({ component: 'services' });
+  const assets = createAssetService({ db, storage, queues, log });
+  const events = createEventService({ db, deleteAsset: assets.deleteAsset });
+  const services: Services = {
+    tokens: createTokenService({ db }),
+    events,
+    assets,
+    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, log }),
+  };
+  app.decorate('services', services);
+}, { name: 'lamha-services', dependencies: ['lamha-infra'] });

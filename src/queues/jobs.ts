@@ -1,0 +1,48 @@
+/**
+ * Queue and job names, payloads and the per-job policy table: attempts, backoff and timeout
+ * live here and nowhere else.
+ */
+import os from 'node:os';
+
+export const QUEUE_NAMES = ['images', 'videos', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface JobPayloads {
+  /** renditions, placeholder and metadata of a photo or document */
+  'derive-image': { assetId: string };
+  /** HLS ladder, download MP4, poster and storyboard of a video */
+  'transcode-video': { assetId: string };
+  /** removes every object of a deleted asset (retried when storage was down at delete time) */
+  'purge-asset': { assetId: string };
+}
+export type JobName = keyof JobPayloads;
+
+export interface JobPolicy {
+  queue: QueueName;
+  attempts: number;
+  /** exponential backoff base */
+  backoffMs: number;
+  /** a run longer than this is abandoned */
+  timeoutMs: number;
+}
+
+export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
+  'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000 },
+  'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000 },
+  'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000 },
+};
+
+/** Workers per queue in one process: photos use the cores, ffmpeg uses them all by itself. */
+export const QUEUE_CONCURRENCY: Readonly<Record<QueueName, number>> = {
+  images: Math.max(1, os.availableParallelism()),
+  videos: 1,
+  maintenance: 2,
+};
+
+/** Priorities (lower runs first): fresh uploads before back-fill. */
+export const PRIORITY = { upload: 1, backfill: 10 } as const;
+
+/** BullMQ job ids: one job per asset and task, so a re-enqueue is a no-op while it waits. */
+export function jobId(name: JobName, assetId: string): string {
+  return `${name}-${assetId}`;
+}

@@ -1,0 +1,83 @@
+import { Type } from 'typebox';
+import type { AssetWithRenditions } from '../../services/assets.js';
+import { canCurate, type Principal } from '../../services/access.js';
+import { Localized } from '../common.js';
+
+export const AssetParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+const Rendition = Type.Object({
+  url: Type.String(),
+  width: Type.Union([Type.Integer(), Type.Null()]),
+  height: Type.Union([Type.Integer(), Type.Null()]),
+  type: Type.String(),
+});
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const AssetView = Type.Object({
+  id: Type.String(),
+  event: Type.String(),
+  album: Type.String(),
+  kind: Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('document')]),
+  type: Type.String({ description: 'media type decided from the content' }),
+  status: Type.Union([Type.Literal('processing'), Type.Literal('ready'), Type.Literal('failed')]),
+  bytes: Type.Integer(),
+  sha256: Type.String(),
+  width: Nullable(Type.Integer()),
+  height: Nullable(Type.Integer()),
+  durationMs: Nullable(Type.Integer()),
+  capturedAt: Nullable(Type.String()),
+  caption: Localized,
+  altText: Localized,
+  credit: Nullable(Type.String()),
+  license: Nullable(Type.String()),
+  placeholder: Nullable(Type.String()),
+  hidden: Type.Boolean(),
+  position: Type.Integer(),
+  renditions: Type.Record(Type.String(), Rendition),
+  createdAt: Type.String(),
+  originalFilename: Type.Optional(Type.String({ description: 'editors and the uploader only' })),
+  error: Type.Optional(Nullable(Type.String())),
+  progress: Type.Optional(Nullable(Type.Integer())),
+});
+
+export const UploadReply = Type.Object({
+  assets: Type.Array(Type.Object({
+    id: Type.String(),
+    status: Type.String(),
+    duplicate: Type.Boolean(),
+  })),
+});
+
+export function assetView(a: AssetWithRenditions, p: Principal | null, publicUrl: string) {
+  const renditions = Object.fromEntries(a.renditions.map((r) => [r.name, {
+    url: `${publicUrl}/media/${a.id}/${r.name}`, width: r.width, height: r.height, type: r.type,
+  }]));
+  const view = {
+    id: a.id,
+    event: a.eventSlug,
+    album: a.albumSlug,
+    kind: a.kind,
+    type: a.mimeType,
+    status: a.status,
+    bytes: a.bytes,
+    sha256: a.sha256.toString('hex'),
+    width: a.width,
+    height: a.height,
+    durationMs: a.durationMs,
+    capturedAt: a.capturedAt?.toISOString() ?? null,
+    caption: a.caption,
+    altText: a.altText,
+    credit: a.credit,
+    license: a.license,
+    placeholder: a.placeholder,
+    hidden: a.hidden,
+    position: a.position,
+    renditions,
+    createdAt: a.createdAt.toISOString(),
+  };
+  const curator = canCurate(p, a.eventId);
+  const owner = p !== null && p.tokenId === a.uploadedBy;
+  if (!curator && !owner) return view;
+  return { ...view, originalFilename: a.originalFilename, error: a.error, progress: a.progress };
+}

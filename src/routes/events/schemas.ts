@@ -1,0 +1,94 @@
+import { Type } from 'typebox';
+import type { AlbumRow } from '../../db/albums.js';
+import type { EventRow } from '../../db/events.js';
+import { LocaleTag, Localized, Slug, Status } from '../common.js';
+import { AssetView } from '../assets/schemas.js';
+
+const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+
+export const EventParams = Type.Object({ event: Slug });
+export const AlbumParams = Type.Object({ event: Slug, album: Slug });
+
+export const CreateEventBody = Type.Object({
+  slug: Slug,
+  title: Localized,
+  description: Type.Optional(Localized),
+  startsOn: Day,
+  endsOn: Day,
+  venue: Type.Optional(Type.String({ maxLength: 500 })),
+  locales: Type.Array(LocaleTag, { minItems: 1 }),
+  defaultLocale: LocaleTag,
+}, { additionalProperties: false });
+
+export const PatchEventBody = Type.Object({
+  title: Type.Optional(Localized),
+  description: Type.Optional(Localized),
+  startsOn: Type.Optional(Day),
+  endsOn: Type.Optional(Day),
+  venue: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+  locales: Type.Optional(Type.Array(LocaleTag, { minItems: 1 })),
+  defaultLocale: Type.Optional(LocaleTag),
+  status: Type.Optional(Status),
+}, { additionalProperties: false, minProperties: 1 });
+
+export const AlbumView = Type.Object({
+  slug: Type.String(),
+  title: Localized,
+  caption: Localized,
+  position: Type.Integer(),
+  status: Status,
+  coverAssetId: Type.Union([Type.String(), Type.Null()]),
+  assetCount: Type.Integer(),
+});
+
+export const EventView = Type.Object({
+  slug: Type.String(),
+  title: Localized,
+  description: Localized,
+  startsOn: Type.String(),
+  endsOn: Type.String(),
+  venue: Type.Union([Type.String(), Type.Null()]),
+  locales: Type.Array(Type.String()),
+  defaultLocale: Type.String(),
+  status: Status,
+  albums: Type.Optional(Type.Array(AlbumView)),
+});
+
+export const EventList = Type.Object({ events: Type.Array(EventView) });
+
+export const CreateAlbumBody = Type.Object({
+  slug: Slug,
+  title: Localized,
+  caption: Type.Optional(Localized),
+  position: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+
+export const PatchAlbumBody = Type.Object({
+  title: Type.Optional(Localized),
+  caption: Type.Optional(Localized),
+  position: Type.Optional(Type.Integer({ minimum: 0 })),
+  status: Type.Optional(Status),
+  coverAssetId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+}, { additionalProperties: false, minProperties: 1 });
+
+export const AlbumPageQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+});
+
+export const AlbumWithAssets = Type.Object({
+  ...AlbumView.properties,
+  event: Type.String(),
+  assets: Type.Array(AssetView),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export function eventView(e: EventRow, albums?: AlbumRow[]) {
+  const { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status } = e;
+  return { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status, ...(albums && { albums: albums.map(albumView) }) };
+}
+
+export function albumView(a: AlbumRow) {
+  const { slug, title, caption, position, status, coverAssetId, assetCount } = a;
+  return { slug, title, caption, position, status, coverAssetId, assetCount };
+}

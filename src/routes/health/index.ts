@@ -1,0 +1,40 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+
+const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
+const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) });
+
+const health: FastifyPluginAsync = async (app) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'liveness', response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'readiness of PostgreSQL, Redis and object storage', response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
+    const probe = async (fn: () => Promise<unknown>) => {
+      try {
+        await withTimeout(fn(), 3000);
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    };
+    const [postgres, redis, storage] = await Promise.all([
+      probe(() => app.db.query('SELECT 1')),
+      probe(() => app.redis.ping()),
+      probe(() => app.storage.ping()),
+    ]);
+    const checks = { postgres, redis, storage };
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', checks });
+  });
+};
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+export default health;

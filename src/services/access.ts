@@ -1,0 +1,43 @@
+/**
+ * Who may do what. A principal is the bearer of a live token; `null` is the public.
+ * Lookups that the principal may not see answer 404 (nothing is revealed); actions on
+ * something visible answer 401 for the public and 403 for a token without the right.
+ */
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import type { Role } from '../db/tokens.js';
+
+export interface Principal {
+  tokenId: string;
+  role: Role;
+  /** null only for admin tokens, which span every event */
+  eventId: string | null;
+}
+
+export function isAdmin(p: Principal | null): boolean {
+  return p?.role === 'admin';
+}
+
+/** Any token bound to this event, or an admin: may see the event's drafts and processing assets. */
+export function isInsider(p: Principal | null, eventId: string): boolean {
+  if (!p) return false;
+  return p.role === 'admin' || (p.eventId === eventId && p.role !== 'press');
+}
+
+export function canCurate(p: Principal | null, eventId: string): boolean {
+  return p?.role === 'admin' || (p?.role === 'editor' && p.eventId === eventId);
+}
+
+export function canUpload(p: Principal | null, eventId: string): boolean {
+  return canCurate(p, eventId) || (p?.role === 'photographer' && p.eventId === eventId);
+}
+
+export function canDownloadOriginals(p: Principal | null, eventId: string): boolean {
+  return canCurate(p, eventId) || (p?.role === 'press' && p.eventId === eventId);
+}
+
+/** Throws 401 for the public and 403 for a token, unless `allowed`. */
+export function demand(p: Principal | null, allowed: boolean, what: string): void {
+  if (allowed) return;
+  if (!p) throw new UnauthorizedError();
+  throw new ForbiddenError(`This token may not ${what}`);
+}

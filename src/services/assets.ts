@@ -1,0 +1,102 @@
+import type { Log } from '../log.js';
+import type { Db } from '../db/database.js';
+import { deleteAssetRow, findAsset, listAlbumAssets, listRenditions, type AssetCursor, type AssetRow, type RenditionRow } from '../db/assets.js';
+import type { AlbumRow } from '../db/albums.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { Queues } from '../queues/producer.js';
+import { jobId } from '../queues/jobs.js';
+import { originalKey, renditionPrefix } from '../storage/keys.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { canCurate, demand, isInsider, type Principal } from './access.js';
+
+export interface AssetWithRenditions extends AssetRow {
+  renditions: RenditionRow[];
+}
+
+/** What the public sees of an event's assets: ready, not hidden, in a published album of a published event. */
+export function isPublic(a: AssetRow): boolean {
+  return a.eventStatus === 'published' && a.albumStatus === 'published' && !a.hidden && a.status === 'ready';
+}
+
+export function createAssetService({ db, storage, queues, log }: { db: Db; storage: ObjectStore; queues: Queues; log: Log }) {
+  async function visibleAsset(p: Principal | null, id: string): Promise<AssetRow> {
+    const asset = UUID.test(id) ? await findAsset(db, id) : undefined;
+    if (!asset || !(isPublic(asset) || isInsider(p, asset.eventId))) throw new NotFoundError(`No asset ${id}`);
+    return asset;
+  }
+
+  /** Removes every object of the asset; a failure is handed to the maintenance queue to retry. */
+  async function purgeObjects(id: string): Promise<void> {
+    try {
+      await storage.delete(originalKey(id));
+      await storage.deletePrefix(renditionPrefix(id));
+    } catch (err) {
+      log.warn({ err, assetId: id }, 'could not delete the objects of a deleted asset now; queued for retry');
+      await queues.enqueue('purge-asset', { assetId: id });
+    }
+  }
+
+  /** Deletes the row (renditions cascade), drops queued work and removes every object. */
+  async function deleteAsset(id: string): Promise<void> {
+    if (!(await deleteAssetRow(db, id))) return;
+    await Promise.all(
+      (['derive-image', 'transcode-video'] as const).map(async (name) => {
+        const queue = queues.queues[name === 'derive-image' ? 'images' : 'videos'];
+        // A job already running keeps its lock; its processor finds the asset gone and stops.
+        await queue.remove(jobId(name, id)).catch(() => 0);
+      }),
+    );
+    await purgeObjects(id);
+  }
+
+  return {
+    visibleAsset,
+    deleteAsset,
+    purgeObjects,
+
+    async get(p: Principal | null, id: string): Promise<AssetWithRenditions> {
+      const asset = await visibleAsset(p, id);
+      return { ...asset, renditions: await listRenditions(db, [asset.id]) };
+    },
+
+    async remove(p: Principal | null, id: string): Promise<void> {
+      const asset = await visibleAsset(p, id);
+      demand(p, canCurate(p, asset.eventId), 'delete assets of this event');
+      await deleteAsset(asset.id);
+    },
+
+    /** One page of an album; `cursor` is the opaque string from the previous page's `nextCursor`. */
+    async page(p: Principal | null, album: AlbumRow, cursor: string | undefined, limit: number): Promise<{ items: AssetWithRenditions[]; nextCursor: string | null }> {
+      const rows = await listAlbumAssets(db, album.id, { publicOnly: !isInsider(p, album.eventId), after: decodeCursor(cursor), limit: limit + 1 });
+      const more = rows.length > limit;
+      const items = rows.slice(0, limit);
+      const renditions = await listRenditions(db, items.map((a) => a.id));
+      const last = items[items.length - 1];
+      return {
+        items: items.map((a) => ({ ...a, renditions: renditions.filter((r) => r.assetId === a.id) })),
+        nextCursor: more && last ? encodeCursor({ position: last.position, id: last.id }) : null,
+      };
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function encodeCursor(c: AssetCursor): string {
+  return Buffer.from(JSON.stringify([c.position, c.id])).toString('base64url');
+}
+
+function decodeCursor(s: string | undefined): AssetCursor | undefined {
+  if (s === undefined || s === '') return undefined;
+  try {
+    const [position, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown[];
+    if (Number.isInteger(position) && typeof id === 'string' && UUID.test(id)) {
+      return { position: position as number, id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor is not one this service gave out');
+}
+
+export type AssetService = ReturnType<typeof createAssetService>;

@@ -1,0 +1,126 @@
+import type { Db } from '../db/database.js';
+import { findAlbum, insertAlbum, listAlbums, updateAlbum, deleteAlbumRow, type AlbumPatch, type AlbumRow } from '../db/albums.js';
+import { findEventBySlug, insertEvent, listEvents, updateEvent, type EventPatch, type EventRow, type Localized, type NewEvent } from '../db/events.js';
+import { listAssetIdsOfAlbum } from '../db/assets.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { canCurate, demand, isAdmin, isInsider, type Principal } from './access.js';
+import { isLocale } from './locales.js';
+
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (id: string) => Promise<void> }) {
+  /** The event if `p` may see it (published, or an insider's), else 404. */
+  async function visibleEvent(p: Principal | null, slug: string): Promise<EventRow> {
+    const event = await findEventBySlug(db, slug);
+    if (!event || (event.status !== 'published' && !isInsider(p, event.id) && !canCurate(p, event.id))) {
+      throw new NotFoundError(`No event "${slug}"`);
+    }
+    return event;
+  }
+
+  async function visibleAlbum(p: Principal | null, eventSlug: string, albumSlug: string): Promise<{ event: EventRow; album: AlbumRow }> {
+    const event = await visibleEvent(p, eventSlug);
+    const album = await findAlbum(db, event.id, albumSlug);
+    if (!album || (album.status !== 'published' && !isInsider(p, event.id))) {
+      throw new NotFoundError(`No album "${albumSlug}" in event "${eventSlug}"`);
+    }
+    return { event, album };
+  }
+
+  return {
+    visibleEvent,
+    visibleAlbum,
+
+    list(p: Principal | null): Promise<EventRow[]> {
+      return listEvents(db, { all: isAdmin(p), alsoEventId: p?.role === 'press' ? null : p?.eventId ?? null });
+    },
+
+    async create(p: Principal | null, input: NewEvent): Promise<EventRow> {
+      demand(p, isAdmin(p), 'create events');
+      checkLocales(input.locales, input.defaultLocale);
+      checkDates(input.startsOn, input.endsOn);
+      checkLocalized('title', input.title, input.locales, true);
+      if (input.description) checkLocalized('description', input.description, input.locales, false);
+      try {
+        return await insertEvent(db, input);
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An event "${input.slug}" exists already`);
+        throw err;
+      }
+    },
+
+    async update(p: Principal | null, slug: string, patch: EventPatch): Promise<EventRow> {
+      const event = await visibleEvent(p, slug);
+      demand(p, canCurate(p, event.id), 'edit this event');
+      const locales = patch.locales ?? event.locales;
+      checkLocales(locales, patch.defaultLocale ?? event.defaultLocale);
+      checkDates(patch.startsOn ?? event.startsOn, patch.endsOn ?? event.endsOn);
+      if (patch.title) checkLocalized('title', patch.title, locales, true);
+      if (patch.description) checkLocalized('description', patch.description, locales, false);
+      return (await updateEvent(db, event.id, patch))!;
+    },
+
+    async albums(p: Principal | null, event: EventRow): Promise<AlbumRow[]> {
+      return listAlbums(db, event.id, { publishedOnly: !isInsider(p, event.id) });
+    },
+
+    async createAlbum(p: Principal | null, eventSlug: string, input: { slug: string; title: Localized; caption?: Localized | undefined; position?: number | undefined }): Promise<AlbumRow> {
+      const event = await visibleEvent(p, eventSlug);
+      demand(p, canCurate(p, event.id), 'create albums in this event');
+      checkLocalized('title', input.title, event.locales, true);
+      if (input.caption) checkLocalized('caption', input.caption, event.locales, false);
+      try {
+        return await insertAlbum(db, { eventId: event.id, ...input });
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An album "${input.slug}" exists already in "${eventSlug}"`);
+        throw err;
+      }
+    },
+
+    async updateAlbum(p: Principal | null, eventSlug: string, albumSlug: string, patch: AlbumPatch): Promise<AlbumRow> {
+      const { event, album } = await visibleAlbum(p, eventSlug, albumSlug);
+      demand(p, canCurate(p, event.id), 'edit this album');
+      if (patch.title) checkLocalized('title', patch.title, event.locales, true);
+      if (patch.caption) checkLocalized('caption', patch.caption, event.locales, false);
+      if (patch.coverAssetId) {
+        const { rows } = await db.query('SELECT 1 FROM assets WHERE id = $1 AND album_id = $2', [patch.coverAssetId, album.id]);
+        if (rows.length === 0) throw new ValidationError('coverAssetId must be an asset of this album');
+      }
+      try {
+        return (await updateAlbum(db, album.id, patch))!;
+      } catch (err) {
+        if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new ValidationError('coverAssetId must be an asset of this album');
+        throw err;
+      }
+    },
+
+    /** Deletes the album with every asset in it and every object of those assets. */
+    async deleteAlbum(p: Principal | null, eventSlug: string, albumSlug: string): Promise<void> {
+      const { event, album } = await visibleAlbum(p, eventSlug, albumSlug);
+      demand(p, canCurate(p, event.id), 'delete this album');
+      for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset(id);
+      await deleteAlbumRow(db, album.id);
+    },
+  };
+}
+
+function checkLocales(locales: string[], defaultLocale: string): void {
+  const bad = locales.filter((l) => !isLocale(l));
+  if (bad.length > 0) throw new ValidationError(`Unknown locales: ${bad.join(', ')}`);
+  if (new Set(locales).size !== locales.length) throw new ValidationError('locales holds a locale twice');
+  if (!locales.includes(defaultLocale)) throw new ValidationError('defaultLocale must be one of locales');
+}
+
+function checkDates(startsOn: string, endsOn: string): void {
+  if (endsOn < startsOn) throw new ValidationError('endsOn must not be before startsOn');
+}
+
+/** Multilingual text: only the event's locales, and (when required) one in at least one of them. */
+export function checkLocalized(field: string, text: Localized, locales: string[], required: boolean): void {
+  const foreign = Object.keys(text).filter((k) => !locales.includes(k));
+  if (foreign.length > 0) throw new ValidationError(`${field} has text in locales the event does not use: ${foreign.join(', ')}`);
+  if (required && !Object.values(text).some((v) => v.trim() !== '')) throw new ValidationError(`${field} needs text in at least one locale`);
+}
+
+export type EventService = ReturnType<typeof createEventService>;

@@ -1,0 +1,157 @@
+/**
+ * Upload intake: each file is typed from its first bytes, streamed to `originals/<assetId>`
+ * while hashed and counted, and only when every file of the request is stored are rows written
+ * and jobs queued. Any failure removes what this request stored: nothing half-done remains.
+ */
+import { randomUUID } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
+import { fileTypeStream } from 'file-type';
+import type { Log } from '../log.js';
+import { inTransaction, type Db } from '../db/database.js';
+import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
+import type { Localized } from '../db/events.js';
+import { EmptyFileError, NoFileError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
+import { kindOf, SNIFF_BYTES, type AssetKind } from '../media/types.js';
+import type { Queues } from '../queues/producer.js';
+import { DigestStream } from '../storage/digest-stream.js';
+import { originalKey } from '../storage/keys.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { canUpload, demand, type Principal } from './access.js';
+import type { EventService } from './events.js';
+import { cleanFilename } from './filenames.js';
+
+/** A part of a multipart body, independent of the HTTP framework. */
+export type UploadPart =
+  | { type: 'file'; field: string; filename: string | undefined; stream: Readable }
+  | { type: 'field'; field: string; value: string };
+
+export interface UploadedAsset {
+  id: string;
+  status: AssetStatus;
+  duplicate: boolean;
+}
+
+interface StoredFile {
+  id: string;
+  kind: AssetKind;
+  mimeType: string;
+  bytes: number;
+  sha256: Buffer;
+  filename: string;
+}
+
+/** Text fields a request may carry for all of its files. */
+const TEXT_FIELDS = new Set(['caption', 'locale', 'credit', 'license']);
+const MAX_FIELD_CHARS = 10_000;
+
+export interface UploadDeps {
+  db: Db;
+  storage: ObjectStore;
+  queues: Queues;
+  events: EventService;
+  maxBytes: number;
+  log: Log;
+}
+
+export function createUploadService({ db, storage, queues, events, maxBytes, log }: UploadDeps) {
+  async function storeFile(stream: Readable, filename: string): Promise<StoredFile> {
+    const typed = await fileTypeStream(stream, { sampleSize: SNIFF_BYTES });
+    const mimeType = typed.fileType?.mime;
+    const kind = kindOf(mimeType);
+    if (!kind) {
+      const empty = await isEmpty(typed);
+      stream.destroy();
+      if (empty) throw new EmptyFileError(filename);
+      throw new UnsupportedTypeError(
+        mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
+      );
+    }
+    const id = randomUUID();
+    const digest = new DigestStream(maxBytes, () => new TooLargeError(maxBytes));
+    // pipeline, not pipe: an error on either side (client gone, limit reached) destroys both.
+    const body = pipeline(typed, digest, () => {});
+    await storage.put(originalKey(id), body, { contentType: mimeType! });
+    return { id, kind, mimeType: mimeType!, bytes: digest.bytes, sha256: digest.sha256, filename };
+  }
+
+  return {
+    async ingest(p: Principal | null, eventSlug: string, albumSlug: string, parts: AsyncIterable<UploadPart>): Promise<UploadedAsset[]> {
+      const { event, album } = await events.visibleAlbum(p, eventSlug, albumSlug);
+      demand(p, canUpload(p, event.id), 'upload to this event');
+
+      const stored: StoredFile[] = [];
+      const fields = new Map<string, string>();
+      let committed = false;
+      try {
+        for await (const part of parts) {
+          if (part.type === 'field') {
+            if (!TEXT_FIELDS.has(part.field)) throw new ValidationError(`Unknown form field "${part.field}"`);
+            if (part.value.length > MAX_FIELD_CHARS) throw new ValidationError(`${part.field} is too long`);
+            fields.set(part.field, part.value);
+            continue;
+          }
+          if (part.field !== 'file') {
+            part.stream.destroy();
+            throw new ValidationError(`Files go in parts named "file", not "${part.field}"`);
+          }
+          const filename = cleanFilename(part.filename);
+          stored.push(await storeFile(part.stream, filename));
+        }
+        if (stored.length === 0) throw new NoFileError();
+
+        const locale = fields.get('locale') ?? event.defaultLocale;
+        if (!event.locales.includes(locale)) throw new ValidationError(`locale must be one of ${event.locales.join(', ')}`);
+        const captionText = fields.get('caption')?.trim();
+        const caption: Localized | undefined = captionText ? { [locale]: captionText } : undefined;
+
+        const results = await inTransaction(db, async (tx) => {
+          const out: { file: StoredFile; asset: UploadedAsset }[] = [];
+          for (const file of stored) {
+            const inserted = await insertAssetUnlessDuplicate(tx, {
+              id: file.id, eventId: event.id, albumId: album.id, kind: file.kind, mimeType: file.mimeType,
+              bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p!.tokenId,
+              caption, credit: fields.get('credit')?.trim() || undefined, license: fields.get('license')?.trim() || undefined,
+            });
+            if (inserted) {
+              out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });
+            } else {
+              const existing = (await findAssetIdBySha256(tx, event.id, file.sha256))!;
+              out.push({ file, asset: { id: existing.id, status: existing.status, duplicate: true } });
+            }
+          }
+          return out;
+        });
+        committed = true;
+
+        // The same bytes are stored once: drop the copies that turned out to be duplicates.
+        await Promise.all(results.filter((r) => r.asset.duplicate).map((r) => storage.delete(originalKey(r.file.id)).catch((err) => {
+          log.warn({ err, key: originalKey(r.file.id) }, 'could not delete the object of a duplicate upload');
+        })));
+        for (const { file, asset } of results) {
+          if (asset.duplicate) continue;
+          try {
+            await queues.enqueue(file.kind === 'video' ? 'transcode-video' : 'derive-image', { assetId: asset.id });
+          } catch (err) {
+            // The row stays `processing`; the reconciler queues it again once Redis is back.
+            log.error({ err, assetId: asset.id }, 'could not queue processing of an upload');
+          }
+        }
+        return results.map((r) => r.asset);
+      } catch (err) {
+        if (!committed) {
+          await Promise.all(stored.map((f) => storage.delete(originalKey(f.id)).catch((e) => {
+            log.error({ err: e, key: originalKey(f.id) }, 'could not remove the object of a failed upload');
+          })));
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+async function isEmpty(stream: Readable): Promise<boolean> {
+  for await (const chunk of stream) if ((chunk as Buffer).length > 0) return false;
+  return true;
+}
+
+export type UploadService = ReturnType<typeof createUploadService>;

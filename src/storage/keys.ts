@@ -1,0 +1,22 @@
+/** Object keys are built here and only here, from server-generated ids. */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RENDITION_NAME = /^[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)*$/;
+
+function checkId(assetId: string): string {
+  if (!UUID.test(assetId)) throw new TypeError(`not an asset id: ${assetId}`);
+  return assetId;
+}
+
+export function originalKey(assetId: string): string {
+  return `originals/${checkId(assetId)}`;
+}
+
+export function renditionPrefix(assetId: string): string {
+  return `renditions/${checkId(assetId)}/`;
+}
+
+export function renditionKey(assetId: string, name: string): string {
+  if (!RENDITION_NAME.test(name) || name.includes('..')) throw new TypeError(`not a rendition name: ${name}`);
+  return renditionPrefix(assetId) + name;
+}

@@ -1,0 +1,280 @@
+/**
+ * The object-store adapter: the only code that speaks S3, through the minio client, path-style.
+ * Works against MinIO, AWS S3, R2, Ceph RGW, Garage and the embedded s3rver.
+ */
+import { Client } from 'minio';
+import type { Readable } from 'node:stream';
+import { NotFoundError, StorageUnavailableError } from '../errors.js';
+
+export interface ObjectStoreOptions {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+  /** S3 multipart part size; 8–16 MiB keeps memory bounded and requests few */
+  partSize?: number;
+  /** parts uploaded concurrently */
+  partsInFlight?: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** extra headers, e.g. Cache-Control for renditions */
+  headers?: Record<string, string>;
+}
+
+export interface PutResult {
+  key: string;
+  bytes: number;
+  etag: string;
+}
+
+export interface ObjectStat {
+  size: number;
+  etag: string;
+  contentType: string | undefined;
+  lastModified: Date;
+}
+
+export interface PresignOptions {
+  expiresSeconds: number;
+  contentType?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  /** Creates the bucket when missing. */
+  ensureBucket(): Promise<void>;
+  /** Answers whether the store is reachable and the bucket exists. */
+  ping(): Promise<void>;
+  /** Streams `body` into `key`: one PUT when it fits a part, S3 multipart otherwise (aborted on any error). */
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<PutResult>;
+  /** A byte range when `range` is given (`end` inclusive). */
+  get(key: string, range?: { start: number; end?: number }): Promise<Readable>;
+  stat(key: string): Promise<ObjectStat>;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Deletes every object whose key starts with `prefix`; answers how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  list(prefix: string): Promise<string[]>;
+  presignGet(key: string, options: PresignOptions): Promise<string>;
+  /** The minio client itself, for tests and tools that inspect the store. */
+  readonly client: Client;
+}
+
+const MiB = 1024 * 1024;
+const noop = () => {};
+
+export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
+  const { bucket, region } = options;
+  const partSize = options.partSize ?? 8 * MiB;
+  const partsInFlight = options.partsInFlight ?? 3;
+  if (partSize < 5 * MiB) throw new RangeError('S3 parts must be at least 5 MiB');
+  const url = new URL(options.endpoint);
+  const useSSL = url.protocol === 'https:';
+  const client = new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: options.accessKey,
+    secretKey: options.secretKey,
+    region,
+    pathStyle: true,
+  });
+
+  async function putMultipart(key: string, body: Readable, headers: Record<string, string>): Promise<PutResult> {
+    let uploadId: string | undefined;
+    const etags: { part: number; etag: string }[] = [];
+    const inflight = new Set<Promise<void>>();
+    let bytes = 0;
+    let partNumber = 0;
+    try {
+      for await (const part of partsOf(body, partSize)) {
+        bytes += part.length;
+        if (partNumber === 0 && part.length < partSize) {
+          // The whole object fits in one part: a single PUT is one request instead of three.
+          const { etag } = await client.putObject(bucket, key, part, part.length, headers);
+          return { key, bytes, etag };
+        }
+        uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
+        const number = ++partNumber;
+        const p = client
+          .uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: number, headers: {} }, part)
+          .then((r) => {
+            etags.push({ part: number, etag: r.etag });
+          });
+        p.catch(noop); // observed through race/all below; avoid an unhandled rejection meanwhile
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p)).catch(noop);
+        if (inflight.size >= partsInFlight) await Promise.race(inflight);
+      }
+      if (uploadId === undefined) {
+        // empty body
+        const { etag } = await client.putObject(bucket, key, Buffer.alloc(0), 0, headers);
+        return { key, bytes: 0, etag };
+      }
+      await Promise.all(inflight);
+      etags.sort((a, b) => a.part - b.part);
+      const done = await client.completeMultipartUpload(bucket, key, uploadId, etags);
+      // Some Ceph RGW releases answer the completion with an empty ETag: ask the object.
+      const etag = done.etag || (await client.statObject(bucket, key)).etag;
+      return { key, bytes, etag };
+    } catch (err) {
+      if (uploadId !== undefined) {
+        await Promise.allSettled(inflight);
+        await client.abortMultipartUpload(bucket, key, uploadId).catch(noop);
+      }
+      // A failing source (client gone, size limit) keeps its own error; only S3 faults are translated.
+      if (body.errored) throw body.errored;
+      if (!body.destroyed) body.destroy();
+      throw translate(err, key);
+    }
+  }
+
+  const store: ObjectStore = {
+    bucket,
+    client,
+    async ensureBucket() {
+      try {
+        if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket, region);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'BucketAlreadyOwnedByYou' || code === 'BucketAlreadyExists') return;
+        throw translate(err, bucket);
+      }
+    },
+    async ping() {
+      let exists: boolean;
+      try {
+        exists = await client.bucketExists(bucket);
+      } catch (err) {
+        throw translate(err, bucket);
+      }
+      if (!exists) throw new StorageUnavailableError(`bucket "${bucket}" does not exist`);
+    },
+    async put(key, body, opts = {}) {
+      const headers: Record<string, string> = { 'Content-Type': opts.contentType ?? 'application/octet-stream', ...opts.headers };
+      if (Buffer.isBuffer(body)) {
+        try {
+          const { etag } = await client.putObject(bucket, key, body, body.length, headers);
+          return { key, bytes: body.length, etag };
+        } catch (err) {
+          throw translate(err, key);
+        }
+      }
+      return putMultipart(key, body, headers);
+    },
+    async get(key, range) {
+      try {
+        if (range) {
+          const length = range.end === undefined ? 0 : range.end - range.start + 1;
+          return await client.getPartialObject(bucket, key, range.start, length || undefined);
+        }
+        return await client.getObject(bucket, key);
+      } catch (err) {
+        throw translate(err, key);
+      }
+    },
+    async stat(key) {
+      try {
+        const s = await client.statObject(bucket, key);
+        const meta = s.metaData as Record<string, string | undefined>;
+        return { size: s.size, etag: s.etag, contentType: meta['content-type'], lastModified: s.lastModified };
+      } catch (err) {
+        throw translate(err, key);
+      }
+    },
+    async exists(key) {
+      try {
+        await store.stat(key);
+        return true;
+      } catch (err) {
+        if (err instanceof NotFoundError) return false;
+        throw err;
+      }
+    },
+    async delete(key) {
+      try {
+        await client.removeObject(bucket, key);
+      } catch (err) {
+        const e = translate(err, key);
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      try {
+        const stream = client.listObjectsV2(bucket, prefix, true);
+        for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) keys.push(item.name);
+      } catch (err) {
+        throw translate(err, prefix);
+      }
+      return keys;
+    },
+    async deletePrefix(prefix) {
+      if (!prefix) throw new RangeError('refusing to delete a whole bucket');
+      const keys = await store.list(prefix);
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        try {
+          const results = await client.removeObjects(bucket, batch);
+          const failed = results.filter((r) => r && typeof r === 'object' && 'Error' in r);
+          if (failed.length > 0) throw new Error(`could not delete ${failed.length} objects under ${prefix}`);
+        } catch (err) {
+          throw translate(err, prefix);
+        }
+      }
+      return keys.length;
+    },
+    async presignGet(key, opts) {
+      const params: Record<string, string> = {};
+      if (opts.contentType) params['response-content-type'] = opts.contentType;
+      if (opts.contentDisposition) params['response-content-disposition'] = opts.contentDisposition;
+      if (opts.cacheControl) params['response-cache-control'] = opts.cacheControl;
+      try {
+        return await client.presignedGetObject(bucket, key, opts.expiresSeconds, params);
+      } catch (err) {
+        throw translate(err, key);
+      }
+    },
+  };
+  return store;
+}
+
+/** Yields Buffers of exactly `size` bytes, the last one shorter; never holds more than one part. */
+export async function* partsOf(body: AsyncIterable<Buffer | string>, size: number): AsyncGenerator<Buffer> {
+  let chunks: Buffer[] = [];
+  let held = 0;
+  for await (const raw of body) {
+    let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    while (held + chunk.length >= size) {
+      const take = size - held;
+      chunks.push(chunk.subarray(0, take));
+      yield chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      chunk = chunk.subarray(take);
+      chunks = [];
+      held = 0;
+    }
+    if (chunk.length > 0) {
+      chunks.push(chunk);
+      held += chunk.length;
+    }
+  }
+  if (held > 0) yield Buffer.concat(chunks, held);
+}
+
+/** S3 and network errors → our codes; anything already ours passes through. */
+function translate(err: unknown, key: string): Error {
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && (err as unknown as { code: string }).code.startsWith('LAMHA_')) {
+    return err;
+  }
+  const code = (err as { code?: string }).code;
+  if (code === 'NoSuchKey' || code === 'NotFound') return new NotFoundError(`object not found: ${key}`);
+  const message = err instanceof Error ? err.message : String(err);
+  const e = new StorageUnavailableError(code ? `${code}: ${message}` : message);
+  (e as Error).cause = err;
+  return e;
+}

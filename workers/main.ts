@@ -1,0 +1,36 @@
+/**
+ * The worker process (`npm run worker`): consumes the queues until SIGTERM, then lets running
+ * jobs finish. Any number of these may run on any number of machines.
+ */
+import { pino } from 'pino';
+import { createDb } from '../src/db/database.js';
+import { storageFromConfig } from '../src/plugins/infra.js';
+import { createQueues } from '../src/queues/producer.js';
+import { createRedis } from '../src/queues/redis.js';
+import { requeueProcessing } from '../src/services/reconcile.js';
+import { configOrExit, embeddedEndpoint, onShutdown, prepare } from '../src/startup.js';
+import { startWorkers } from './worker.js';
+
+const config = configOrExit();
+const log = pino({ level: config.logLevel, name: 'lamha-worker' });
+const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
+const redis = createRedis(config.redisUrl, { forWorker: true });
+try {
+  await prepare({ config, redis, storage, log });
+} catch (err) {
+  log.fatal({ err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+const db = createDb({ url: config.databaseUrl });
+const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
+const workers = startWorkers({ db, storage, queues, log, connection: redis, prefix: config.redisPrefix });
+log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
+const requeued = await requeueProcessing({ db, queues });
+if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
+
+onShutdown(log, async () => {
+  await workers.close();
+  await queues.close();
+  redis.disconnect();
+  await db.end();
+});

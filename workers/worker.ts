@@ -1,0 +1,40 @@
+/**
+ * One BullMQ Worker per queue that has processors, each dispatching on the job name, with
+ * the concurrency of the queue table. Closing waits for running jobs.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOB_POLICY, QUEUE_CONCURRENCY, QUEUE_NAMES, type JobName, type QueueName } from '../src/queues/jobs.js';
+import { PROCESSORS, type ProcessorDeps } from './processors/registry.js';
+
+export interface Workers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: string; only?: QueueName[] }): Workers {
+  const wanted = deps.only ?? [...QUEUE_NAMES];
+  const workers: Worker[] = [];
+  for (const queue of wanted) {
+    const names = (Object.keys(PROCESSORS) as JobName[]).filter((n) => JOB_POLICY[n].queue === queue);
+    if (names.length === 0) continue;
+    const worker = new Worker(queue, async (job: Job) => {
+      const processor = PROCESSORS[job.name as JobName];
+      if (!processor || JOB_POLICY[job.name as JobName].queue !== queue) throw new UnrecoverableError(`no processor for job "${job.name}" on queue "${queue}"`);
+      return processor(job, deps);
+    }, {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: QUEUE_CONCURRENCY[queue],
+    });
+    worker.on('failed', (job, err) => deps.log.warn({ err, queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, 'job failed'));
+    worker.on('error', (err) => deps.log.error({ err, queue }, 'worker error'));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
