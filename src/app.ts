@@ -41,7 +41,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
       },
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorReply);

@@ -7,6 +7,7 @@ export type AssetKind = 'image' | 'video' | 'document';
 export const ACCEPTED_TYPES: Readonly<Record<string, AssetKind>> = {
   'image/jpeg': 'image',
   'image/png': 'image',
+  'image/apng': 'image',
   'image/webp': 'image',
   'image/avif': 'image',
   'image/heic': 'image',
@@ -20,11 +21,10 @@ export const ACCEPTED_TYPES: Readonly<Record<string, AssetKind>> = {
   'video/quicktime': 'video',
   'video/3gpp': 'video',
   'video/3gpp2': 'video',
-  'video/x-matroska': 'video',
+  'video/matroska': 'video',
   'video/webm': 'video',
   'video/mp2t': 'video',
   'video/vnd.avi': 'video',
-  'video/x-msvideo': 'video',
   'application/pdf': 'document',
 };
 

@@ -1,0 +1,60 @@
+# Lamha image: one image for both processes.
+#   API (default):  node dist/src/server.js
+#   worker:         node dist/workers/main.js
+# Without S3_ENDPOINT the API runs its embedded S3 server and keeps objects under DATA_DIR.
+
+# ---- build: compile TypeScript, then drop the devDependencies ----
+FROM node:24-bookworm AS build
+WORKDIR /app
+
+# Dependencies first, so source edits reuse this layer. npm ci installs the prebuilt
+# sharp/libvips binaries for this platform (@img/sharp-linux-*) from optional deps.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# `npm run build` needs typescript (a devDependency): prune only after it.
+# The build script also copies src/db/migrations/*.sql into dist/src/db/migrations.
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workers ./workers
+RUN npm run build \
+ && test -f dist/src/server.js \
+ && test -f dist/workers/main.js \
+ && ls dist/src/db/migrations/*.sql >/dev/null \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime ----
+FROM node:24-bookworm-slim AS runtime
+
+# ffmpeg/ffprobe: video; exiftool: metadata; heif-convert: HEIC photos; tini: PID 1.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ffmpeg \
+      libimage-exiftool-perl \
+      libheif-examples \
+      tini \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/app/data
+
+WORKDIR /app
+
+# Code stays root-owned (read-only for the app); only DATA_DIR is writable by `node`.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /app/data && chown node:node /app/data
+
+USER node
+
+EXPOSE 3000
+
+# The worker has no HTTP server: docker-compose.yml disables this check for it.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+ENTRYPOINT ["tini", "--"]
+CMD ["node", "dist/src/server.js"]

@@ -1,0 +1,165 @@
+/**
+ * Each test gets its own PostgreSQL schema, Redis key prefix and S3 bucket, against the real
+ * servers: the S3 server is Ceph RGW when S3_ENDPOINT is set (scripts/test.sh starts one),
+ * and the embedded s3rver otherwise or when asked for.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createDb, ensureDatabase, migrate, quoteIdent, type Db } from '../../src/db/database.js';
+import { insertToken, type Role } from '../../src/db/tokens.js';
+import { createQueues, type Queues } from '../../src/queues/producer.js';
+import { createRedis } from '../../src/queues/redis.js';
+import { generateToken, hashToken } from '../../src/services/tokens.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded-s3.js';
+import { createObjectStore, type ObjectStore } from '../../src/storage/object-store.js';
+
+export type S3Kind = 'rgw' | 'embedded';
+
+/** The S3 servers this run has: RGW when the test lane started it, and always the embedded one. */
+export function s3Kinds(): S3Kind[] {
+  return process.env.S3_ENDPOINT ? ['rgw', 'embedded'] : ['embedded'];
+}
+
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1/lamha_test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+let embedded: Promise<EmbeddedS3> | undefined;
+let embeddedUsers = 0;
+
+function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh bucket on the chosen S3 server, emptied and removed at teardown. */
+export async function testStorage(t: Teardown, kind: S3Kind = s3Kinds()[0]!, options: { partSize?: number } = {}): Promise<ObjectStore> {
+  let endpoint: string;
+  let accessKey = 'S3RVER';
+  let secretKey = 'S3RVER';
+  if (kind === 'rgw') {
+    endpoint = process.env.S3_ENDPOINT!;
+    accessKey = process.env.S3_ACCESS_KEY!;
+    secretKey = process.env.S3_SECRET_KEY!;
+  } else {
+    embedded ??= mkdtemp(path.join(os.tmpdir(), 'lamha-s3-')).then((dataDir) => startEmbeddedS3({ dataDir, port: 0 }));
+    embeddedUsers++;
+    endpoint = (await embedded).endpoint;
+  }
+  const storage = createObjectStore({
+    endpoint, accessKey, secretKey, bucket: uniqueName('lamha-test-'), region: process.env.S3_REGION ?? 'us-east-1', ...options,
+  });
+  await storage.ensureBucket();
+  t.teardown(async () => {
+    for (const key of await storage.list('')) await storage.delete(key);
+    await storage.client.removeBucket(storage.bucket).catch(() => {});
+    if (kind === 'embedded' && --embeddedUsers === 0 && embedded) {
+      const server = await embedded;
+      embedded = undefined;
+      await server.close();
+    }
+  });
+  return storage;
+}
+
+/** A migrated schema of its own, dropped at teardown. */
+export async function testDb(t: Teardown): Promise<{ db: Db; schema: string }> {
+  await ensureDatabase(DATABASE_URL);
+  const schema = uniqueName('t_');
+  await migrate(DATABASE_URL, schema);
+  const db = createDb({ url: DATABASE_URL, schema, max: 5 });
+  t.teardown(async () => {
+    await db.end();
+    const admin = createDb({ url: DATABASE_URL, max: 1 });
+    await admin.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+    await admin.end();
+  });
+  return { db, schema };
+}
+
+export interface TestContext {
+  app: FastifyInstance;
+  config: Readonly<Config>;
+  db: Db;
+  schema: string;
+  redis: Redis;
+  storage: ObjectStore;
+  queues: Queues;
+  /** an admin bearer token */
+  admin: string;
+  /** a bearer token of `role` bound to the event with this slug (or to every event for admin) */
+  mint(role: Role, eventSlug?: string, options?: { expiresAt?: Date }): Promise<string>;
+  /** `{authorization: 'Bearer …'}` */
+  auth(token: string): { authorization: string };
+}
+
+export interface ContextOptions {
+  s3?: S3Kind;
+  env?: Record<string, string>;
+  partSize?: number;
+}
+
+export async function createTestContext(t: Teardown, options: ContextOptions = {}): Promise<TestContext> {
+  const { db, schema } = await testDb(t);
+  const storage = await testStorage(t, options.s3, options.partSize ? { partSize: options.partSize } : {});
+  const prefix = uniqueName('lamha-test-');
+  const config = loadConfig({
+    DATABASE_URL, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: storage.bucket,
+    PUBLIC_URL: 'http://gallery.test', ...options.env,
+  });
+  const redis = createRedis(REDIS_URL);
+  const queues = createQueues({ connection: redis, prefix });
+  const app = await buildApp(config, { deps: { db, redis, storage, queues } });
+  t.teardown(async () => {
+    await app.close();
+    for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
+    await queues.close();
+    redis.disconnect();
+  });
+
+  async function mint(role: Role, eventSlug?: string, opts: { expiresAt?: Date } = {}): Promise<string> {
+    let eventId: string | null = null;
+    if (eventSlug !== undefined) {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM events WHERE slug = $1', [eventSlug]);
+      if (!rows[0]) throw new Error(`no event ${eventSlug}`);
+      eventId = rows[0].id;
+    }
+    const token = generateToken();
+    await insertToken(db, { hash: hashToken(token), role, eventId, label: `test ${role}`, createdBy: null, expiresAt: opts.expiresAt ?? null });
+    return token;
+  }
+
+  return {
+    app, config, db, schema, redis, storage, queues,
+    admin: await mint('admin'),
+    mint,
+    auth: (token) => ({ authorization: `Bearer ${token}` }),
+  };
+}
+
+/** Creates an event (published unless told otherwise) with one album, through the API. */
+export async function seedEvent(
+  ctx: TestContext,
+  { event = 'conf', album = 'day-1', publish = true }: { event?: string; album?: string; publish?: boolean } = {},
+): Promise<void> {
+  const headers = ctx.auth(ctx.admin);
+  const created = await ctx.app.inject({
+    method: 'POST', url: '/api/v1/events', headers,
+    payload: { slug: event, title: { en: 'Conference', ar: 'المؤتمر' }, startsOn: '2026-12-01', endsOn: '2026-12-02', locales: ['ar', 'en', 'ku'], defaultLocale: 'ar' },
+  });
+  if (created.statusCode !== 201) throw new Error(`event: ${created.body}`);
+  const a = await ctx.app.inject({ method: 'POST', url: `/api/v1/events/${event}/albums`, headers, payload: { slug: album, title: { en: 'Day one', ar: 'اليوم الأول' } } });
+  if (a.statusCode !== 201) throw new Error(`album: ${a.body}`);
+  if (publish) {
+    await ctx.app.inject({ method: 'PATCH', url: `/api/v1/events/${event}`, headers, payload: { status: 'published' } });
+    await ctx.app.inject({ method: 'PATCH', url: `/api/v1/events/${event}/albums/${album}`, headers, payload: { status: 'published' } });
+  }
+}

@@ -1,0 +1,62 @@
+/** multipart/form-data bodies built as streams, so tests can send big files and stop mid-way. */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import { Readable } from 'node:stream';
+
+export interface FormPart {
+  name: string;
+  filename?: string;
+  contentType?: string;
+  body: Buffer | string | Readable;
+}
+
+export function multipart(parts: FormPart[]): { headers: Record<string, string>; body: Readable } {
+  const boundary = `----lamha${randomBytes(12).toString('hex')}`;
+  async function* generate() {
+    for (const part of parts) {
+      let head = `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"`;
+      if (part.filename !== undefined) head += `; filename="${part.filename.replace(/"/g, '%22')}"`;
+      head += '\r\n';
+      if (part.filename !== undefined) head += `Content-Type: ${part.contentType ?? 'application/octet-stream'}\r\n`;
+      yield Buffer.from(`${head}\r\n`, 'utf8');
+      if (part.body instanceof Readable) yield* part.body;
+      else yield Buffer.from(part.body);
+      yield Buffer.from('\r\n');
+    }
+    yield Buffer.from(`--${boundary}--\r\n`);
+  }
+  return { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: Readable.from(generate()) };
+}
+
+export function filePart(path: string, filename = path.split('/').pop()!, contentType?: string): FormPart {
+  return { name: 'file', filename, ...(contentType && { contentType }), body: createReadStream(path) };
+}
+
+/** POSTs a streamed body to a listening server; answers status and parsed JSON. */
+export function post(url: string, headers: Record<string, string>, body: Readable): Promise<{ statusCode: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ statusCode: res.statusCode!, json: text ? JSON.parse(text) : undefined });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    body.on('error', (err) => req.destroy(err));
+    body.pipe(req);
+  });
+}
+
+/** Deterministic pseudo-random bytes (fast, incompressible enough for storage tests). */
+export function* patternChunks(total: number, chunk = 1 << 20): Generator<Buffer> {
+  const block = randomBytes(chunk);
+  for (let sent = 0; sent < total; sent += chunk) {
+    const n = Math.min(chunk, total - sent);
+    block.writeUInt32BE(sent >>> 0, 0); // vary each chunk so parts differ
+    yield n === chunk ? Buffer.from(block) : Buffer.from(block.subarray(0, n));
+  }
+}
