@@ -62,7 +62,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
 
   await app.register(multipart, {
     limits: {
-      fileSize: config.uploadMaxBytes,
+      // one byte over, so the upload service's own limit (with its clear message) fires first
+      fileSize: config.uploadMaxBytes + 1,
       files: 1000,
       fields: 20,
       parts: 1020,
@@ -127,6 +128,13 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: impor
     message = statusCode === 503 ? 'A service Lamha depends on is unavailable; try again shortly' : 'Internal server error';
   } else {
     request.log.info({ code, message }, 'request refused');
+  }
+  if (!request.raw.complete) {
+    // Refused before the body was read (too large, wrong type, no rights): stop reading the
+    // rest, tell the client this connection ends, and let the socket close after the reply.
+    request.raw.unpipe();
+    request.raw.resume();
+    void reply.header('connection', 'close');
   }
   return reply.code(statusCode).send({ statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message });
 }

@@ -4,7 +4,8 @@
 import net from 'node:net';
 
 export function anonymizeIp(ip: string): string {
-  const v4 = ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+  // hex digits are case-insensitive: '::FFFF:1.2.3.4' is the same mapped address
+  const v4 = /^::ffff:/i.test(ip) && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
   if (net.isIPv4(v4)) return v4.split('.').slice(0, 3).concat('0').join('.');
   if (net.isIPv6(ip)) {
     const expanded = expandIPv6(ip);

@@ -3,7 +3,7 @@
  * Works against MinIO, AWS S3, R2, Ceph RGW, Garage and the embedded s3rver.
  */
 import { Client } from 'minio';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { NotFoundError, StorageUnavailableError } from '../errors.js';
 
 export interface ObjectStoreOptions {
@@ -171,7 +171,10 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
       try {
         if (range) {
           const length = range.end === undefined ? 0 : range.end - range.start + 1;
-          return await client.getPartialObject(bucket, key, range.start, length || undefined);
+          const part = await client.getPartialObject(bucket, key, range.start, length || undefined);
+          // s3rver reads "bytes=0-0" as "bytes=0-" and answers the whole object: never pass on more than was asked for
+          const answered = Number((part as { headers?: Record<string, string | undefined> }).headers?.['content-length']);
+          return length && answered > length ? Readable.from(firstBytes(part, length), { objectMode: false }) : part;
         }
         return await client.getObject(bucket, key);
       } catch (err) {
@@ -221,7 +224,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         const batch = keys.slice(i, i + 1000);
         try {
           const results = await client.removeObjects(bucket, batch);
-          const failed = results.filter((r) => r && typeof r === 'object' && 'Error' in r);
+          // minio answers only the keys that failed, each as the <Error> element itself ({Key, Code, Message}),
+          // though its types promise {Error: …}: any entry at all is a failure
+          const failed = results.filter((r) => r && typeof r === 'object');
           if (failed.length > 0) throw new Error(`could not delete ${failed.length} objects under ${prefix}`);
         } catch (err) {
           throw translate(err, prefix);
@@ -264,6 +269,17 @@ export async function* partsOf(body: AsyncIterable<Buffer | string>, size: numbe
     }
   }
   if (held > 0) yield Buffer.concat(chunks, held);
+}
+
+async function* firstBytes(body: Readable, n: number): AsyncGenerator<Buffer> {
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (chunk.length >= n) {
+      yield chunk.subarray(0, n);
+      return; // ends the iteration, which destroys `body`
+    }
+    n -= chunk.length;
+    yield chunk;
+  }
 }
 
 /** S3 and network errors → our codes; anything already ours passes through. */

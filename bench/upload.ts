@@ -1,0 +1,627 @@
+/**
+ * Upload throughput benchmark: how close does `POST …/assets` come to writing the same bytes
+ * straight into S3, and how much memory does the API need meanwhile?
+ *
+ *   npx tsx bench/upload.ts                    (or: npm run bench:upload)
+ *
+ * S3 server: Ceph RGW (or any S3) when S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY are set
+ * (S3_REGION defaults to us-east-1), the embedded s3rver in a child process otherwise.
+ * A fresh bucket is used and removed at the end.
+ *
+ * Each round runs
+ *   baseline  the payload streamed by this process into S3 with the object-store adapter's
+ *             own multipart upload (createObjectStore(…).put), no API in between;
+ *   api       the same payload POSTed as multipart/form-data over loopback HTTP to the API,
+ *             which runs in a child process (bench/upload-server.ts) sampling its own RSS.
+ * Every stored object is checked (size; for the API also the sha256 of the assets row, and,
+ * unless BENCH_READBACK=0, the SHA-256 of the object read back) and deleted before the next run.
+ *
+ * Environment:
+ *   BENCH_BYTES              payload size                          default 1073741824 (1 GiB)
+ *   BENCH_ROUNDS             baseline+api rounds; best-of is kept  default 2
+ *   BENCH_WARMUP_BYTES       one untimed upload each way first     default 16 MiB (0: none)
+ *   BENCH_READBACK           read each API object back and hash it default 1
+ *   BENCH_SERVER_RUNTIME     js: the API process runs compiled JS, as in production (built
+ *                            with bench/tsconfig.server.json into bench/results/.build);
+ *                            tsx: it runs the TypeScript through tsx (≈ +35 MB RSS)  default js
+ *   BENCH_SERVER_ENTRY       run this compiled entry instead of building one (to try a
+ *                            modified build of the API)
+ *   BENCH_SERVER_NODE_ARGS   extra node flags for the API process, e.g. "--cpu-prof"
+ *   DATABASE_URL, REDIS_URL  default postgres://127.0.0.1/lamha_test, redis://127.0.0.1:6379
+ *
+ * Output: a table on stdout (progress on stderr) and bench/results/upload-<date>.json.
+ * Exit status 1 when a run fails or a stored object does not match what was sent.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { EMBEDDED_S3_KEYS } from '../src/config.js';
+import { createDb, quoteIdent, type Db } from '../src/db/database.js';
+import { createRedis } from '../src/queues/redis.js';
+import { originalKey } from '../src/storage/keys.js';
+import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MiB = 1024 * 1024;
+const MB = 1e6;
+const GOAL_RATIO = 0.8;
+const GOAL_RSS_MB = 200;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
+  return Number(raw);
+}
+
+const BYTES = envInt('BENCH_BYTES', 1024 * MiB);
+const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 2));
+const WARMUP_BYTES = envInt('BENCH_WARMUP_BYTES', 16 * MiB);
+const READBACK = process.env.BENCH_READBACK !== '0';
+const SERVER_RUNTIME = process.env.BENCH_SERVER_RUNTIME ?? 'js';
+if (SERVER_RUNTIME !== 'js' && SERVER_RUNTIME !== 'tsx') throw new Error(`BENCH_SERVER_RUNTIME must be js or tsx (got "${SERVER_RUNTIME}")`);
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://127.0.0.1/lamha_test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
+const toMB = (bytes: number) => bytes / MB;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+// ---------------------------------------------------------------- payload
+
+/** The head of a real JPEG, so the API's type detection (first 4100 bytes) accepts the upload. */
+const JPEG_HEAD = readFileSync(path.join(ROOT, 'test/fixtures/exif-orientation_1.jpg')).subarray(0, 4100);
+const CHUNK = MiB;
+const ZEROS = Buffer.alloc(CHUNK);
+
+/**
+ * `total` bytes: the JPEG head, then an AES-128-CTR keystream derived from `seed` — the same
+ * seed always gives the same bytes, generated chunk by chunk (1 MiB at a time, never held whole).
+ */
+function* payloadChunks(total: number, seed: string): Generator<Buffer> {
+  const key = createHash('sha256').update(`lamha-bench:${seed}`).digest();
+  const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
+  const head = JPEG_HEAD.subarray(0, Math.min(JPEG_HEAD.length, total));
+  let sent = head.length;
+  if (head.length > 0) yield Buffer.from(head);
+  while (sent < total) {
+    const n = Math.min(CHUNK, total - sent);
+    yield cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n));
+    sent += n;
+  }
+}
+
+function payloadStream(total: number, seed: string): Readable {
+  return Readable.from(payloadChunks(total, seed), { objectMode: false, highWaterMark: CHUNK });
+}
+
+function payloadDigest(total: number, seed: string): { sha256: Buffer; seconds: number } {
+  const t0 = performance.now();
+  const hash = createHash('sha256');
+  for (const chunk of payloadChunks(total, seed)) hash.update(chunk);
+  return { sha256: hash.digest(), seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------- child processes
+
+/** Lines a child prints on stdout, read one by one. */
+class Lines {
+  private readonly queue: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+  constructor(child: ChildProcess) {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(line);
+      } else this.queue.push(line);
+    });
+    rl.on('close', () => {
+      this.ended = true;
+      this.waiting?.(undefined);
+    });
+  }
+
+  /** The next JSON line, or undefined once the child has closed stdout. */
+  async next<T>(timeoutMs: number): Promise<T | undefined> {
+    for (;;) {
+      let line = this.queue.shift();
+      if (line === undefined) {
+        if (this.ended) return undefined;
+        line = await new Promise<string | undefined>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no output from child after ${timeoutMs} ms`)), timeoutMs);
+          this.waiting = (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          };
+        });
+        if (line === undefined) return undefined;
+      }
+      if (line.trim().startsWith('{')) return JSON.parse(line) as T;
+      process.stderr.write(`${line}\n`); // stray output of the child
+    }
+  }
+}
+
+function spawnNode(args: string[], env: Record<string, string>): { child: ChildProcess; lines: Lines } {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return { child, lines: new Lines(child) };
+}
+
+function spawnTs(file: string, env: Record<string, string>, nodeArgs: string[] = []): { child: ChildProcess; lines: Lines } {
+  return spawnNode([...nodeArgs, '--import', 'tsx', path.join(ROOT, file)], env);
+}
+
+const BUILD_DIR = path.join(ROOT, 'bench', 'results', '.build');
+
+/** Compiles the API process and what it imports to JS (type errors are reported, not fatal). */
+function buildServer(): string {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench/tsconfig.server.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    log(`tsc reported errors (the JS is emitted anyway):\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+  }
+  const entry = path.join(BUILD_DIR, 'bench', 'upload-server.js');
+  if (!existsSync(entry)) throw new Error(`the API process was not compiled (${entry} missing)`);
+  // Migrations are found next to the compiled database module, as in dist/.
+  cpSync(path.join(ROOT, 'src/db/migrations'), path.join(BUILD_DIR, 'src/db/migrations'), { recursive: true });
+  log(`compiled the API process in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return entry;
+}
+
+async function stopChild(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- S3 target
+
+interface Target {
+  kind: 'rgw' | 's3' | 'embedded';
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  /** the process serving S3, when known (for its CPU time) */
+  pid?: number;
+  /** ceph.conf of a local scripts/rgw.sh cluster serving this endpoint */
+  rgwConf?: string;
+  close(): Promise<void>;
+}
+
+/** The scripts/rgw.sh cluster behind `endpoint`, if this machine runs it. */
+function localRgw(endpoint: string): { conf: string; pid?: number } | undefined {
+  const dir = (process.env.RGW_DIR ?? path.join(process.env.TMPDIR ?? '/tmp', 'lamha-rgw')).replace(/\/+$/, '');
+  const conf = path.join(dir, 'ceph.conf');
+  if (!existsSync(conf)) return undefined;
+  const url = new URL(endpoint);
+  if (!readFileSync(conf, 'utf8').includes(`endpoint=127.0.0.1:${url.port || '80'}`)) return undefined;
+  let pid: number | undefined;
+  try {
+    pid = Number(readFileSync(path.join(dir, 'run', 'client.rgw.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    // no pid file: no CPU figures for the gateway
+  }
+  return { conf, ...(pid && { pid }) };
+}
+
+async function openTarget(): Promise<Target> {
+  const { S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION } = process.env;
+  if (S3_ENDPOINT && S3_ACCESS_KEY && S3_SECRET_KEY) {
+    const rgw = localRgw(S3_ENDPOINT);
+    return {
+      kind: rgw ? 'rgw' : 's3', endpoint: S3_ENDPOINT, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, region: S3_REGION || 'us-east-1',
+      ...(rgw && { rgwConf: rgw.conf }), ...(rgw?.pid && { pid: rgw.pid }),
+      close: async () => {},
+    };
+  }
+  const { child, lines } = spawnTs('bench/embedded-s3.ts', {});
+  const info = await lines.next<{ endpoint: string }>(60_000);
+  if (!info) throw new Error('the embedded S3 server did not start');
+  return {
+    kind: 'embedded', endpoint: info.endpoint, ...EMBEDDED_S3_KEYS, region: 'us-east-1', ...(child.pid && { pid: child.pid }),
+    close: () => stopChild(child),
+  };
+}
+
+/**
+ * RGW keeps deleted data until its garbage collector runs (30 s at the earliest with
+ * scripts/rgw.sh); on a RAM-backed OSD, four 1 GiB runs in a row would not fit. Run it now.
+ */
+async function collectGarbage(target: Target): Promise<number | undefined> {
+  if (!target.rgwConf) return undefined;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    execFile('radosgw-admin', ['-c', target.rgwConf!, 'gc', 'process', '--include-all'], { timeout: 300_000 }, (err) => {
+      if (err) log(`radosgw-admin gc process failed (deleted data is reclaimed later): ${err.message}`);
+      resolve();
+    });
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+async function emptyBucket(store: ObjectStore): Promise<void> {
+  for (const key of await store.list('')) await store.delete(key);
+}
+
+// ---------------------------------------------------------------- runs
+
+interface RunResult {
+  round: number;
+  kind: 'baseline' | 'api';
+  bytes: number;
+  seconds: number;
+  mbPerSecond: number;
+  /** CPU seconds of the process doing the upload: this process for baseline, the API for api */
+  uploaderCpuSeconds: number | undefined;
+  /** of which in the kernel (socket reads and writes, mostly) */
+  uploaderSystemCpuSeconds: number | undefined;
+  /** CPU seconds of this process while it sent the request (api runs) */
+  clientCpuSeconds?: number;
+  s3ServerCpuSeconds: number | undefined;
+  /** peak RSS of the uploading process during the run (sampled every 50 ms) */
+  peakRssMB: number;
+  /** api runs: the API's RSS before the upload, and its peak V8 heap and Buffer memory during it */
+  apiMemoryMB?: { rssBefore: number; peakHeapUsed: number; peakArrayBuffers: number };
+  verified: { size: boolean; dbSha256?: boolean; dbBytes?: boolean; readbackSha256?: boolean };
+  gcSeconds?: number;
+}
+
+// RSS of this process, sampled like the API process samples its own.
+let ownPeak = 0;
+setInterval(() => {
+  ownPeak = Math.max(ownPeak, process.memoryUsage.rss());
+}, 50).unref();
+
+function cpuSelf(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}
+
+function cpuSelfSystem(): number {
+  return process.cpuUsage().system / 1e6;
+}
+
+async function runBaseline(store: ObjectStore, target: Target, round: number, bytes: number, seed: string): Promise<RunResult> {
+  const key = `bench/baseline-${round}-${seed}`;
+  ownPeak = process.memoryUsage.rss();
+  const cpu0 = cpuSelf();
+  const sys0 = cpuSelfSystem();
+  const s3cpu0 = cpuSecondsOf(target.pid);
+  const t0 = performance.now();
+  const put = await store.put(key, payloadStream(bytes, seed), { contentType: 'image/jpeg' });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSelf() - cpu0;
+  const sys = cpuSelfSystem() - sys0;
+  const s3cpu1 = cpuSecondsOf(target.pid);
+  const stat = await store.stat(key);
+  await store.delete(key);
+  return {
+    round, kind: 'baseline', bytes, seconds, mbPerSecond: mbps(bytes, seconds),
+    uploaderCpuSeconds: cpu,
+    uploaderSystemCpuSeconds: sys,
+    s3ServerCpuSeconds: s3cpu0 !== undefined && s3cpu1 !== undefined ? s3cpu1 - s3cpu0 : undefined,
+    peakRssMB: toMB(ownPeak),
+    verified: { size: stat.size === bytes && put.bytes === bytes },
+  };
+}
+
+interface ServerInfo {
+  port: number;
+  url: string;
+  token: string;
+  schema: string;
+  redisPrefix: string;
+  event: string;
+  album: string;
+}
+
+interface MemoryReport {
+  peakRss: number;
+  rss: number;
+  peakHeapUsed: number;
+  peakArrayBuffers: number;
+  maxRss: number;
+  samples: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+}
+
+async function peak(server: ServerInfo, reset: boolean): Promise<MemoryReport> {
+  const res = await fetch(`${server.url}/bench/peak${reset ? '?reset=1' : ''}`);
+  if (!res.ok) throw new Error(`/bench/peak answered ${res.status}`);
+  return (await res.json()) as MemoryReport;
+}
+
+/** POSTs one file part of `bytes` payload bytes, with a Content-Length like a browser sends. */
+function postFile(server: ServerInfo, bytes: number, seed: string): Promise<{ statusCode: number; json: any; seconds: number }> {
+  const boundary = `----lamhabench${randomBytes(12).toString('hex')}`;
+  const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench-${seed}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+  const post = Buffer.from(`\r\n--${boundary}--\r\n`);
+  function* form(): Generator<Buffer> {
+    yield pre;
+    yield* payloadChunks(bytes, seed);
+    yield post;
+  }
+  const body = Readable.from(form(), { objectMode: false, highWaterMark: CHUNK });
+  const url = `${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        authorization: `Bearer ${server.token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(pre.length + bytes + post.length),
+      },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const seconds = (performance.now() - t0) / 1000;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = text;
+        }
+        resolve({ statusCode: res.statusCode!, json, seconds });
+      });
+    });
+    req.on('error', reject);
+    // An early answer (an error) may cut the body short; the answer is what counts then.
+    pipeline(body, req).catch(() => {});
+  });
+}
+
+async function runApi(
+  store: ObjectStore, target: Target, db: Db, server: ServerInfo, round: number, bytes: number, seed: string, expected: Buffer,
+): Promise<RunResult> {
+  const before = await peak(server, true);
+  const cpu0 = cpuSelf();
+  const s3cpu0 = cpuSecondsOf(target.pid);
+  const res = await postFile(server, bytes, seed);
+  const clientCpu = cpuSelf() - cpu0;
+  const s3cpu1 = cpuSecondsOf(target.pid);
+  const after = await peak(server, false);
+  if (res.statusCode !== 201) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(res.json)}`);
+  const asset = (res.json as { assets: { id: string; duplicate: boolean }[] }).assets[0]!;
+  if (asset.duplicate) throw new Error('the upload was taken for a duplicate: the previous run was not cleaned up');
+
+  const { rows } = await db.query<{ bytes: number; sha256: Buffer }>('SELECT bytes, sha256 FROM assets WHERE id = $1', [asset.id]);
+  const row = rows[0];
+  const key = originalKey(asset.id);
+  const stat = await store.stat(key);
+  let readbackSha256: boolean | undefined;
+  if (READBACK) {
+    const hash = createHash('sha256');
+    for await (const chunk of await store.get(key)) hash.update(chunk as Buffer);
+    readbackSha256 = hash.digest().equals(expected);
+  }
+  await store.delete(key);
+  await db.query('DELETE FROM assets WHERE id = $1', [asset.id]);
+
+  const cpu = (r: MemoryReport) => (r.cpuUserMicros + r.cpuSystemMicros) / 1e6;
+  return {
+    round, kind: 'api', bytes, seconds: res.seconds, mbPerSecond: mbps(bytes, res.seconds),
+    uploaderCpuSeconds: cpu(after) - cpu(before),
+    uploaderSystemCpuSeconds: (after.cpuSystemMicros - before.cpuSystemMicros) / 1e6,
+    clientCpuSeconds: clientCpu,
+    s3ServerCpuSeconds: s3cpu0 !== undefined && s3cpu1 !== undefined ? s3cpu1 - s3cpu0 : undefined,
+    peakRssMB: toMB(after.peakRss),
+    apiMemoryMB: { rssBefore: round1(toMB(before.rss)), peakHeapUsed: round1(toMB(after.peakHeapUsed)), peakArrayBuffers: round1(toMB(after.peakArrayBuffers)) },
+    verified: {
+      size: stat.size === bytes,
+      dbBytes: row?.bytes === bytes,
+      dbSha256: row !== undefined && Buffer.from(row.sha256).equals(expected),
+      ...(readbackSha256 !== undefined && { readbackSha256 }),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  const target = await openTarget();
+  const unique = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const store = createObjectStore({
+    endpoint: target.endpoint, accessKey: target.accessKey, secretKey: target.secretKey, region: target.region,
+    bucket: `lamha-bench-${unique}`,
+  });
+  let api: { child: ChildProcess; lines: Lines } | undefined;
+  let server: ServerInfo | undefined;
+  let final: MemoryReport | undefined;
+  let db: Db | undefined;
+  const runs: RunResult[] = [];
+  let failure: unknown;
+  let idle: MemoryReport | undefined;
+  let gen: { seconds: number } | undefined;
+
+  try {
+    log(`target: ${target.kind} ${target.endpoint}, bucket ${store.bucket}, ${BYTES} bytes × ${ROUNDS} rounds`);
+    await store.ensureBucket();
+
+    const serverEnv = {
+      BENCH_S3_ENDPOINT: target.endpoint, BENCH_S3_ACCESS_KEY: target.accessKey, BENCH_S3_SECRET_KEY: target.secretKey,
+      BENCH_S3_REGION: target.region, BENCH_S3_BUCKET: store.bucket, DATABASE_URL, REDIS_URL,
+    };
+    api = process.env.BENCH_SERVER_ENTRY
+      ? spawnNode([...SERVER_NODE_ARGS, path.resolve(process.env.BENCH_SERVER_ENTRY)], serverEnv)
+      : SERVER_RUNTIME === 'js'
+      ? spawnNode([...SERVER_NODE_ARGS, buildServer()], serverEnv)
+      : spawnTs('bench/upload-server.ts', serverEnv, SERVER_NODE_ARGS);
+    server = await api.lines.next<ServerInfo>(120_000);
+    if (!server) throw new Error('the API process exited before listening');
+    db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });
+    log(`API process ${api.child.pid} on ${server.url}, schema ${server.schema}`);
+
+    if (WARMUP_BYTES > 0) {
+      const w = Math.min(WARMUP_BYTES, BYTES);
+      log(`warm-up: ${w} bytes each way`);
+      await runBaseline(store, target, 0, w, `warmup-${unique}`);
+      await runApi(store, target, db, server, 0, w, `warmup-${unique}`, payloadDigest(w, `warmup-${unique}`).sha256);
+    }
+    idle = await peak(server, true);
+
+    const seed = `payload-${unique}`;
+    const digest = payloadDigest(BYTES, seed);
+    gen = digest;
+    log(`payload sha256 ${digest.sha256.toString('hex')} (generated and hashed at ${fmt(mbps(BYTES, digest.seconds))} MB/s)`);
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const b = await runBaseline(store, target, round, BYTES, seed);
+      b.gcSeconds = await collectGarbage(target);
+      runs.push(b);
+      log(`round ${round} baseline: ${fmt(b.mbPerSecond)} MB/s in ${fmt(b.seconds, 2)} s`);
+      const a = await runApi(store, target, db, server, round, BYTES, seed, digest.sha256);
+      a.gcSeconds = await collectGarbage(target);
+      runs.push(a);
+      log(`round ${round} api:      ${fmt(a.mbPerSecond)} MB/s in ${fmt(a.seconds, 2)} s, peak RSS ${fmt(a.peakRssMB)} MB`);
+    }
+  } catch (err) {
+    failure = err;
+    log(`FAILED: ${err instanceof Error ? err.stack : String(err)}`);
+  } finally {
+    if (api) {
+      const exited = stopChild(api.child);
+      final = (await api.lines.next<{ final: MemoryReport }>(30_000).catch(() => undefined))?.final;
+      await exited;
+      if (api.child.exitCode !== 0 && server) {
+        // The API process did not clean up after itself: its schema and Redis keys go here.
+        const admin = createDb({ url: DATABASE_URL, max: 1 });
+        await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(server.schema)} CASCADE`).catch(() => {});
+        await admin.end();
+        const redis = createRedis(REDIS_URL);
+        const keys = await redis.keys(`${server.redisPrefix}:*`).catch(() => [] as string[]);
+        if (keys.length > 0) await redis.del(...keys).catch(() => {});
+        redis.disconnect();
+      }
+    }
+    await db?.end();
+    try {
+      await emptyBucket(store);
+      await store.client.removeBucket(store.bucket);
+    } catch (err) {
+      log(`could not remove bucket ${store.bucket}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await collectGarbage(target);
+    await target.close();
+    rmSync(BUILD_DIR, { recursive: true, force: true });
+  }
+
+  const best = (kind: RunResult['kind']) => {
+    const of = runs.filter((r) => r.kind === kind);
+    return of.length ? Math.max(...of.map((r) => r.mbPerSecond)) : undefined;
+  };
+  const baseline = best('baseline');
+  const apiBest = best('api');
+  const ratio = baseline && apiBest ? apiBest / baseline : undefined;
+  const apiPeak = runs.filter((r) => r.kind === 'api').reduce((m, r) => Math.max(m, r.peakRssMB), 0) || undefined;
+  const verifiedOk = runs.length > 0 && runs.every((r) => Object.values(r.verified).every(Boolean));
+
+  const rows = [['run', 'MB/s', 'seconds', 'uploader CPU s (sys)', 'client CPU s', 'S3 server CPU s', 'peak RSS MB', 'verified']];
+  for (const r of runs) {
+    rows.push([
+      `${r.kind} #${r.round}`, fmt(r.mbPerSecond), fmt(r.seconds, 2), `${fmt(r.uploaderCpuSeconds, 2)} (${fmt(r.uploaderSystemCpuSeconds, 2)})`, fmt(r.clientCpuSeconds, 2),
+      fmt(r.s3ServerCpuSeconds, 2), fmt(r.peakRssMB), Object.entries(r.verified).map(([k, v]) => `${k}:${v ? 'ok' : 'FAIL'}`).join(' '),
+    ]);
+  }
+  const out: string[] = [];
+  out.push(`Upload benchmark — ${toMB(BYTES).toFixed(0)} MB (${BYTES} bytes) to ${target.kind} (${target.endpoint}), best of ${ROUNDS}`);
+  out.push('');
+  out.push(table(rows));
+  out.push('');
+  out.push(`baseline (adapter → S3)  ${fmt(baseline)} MB/s`);
+  out.push(`api (HTTP → API → S3)    ${fmt(apiBest)} MB/s`);
+  out.push(`ratio api/baseline       ${fmt(ratio, 2)}   goal ≥ ${GOAL_RATIO}  ${ratio === undefined ? '' : ratio >= GOAL_RATIO ? 'met' : 'MISSED'}`);
+  out.push(`API peak RSS             ${fmt(apiPeak)} MB  goal < ${GOAL_RSS_MB} MB  ${apiPeak === undefined ? '' : apiPeak < GOAL_RSS_MB ? 'met' : 'MISSED'}`);
+  out.push(`API RSS idle / lifetime max  ${fmt(idle && toMB(idle.rss))} / ${fmt(final && toMB(final.maxRss))} MB`);
+  out.push(`load average start / end  ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} / ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}  (${os.cpus().length} CPUs)`);
+  out.push(`verification             ${verifiedOk ? 'all stored objects match what was sent' : 'FAILED'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const result = {
+    benchmark: 'upload',
+    date: started.toISOString(),
+    host: {
+      node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
+      totalMemMB: round1(toMB(os.totalmem())),
+      // other work on the machine skews the figures: compare runs made under similar load
+      loadAverage: { start: loadAtStart.map(round1), end: os.loadavg().map(round1) },
+    },
+    target: { kind: target.kind, endpoint: target.endpoint },
+    config: { bytes: BYTES, rounds: ROUNDS, warmupBytes: WARMUP_BYTES, readback: READBACK, serverRuntime: process.env.BENCH_SERVER_ENTRY ? `entry ${process.env.BENCH_SERVER_ENTRY}` : SERVER_RUNTIME, serverNodeArgs: SERVER_NODE_ARGS, adapter: 'createObjectStore defaults (8 MiB parts, 3 in flight)' },
+    units: { MB: 1e6, seconds: 'wall clock from first byte sent to answer received' },
+    payloadGenerateHashMBps: gen ? round1(mbps(BYTES, gen.seconds)) : undefined,
+    runs: runs.map((r) => ({
+      ...r, seconds: round3(r.seconds), mbPerSecond: round1(r.mbPerSecond), peakRssMB: round1(r.peakRssMB),
+      uploaderCpuSeconds: r.uploaderCpuSeconds === undefined ? undefined : round3(r.uploaderCpuSeconds),
+      uploaderSystemCpuSeconds: r.uploaderSystemCpuSeconds === undefined ? undefined : round3(r.uploaderSystemCpuSeconds),
+      clientCpuSeconds: r.clientCpuSeconds === undefined ? undefined : round3(r.clientCpuSeconds),
+      s3ServerCpuSeconds: r.s3ServerCpuSeconds === undefined ? undefined : round3(r.s3ServerCpuSeconds),
+      gcSeconds: r.gcSeconds === undefined ? undefined : round3(r.gcSeconds),
+    })),
+    best: { baselineMBps: baseline && round1(baseline), apiMBps: apiBest && round1(apiBest), ratio: ratio && round3(ratio) },
+    api: { peakRssMB: apiPeak && round1(apiPeak), idleRssMB: idle && round1(toMB(idle.rss)), lifetimeMaxRssMB: final && round1(toMB(final.maxRss)) },
+    goals: {
+      ratio: { min: GOAL_RATIO, met: ratio !== undefined && ratio >= GOAL_RATIO },
+      peakRssMB: { max: GOAL_RSS_MB, met: apiPeak !== undefined && apiPeak < GOAL_RSS_MB },
+    },
+    verified: verifiedOk,
+    error: failure ? (failure instanceof Error ? failure.message : String(failure)) : undefined,
+  };
+  const dir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `upload-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`results: ${path.relative(process.cwd(), file)}\n`);
+  return failure || !verifiedOk ? 1 : 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const GiB = 1024 ** 3;
+
+t.test('defaults: port 3000 on loopback, 10 GiB uploads, the embedded S3 server', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.port, 3000);
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.uploadMaxBytes, 10 * GiB);
+  t.equal(config.s3.endpoint, undefined);
+  t.same(config.s3, { endpoint: undefined, accessKey: 'S3RVER', secretKey: 'S3RVER', bucket: 'lamha', region: 'us-east-1' });
+  t.equal(config.logLevel, 'info');
+  t.equal(config.adminToken, undefined);
+  t.ok(path.isAbsolute(config.dataDir), 'DATA_DIR resolved to an absolute path');
+});
+
+t.test('reads a good environment, including a real S3 endpoint with its keys', async (t) => {
+  const config = loadConfig({
+    PORT: '8080', HOST: '0.0.0.0', PUBLIC_URL: 'https://gallery.example/', DATABASE_URL: 'postgresql://db/lamha',
+    S3_ENDPOINT: 'https://s3.example', S3_ACCESS_KEY: 'ak', S3_SECRET_KEY: 'sk', S3_BUCKET: 'media.2026', UPLOAD_MAX_BYTES: '1048576',
+    ADMIN_TOKEN: 'x'.repeat(32), LOG_LEVEL: 'warn',
+  });
+  t.match(config, {
+    port: 8080, host: '0.0.0.0', publicUrl: 'https://gallery.example', databaseUrl: 'postgresql://db/lamha', uploadMaxBytes: 1048576,
+    adminToken: 'x'.repeat(32), logLevel: 'warn',
+  });
+  t.same(config.s3, { endpoint: 'https://s3.example', accessKey: 'ak', secretKey: 'sk', bucket: 'media.2026', region: 'us-east-1' });
+});
+
+t.test('reports every bad key at once in one ConfigError', async (t) => {
+  const env = {
+    PORT: 'abc', DATABASE_URL: 'mysql://x', ADMIN_TOKEN: 'short', S3_ENDPOINT: 'http://127.0.0.1:7480',
+    S3_BUCKET: 'Bad_Name', LOG_LEVEL: 'loud', UPLOAD_MAX_BYTES: '0',
+  };
+  const keys = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET', 'LOG_LEVEL', 'UPLOAD_MAX_BYTES'];
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    caught = err;
+  }
+  t.ok(caught instanceof ConfigError, 'throws a ConfigError');
+  const err = caught as ConfigError;
+  t.equal(err.problems.length, keys.length, err.message);
+  for (const key of keys) {
+    t.ok(err.problems.some((p) => p.startsWith(`${key} `)), `a problem names ${key}`);
+    t.match(err.message, key, `the message names ${key}`);
+  }
+  t.match(err.message, 'S3_ENDPOINT', 'the missing keys are tied to S3_ENDPOINT');
+});
+
+t.test('rejects out-of-range and malformed numbers', async (t) => {
+  for (const [key, value] of [['PORT', '65536'], ['PORT', '-1'], ['PORT', '80.5'], ['UPLOAD_MAX_BYTES', '1e9'], ['S3_EMBEDDED_PORT', '0']] as const) {
+    t.throws(() => loadConfig({ [key]: value }), { name: 'ConfigError', problems: [new RegExp(`^${key} `)] }, `${key}=${value}`);
+  }
+});
+
+t.test('freezes the result, nested objects included', async (t) => {
+  const config = loadConfig({});
+  t.ok(Object.isFrozen(config));
+  t.ok(Object.isFrozen(config.s3));
+  t.throws(() => {
+    (config as { port: number }).port = 1;
+  }, TypeError);
+  t.throws(() => {
+    (config.s3 as { bucket: string }).bucket = 'other';
+  }, TypeError);
+  t.equal(config.s3.bucket, 'lamha');
+});
+
+t.test('the server exits at once with one message naming every bad key', async (t) => {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', ADMIN_TOKEN: 'short' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(killer);
+  const seconds = (Date.now() - started) / 1000;
+  t.equal(code, 78, 'EX_CONFIG');
+  t.ok(seconds < 15, `exited after ${seconds.toFixed(1)} s`);
+  const lines = stderr.trim().split('\n');
+  t.equal(lines.length, 1, `one line on stderr: ${stderr}`);
+  t.match(lines[0], /^lamha: Invalid configuration: /);
+  t.match(lines[0], 'PORT');
+  t.match(lines[0], 'ADMIN_TOKEN');
+  t.equal(stdout, '', 'nothing on stdout');
+});

@@ -1,0 +1,249 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { create as contentDisposition } from 'content-disposition';
+import t from 'tap';
+import { partsOf, type ObjectStore } from '../../src/storage/object-store.js';
+import { s3Kinds, testStorage } from '../helpers/context.js';
+
+const MiB = 1024 * 1024;
+const PART = 5 * MiB;
+
+/** Streams `buf` in odd-sized chunks, so parts never line up with chunks. */
+function streamOf(buf: Buffer, chunk = 65_537): Readable {
+  return Readable.from((function* () {
+    for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk);
+  })());
+}
+
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Counts the real client's uploadPart calls and how many run at once (instrumentation, not a mock). */
+function watchParts(storage: ObjectStore, delayMs = 0) {
+  const client = storage.client;
+  const original = client.uploadPart.bind(client);
+  const stats = { calls: 0, inFlight: 0, peak: 0 };
+  client.uploadPart = async (...args: Parameters<typeof original>) => {
+    stats.calls++;
+    stats.inFlight++;
+    stats.peak = Math.max(stats.peak, stats.inFlight);
+    try {
+      if (delayMs) await sleep(delayMs);
+      return await original(...args);
+    } finally {
+      stats.inFlight--;
+    }
+  };
+  return stats;
+}
+
+async function incompleteUploads(storage: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const u of storage.client.listIncompleteUploads(storage.bucket, prefix, true)) keys.push((u as { key: string }).key);
+  return keys;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+t.test('partsOf', async (t) => {
+  async function sizes(chunks: (Buffer | string)[], size: number): Promise<{ sizes: number[]; joined: Buffer }> {
+    const out: Buffer[] = [];
+    for await (const p of partsOf(Readable.from(chunks), size)) out.push(Buffer.from(p));
+    return { sizes: out.map((p) => p.length), joined: Buffer.concat(out) };
+  }
+  t.test('yields parts of exactly the part size, the last one shorter, whatever the chunk sizes', async (t) => {
+    const cases: [number[], number, number[]][] = [
+      [[3, 3, 3], 4, [4, 4, 1]],
+      [[10], 4, [4, 4, 2]],
+      [[4, 4], 4, [4, 4]],
+      [[1, 1, 1, 1, 1], 4, [4, 1]],
+      [[5, 0, 3], 4, [4, 4]],
+      [[2, 7, 2, 1], 4, [4, 4, 4]],
+      [[1], 4, [1]],
+    ];
+    let n = 0;
+    for (const [chunkSizes, size, expected] of cases) {
+      const chunks = chunkSizes.map((len) => Buffer.from(Array.from({ length: len }, () => n++ % 251)));
+      const got = await sizes(chunks, size);
+      t.same(got.sizes, expected, `chunks ${JSON.stringify(chunkSizes)} in parts of ${size}`);
+      t.ok(got.joined.equals(Buffer.concat(chunks)), 'same bytes in the same order');
+    }
+  });
+  t.test('accepts string chunks', async (t) => {
+    const got = await sizes(['ab', 'cde', 'f'], 4);
+    t.same(got.sizes, [4, 2]);
+    t.equal(got.joined.toString(), 'abcdef');
+  });
+  t.test('yields nothing for an empty body', async (t) => {
+    t.same((await sizes([], 4)).sizes, []);
+    t.same((await sizes([Buffer.alloc(0)], 4)).sizes, []);
+  });
+});
+
+for (const kind of s3Kinds()) {
+  t.test(`ObjectStore on the ${kind} S3 server`, async (t) => {
+    t.test('stores a Buffer and a small stream with one PUT each and reads back the same bytes', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const parts = watchParts(storage);
+      const small = randomBytes(1000);
+      const a = await storage.put('originals/a', small, { contentType: 'image/jpeg' });
+      t.match(a, { key: 'originals/a', bytes: 1000, etag: /\S/ });
+      const streamed = randomBytes(300_000);
+      const b = await storage.put('originals/b', streamOf(streamed));
+      t.match(b, { key: 'originals/b', bytes: 300_000, etag: /\S/ });
+      t.equal(parts.calls, 0, 'no multipart upload for bodies below a part');
+      t.ok((await bytesOf(await storage.get('originals/a'))).equals(small));
+      t.ok((await bytesOf(await storage.get('originals/b'))).equals(streamed));
+      t.match(await storage.stat('originals/a'), { size: 1000, contentType: 'image/jpeg', etag: a.etag });
+      t.match(await storage.stat('originals/b'), { size: 300_000, contentType: 'application/octet-stream', etag: b.etag });
+    });
+
+    t.test('stores an empty stream as an empty object', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      t.match(await storage.put('empty', Readable.from([])), { bytes: 0 });
+      t.equal((await storage.stat('empty')).size, 0);
+      t.equal((await bytesOf(await storage.get('empty'))).length, 0);
+    });
+
+    t.test('streams a 12 MiB body in 5 MiB parts, byte for byte, with an ETag', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const parts = watchParts(storage);
+      const body = randomBytes(12 * MiB + 12_345);
+      const put = await storage.put('originals/big', streamOf(body), { contentType: 'video/mp4', headers: { 'Cache-Control': 'private' } });
+      t.equal(parts.calls, 3, 'three parts');
+      t.equal(put.bytes, body.length);
+      t.not(put.etag, '', 'ETag present even where the completion answers none');
+      const stat = await storage.stat('originals/big');
+      t.match(stat, { size: body.length, contentType: 'video/mp4', etag: put.etag });
+      t.type(stat.lastModified, Date);
+      t.equal(sha(await bytesOf(await storage.get('originals/big'))), sha(body));
+
+      t.test('answers byte ranges, across part boundaries too', async (t) => {
+        const ranges: [number, number | undefined][] = [
+          [0, 0], [0, 99], [PART - 10, PART + 9], [2 * PART - 1, 2 * PART], [PART, 2 * PART - 1], [body.length - 5, undefined],
+          [0, body.length - 1], [PART + 3, undefined],
+        ];
+        for (const [start, end] of ranges) {
+          const got = await bytesOf(await storage.get('originals/big', end === undefined ? { start } : { start, end }));
+          const want = body.subarray(start, end === undefined ? undefined : end + 1);
+          t.equal(got.length, want.length, `bytes ${start}-${end ?? ''}: length`);
+          t.ok(got.equals(want), `bytes ${start}-${end ?? ''}: content`);
+        }
+      });
+    });
+
+    t.test('an object of exactly one part is stored whole', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const body = randomBytes(PART);
+      t.match(await storage.put('exact', streamOf(body)), { bytes: PART, etag: /\S/ });
+      t.equal(sha(await bytesOf(await storage.get('exact'))), sha(body));
+    });
+
+    t.test('keeps at most three parts in flight', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      // slow every part down so that the reader would run ahead if nothing held it back
+      const parts = watchParts(storage, 150);
+      const body = randomBytes(8 * PART + 1);
+      const put = await storage.put('originals/many', streamOf(body));
+      t.equal(parts.calls, 9);
+      t.equal(parts.peak, 3, 'three uploadPart requests at once, never more');
+      t.equal(put.bytes, body.length);
+      t.equal(sha(await bytesOf(await storage.get('originals/many'))), sha(body));
+    });
+
+    t.test('answers exists, and LAMHA_NOT_FOUND for get and stat of a missing key', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      await storage.put('here', Buffer.from('x'));
+      t.equal(await storage.exists('here'), true);
+      t.equal(await storage.exists('not-here'), false);
+      t.match(await rejection(storage.get('not-here')), { code: 'LAMHA_NOT_FOUND', statusCode: 404 });
+      t.match(await rejection(storage.get('not-here', { start: 0, end: 9 })), { code: 'LAMHA_NOT_FOUND' });
+      t.match(await rejection(storage.stat('not-here')), { code: 'LAMHA_NOT_FOUND', statusCode: 404 });
+    });
+
+    t.test('deletes a key, and deleting a missing key succeeds', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      await storage.put('gone', Buffer.from('x'));
+      await storage.delete('gone');
+      t.equal(await storage.exists('gone'), false);
+      await t.resolves(storage.delete('gone'));
+      await t.resolves(storage.delete('never-was'));
+    });
+
+    t.test('deletePrefix removes only that prefix and answers how many; an empty prefix is refused', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const keys = ['renditions/a/thumb.webp', 'renditions/a/hls/master.m3u8', 'renditions/a/hls/0.ts', 'renditions/ab/thumb.webp', 'originals/a'];
+      for (const k of keys) await storage.put(k, Buffer.from(k));
+      t.equal(await storage.deletePrefix('renditions/a/'), 3);
+      t.same((await storage.list('')).sort(), ['originals/a', 'renditions/ab/thumb.webp']);
+      t.equal(await storage.deletePrefix('renditions/a/'), 0, 'nothing left to delete');
+      await t.rejects(storage.deletePrefix(''), RangeError);
+      t.same((await storage.list('')).sort(), ['originals/a', 'renditions/ab/thumb.webp'], 'the refusal deleted nothing');
+    });
+
+    if (kind === 'rgw') {
+      // s3rver has no bucket policies; RGW refuses a delete that an explicit Deny covers
+      t.test('deletePrefix fails, and says so, when the server refuses to delete some keys', async (t) => {
+        const storage = await testStorage(t, kind, { partSize: PART });
+        for (const k of ['renditions/a/thumb.webp', 'renditions/a/hls/master.m3u8']) await storage.put(k, Buffer.from(k));
+        const denyDeletes = (prefix: string) => storage.client.setBucketPolicy(storage.bucket, JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Principal: '*', Action: ['s3:DeleteObject'], Resource: [`arn:aws:s3:::${storage.bucket}/${prefix}*`] }],
+        }));
+        await denyDeletes('renditions/a/hls/');
+        t.teardown(() => denyDeletes('nothing-here/')); // lets the bucket be emptied
+        t.match(await rejection(storage.deletePrefix('renditions/a/')), { code: 'LAMHA_STORAGE_UNAVAILABLE', message: /could not delete 1 object/ });
+        t.same(await storage.list(''), ['renditions/a/hls/master.m3u8'], 'the refused key is still there');
+      });
+    }
+
+    t.test('presignGet gives a URL that serves the bytes with the requested headers', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const body = randomBytes(2048);
+      await storage.put('originals/p', body, { contentType: 'application/octet-stream' });
+      const disposition = contentDisposition('صورة المؤتمر.jpg');
+      const url = await storage.presignGet('originals/p', { expiresSeconds: 60, contentType: 'image/jpeg', contentDisposition: disposition, cacheControl: 'private, max-age=60' });
+      const res = await fetch(url);
+      t.equal(res.status, 200);
+      t.equal(res.headers.get('content-disposition'), disposition);
+      t.equal(res.headers.get('content-type'), 'image/jpeg');
+      t.equal(res.headers.get('cache-control'), 'private, max-age=60');
+      t.ok(Buffer.from(await res.arrayBuffer()).equals(body));
+    });
+
+    t.test('a source that fails mid-upload rejects with its own error and leaves nothing behind', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      const parts = watchParts(storage);
+      const boom = new Error('client went away');
+      const seenMidway: string[] = [];
+      const source = Readable.from((async function* () {
+        const chunk = randomBytes(MiB);
+        for (let i = 0; i < 16; i++) yield chunk; // three whole parts and a bit
+        if (kind === 'rgw') seenMidway.push(...(await incompleteUploads(storage, 'originals/')));
+        throw boom;
+      })());
+      const err = await rejection(storage.put('originals/broken', source));
+      t.equal(err, boom, 'the source\'s own error, not LAMHA_STORAGE_UNAVAILABLE');
+      t.ok(parts.calls >= 3, `${parts.calls} parts were sent before the failure`);
+      t.equal(await storage.exists('originals/broken'), false, 'no object');
+      t.same(await storage.list(''), []);
+      if (kind === 'rgw') {
+        t.same(seenMidway, ['originals/broken'], 'the upload was listed as incomplete while it ran');
+        t.same(await incompleteUploads(storage, 'originals/'), [], 'and was aborted');
+      }
+    });
+  });
+}
