@@ -10,7 +10,7 @@ import { storageFromConfig } from './plugins/infra.js';
 import { createRedis } from './queues/redis.js';
 import { requeueProcessing } from './services/reconcile.js';
 import { createTokenService } from './services/tokens.js';
-import { configOrExit, embeddedEndpoint, onShutdown, prepare } from './startup.js';
+import { configOrExit, embeddedEndpoint, onShutdown, prepareOrExit } from './startup.js';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { startWorkers, type Workers } from '../workers/worker.js';
 
@@ -25,12 +25,7 @@ if (!config.s3.endpoint) {
 }
 const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
 const redis = createRedis(config.redisUrl);
-try {
-  await prepare({ config, redis, storage, log });
-} catch (err) {
-  log.fatal({ err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-}
+await prepareOrExit({ config, redis, storage, log });
 const db = createDb({ url: config.databaseUrl });
 
 const firstAdmin = await createTokenService({ db }).bootstrapAdmin(config.adminToken);

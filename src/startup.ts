@@ -22,11 +22,19 @@ export function configOrExit(): Readonly<Config> {
   }
 }
 
-export async function prepare({ config, redis, storage, log }: { config: Readonly<Config>; redis: Redis; storage: ObjectStore; log: Log }): Promise<void> {
-  await ensureDatabase(config.databaseUrl);
-  await migrate(config.databaseUrl, 'public', log);
-  await assertNoEviction(redis);
-  await storage.ensureBucket();
+/** Prepares the database, Redis and the bucket, or ends the process with one plain message. */
+export async function prepareOrExit({ config, redis, storage, log }: { config: Readonly<Config>; redis: Redis; storage: ObjectStore; log: Log }): Promise<void> {
+  try {
+    await ensureDatabase(config.databaseUrl);
+    await migrate(config.databaseUrl, 'public', log);
+    await assertNoEviction(redis);
+    await storage.ensureBucket();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error({ err }, 'cannot start');
+    process.stderr.write(`lamha: cannot start: ${message}\n`);
+    process.exit(1);
+  }
 }
 
 /** The embedded S3 server's address, as the API process that runs it and the worker both see it. */

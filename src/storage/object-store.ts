@@ -45,6 +45,7 @@ export interface PresignOptions {
 }
 
 export interface ObjectStore {
+  readonly endpoint: string;
   readonly bucket: string;
   /** Creates the bucket when missing. */
   ensureBucket(): Promise<void>;
@@ -135,6 +136,7 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
   }
 
   const store: ObjectStore = {
+    endpoint: options.endpoint,
     bucket,
     client,
     async ensureBucket() {

@@ -1,0 +1,61 @@
+/** Child processes for tests: a project entry point run with tsx, and a private redis-server. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `entry` (a .ts path from the project root) with tsx and the given environment added. */
+export function runEntry(entry: string, env: Record<string, string>, args: string[] = []): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output: () => out, exit };
+}
+
+export async function waitFor(fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** A redis-server of the test's own (Debian's, as on every machine of ours), with extra flags. */
+export async function privateRedis(t: { teardown(fn: () => unknown): void }, flags: string[]): Promise<string> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...flags], { stdio: 'ignore' });
+  t.teardown(() => {
+    child.kill('SIGTERM');
+  });
+  const up = await waitFor(() => new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }), 5000);
+  if (!up) throw new Error('private redis-server did not start');
+  return `redis://127.0.0.1:${port}`;
+}

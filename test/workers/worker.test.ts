@@ -1,0 +1,90 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { assertNoEviction, createRedis } from '../../src/queues/redis.js';
+import { requeueProcessing } from '../../src/services/reconcile.js';
+import { startWorkers } from '../../workers/worker.js';
+import { createTestContext, DATABASE_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart } from '../helpers/multipart.js';
+import { privateRedis, runEntry, waitFor } from '../helpers/processes.js';
+import { readFileSync } from 'node:fs';
+
+const JPEG = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url));
+
+async function uploadOne(ctx: TestContext): Promise<string> {
+  const form = multipart([{ name: 'file', filename: 'a.jpg', body: JPEG }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  return res.json().assets[0].id;
+}
+
+t.test('refuses a Redis that may evict keys, naming the setting to change', async (t) => {
+  const url = await privateRedis(t, ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
+  const redis = new Redis(url);
+  t.teardown(() => redis.disconnect());
+  await t.rejects(assertNoEviction(redis), /maxmemory-policy is "allkeys-lru".*noeviction/);
+  await redis.config('SET', 'maxmemory-policy', 'noeviction');
+  await t.resolves(assertNoEviction(redis));
+
+  // the worker process itself refuses to start
+  const lru = await privateRedis(t, ['--maxmemory-policy', 'volatile-lru']);
+  const run = runEntry('workers/main.ts', { REDIS_URL: lru, DATABASE_URL, S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY: 'x', S3_SECRET_KEY: 'y', LOG_LEVEL: 'info' });
+  const exit = await run.exit;
+  t.not(exit.code, 0, 'exits with an error');
+  t.match(run.output(), /maxmemory-policy is "volatile-lru"/);
+});
+
+t.test('the worker process consumes the queues and closes gracefully on SIGTERM', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await uploadOne(ctx);
+  // the asset is deleted while storage "failed": its objects wait for the maintenance queue
+  await ctx.db.query('DELETE FROM assets WHERE id = $1', [id]);
+  await ctx.storage.put(`renditions/${id}/thumb.webp`, Buffer.from('x'));
+  await ctx.queues.enqueue('purge-asset', { assetId: id });
+
+  const run = runEntry('workers/main.ts', {
+    DATABASE_URL,
+    REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: ctx.config.redisPrefix,
+    S3_ENDPOINT: ctx.storage.endpoint,
+    S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
+    S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'info',
+  });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const purged = await waitFor(async () => (await ctx.storage.list('')).length === 0, 20_000);
+  t.ok(purged, `the purge job removed the objects\n${run.output()}`);
+  run.child.kill('SIGTERM');
+  const exit = await run.exit;
+  t.equal(exit.code, 0, 'exits cleanly after SIGTERM');
+  t.match(run.output(), /SIGTERM: closing/);
+});
+
+t.test('a purge job never deletes the objects of an asset that exists', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await uploadOne(ctx);
+  const connection = createRedis('redis://127.0.0.1:6379', { forWorker: true });
+  const workers = startWorkers({ db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: ctx.app.log, connection, prefix: ctx.config.redisPrefix, only: ['maintenance'] });
+  t.teardown(async () => {
+    await workers.close();
+    connection.disconnect();
+  });
+  await ctx.queues.enqueue('purge-asset', { assetId: id });
+  const job = await ctx.queues.queues.maintenance.getJob(`purge-asset-${id}`);
+  await waitFor(async () => (await job!.getState()) === 'completed');
+  t.equal((await ctx.queues.queues.maintenance.getJob(`purge-asset-${id}`))?.returnvalue, 'skipped: asset exists');
+  t.same(await ctx.storage.list(''), [`originals/${id}`]);
+});
+
+t.test('after Redis lost everything, assets still processing are queued again', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await uploadOne(ctx);
+  await ctx.db.query("UPDATE assets SET status = 'ready' WHERE id <> $1", [id]);
+  await ctx.queues.queues.images.obliterate({ force: true });
+  t.notOk(await ctx.queues.queues.images.getJob(`derive-image-${id}`), 'the job is gone with Redis');
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 1);
+  const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
+  t.same(job?.data, { assetId: id });
+  t.equal(job?.opts.priority, 10, 'back-fill runs after fresh uploads');
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 1);
+  t.equal(await ctx.queues.queues.images.count(), 1, 'queuing again is a no-op while the job waits');
+});
