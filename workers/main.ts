@@ -8,19 +8,14 @@ import { storageFromConfig } from '../src/plugins/infra.js';
 import { createQueues } from '../src/queues/producer.js';
 import { createRedis } from '../src/queues/redis.js';
 import { requeueProcessing } from '../src/services/reconcile.js';
-import { configOrExit, embeddedEndpoint, onShutdown, prepare } from '../src/startup.js';
+import { configOrExit, embeddedEndpoint, onShutdown, prepareOrExit } from '../src/startup.js';
 import { startWorkers } from './worker.js';
 
 const config = configOrExit();
 const log = pino({ level: config.logLevel, name: 'lamha-worker' });
 const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
 const redis = createRedis(config.redisUrl, { forWorker: true });
-try {
-  await prepare({ config, redis, storage, log });
-} catch (err) {
-  log.fatal({ err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-}
+await prepareOrExit({ config, redis, storage, log });
 const db = createDb({ url: config.databaseUrl });
 const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
 const workers = startWorkers({ db, storage, queues, log, connection: redis, prefix: config.redisPrefix });
