@@ -43,6 +43,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Bodies are JSON or multipart: Fastify's text/plain parser would turn a mistyped body into a
+  // string and the client would get a puzzling 400 "body must be object" instead of 415.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request) => {

@@ -92,8 +92,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     const inflight = new Set<Promise<void>>();
     let bytes = 0;
     let partNumber = 0;
+    const pool = new PartPool(partSize, partsInFlight + 1);
     try {
-      for await (const part of partsOf(body, partSize)) {
+      for await (const part of partsOf(body, partSize, pool)) {
         bytes += part.length;
         if (partNumber === 0 && part.length < partSize) {
           // The whole object fits in one part: a single PUT is one request instead of three.
@@ -106,6 +107,7 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
           .uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: number, headers: {} }, part)
           .then((r) => {
             etags.push({ part: number, etag: r.etag });
+            pool.give(part);
           });
         p.catch(noop); // observed through race/all below; avoid an unhandled rejection meanwhile
         inflight.add(p);
@@ -251,28 +253,46 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
   return store;
 }
 
-/** Yields Buffers of exactly `size` bytes, the last one shorter; never holds more than one part. */
-export async function* partsOf(body: AsyncIterable<Buffer | string>, size: number): AsyncGenerator<Buffer> {
-  let chunks: Buffer[] = [];
+/**
+ * Part buffers of one upload, reused as their parts finish uploading: memory stays at a few
+ * parts and the garbage collector has no 8 MiB buffers to chase.
+ */
+export class PartPool {
+  private readonly free: Buffer[] = [];
+  constructor(readonly size: number, private readonly keep: number) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+/**
+ * Yields Buffers of exactly `size` bytes, the last one shorter, each filled in a buffer taken
+ * from `pool`: a yielded buffer belongs to the caller until it gives it back.
+ */
+export async function* partsOf(body: AsyncIterable<Buffer | string>, size: number, pool = new PartPool(size, 0)): AsyncGenerator<Buffer> {
+  let part: Buffer | undefined;
   let held = 0;
   for await (const raw of body) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    while (held + chunk.length >= size) {
-      const take = size - held;
-      chunks.push(chunk.subarray(0, take));
-      yield chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      chunk = chunk.subarray(take);
-      chunks = [];
-      held = 0;
-    }
-    if (chunk.length > 0) {
-      chunks.push(chunk);
-      held += chunk.length;
+    while (chunk.length > 0) {
+      part ??= pool.take();
+      const n = chunk.copy(part, held);
+      held += n;
+      chunk = chunk.subarray(n);
+      if (held === size) {
+        yield part;
+        part = undefined;
+        held = 0;
+      }
     }
   }
-  if (held > 0) yield Buffer.concat(chunks, held);
+  if (part && held > 0) yield part.subarray(0, held);
 }
 
+/** The first `n` bytes of `body`. */
 async function* firstBytes(body: Readable, n: number): AsyncGenerator<Buffer> {
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (chunk.length >= n) {

@@ -25,7 +25,8 @@ export const PatchEventBody = Type.Object({
   description: Type.Optional(Localized),
   startsOn: Type.Optional(Day),
   endsOn: Type.Optional(Day),
-  venue: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+  // Null first: with type coercion on, a null tried against the string branch first would be stored as "".
+  venue: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
   locales: Type.Optional(Type.Array(LocaleTag, { minItems: 1 })),
   defaultLocale: Type.Optional(LocaleTag),
   status: Type.Optional(Status),
@@ -68,7 +69,7 @@ export const PatchAlbumBody = Type.Object({
   caption: Type.Optional(Localized),
   position: Type.Optional(Type.Integer({ minimum: 0 })),
   status: Type.Optional(Status),
-  coverAssetId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+  coverAssetId: Type.Optional(Type.Union([Type.Null(), Type.String({ format: 'uuid' })])),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const AlbumPageQuery = Type.Object({
