@@ -95,7 +95,7 @@ const redis = createRedis(REDIS_URL);
 const queues = createQueues({ connection: redis, prefix: redisPrefix });
 const app = await buildApp(config, {
   deps: { db, redis, storage, queues },
-  logger: { level: config.logLevel, stream: process.stderr },
+  logStream: process.stderr,
 });
 
 app.get('/bench/peak', { schema: { hide: true } }, async (request) => {

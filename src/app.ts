@@ -2,13 +2,13 @@
  * buildApp(config, deps?) → a Fastify instance with every plugin and route; it never listens.
  * Tests build it and use inject(); server.ts builds it and listens.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import { NotFoundError } from './errors.js';
+import { FRAMEWORK_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import services from './plugins/services.js';
@@ -21,14 +21,15 @@ import { anonymizeIp } from './services/privacy.js';
 
 export interface BuildOptions {
   deps?: Partial<Infra>;
-  /** a pino logger configuration or instance; defaults to the config's level on stdout */
-  logger?: FastifyServerOptions['logger'];
+  /** where log lines go; stdout by default */
+  logStream?: NodeJS.WritableStream;
 }
 
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? {
+    logger: {
       level: config.logLevel,
+      ...(options.logStream && { stream: options.logStream }),
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
       serializers: {
         // Visitors' addresses are cut to their network, and query strings (which can carry
@@ -86,19 +87,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   return app;
 }
 
-/** Framework and library errors that are the client's doing, mapped to our codes. */
-const CLIENT_ERRORS: Record<string, { code: string; statusCode: number }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
-  FST_REQ_FILE_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
-  FST_PARTS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
-  FST_FILES_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
-  FST_FIELDS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'LAMHA_VALIDATION', statusCode: 400 },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'LAMHA_VALIDATION', statusCode: 400 },
-};
-
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
@@ -115,8 +103,8 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: impor
   } else if (typeof error.code === 'string' && error.code.startsWith('LAMHA_')) {
     statusCode = error.statusCode ?? 500;
     code = error.code;
-  } else if (error.code && CLIENT_ERRORS[error.code]) {
-    ({ statusCode, code } = CLIENT_ERRORS[error.code]!);
+  } else if (error.code && FRAMEWORK_ERRORS[error.code]) {
+    ({ statusCode, code } = FRAMEWORK_ERRORS[error.code]!);
   } else if (/Unexpected end of (form|multipart data)/i.test(error.message)) {
     statusCode = 400;
     code = 'LAMHA_UPLOAD_ABORTED';

@@ -5,6 +5,7 @@
 import createError from '@fastify/error';
 
 // Requests
+export const BadRequestError = createError<[string]>('LAMHA_BAD_REQUEST', '%s', 400);
 export const ValidationError = createError<[string]>('LAMHA_VALIDATION', '%s', 400);
 export const NotFoundError = createError<[string]>('LAMHA_NOT_FOUND', '%s', 404);
 export const ConflictError = createError<[string]>('LAMHA_CONFLICT', '%s', 409);
@@ -19,8 +20,22 @@ export const NoFileError = createError('LAMHA_NO_FILE', 'The request holds no fi
 export const EmptyFileError = createError<[string]>('LAMHA_EMPTY_FILE', 'The file "%s" is empty', 400);
 export const TooLargeError = createError<[number]>('LAMHA_TOO_LARGE', 'The file is larger than the limit of %d bytes', 413);
 export const UnsupportedTypeError = createError<[string]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
+export const TooManyPartsError = createError<[string]>('LAMHA_TOO_MANY_PARTS', '%s', 413);
 export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
 
 // Dependencies
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
 export const InternalError = createError('LAMHA_INTERNAL', 'Internal server error', 500);
+
+/** Fastify's and its plugins' errors for a client's mistakes, answered with our codes. */
+export const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; statusCode: number }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'LAMHA_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
+  FST_REQ_FILE_TOO_LARGE: { code: 'LAMHA_TOO_LARGE', statusCode: 413 },
+  FST_PARTS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_FILES_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_FIELDS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'LAMHA_VALIDATION', statusCode: 400 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'LAMHA_VALIDATION', statusCode: 400 },
+};

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { isAdmin } from '../../services/access.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()) });
 const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) });
@@ -7,13 +8,16 @@ const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.Stri
 const health: FastifyPluginAsync = async (app) => {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'liveness', response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { tags: ['health'], summary: 'readiness of PostgreSQL, Redis and object storage', response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'readiness of PostgreSQL, Redis and object storage (causes shown to admins)', response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
     const probe = async (fn: () => Promise<unknown>) => {
       try {
         await withTimeout(fn(), 3000);
         return { ok: true };
       } catch (err) {
-        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+        const error = err instanceof Error ? err.message : String(err);
+        request.log.warn({ err }, 'readiness check failed');
+        // hosts, ports and bucket names are for operators, not for anyone who asks
+        return isAdmin(request.principal) ? { ok: false, error } : { ok: false };
       }
     };
     const [postgres, redis, storage] = await Promise.all([

@@ -1,0 +1,26 @@
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { createTestContext } from '../helpers/context.js';
+
+t.test('logs hold neither bearer tokens, query strings nor full client addresses', async (t) => {
+  const ctx = await createTestContext(t);
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  const app = await buildApp({ ...ctx.config, logLevel: 'info' }, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues }, logStream: stream });
+  t.teardown(() => app.close());
+  const secret = 'lamha_this-token-must-never-be-logged-0000000000000';
+  await app.inject({ url: '/api/v1/events?signature=share-link-secret', headers: { authorization: `Bearer ${ctx.admin}` }, remoteAddress: '203.0.113.77' });
+  await app.inject({ url: '/api/v1/events', headers: { authorization: `Bearer ${secret}` }, remoteAddress: '2001:db8:85a3:8d3:1319:8a2e:370:7348' });
+  await new Promise((r) => setImmediate(r));
+  const log = lines.join('\n');
+  t.ok(lines.length >= 4, 'requests were logged');
+  t.notMatch(log, ctx.admin, 'no valid token');
+  t.notMatch(log, secret, 'no invalid token');
+  t.notMatch(log, 'share-link-secret', 'no query string');
+  t.notMatch(log, '203.0.113.77');
+  t.match(log, '203.0.113.0', 'IPv4 cut to its /24');
+  t.notMatch(log, '1319:8a2e');
+  t.match(log, '2001:db8:85a3::', 'IPv6 cut to its /48');
+});
