@@ -26,12 +26,14 @@ RUN npm run build \
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
 
-# ffmpeg/ffprobe: video; exiftool: metadata; heif-convert: HEIC photos; tini: PID 1.
+# ffmpeg/ffprobe: video; exiftool: metadata; heif-convert/heif-info: HEIC photos;
+# pdftoppm: first-page previews of PDF documents; tini: PID 1.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ffmpeg \
       libimage-exiftool-perl \
       libheif-examples \
+      poppler-utils \
       tini \
  && rm -rf /var/lib/apt/lists/*
 

@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/system-deps.sh || { echo "cannot install the media tools (needs root and Debian's packages)" >&2; exit 1; }
 bash scripts/rgw.sh install || { echo "cannot install Ceph RGW (needs root and Debian's packages)" >&2; exit 1; }
 [ -d node_modules ] || npm ci
 

@@ -16,6 +16,7 @@ import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
+import media from './routes/media/index.js';
 import tokens from './routes/tokens/index.js';
 import { anonymizeIp } from './services/privacy.js';
 
@@ -84,6 +85,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(tokens);
   await app.register(events);
   await app.register(assets);
+  await app.register(media);
   return app;
 }
 

@@ -25,6 +25,8 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   uploadMaxBytes: number;
+  /** photos with more pixels than this are refused (decompression bombs) */
+  imageMaxPixels: number;
   ffmpegPath: string;
   ffprobePath: string;
   logLevel: string;
@@ -103,6 +105,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (adminToken !== undefined && adminToken.length < 32) problems.push('ADMIN_TOKEN must be at least 32 characters');
 
   const uploadMaxBytes = int('UPLOAD_MAX_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
+  // 200 MP: above every camera sold (the largest make about 100 MP) with room for stitched panoramas
+  const imageMaxPixels = int('IMAGE_MAX_PIXELS', 200_000_000, 1, 1_000_000_000);
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
@@ -119,6 +123,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir: path.resolve(str('DATA_DIR', './data')),
     adminToken,
     uploadMaxBytes,
+    imageMaxPixels,
     ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,

@@ -12,6 +12,7 @@ import { requeueProcessing } from './services/reconcile.js';
 import { createTokenService } from './services/tokens.js';
 import { configOrExit, embeddedEndpoint, onShutdown, prepareOrExit } from './startup.js';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
+import { createProcessorDeps } from '../workers/deps.js';
 import { startWorkers, type Workers } from '../workers/worker.js';
 
 const config = configOrExit();
@@ -39,9 +40,11 @@ await app.listen({ port: config.port, host: config.host });
 
 let workers: Workers | undefined;
 let workerRedis: ReturnType<typeof createRedis> | undefined;
+let processorDeps: ReturnType<typeof createProcessorDeps> | undefined;
 if (withWorker) {
   workerRedis = createRedis(config.redisUrl, { forWorker: true });
-  workers = startWorkers({ db, storage, queues: app.queues, log: log.child({ component: 'worker' }), connection: workerRedis, prefix: config.redisPrefix });
+  processorDeps = createProcessorDeps(config, { db, storage, queues: app.queues, log: log.child({ component: 'worker' }), publisher: redis });
+  workers = startWorkers({ ...processorDeps, connection: workerRedis, prefix: config.redisPrefix });
   const requeued = await requeueProcessing({ db, queues: app.queues });
   if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
 }
@@ -49,6 +52,7 @@ if (withWorker) {
 onShutdown(log, async () => {
   await app.close();
   await workers?.close();
+  await processorDeps?.close();
   workerRedis?.disconnect();
   await app.queues.close();
   redis.disconnect();

@@ -28,8 +28,11 @@ export const ACCEPTED_TYPES: Readonly<Record<string, AssetKind>> = {
   'application/pdf': 'document',
 };
 
-/** How many leading bytes the detector looks at. */
-export const SNIFF_BYTES = 4100;
+/**
+ * How many leading bytes an upload is judged by: its type (file-type needs 4100) and, for an
+ * image, its dimensions, whose header can follow tens of KiB of EXIF and XMP.
+ */
+export const HEAD_BYTES = 256 * 1024;
 
 export function kindOf(mime: string | undefined): AssetKind | undefined {
   return mime === undefined ? undefined : ACCEPTED_TYPES[mime];

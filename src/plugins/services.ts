@@ -26,7 +26,7 @@ export default fp(async (app) => {
     tokens: createTokenService({ db }),
     events,
     assets,
-    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, log }),
+    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

@@ -59,6 +59,14 @@ export function createAssetService({ db, storage, queues, log }: { db: Db; stora
       return { ...asset, renditions: await listRenditions(db, [asset.id]) };
     },
 
+    /** A rendition `p` may fetch, with whether the public may too (for caching). */
+    async rendition(p: Principal | null, id: string, name: string): Promise<{ rendition: RenditionRow; open: boolean }> {
+      const asset = await visibleAsset(p, id);
+      const rendition = (await listRenditions(db, [asset.id])).find((r) => r.name === name);
+      if (!rendition) throw new NotFoundError(`No rendition "${name}" of asset ${id}`);
+      return { rendition, open: isPublic(asset) };
+    },
+
     async remove(p: Principal | null, id: string): Promise<void> {
       const asset = await visibleAsset(p, id);
       demand(p, canCurate(p, asset.eventId), 'delete assets of this event');

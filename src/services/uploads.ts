@@ -5,15 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { fileTypeStream } from 'file-type';
+import { fileTypeFromBuffer } from 'file-type';
 import type { Log } from '../log.js';
 import { inTransaction, type Db } from '../db/database.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
 import type { Localized } from '../db/events.js';
-import { EmptyFileError, NoFileError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
-import { kindOf, SNIFF_BYTES, type AssetKind } from '../media/types.js';
+import { EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
+import { dimensionsFromHead } from '../media/dimensions.js';
+import { HEAD_BYTES, kindOf, type AssetKind } from '../media/types.js';
 import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
+import { peek } from '../storage/peek.js';
 import { originalKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canUpload, demand, type Principal } from './access.js';
@@ -50,28 +52,42 @@ export interface UploadDeps {
   queues: Queues;
   events: EventService;
   maxBytes: number;
+  /** images with more pixels are refused from their header */
+  maxPixels: number;
   log: Log;
 }
 
-export function createUploadService({ db, storage, queues, events, maxBytes, log }: UploadDeps) {
+export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, log }: UploadDeps) {
   async function storeFile(stream: Readable, filename: string): Promise<StoredFile> {
-    const typed = await fileTypeStream(stream, { sampleSize: SNIFF_BYTES });
-    const mimeType = typed.fileType?.mime;
-    const kind = kindOf(mimeType);
-    if (!kind) {
-      const empty = await isEmpty(typed);
-      stream.destroy();
-      if (empty) throw new EmptyFileError(filename);
-      throw new UnsupportedTypeError(
-        mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
-      );
+    const { head, stream: whole } = await peek(stream, HEAD_BYTES);
+    try {
+      if (head.length === 0) throw new EmptyFileError(filename);
+      const mimeType = (await fileTypeFromBuffer(head))?.mime;
+      const kind = kindOf(mimeType);
+      if (!kind) {
+        throw new UnsupportedTypeError(
+          mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
+        );
+      }
+      if (kind === 'image') {
+        // A decompression bomb is refused from its header, before a byte of it is stored.
+        const size = dimensionsFromHead(head, mimeType!);
+        if (size && size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
+      }
+      return await storeTyped(whole, filename, mimeType!, kind);
+    } catch (err) {
+      whole.destroy();
+      throw err;
     }
+  }
+
+  async function storeTyped(typed: Readable, filename: string, mimeType: string, kind: AssetKind): Promise<StoredFile> {
     const id = randomUUID();
     const digest = new DigestStream(maxBytes, () => new TooLargeError(maxBytes));
     // pipeline, not pipe: an error on either side (client gone, limit reached) destroys both.
     const body = pipeline(typed, digest, () => {});
-    await storage.put(originalKey(id), body, { contentType: mimeType! });
-    return { id, kind, mimeType: mimeType!, bytes: digest.bytes, sha256: digest.sha256, filename };
+    await storage.put(originalKey(id), body, { contentType: mimeType });
+    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename };
   }
 
   return {
@@ -147,11 +163,6 @@ export function createUploadService({ db, storage, queues, events, maxBytes, log
       }
     },
   };
-}
-
-async function isEmpty(stream: Readable): Promise<boolean> {
-  for await (const chunk of stream) if ((chunk as Buffer).length > 0) return false;
-  return true;
 }
 
 export type UploadService = ReturnType<typeof createUploadService>;

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import t from 'tap';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart, patternChunks, post } from '../helpers/multipart.js';
+import { incompleteUploads } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;
 const JPEG_HEAD = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url)).subarray(0, 4096);
@@ -35,21 +36,9 @@ async function listen(ctx: TestContext): Promise<string> {
   return `http://127.0.0.1:${addr.port}`;
 }
 
-/** Multipart uploads not completed nor aborted; -1 while one is being aborted as we list. */
-async function incompleteUploads(ctx: TestContext): Promise<number> {
-  let n = 0;
-  try {
-    for await (const _ of ctx.storage.client.listIncompleteUploads(ctx.storage.bucket, '', true)) n++;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'NoSuchUpload') return -1;
-    throw err;
-  }
-  return n;
-}
-
 async function leftovers(ctx: TestContext, s3: string) {
   const { rows } = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM assets');
-  return { objects: await ctx.storage.list(''), rows: rows[0]!.n, incomplete: s3 === 'rgw' ? await incompleteUploads(ctx) : 0 };
+  return { objects: await ctx.storage.list(''), rows: rows[0]!.n, incomplete: s3 === 'rgw' ? (await incompleteUploads(ctx.storage)).length : 0 };
 }
 
 async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {

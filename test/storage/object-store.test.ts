@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { create as contentDisposition } from 'content-disposition';
 import t from 'tap';
 import { partsOf, type ObjectStore } from '../../src/storage/object-store.js';
+import { incompleteUploads } from '../helpers/s3.js';
 import { s3Kinds, testStorage } from '../helpers/context.js';
 
 const MiB = 1024 * 1024;
@@ -43,11 +44,6 @@ function watchParts(storage: ObjectStore, delayMs = 0) {
   return stats;
 }
 
-async function incompleteUploads(storage: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const u of storage.client.listIncompleteUploads(storage.bucket, prefix, true)) keys.push((u as { key: string }).key);
-  return keys;
-}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { assertNoEviction, createRedis } from '../../src/queues/redis.js';
+import { assertNoEviction } from '../../src/queues/redis.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
-import { startWorkers } from '../../workers/worker.js';
+import { runWorkers } from '../helpers/workers.js';
 import { createTestContext, DATABASE_URL, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { privateRedis, runEntry, waitFor } from '../helpers/processes.js';
@@ -61,12 +61,7 @@ t.test('a purge job never deletes the objects of an asset that exists', async (t
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
   const id = await uploadOne(ctx);
-  const connection = createRedis('redis://127.0.0.1:6379', { forWorker: true });
-  const workers = startWorkers({ db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: ctx.app.log, connection, prefix: ctx.config.redisPrefix, only: ['maintenance'] });
-  t.teardown(async () => {
-    await workers.close();
-    connection.disconnect();
-  });
+  runWorkers(t, ctx, ['maintenance']);
   await ctx.queues.enqueue('purge-asset', { assetId: id });
   const job = await ctx.queues.queues.maintenance.getJob(`purge-asset-${id}`);
   await waitFor(async () => (await job!.getState()) === 'completed');

@@ -2,22 +2,37 @@
  * Job name → processor. A queue is consumed by a process only when it has processors here.
  */
 import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Db } from '../../src/db/database.js';
 import type { Log } from '../../src/log.js';
 import type { JobName } from '../../src/queues/jobs.js';
 import type { Queues } from '../../src/queues/producer.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
+import type { MetadataReader } from '../../src/media/metadata.js';
+import { deriveImageJob } from './derive-image.js';
 import { purgeAsset } from './purge-asset.js';
+
+export interface ProcessorSettings {
+  imagePixelLimit: number;
+  /** the longest an external tool (heif-convert, pdftoppm, ffmpeg) may run for one step */
+  toolTimeoutMs: number;
+  redisPrefix: string;
+}
 
 export interface ProcessorDeps {
   db: Db;
   storage: ObjectStore;
   queues: Queues;
   log: Log;
+  metadata: MetadataReader;
+  /** a connection for PUBLISH (live updates) */
+  publisher: Redis;
+  settings: ProcessorSettings;
 }
 
 export type Processor = (job: Job, deps: ProcessorDeps) => Promise<unknown>;
 
 export const PROCESSORS: Partial<Record<JobName, Processor>> = {
+  'derive-image': deriveImageJob as Processor,
   'purge-asset': purgeAsset as Processor,
 };

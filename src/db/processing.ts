@@ -1,0 +1,89 @@
+/** The queries of the processors: what an asset is, and what processing made of it. */
+import type { Queryable } from './database.js';
+import type { Localized } from './events.js';
+import type { AssetStatus } from './assets.js';
+
+export interface AssetToProcess {
+  id: string;
+  eventId: string;
+  albumId: string;
+  kind: string;
+  mimeType: string;
+  status: AssetStatus;
+  caption: Localized;
+  credit: string | null;
+  license: string | null;
+  eventLocales: string[];
+  eventDefaultLocale: string;
+}
+
+export async function findAssetToProcess(db: Queryable, id: string): Promise<AssetToProcess | undefined> {
+  const { rows } = await db.query<AssetToProcess>(
+    `SELECT a.id, a.event_id AS "eventId", a.album_id AS "albumId", a.kind, a.mime_type AS "mimeType", a.status,
+       a.caption, a.credit, a.license, e.locales AS "eventLocales", e.default_locale AS "eventDefaultLocale"
+     FROM assets a JOIN events e ON e.id = a.event_id WHERE a.id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function setProgress(db: Queryable, id: string, progress: number): Promise<void> {
+  await db.query(`UPDATE assets SET progress = $2, updated_at = now() WHERE id = $1 AND status = 'processing'`, [id, Math.round(progress)]);
+}
+
+export interface NewRendition {
+  name: string;
+  key: string;
+  width: number | null;
+  height: number | null;
+  bytes: number;
+  type: string;
+}
+
+export interface ProcessedImage {
+  width: number;
+  height: number;
+  placeholder: string | null;
+  capturedAt: Date | null;
+  capturedOffset: string | null;
+  /** public-safe technical metadata */
+  metadata: Record<string, unknown>;
+  /** applied only where the uploader left the field empty */
+  caption: Localized;
+  credit: string | null;
+  license: string | null;
+  location: { latitude: number; longitude: number; altitude: number | null } | null;
+  renditions: NewRendition[];
+}
+
+/**
+ * Records renditions and metadata and makes the asset ready, in one transaction; answers false
+ * when the asset was deleted meanwhile (nothing is written then).
+ */
+export async function completeImage(db: Queryable, id: string, p: ProcessedImage): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE assets SET status = 'ready', progress = 100, error = NULL, width = $2, height = $3, placeholder = $4,
+       captured_at = $5, captured_offset = $6, metadata = $7,
+       caption = CASE WHEN caption = '{}'::jsonb THEN $8::jsonb ELSE caption END,
+       credit = COALESCE(NULLIF(credit, ''), $9), license = COALESCE(NULLIF(license, ''), $10),
+       private_latitude = $11, private_longitude = $12, private_altitude = $13, updated_at = now()
+     WHERE id = $1`,
+    [id, p.width, p.height, p.placeholder, p.capturedAt, p.capturedOffset, p.metadata, p.caption, p.credit, p.license,
+      p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null],
+  );
+  if (rowCount !== 1) return false;
+  await db.query('DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))', [id, p.renditions.map((r) => r.name)]);
+  for (const r of p.renditions) {
+    await db.query(
+      `INSERT INTO renditions (asset_id, name, key, width, height, bytes, type) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (asset_id, name) DO UPDATE SET key = EXCLUDED.key, width = EXCLUDED.width, height = EXCLUDED.height,
+         bytes = EXCLUDED.bytes, type = EXCLUDED.type, created_at = now()`,
+      [id, r.name, r.key, r.width, r.height, r.bytes, r.type],
+    );
+  }
+  return true;
+}
+
+export async function failAsset(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(`UPDATE assets SET status = 'failed', error = $2, progress = NULL, updated_at = now() WHERE id = $1`, [id, reason.slice(0, 1000)]);
+}

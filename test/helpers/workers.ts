@@ -1,0 +1,38 @@
+/** Runs the real queue workers of the given queues against a test context until teardown. */
+import type { Job } from 'bullmq';
+import { createRedis } from '../../src/queues/redis.js';
+import type { QueueName } from '../../src/queues/jobs.js';
+import { createProcessorDeps } from '../../workers/deps.js';
+import type { ProcessorDeps } from '../../workers/processors/registry.js';
+import { startWorkers, type Workers } from '../../workers/worker.js';
+import type { TestContext } from './context.js';
+import { REDIS_URL } from './context.js';
+
+export interface RunningWorkers extends Workers {
+  deps: ProcessorDeps;
+}
+
+export function runWorkers(t: { teardown(fn: () => unknown): void }, ctx: TestContext, only: QueueName[]): RunningWorkers {
+  const connection = createRedis(REDIS_URL, { forWorker: true });
+  const deps = createProcessorDeps(ctx.config, { db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: ctx.app.log, publisher: ctx.redis });
+  const workers = startWorkers({ ...deps, connection, prefix: ctx.config.redisPrefix, only });
+  t.teardown(async () => {
+    await workers.close();
+    await deps.close();
+    connection.disconnect();
+  });
+  return { ...workers, deps };
+}
+
+/** Waits until the asset leaves `processing`; answers its status and error. */
+export async function settled(ctx: TestContext, assetId: string, ms = 60_000): Promise<{ status: string; error: string | null }> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const { rows } = await ctx.db.query<{ status: string; error: string | null }>('SELECT status, error FROM assets WHERE id = $1', [assetId]);
+    if (!rows[0]) return { status: 'deleted', error: null };
+    if (rows[0].status !== 'processing' || Date.now() > until) return rows[0];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export type { Job };

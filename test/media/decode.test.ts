@@ -1,0 +1,300 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import t from 'tap';
+import { decodableImage, UndecodableError } from '../../src/media/decode.js';
+import { runTool, ToolError } from '../../src/media/run.js';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURES = path.join(here, '..', 'fixtures');
+const SHARED_FIXTURES = path.join(here, '..', '..', '..', 'shared', 'fixtures');
+const IPHONE_7_PLUS = path.join(FIXTURES, 'heic_iphone7plus_gps_rot90.heic');
+const IPHONE_XS_MAX = [FIXTURES, SHARED_FIXTURES]
+  .map((dir) => path.join(dir, 'heic_iphone-xs-max_gps.heic'))
+  .find((file) => existsSync(file));
+const PDF = path.join(FIXTURES, 'pdf_distiller_linearized_xmp.pdf');
+const LONG = { timeoutMs: 120_000 };
+
+/** A fresh work dir whose path holds dots, as mkdtemp's often do (heif-convert trips on them). */
+async function workDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lamha.decode.'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Names of this process's child processes that are media tools. */
+function childTools(): string[] {
+  const out = execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((name) => /^(heif-|pdftoppm|sleep)/.test(name));
+}
+
+function pngChunkTypes(png: Buffer): string[] {
+  const types: string[] = [];
+  for (let p = 8; p + 8 <= png.length; ) {
+    const length = png.readUInt32BE(p);
+    types.push(png.toString('latin1', p + 4, p + 8));
+    p += 12 + length;
+  }
+  return [...new Set(types)];
+}
+
+/** The RGB of the centre pixel. */
+async function centre(file: string): Promise<number[]> {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
+  return [...data.subarray(at, at + 3)];
+}
+
+/** A PDF written by hand: objects 1..n in order, a classic xref table, and the trailer. */
+function handWrittenPdf(objects: string[], trailerExtra = ''): Buffer {
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailerExtra}>>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/** Page 1: landscape A4, red. Page 2: portrait A4, blue. */
+function twoPagePdfObjects(): string[] {
+  const stream = (s: string): string => `<< /Length ${s.length} >>\nstream\n${s}\nendstream`;
+  return [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] /Contents 5 0 R >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R >>',
+    stream('1 0 0 rg 0 0 842 595 re f'),
+    stream('0 0 1 rg 0 0 595 842 re f'),
+  ];
+}
+
+t.test('turns an iPhone HEIC with EXIF orientation 6 and irot into an upright 3024x4032 PNG with no EXIF and its ICC profile', async (t) => {
+  const dir = await workDir(t);
+  const out = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, LONG);
+  t.equal(out.converted, true);
+  t.equal(path.dirname(out.path), dir);
+
+  const meta = await sharp(out.path).metadata();
+  t.equal(meta.format, 'png');
+  t.same([meta.width, meta.height], [3024, 4032], 'portrait: irot applied (stored 4032x3024)');
+  t.equal(meta.orientation, undefined, 'no EXIF orientation left to apply a second time');
+  t.equal(meta.exif, undefined, 'no EXIF, so no GPS');
+  t.equal(meta.xmp, undefined);
+  t.same(pngChunkTypes(await readFile(out.path)), ['IHDR', 'iCCP', 'IDAT', 'IEND']);
+  const original = await sharp(IPHONE_7_PLUS).metadata();
+  t.ok(original.icc !== undefined && original.icc.length > 0, 'the HEIC has an ICC profile');
+  t.same(meta.icc, original.icc, 'the same ICC profile (Display P3)');
+
+  // what the image pipeline does next: rotate() must change nothing
+  const plain = await sharp(out.path).resize(48).raw().toBuffer({ resolveWithObject: true });
+  const rotated = await sharp(out.path).rotate().resize(48).raw().toBuffer({ resolveWithObject: true });
+  t.same([rotated.info.width, rotated.info.height], [plain.info.width, plain.info.height]);
+  t.ok(rotated.data.equals(plain.data), "sharp's rotate() is a no-op on the PNG");
+  t.same(await readdir(dir), ['image.png'], 'only the result is left in the work dir');
+});
+
+t.test('turns an iPhone XS Max HEIC into a 4032x3024 PNG', { skip: IPHONE_XS_MAX === undefined && 'fixture absent' }, async (t) => {
+  const dir = await workDir(t);
+  const out = await decodableImage(IPHONE_XS_MAX!, 'image/heic', dir, LONG);
+  const meta = await sharp(out.path).metadata();
+  t.same([meta.width, meta.height], [4032, 3024]);
+  t.equal(meta.exif, undefined);
+  t.ok(meta.icc !== undefined);
+});
+
+t.test('decodes only the primary image of a multi-image HEIF', async (t) => {
+  const dir = await workDir(t);
+  const src = await workDir(t);
+  const first = path.join(src, 'first.png');
+  const second = path.join(src, 'second.png');
+  await sharp({ create: { width: 96, height: 64, channels: 3, background: '#ff0000' } }).png().toFile(first);
+  await sharp({ create: { width: 32, height: 48, channels: 3, background: '#0000ff' } }).png().toFile(second);
+  const file = path.join(src, 'two.heic');
+  await run('heif-enc', ['-q', '90', first, second, '-o', file]);
+  // make the second image primary: pitm (version 0) holds a 16-bit item id after its header
+  const heic = await readFile(file);
+  const { stdout } = await run('heif-info', [file]);
+  const ids = [...stdout.matchAll(/^image: \d+x\d+ \(id=(\d+)\)/gm)].map((m) => Number(m[1]));
+  t.equal(ids.length, 2);
+  const pitm = heic.indexOf('pitm', 0, 'latin1') - 4;
+  heic.writeUInt16BE(ids[1]!, pitm + 12);
+  await writeFile(file, heic);
+
+  const out = await decodableImage(file, 'image/heif', dir, LONG);
+  const meta = await sharp(out.path).metadata();
+  t.same([meta.width, meta.height], [32, 48]);
+  const [r, g, b] = await centre(out.path);
+  t.ok(b! > 200 && r! < 60 && g! < 60, `blue, the primary: ${[r, g, b]}`);
+  t.same(await readdir(dir), ['image.png'], "the other image's PNG is not left behind");
+});
+
+t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError naming the reason', async (t) => {
+  const dir = await workDir(t);
+  const heic = await readFile(IPHONE_7_PLUS);
+  const corrupt = path.join(dir, 'corrupt.heic');
+  await writeFile(corrupt, Buffer.concat([heic.subarray(0, 40), randomBytes(5000)]));
+  const truncated = path.join(dir, 'truncated.heic');
+  await writeFile(truncated, heic.subarray(0, 200_000));
+
+  const e1 = await decodableImage(corrupt, 'image/heic', dir, LONG).catch((e: unknown) => e);
+  t.type(e1, UndecodableError);
+  t.match((e1 as Error).message, /^not a readable HEIF file: .*meta/);
+  const e2 = await decodableImage(truncated, 'image/heic', dir, LONG).catch((e: unknown) => e);
+  t.type(e2, UndecodableError);
+  t.match((e2 as Error).message, /HEIF.*(end of file|outside of file)/i);
+  t.same((await readdir(dir)).sort(), ['corrupt.heic', 'truncated.heic'], 'no output left');
+});
+
+t.test('renders the first page of a PDF with a 2048 px long edge', async (t) => {
+  const dir = await workDir(t);
+  const out = await decodableImage(PDF, 'application/pdf', dir, LONG);
+  t.equal(out.converted, true);
+  const meta = await sharp(out.path).metadata();
+  t.equal(meta.format, 'png');
+  t.equal(meta.height, 2048, 'A4 portrait: the height is the long edge');
+  t.ok(Math.abs(meta.width - Math.round((2048 * 595) / 842)) <= 1, `width ${meta.width}`);
+});
+
+t.test('renders only page 1 of a two-page PDF', async (t) => {
+  const dir = await workDir(t);
+  const file = path.join(dir, 'two.pdf');
+  await writeFile(file, handWrittenPdf(twoPagePdfObjects()));
+  const { stdout } = await run('pdfinfo', [file]);
+  t.match(stdout, /^Pages:\s+2$/m);
+
+  const out = await decodableImage(file, 'application/pdf', dir, LONG);
+  const meta = await sharp(out.path).metadata();
+  t.same([meta.width, meta.height], [2048, 1448], 'landscape: page 1');
+  t.same(await centre(out.path), [255, 0, 0], 'red: page 1');
+  t.same((await readdir(dir)).sort(), ['page.png', 'two.pdf'], 'one page rendered');
+});
+
+t.test('refuses a password-protected PDF and a damaged one with clear UndecodableErrors', async (t) => {
+  const dir = await workDir(t);
+  // Standard security handler with O/U entries no password matches: readers ask for one.
+  const hex = (n: number): string => randomBytes(n).toString('hex');
+  const encrypted = path.join(dir, 'encrypted.pdf');
+  await writeFile(
+    encrypted,
+    handWrittenPdf(
+      [...twoPagePdfObjects(), `<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <${hex(32)}> /U <${hex(32)}> >>`],
+      `/Encrypt 7 0 R /ID [<${hex(16)}> <${hex(16)}>] `,
+    ),
+  );
+  const damaged = path.join(dir, 'damaged.pdf');
+  await writeFile(damaged, '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pa');
+
+  const e1 = await decodableImage(encrypted, 'application/pdf', dir, LONG).catch((e: unknown) => e);
+  t.type(e1, UndecodableError);
+  t.equal((e1 as Error).message, 'PDF is protected by a password and cannot be previewed');
+  const e2 = await decodableImage(damaged, 'application/pdf', dir, LONG).catch((e: unknown) => e);
+  t.type(e2, UndecodableError);
+  t.match((e2 as Error).message, /^PDF is damaged or not a PDF: .*Syntax Error/s);
+  t.notOk((await readdir(dir)).includes('page.png'));
+});
+
+t.test('kills a tool that outlives a 1 ms timeout and leaves no process behind', async (t) => {
+  const dir = await workDir(t);
+  for (const [input, mime, tool] of [
+    [IPHONE_7_PLUS, 'image/heic', 'heif-info'],
+    [PDF, 'application/pdf', 'pdftoppm'],
+  ] as const) {
+    const err = await decodableImage(input, mime, dir, { timeoutMs: 1 }).catch((e: unknown) => e);
+    t.type(err, ToolError, tool);
+    t.equal((err as ToolError).kind, 'timeout');
+    t.equal((err as ToolError).tool, tool);
+    t.match((err as Error).message, new RegExp(`^${tool} timed out after 1 ms and was killed`));
+    t.same(childTools(), [], 'no child process remains');
+  }
+});
+
+t.test('kills heif-convert when the budget runs out mid-conversion and removes its partial output', async (t) => {
+  const dir = await workDir(t);
+  // heif-info takes milliseconds; decoding and writing a 12 MP PNG takes seconds
+  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs: 1500 }).catch((e: unknown) => e);
+  t.type(err, ToolError);
+  t.equal((err as ToolError).kind, 'timeout');
+  t.equal((err as ToolError).tool, 'heif-convert');
+  t.same(childTools(), [], 'no child process remains');
+  t.same(await readdir(dir), [], 'no partial PNG left');
+});
+
+t.test('honours an abort signal, before and during a conversion', async (t) => {
+  const dir = await workDir(t);
+  const before = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, signal: AbortSignal.abort() }).catch(
+    (e: unknown) => e,
+  );
+  t.type(before, ToolError);
+  t.equal((before as Error).name, 'AbortError');
+
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(new Error('worker shutting down')), 400);
+  const during = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, signal: controller.signal }).catch(
+    (e: unknown) => e,
+  );
+  t.type(during, ToolError);
+  t.equal((during as Error).name, 'AbortError');
+  t.equal((during as ToolError).kind, 'abort');
+  t.match((during as Error).message, /^heif-(info|convert) was aborted and killed/);
+  t.ok(Date.now() - started < 3000, 'promptly');
+  t.same(childTools(), [], 'no child process remains');
+  t.same(await readdir(dir), [], 'no partial PNG left');
+});
+
+t.test('hands back other types untouched', async (t) => {
+  const dir = await workDir(t);
+  for (const [file, mime] of [
+    ['exif-orientation_1.jpg', 'image/jpeg'],
+    ['png_rgba_alpha.png', 'image/png'],
+    ['avif_iphone12pro_exif_gps.avif', 'image/avif'],
+  ]) {
+    const input = path.join(FIXTURES, file!);
+    t.same(await decodableImage(input, mime!, dir, LONG), { path: input, converted: false }, `${file}`);
+  }
+  t.same(await readdir(dir), []);
+});
+
+t.test('reports a missing tool as not found, naming it', async (t) => {
+  const dir = await workDir(t);
+  const heif = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, heifInfoPath: '/nonexistent/heif-info' }).catch(
+    (e: unknown) => e,
+  );
+  t.type(heif, ToolError);
+  t.equal((heif as ToolError).kind, 'spawn');
+  t.match((heif as Error).message, /^heif-info could not be started \(not found/);
+  const pdf = await decodableImage(PDF, 'application/pdf', dir, { ...LONG, pdftoppmPath: '/nonexistent/pdftoppm' }).catch(
+    (e: unknown) => e,
+  );
+  t.match((pdf as Error).message, /^pdftoppm could not be started \(not found/);
+});
+
+t.test('runTool passes arguments without a shell and bounds the stderr it keeps', async (t) => {
+  const echoed = await runTool('echo', ['$(id)', ';', 'ls', '*'], { timeoutMs: 5000 });
+  t.equal(echoed.stdout, '$(id) ; ls *\n');
+
+  const noisy = await runTool('sh', ['-c', 'head -c 100000 /dev/zero | tr "\\0" x >&2; echo the-reason >&2; exit 2'], {
+    timeoutMs: 5000,
+    maxStderr: 1000,
+  }).catch((e: unknown) => e);
+  t.type(noisy, ToolError);
+  t.equal((noisy as ToolError).kind, 'exit');
+  t.equal((noisy as ToolError).exitCode, 2);
+  t.ok((noisy as Error).message.length < 1100, `message of ${(noisy as Error).message.length} chars`);
+  t.match((noisy as Error).message, /^sh exited with code 2: …x+the-reason$/);
+});

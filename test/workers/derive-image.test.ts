@@ -1,0 +1,305 @@
+/**
+ * The image pipeline end to end: upload through the API, the real worker (sharp, libheif,
+ * poppler, exiftool), renditions in S3, rows in PostgreSQL, and what the public can fetch.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { ExifTool } from 'exiftool-vendored';
+import t from 'tap';
+import { liveChannel } from '../../src/queues/live.js';
+import { deriveImageJob } from '../../workers/processors/derive-image.js';
+import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart, type FormPart } from '../helpers/multipart.js';
+import { waitFor } from '../helpers/processes.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+const exiftool = new ExifTool({ maxProcs: 1 });
+t.teardown(() => exiftool.end());
+
+async function upload(ctx: TestContext, parts: FormPart[], token = ctx.admin) {
+  const form = multipart(parts);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(token), ...form.headers }, payload: form.body });
+  if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
+  return res.json().assets as { id: string; duplicate: boolean }[];
+}
+
+async function uploadFile(ctx: TestContext, name: string, body?: Buffer): Promise<string> {
+  const [a] = await upload(ctx, [{ name: 'file', filename: name, body: body ?? (await readFile(fixture(name))) }]);
+  return a!.id;
+}
+
+async function objectBytes(ctx: TestContext, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await ctx.storage.get(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function renditionsOf(ctx: TestContext, id: string) {
+  const { rows } = await ctx.db.query<{ name: string; key: string; width: number; height: number; bytes: number; type: string }>(
+    'SELECT name, key, width, height, bytes, type FROM renditions WHERE asset_id = $1 ORDER BY name', [id]);
+  return rows;
+}
+
+/** Every tag exiftool finds in a file, except those describing the file itself and its pixels. */
+async function metadataTags(data: Buffer, ext: string): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-meta-'));
+  try {
+    const file = path.join(dir, `r.${ext}`);
+    await writeFile(file, data);
+    const tags = (await exiftool.read(file, { readArgs: ['-G1', '-a'] })) as unknown as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(tags).filter(([k]) => !/^(SourceFile|errors|warnings|ExifToolVersion|File:|System:|Composite:|RIFF:|JFIF:|PNG:|ExifTool:)/.test(k) && !['FileName', 'Directory', 'FileSize', 'FileModifyDate', 'FileAccessDate', 'FileInodeChangeDate', 'FilePermissions', 'FileType', 'FileTypeExtension', 'MIMEType', 'ImageWidth', 'ImageHeight', 'ImageSize', 'Megapixels', 'BitsPerSample', 'ColorComponents', 'EncodingProcess', 'YCbCrSubSampling', 'VP8Version', 'HorizontalScale', 'VerticalScale', 'ImageDescription_' ].includes(k) && !k.startsWith('tz')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A 24×18 grey-level fingerprint of an image's pixels, for comparing what two files show. */
+async function fingerprint(data: Buffer): Promise<Buffer> {
+  return sharp(data).resize(24, 18, { fit: 'fill' }).greyscale().raw().toBuffer();
+}
+
+function difference(a: Buffer, b: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+t.test('the orientation set (1–8) comes out upright: every rendition shows what orientation 1 shows', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const ids: string[] = [];
+  for (let o = 1; o <= 8; o++) ids.push(await uploadFile(ctx, `exif-orientation_${o}.jpg`));
+  for (const id of ids) t.equal((await settled(ctx, id)).status, 'ready');
+  const reference = await fingerprint(await objectBytes(ctx, `renditions/${ids[0]}/medium.webp`));
+  const turned = await fingerprint(await sharp(await objectBytes(ctx, `renditions/${ids[0]}/medium.webp`)).rotate(180).toBuffer());
+  t.ok(difference(reference, turned) > 20, 'the fingerprint tells a turned picture from an upright one');
+  for (const [i, id] of ids.entries()) {
+    const renditions = await renditionsOf(ctx, id);
+    t.same(renditions.map((r) => [r.name, r.width, r.height]), [['medium.jpg', 600, 450], ['medium.webp', 600, 450], ['thumb.webp', 400, 300]], `orientation ${i + 1}: sizes`);
+    const { rows } = await ctx.db.query('SELECT width, height FROM assets WHERE id = $1', [id]);
+    t.same(rows[0], { width: 600, height: 450 }, `orientation ${i + 1}: upright dimensions`);
+    for (const r of renditions) {
+      const d = difference(reference, await fingerprint(await objectBytes(ctx, r.key)));
+      t.ok(d < 8, `orientation ${i + 1}: ${r.name} is upright (difference ${d.toFixed(1)})`);
+    }
+  }
+});
+
+t.test('no rendition carries metadata but a colour profile: no GPS, no camera, no captions', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const files = ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'jpeg_nikon-d2x_gps_iptc_xmp.jpg', 'heic_iphone7plus_gps_rot90.heic', 'avif_iphone12pro_exif_gps.avif',
+    'png_rgba_alpha.png', 'tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'exif-orientation_6.jpg'];
+  for (const file of files) {
+    const id = await uploadFile(ctx, file);
+    t.equal((await settled(ctx, id)).status, 'ready', file);
+    for (const r of await renditionsOf(ctx, id)) {
+      const tags = await metadataTags(await objectBytes(ctx, r.key), r.type === 'image/jpeg' ? 'jpg' : 'webp');
+      const keys = Object.keys(tags);
+      t.same(keys.filter((k) => /GPS|Make|Model|Serial|Artist|Creator|Copyright|Caption|Description|Keywords|By-line|Orientation|DateTime|Lens|Location|City|Country/i.test(k)), [], `${file} → ${r.name}: none of the original's tags`);
+      t.same(keys.filter((k) => !/^ICC|^ICC_Profile|ProfileDescription|ICC-/.test(k) && !/^(ICC_Profile|ICC-header|ICC-meas|ICC-view):/.test(k)), [], `${file} → ${r.name}: nothing but a colour profile`);
+    }
+  }
+});
+
+t.test('caption, credit and capture time come from the file; GPS lands only in private columns', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const editor = await ctx.mint('editor', 'conf');
+
+  const id = (await upload(ctx, [{ name: 'file', filename: 'lincoln.jpg', body: await readFile(fixture('jpeg_nikon-d2x_gps_iptc_xmp.jpg')) }]))[0]!.id;
+  t.equal((await settled(ctx, id)).status, 'ready');
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(editor) })).json();
+  t.equal(asset.credit, 'Julie Doe', 'by-line → credit');
+  t.match(asset.caption, { en: /Abraham Lincoln/ }, 'the caption is filled from the file, as English: its script is Latin');
+  t.notOk('ar' in asset.caption, 'not mislabelled as the Arabic default');
+  t.equal(typeof asset.capturedAt, 'string');
+  t.same([asset.width, asset.height], [527, 350]);
+  t.match(asset.placeholder, /^[A-Za-z0-9+/]+=*$/, 'a thumbhash placeholder');
+  const { rows } = await ctx.db.query('SELECT private_latitude, private_longitude FROM assets WHERE id = $1', [id]);
+  t.ok(Math.abs(rows[0].private_latitude - 38.8902) < 0.001 && Math.abs(rows[0].private_longitude + 77.0493) < 0.001, 'GPS kept privately');
+  const body = JSON.stringify(asset);
+  const leak = body.match(/.{30}(?:38\.89|77\.04|latitude|longitude|gps).{30}/i)?.[0];
+  t.equal(leak, undefined, `the API shows no location (${leak})`);
+
+  // what the uploader wrote wins over the file
+  const [own] = await upload(ctx, [{ name: 'caption', body: 'كلمة الافتتاح' }, { name: 'credit', body: 'Lina K.' }, { name: 'file', filename: 'x.jpg', body: await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg')) }]);
+  t.equal((await settled(ctx, own!.id)).status, 'ready');
+  const mine = (await ctx.app.inject({ url: `/api/v1/assets/${own!.id}`, headers: ctx.auth(editor) })).json();
+  t.same(mine.caption, { ar: 'كلمة الافتتاح' });
+  t.equal(mine.credit, 'Lina K.');
+});
+
+t.test('every accepted image format gets renditions: CMYK and progressive JPEG, PNG with alpha and 16-bit, WebP, AVIF, TIFF, GIF, HEIC, PDF', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const photo = await readFile(fixture('exif-orientation_1.jpg'));
+  const made: [string, Buffer][] = [
+    ['cmyk.jpg', await sharp(photo).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer()],
+    ['lossy.webp', await sharp(photo).webp({ quality: 70 }).toBuffer()],
+  ];
+  const cases: [string, Buffer | undefined, number, number][] = [
+    ['jpeg_canon-30d_progressive_empty-gps.jpg', undefined, 600, 900],
+    ['png_rgba_alpha.png', undefined, 2048, 1536],
+    ['png_16bit_rgb_trns.png', undefined, 32, 32],
+    ['avif_iphone12pro_exif_gps.avif', undefined, 192, 256],
+    ['tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', undefined, 35, 23],
+    ['gif_animated_loop3.gif', undefined, 370, 285],
+    ['webp_animated.webp', undefined, 80, 80],
+    ['heic_iphone7plus_gps_rot90.heic', undefined, 3024, 4032],
+    ['pdf_distiller_linearized_xmp.pdf', undefined, 0, 0],
+    ...made.map(([n, b]) => [n, b, 600, 450] as [string, Buffer, number, number]),
+  ];
+  for (const [name, body, width, height] of cases) {
+    const id = await uploadFile(ctx, name, body);
+    const end = await settled(ctx, id);
+    t.equal(end.status, 'ready', `${name}: ${end.error}`);
+    const { rows } = await ctx.db.query('SELECT width, height FROM assets WHERE id = $1', [id]);
+    if (width) t.same(rows[0], { width, height }, `${name}: dimensions`);
+    const renditions = await renditionsOf(ctx, id);
+    t.ok(renditions.some((r) => r.type === 'image/webp') && renditions.some((r) => r.type === 'image/jpeg'), `${name}: WebP renditions and a JPEG fallback`);
+    for (const r of renditions) {
+      const meta = await sharp(await objectBytes(ctx, r.key)).metadata();
+      t.same([meta.format, meta.width, meta.height], [r.type === 'image/webp' ? 'webp' : 'jpeg', r.width, r.height], `${name} → ${r.name} decodes as recorded`);
+      t.ok(Math.max(r.width, r.height) <= 2048, `${name} → ${r.name} is at most 2048 px`);
+    }
+  }
+  const cmyk = (await ctx.db.query("SELECT r.key FROM renditions r JOIN assets a ON a.id = r.asset_id WHERE a.original_filename = 'cmyk.jpg' AND r.name = 'medium.webp'")).rows[0];
+  const reference = (await ctx.db.query("SELECT r.key FROM renditions r JOIN assets a ON a.id = r.asset_id WHERE a.original_filename = 'lossy.webp' AND r.name = 'medium.webp'")).rows[0];
+  const d = difference(await fingerprint(await objectBytes(ctx, cmyk.key)), await fingerprint(await objectBytes(ctx, reference.key)));
+  t.ok(d < 8, `a CMYK photo keeps its colours in sRGB (difference ${d.toFixed(1)})`);
+});
+
+t.test('a pixel bomb is refused at upload from its header with 422, and again by the worker', async (t) => {
+  const ctx = await createTestContext(t, { env: { IMAGE_MAX_PIXELS: String(40_000_000) } });
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const bomb = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer();
+  const form = multipart([{ name: 'file', filename: 'bomb.png', body: bomb }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  t.equal(res.statusCode, 422);
+  t.equal(res.json().code, 'LAMHA_PIXEL_LIMIT');
+  t.match(res.json().message, /8000×6000/);
+  t.same(await ctx.storage.list(''), [], 'nothing stored');
+
+  // one that reached storage some other way (e.g. a limit lowered later) fails in the worker, once
+  await ctx.db.query('SELECT 1');
+  const small = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080' } }).png().toBuffer();
+  const id = await uploadFile(ctx, 'small.png', small);
+  await settled(ctx, id);
+  await ctx.db.query("UPDATE assets SET status = 'processing' WHERE id = $1", [id]);
+  await ctx.storage.put(`originals/${id}`, bomb);
+  await ctx.queues.queues.images.remove(`derive-image-${id}`);
+  await ctx.queues.enqueue('derive-image', { assetId: id });
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'failed');
+  t.match(end.error, /8000×6000.*limit/);
+  const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
+  await waitFor(async () => (await job!.getState()) === 'failed');
+  t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, 'not retried');
+});
+
+t.test('a truncated or corrupt file ends failed with a reason the API shows, without retries', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const editor = await ctx.mint('editor', 'conf');
+  const photo = await readFile(fixture('exif-orientation_1.jpg'));
+  const heic = await readFile(fixture('heic_iphone7plus_gps_rot90.heic'));
+  for (const [name, body] of [['truncated.jpg', photo.subarray(0, photo.length / 3)], ['corrupt.heic', Buffer.concat([heic.subarray(0, 4096), Buffer.alloc(60_000, 0x5a)])]] as const) {
+    const id = await uploadFile(ctx, name, body);
+    const end = await settled(ctx, id);
+    t.equal(end.status, 'failed', name);
+    const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(editor) })).json();
+    t.equal(asset.status, 'failed');
+    t.match(asset.error, /^\S.{20,}/, `${name}: a reason (${asset.error})`);
+    t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, `${name}: not retried`);
+    t.same(await renditionsOf(ctx, id), [], `${name}: no renditions`);
+    t.same((await ctx.storage.list(`renditions/${id}/`)), [], `${name}: no rendition objects`);
+  }
+});
+
+t.test('a transient storage error is retried with backoff and the asset becomes ready', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const workers = runWorkers(t, ctx, ['images']);
+  const real = workers.deps.storage.get.bind(workers.deps.storage);
+  let failures = 0;
+  // fault injection into the real adapter: the first read of the original fails as S3 would
+  workers.deps.storage.get = async (key, range) => {
+    if (key.startsWith('originals/') && failures++ === 0) {
+      const { StorageUnavailableError } = await import('../../src/errors.js');
+      throw new StorageUnavailableError('SlowDown: please reduce your request rate');
+    }
+    return real(key, range);
+  };
+  const id = await uploadFile(ctx, 'exif-orientation_3.jpg');
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'ready');
+  const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
+  t.equal(job?.attemptsStarted, 2, 'one failed attempt, then success');
+});
+
+t.test('re-running a finished job changes nothing; an asset deleted meanwhile is skipped', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const workers = runWorkers(t, ctx, ['images']);
+  const id = await uploadFile(ctx, 'exif-orientation_5.jpg');
+  t.equal((await settled(ctx, id)).status, 'ready');
+  const before = { rows: await renditionsOf(ctx, id), objects: await ctx.storage.list(''), asset: (await ctx.db.query('SELECT updated_at FROM assets WHERE id = $1', [id])).rows[0] };
+  const fakeJob = (assetId: string) => ({ data: { assetId }, attemptsMade: 0, opts: { attempts: 1 }, updateProgress: async () => {} }) as never;
+  t.equal(await deriveImageJob(fakeJob(id), workers.deps), 'skipped: already done');
+  t.same({ rows: await renditionsOf(ctx, id), objects: await ctx.storage.list(''), asset: (await ctx.db.query('SELECT updated_at FROM assets WHERE id = $1', [id])).rows[0] }, before);
+  t.equal(await deriveImageJob(fakeJob('00000000-0000-4000-8000-000000000000'), workers.deps), 'skipped: the asset no longer exists');
+});
+
+t.test('an asset that becomes ready is announced on Redis pub/sub, with progress visible meanwhile', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const { rows } = await ctx.db.query<{ id: string }>("SELECT id FROM events WHERE slug = 'conf'");
+  const subscriber = new Redis(REDIS_URL);
+  t.teardown(() => subscriber.disconnect());
+  const messages: unknown[] = [];
+  await subscriber.subscribe(liveChannel(ctx.config.redisPrefix, rows[0]!.id));
+  subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
+  const id = await uploadFile(ctx, 'png_rgba_alpha.png');
+  runWorkers(t, ctx, ['images']);
+  t.equal((await settled(ctx, id)).status, 'ready');
+  await new Promise((r) => setTimeout(r, 200));
+  t.match(messages, [{ type: 'asset.ready', assetId: id }]);
+  const { rows: a } = await ctx.db.query('SELECT progress FROM assets WHERE id = $1', [id]);
+  t.equal(a[0].progress, 100);
+});
+
+t.test('renditions are served at /media/:id/:name to the public only for published, visible assets', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const id = await uploadFile(ctx, 'exif-orientation_1.jpg');
+  t.equal((await settled(ctx, id)).status, 'ready');
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json();
+  t.same(Object.keys(asset.renditions).sort(), ['medium.jpg', 'medium.webp', 'thumb.webp']);
+  t.equal(asset.renditions['thumb.webp'].url, `http://gallery.test/media/${id}/thumb.webp`);
+  const res = await ctx.app.inject({ url: `/media/${id}/thumb.webp` });
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-type'], 'image/webp');
+  t.match(res.headers['cache-control'], /public/);
+  t.ok(res.rawPayload.equals(await objectBytes(ctx, `renditions/${id}/thumb.webp`)), 'the bytes of the rendition');
+  t.equal((await ctx.app.inject({ url: `/media/${id}/original` })).statusCode, 404, 'no original through /media');
+  const traversal = await ctx.app.inject({ url: `/media/${id}/../originals/${id}` });
+  t.ok([400, 404].includes(traversal.statusCode), `no way up to originals (${traversal.statusCode})`);
+  await ctx.db.query('UPDATE assets SET hidden = true WHERE id = $1', [id]);
+  t.equal((await ctx.app.inject({ url: `/media/${id}/thumb.webp` })).statusCode, 404, 'hidden: 404 to the public');
+  const editor = await ctx.mint('editor', 'conf');
+  const own = await ctx.app.inject({ url: `/media/${id}/thumb.webp`, headers: ctx.auth(editor) });
+  t.equal(own.statusCode, 200, 'the event\'s editor still gets it');
+  t.match(own.headers['cache-control'], /private/);
+});

@@ -1,0 +1,24 @@
+/** What the processors share in one worker process, made from the configuration. */
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+import type { Db } from '../src/db/database.js';
+import type { Log } from '../src/log.js';
+import { createMetadataReader } from '../src/media/metadata.js';
+import type { Queues } from '../src/queues/producer.js';
+import type { ObjectStore } from '../src/storage/object-store.js';
+import type { ProcessorDeps } from './processors/registry.js';
+
+export const TOOL_TIMEOUT_MS = 120_000;
+
+export function createProcessorDeps(
+  config: Readonly<Config>,
+  base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
+): ProcessorDeps & { close(): Promise<void> } {
+  const metadata = createMetadataReader({ timeoutMs: 30_000 });
+  return {
+    ...base,
+    metadata,
+    settings: { imagePixelLimit: config.imageMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix },
+    close: () => metadata.close(),
+  };
+}
