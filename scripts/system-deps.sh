@@ -9,7 +9,21 @@
 #
 # ImageMagick is detected by its versioned binary, not `convert`: another program named
 # `convert` may come first on PATH, and the tests call /usr/bin/convert explicitly.
+#
+# Options: --runtime  only what the service needs (no ImageMagick), as `npm start` asks;
+#          --optional on failure (not root, no network) warn and succeed: the service runs,
+#                     and HEIC photos, PDFs and videos fail with a clear reason until installed.
 set -euo pipefail
+
+runtime=0
+optional=0
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) runtime=1 ;;
+    --optional) optional=1 ;;
+    *) echo "usage: $0 [--runtime] [--optional]" >&2; exit 2 ;;
+  esac
+done
 
 # package -> tools it provides (space-separated); all must be found for the package to count
 declare -A TOOLS=(
@@ -20,6 +34,12 @@ declare -A TOOLS=(
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
+[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]'
+if [ "$optional" = 1 ]; then
+  # any failure below becomes a warning
+  trap 'log "warning: could not install the media tools; HEIC photos, PDFs and videos will fail until they are installed"; exit 0' ERR
+  set -E
+fi
 
 missing=()
 for pkg in "${!TOOLS[@]}"; do
@@ -35,7 +55,7 @@ done
 
 if [ "$(id -u)" != 0 ]; then
   log "missing, and not root: apt-get install -y --no-install-recommends ${missing[*]}"
-  exit 1
+  false
 fi
 
 log "installing ${missing[*]}"

@@ -83,3 +83,24 @@ t.test('after Redis lost everything, assets still processing are queued again', 
   t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 1);
   t.equal(await ctx.queues.queues.images.count(), 1, 'queuing again is a no-op while the job waits');
 });
+
+t.test('fresh uploads are processed before back-fill work', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const backfill: string[] = [];
+  for (const name of ['exif-orientation_2.jpg', 'exif-orientation_3.jpg', 'exif-orientation_4.jpg', 'exif-orientation_5.jpg']) {
+    const form = multipart([{ name: 'file', filename: name, body: readFileSync(new URL(`../fixtures/${name}`, import.meta.url)) }]);
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+    backfill.push(res.json().assets[0].id);
+  }
+  // as after a Redis loss: everything is queued again as back-fill, then a photographer uploads
+  await ctx.queues.queues.images.obliterate({ force: true });
+  await requeueProcessing({ db: ctx.db, queues: ctx.queues });
+  const fresh = await uploadOne(ctx);
+  runWorkers(t, ctx, ['images']);
+  const done = await waitFor(async () => (await ctx.db.query("SELECT 1 FROM assets WHERE status = 'processing'")).rows.length === 0, 60_000);
+  t.ok(done, 'all processed');
+  const started = async (id: string) => (await ctx.queues.queues.images.getJob(`derive-image-${id}`))!.processedOn!;
+  const freshStart = await started(fresh);
+  for (const id of backfill) t.ok(freshStart <= (await started(id)), 'the fresh upload started no later than any back-fill job');
+});
