@@ -56,8 +56,9 @@ export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (
       const locales = patch.locales ?? event.locales;
       checkLocales(locales, patch.defaultLocale ?? event.defaultLocale);
       checkDates(patch.startsOn ?? event.startsOn, patch.endsOn ?? event.endsOn);
-      if (patch.title) checkLocalized('title', patch.title, locales, true);
-      if (patch.description) checkLocalized('description', patch.description, locales, false);
+      // checked against the locales the event will have: dropping a locale that still has text is refused
+      checkLocalized('title', patch.title ?? event.title, locales, true);
+      checkLocalized('description', patch.description ?? event.description, locales, false);
       return (await updateEvent(db, event.id, patch))!;
     },
 

@@ -151,6 +151,7 @@ t.test('PATCH of an event refuses an empty body and locales that leave out the d
     ['endsOn before the stored startsOn', { endsOn: '2026-11-30' }],
     ['slug is not editable', { slug: 'renamed' }],
     ['unknown status', { status: 'archived' }],
+    ['dropping a locale that still has title text', { locales: ['en', 'ku'], defaultLocale: 'en' }],
   ];
   for (const [what, payload] of cases) {
     const res = await patch(payload);
