@@ -43,6 +43,8 @@ export interface NewRendition {
 export interface ProcessedImage {
   width: number;
   height: number;
+  /** videos only */
+  durationMs?: number | null;
   placeholder: string | null;
   capturedAt: Date | null;
   capturedOffset: string | null;
@@ -60,16 +62,16 @@ export interface ProcessedImage {
  * Records renditions and metadata and makes the asset ready, in one transaction; answers false
  * when the asset was deleted meanwhile (nothing is written then).
  */
-export async function completeImage(db: Queryable, id: string, p: ProcessedImage): Promise<boolean> {
+export async function completeAsset(db: Queryable, id: string, p: ProcessedImage): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE assets SET status = 'ready', progress = 100, error = NULL, width = $2, height = $3, placeholder = $4,
        captured_at = $5, captured_offset = $6, metadata = $7,
        caption = CASE WHEN caption = '{}'::jsonb THEN $8::jsonb ELSE caption END,
        credit = COALESCE(NULLIF(credit, ''), $9), license = COALESCE(NULLIF(license, ''), $10),
-       private_latitude = $11, private_longitude = $12, private_altitude = $13, updated_at = now()
+       private_latitude = $11, private_longitude = $12, private_altitude = $13, duration_ms = $14, updated_at = now()
      WHERE id = $1`,
     [id, p.width, p.height, p.placeholder, p.capturedAt, p.capturedOffset, p.metadata, p.caption, p.credit, p.license,
-      p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null],
+      p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null],
   );
   if (rowCount !== 1) return false;
   await db.query('DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))', [id, p.renditions.map((r) => r.name)]);

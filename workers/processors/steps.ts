@@ -1,0 +1,106 @@
+/**
+ * Steps every media processor takes: spool the original to disk once, report progress, store
+ * renditions under deterministic keys, record the result or the failure, announce readiness.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { inTransaction } from '../../src/db/database.js';
+import { completeAsset, failAsset, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
+import { publishAssetReady } from '../../src/queues/live.js';
+import { originalKey, renditionKey, renditionPrefix } from '../../src/storage/keys.js';
+import type { ProcessorDeps } from './registry.js';
+
+/** Rendition objects have deterministic keys and are rewritten whole, never edited. */
+export const RENDITION_CACHE = 'public, max-age=31536000, immutable';
+
+export async function inWorkDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The original, copied to `dir/original` (decoders need a file; S3 streams are read once). */
+export async function spoolOriginal(deps: ProcessorDeps, assetId: string, dir: string, signal: AbortSignal): Promise<string> {
+  const file = path.join(dir, 'original');
+  await pipeline(await deps.storage.get(originalKey(assetId)), createWriteStream(file), { signal });
+  return file;
+}
+
+export function progressReporter(job: Job, deps: ProcessorDeps, assetId: string): (percent: number) => Promise<void> {
+  let last = -1;
+  return async (percent) => {
+    const p = Math.max(0, Math.min(100, Math.round(percent)));
+    if (p === last) return;
+    last = p;
+    await job.updateProgress(p);
+    await setProgress(deps.db, assetId, p);
+  };
+}
+
+export interface RenditionSource {
+  name: string;
+  type: string;
+  width: number | null;
+  height: number | null;
+  /** the bytes, or a file to stream */
+  data: Buffer | { file: string };
+}
+
+export async function storeRenditions(deps: ProcessorDeps, assetId: string, items: RenditionSource[]): Promise<NewRendition[]> {
+  const out: NewRendition[] = [];
+  for (const r of items) {
+    const key = renditionKey(assetId, r.name);
+    const options = { contentType: r.type, headers: { 'Cache-Control': RENDITION_CACHE } };
+    let bytes: number;
+    if (Buffer.isBuffer(r.data)) {
+      await deps.storage.put(key, r.data, options);
+      bytes = r.data.length;
+    } else {
+      bytes = (await stat(r.data.file)).size;
+      await deps.storage.put(key, createReadStream(r.data.file), options);
+    }
+    out.push({ name: r.name, key, width: r.width, height: r.height, bytes, type: r.type });
+  }
+  return out;
+}
+
+/** Records the result and announces it; answers false (and removes the renditions) when the asset was deleted meanwhile. */
+export async function complete(deps: ProcessorDeps, asset: { id: string; eventId: string; albumId: string }, result: ProcessedImage): Promise<boolean> {
+  const stillThere = await inTransaction(deps.db, (tx) => completeAsset(tx, asset.id, result));
+  if (!stillThere) {
+    await deps.storage.deletePrefix(renditionPrefix(asset.id));
+    return false;
+  }
+  await publishAssetReady(deps.publisher, deps.settings.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id });
+  return true;
+}
+
+/**
+ * An input fault ends the asset `failed` at once (UnrecoverableError: no retry); any other
+ * error is retried, and marks the asset failed only on the last attempt.
+ */
+export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: string, err: unknown, inputFault: boolean): Promise<never> {
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  if (inputFault || lastAttempt) {
+    const reason = err instanceof Error ? err.message : String(err);
+    await failAsset(deps.db, assetId, reason);
+    await deps.storage.deletePrefix(renditionPrefix(assetId)).catch(() => 0);
+    if (inputFault) throw new UnrecoverableError(reason);
+  }
+  throw err;
+}
+
+const INPUT_FAULTS = new Set(['LAMHA_NOT_FOUND', 'LAMHA_UNDECODABLE', 'LAMHA_PIXEL_LIMIT', 'LAMHA_UNSUPPORTED_TYPE']);
+
+/** Faults of the file itself (or of its absence): retrying cannot help. */
+export function isInputFault(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && INPUT_FAULTS.has(code);
+}
