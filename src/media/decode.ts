@@ -23,9 +23,12 @@ export interface DecodeOptions {
 }
 
 export interface DecodableImage {
-  /** a file sharp can read: `input` itself, or a PNG in workDir */
+  /** a file sharp can read: `input` itself, or a file made in workDir */
   path: string;
-  /** true when `path` is a PNG made here (upright, no EXIF/XMP, colour profile kept) */
+  /**
+   * true when `path` is a JPEG (HEIC) or PNG (PDF page) made here: upright, no EXIF/XMP/IPTC,
+   * colour profile kept
+   */
   converted: boolean;
 }
 
@@ -45,18 +48,26 @@ export class UndecodableError extends Error {
 const HEIF_TYPES = new Set(['image/heic', 'image/heif', 'image/heic-sequence', 'image/heif-sequence']);
 const PDF_LONG_EDGE = 2048;
 /**
+ * Quality of the JPEG a HEIC becomes. Every rendition made from it is a lossy WebP at far lower
+ * quality, so nothing visible is lost; a lossless PNG instead costs 5–7 s of zlib per 12 MP
+ * photo against under a second for this JPEG.
+ */
+const HEIF_JPEG_QUALITY = 95;
+/**
  * heif-convert (libheif 1.15) decodes every top-level image of a file, not only the primary;
- * a file holding many could fill the disk with full-size PNGs before the timeout hits.
+ * a file holding many could fill the disk with full-size JPEGs before the timeout hits.
  */
 const MAX_HEIF_TOP_LEVEL_IMAGES = 8;
 
 /**
  * A path sharp can decode for `input` of type `mime` (decided from the bytes).
  *
- * HEIC/HEIF: the primary image as a lossless PNG, with the HEIF transforms (irot, imir, clap)
- * applied, so it is upright, and with the EXIF that heif-convert copies into the PNG removed:
- * that EXIF still holds the camera's Orientation (applying it again would turn the picture a
- * second time) and GPS. The ICC profile is kept. 8-bit stays 8-bit; 10/12-bit becomes 16-bit.
+ * HEIC/HEIF: the primary image as a JPEG of quality HEIF_JPEG_QUALITY (fast to write, and
+ * visually lossless for the WebP renditions made from it), with the HEIF transforms (irot, imir,
+ * clap) applied, so it is upright, and with the EXIF that heif-convert copies into the JPEG
+ * removed: that EXIF still holds the camera's Orientation (applying it again would turn the
+ * picture a second time) and GPS. The ICC profile is kept. 10/12-bit becomes 8-bit, and an alpha
+ * channel is lost (JPEG has none).
  *
  * PDF: the first page only, rendered with its CropBox so the long edge is `pdfLongEdge` px.
  */
@@ -66,7 +77,7 @@ export async function decodableImage(
   workDir: string,
   opts: DecodeOptions,
 ): Promise<DecodableImage> {
-  if (HEIF_TYPES.has(mime)) return { path: await heifToPng(input, workDir, opts), converted: true };
+  if (HEIF_TYPES.has(mime)) return { path: await heifToJpeg(input, workDir, opts), converted: true };
   if (mime === 'application/pdf') return { path: await pdfFirstPage(input, workDir, opts), converted: true };
   return { path: input, converted: false };
 }
@@ -101,7 +112,7 @@ function parseHeifInfo(stdout: string): HeifTopLevelImage[] {
   return images;
 }
 
-async function heifToPng(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
+async function heifToJpeg(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
   const remaining = budget(opts);
   const source = path.resolve(input); // absolute: never read as an option, and cwd-independent
   const heifInfo = opts.heifInfoPath ?? 'heif-info';
@@ -122,62 +133,93 @@ async function heifToPng(input: string, workDir: string, opts: DecodeOptions): P
 
   // heif-convert names outputs after the text before the first dot of the output path, so it
   // gets a dot-free name relative to workDir (which may well contain dots).
-  const rawNames = images.length === 1 ? ['heif.png'] : images.map((_, i) => `heif-${i + 1}.png`);
-  const output = path.join(workDir, 'image.png');
+  const rawNames = images.length === 1 ? ['heif.jpg'] : images.map((_, i) => `heif-${i + 1}.jpg`);
+  const output = path.join(workDir, 'image.jpg');
   try {
-    await runTool(heifConvert, ['--quiet', source, 'heif.png'], {
+    await runTool(heifConvert, ['--quiet', '-q', String(HEIF_JPEG_QUALITY), source, 'heif.jpg'], {
       timeoutMs: remaining(),
       signal: opts.signal,
       cwd: workDir,
     }).catch((err: unknown) => {
       throw inputFault(err, 'HEIF image could not be decoded');
     });
-    await copyPngWithoutMetadata(path.join(workDir, rawNames[primaryIndex]!), output);
+    await copyJpegWithoutMetadata(path.join(workDir, rawNames[primaryIndex]!), output);
+  } catch (err) {
+    await rm(output, { force: true });
+    throw err;
   } finally {
     await Promise.all(rawNames.map((name) => rm(path.join(workDir, name), { force: true })));
   }
   return output;
 }
 
-/**
- * PNG chunks that carry pixels or colour; everything else (eXIf, tEXt, zTXt, iTXt with XMP,
- * tIME, …) is dropped.
- */
-const KEPT_PNG_CHUNKS = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'tRNS', 'iCCP', 'sRGB', 'gAMA', 'cHRM', 'cICP', 'sBIT']);
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COPY_BLOCK = 1 << 20;
+/** a marker (2 bytes), a length (2 bytes) that counts itself, and at most 65533 bytes more */
+const MAX_SEGMENT = 2 + 0xffff;
 
-/** Copies a PNG chunk by chunk, streaming, keeping only KEPT_PNG_CHUNKS. */
-async function copyPngWithoutMetadata(src: string, dest: string): Promise<void> {
+/**
+ * Whether a JPEG segment before the first scan carries pixels or colour: the tables and frame
+ * header (DQT, DHT, DAC, SOF*, DRI), the ICC profile (APP2 "ICC_PROFILE", one of possibly
+ * several chunks), JFIF (APP0) and Adobe's colour transform flag (APP14, needed to read CMYK and
+ * YCCK right). Exif and XMP (APP1), IPTC (APP13), comments and every other APPn are not.
+ */
+function keptJpegSegment(marker: number, data: Buffer): boolean {
+  const startsWith = (id: string): boolean => data.toString('latin1', 0, id.length) === id;
+  if (marker === 0xdb || marker === 0xc4 || marker === 0xcc || marker === 0xdd) return true;
+  if (marker >= 0xc0 && marker <= 0xcf) return marker !== 0xc8; // SOF0–SOF15 (JPG is reserved)
+  if (marker === 0xe0) return startsWith('JFIF\0');
+  if (marker === 0xe2) return startsWith('ICC_PROFILE\0');
+  if (marker === 0xee) return startsWith('Adobe');
+  return false;
+}
+
+/**
+ * Copies a JPEG without its metadata, streaming: the segments before the first scan are read one
+ * by one and only those keptJpegSegment() accepts are written, in their order (so a multi-chunk
+ * ICC profile stays whole); from the first SOS on, everything (scans, the tables between the
+ * scans of a progressive JPEG, EOI) is copied in blocks.
+ */
+export async function copyJpegWithoutMetadata(src: string, dest: string): Promise<void> {
+  const malformed = (what: string): UndecodableError => new UndecodableError(`heif-convert wrote ${what}`, 'heif-convert');
   const from = await open(src, 'r');
   try {
     const to = await open(dest, 'w');
     try {
       const { size } = await from.stat();
-      const head = Buffer.alloc(8);
-      await from.read(head, 0, 8, 0);
-      if (!head.equals(PNG_SIGNATURE)) throw new UndecodableError('heif-convert wrote no PNG', 'heif-convert');
-      await to.write(PNG_SIGNATURE);
-      const block = Buffer.alloc(COPY_BLOCK);
-      let pos = 8;
-      while (pos + 12 <= size) {
-        await from.read(head, 0, 8, pos);
-        const length = head.readUInt32BE(0);
-        const type = head.toString('latin1', 4, 8);
-        const total = 12 + length; // length, type, data, CRC
-        if (pos + total > size) throw new UndecodableError('heif-convert wrote a truncated PNG', 'heif-convert');
-        if (KEPT_PNG_CHUNKS.has(type)) {
-          for (let done = 0; done < total; ) {
-            const n = Math.min(COPY_BLOCK, total - done);
-            const { bytesRead } = await from.read(block, 0, n, pos + done);
-            await to.write(block, 0, bytesRead);
-            done += bytesRead;
-          }
+      const segment = Buffer.alloc(Math.max(MAX_SEGMENT, COPY_BLOCK));
+      const readAt = async (pos: number, length: number): Promise<Buffer> => {
+        const { bytesRead } = await from.read(segment, 0, length, pos);
+        if (bytesRead < length) throw malformed('a truncated JPEG');
+        return segment.subarray(0, length);
+      };
+      if (size < 4 || (await readAt(0, 2)).readUInt16BE(0) !== 0xffd8) throw malformed('no JPEG');
+      if ((await readAt(size - 2, 2)).readUInt16BE(0) !== 0xffd9) throw malformed('a JPEG without EOI');
+      await to.write(Buffer.from([0xff, 0xd8]));
+
+      let pos = 2;
+      for (;;) {
+        const head = await readAt(pos, 4);
+        if (head[0] !== 0xff) throw malformed('a malformed JPEG');
+        const marker = head[1]!;
+        if (marker === 0xff) {
+          pos += 1; // fill byte
+          continue;
         }
+        if (marker === 0xd8 || marker === 0xd9 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+          throw malformed('a JPEG without image data'); // markers without a length, out of place
+        }
+        const total = 2 + head.readUInt16BE(2);
+        if (total < 4) throw malformed('a malformed JPEG');
+        if (marker === 0xda) break; // SOS: the rest is image data
+        const whole = await readAt(pos, total);
+        if (keptJpegSegment(marker, whole.subarray(4))) await to.write(whole);
         pos += total;
-        if (type === 'IEND') return;
       }
-      throw new UndecodableError('heif-convert wrote a PNG without IEND', 'heif-convert');
+      while (pos < size) {
+        const n = Math.min(COPY_BLOCK, size - pos);
+        await to.write(await readAt(pos, n));
+        pos += n;
+      }
     } finally {
       await to.close();
     }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { decodableImage, UndecodableError } from '../../src/media/decode.js';
+import { copyJpegWithoutMetadata, decodableImage, UndecodableError } from '../../src/media/decode.js';
 import { runTool, ToolError } from '../../src/media/run.js';
 
 const run = promisify(execFile);
@@ -38,14 +38,37 @@ function childTools(): string[] {
     .filter((name) => /^(heif-|pdftoppm|sleep)/.test(name));
 }
 
-function pngChunkTypes(png: Buffer): string[] {
-  const types: string[] = [];
-  for (let p = 8; p + 8 <= png.length; ) {
-    const length = png.readUInt32BE(p);
-    types.push(png.toString('latin1', p + 4, p + 8));
-    p += 12 + length;
+interface JpegSegment {
+  marker: number;
+  /** the segment's content after its length */
+  data: Buffer;
+}
+
+/** The segments of a JPEG up to and including the first SOS. */
+function jpegSegments(jpeg: Buffer): JpegSegment[] {
+  const segments: JpegSegment[] = [];
+  for (let p = 2; p + 4 <= jpeg.length; ) {
+    const marker = jpeg[p + 1]!;
+    const length = jpeg.readUInt16BE(p + 2);
+    segments.push({ marker, data: jpeg.subarray(p + 4, p + 2 + length) });
+    if (marker === 0xda) break;
+    p += 2 + length;
   }
-  return [...new Set(types)];
+  return segments;
+}
+
+/** A segment's name: the marker in hex, with the identifier of an APPn segment. */
+function segmentName({ marker, data }: JpegSegment): string {
+  const name = marker.toString(16).toUpperCase();
+  if (marker < 0xe0 || marker > 0xef) return name;
+  return `${name}:${data.toString('latin1', 0, Math.max(0, data.indexOf(0))).slice(0, 12)}`;
+}
+
+/** A JPEG segment with its marker and length. */
+function segment(marker: number, data: Buffer): Buffer {
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(data.length + 2, 2);
+  return Buffer.concat([head, data]);
 }
 
 /** The RGB of the centre pixel. */
@@ -83,19 +106,23 @@ function twoPagePdfObjects(): string[] {
   ];
 }
 
-t.test('turns an iPhone HEIC with EXIF orientation 6 and irot into an upright 3024x4032 PNG with no EXIF and its ICC profile', async (t) => {
+t.test('turns an iPhone HEIC with EXIF orientation 6 and irot into an upright 3024x4032 JPEG with no EXIF and its ICC profile', async (t) => {
   const dir = await workDir(t);
   const out = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, LONG);
   t.equal(out.converted, true);
   t.equal(path.dirname(out.path), dir);
 
   const meta = await sharp(out.path).metadata();
-  t.equal(meta.format, 'png');
+  t.equal(meta.format, 'jpeg');
   t.same([meta.width, meta.height], [3024, 4032], 'portrait: irot applied (stored 4032x3024)');
   t.equal(meta.orientation, undefined, 'no EXIF orientation left to apply a second time');
   t.equal(meta.exif, undefined, 'no EXIF, so no GPS');
   t.equal(meta.xmp, undefined);
-  t.same(pngChunkTypes(await readFile(out.path)), ['IHDR', 'iCCP', 'IDAT', 'IEND']);
+  t.equal(meta.iptc, undefined);
+  t.same(
+    [...new Set(jpegSegments(await readFile(out.path)).map(segmentName))],
+    ['E0:JFIF', 'E2:ICC_PROFILE', 'DB', 'C0', 'C4', 'DA'],
+  );
   const original = await sharp(IPHONE_7_PLUS).metadata();
   t.ok(original.icc !== undefined && original.icc.length > 0, 'the HEIC has an ICC profile');
   t.same(meta.icc, original.icc, 'the same ICC profile (Display P3)');
@@ -104,17 +131,25 @@ t.test('turns an iPhone HEIC with EXIF orientation 6 and irot into an upright 30
   const plain = await sharp(out.path).resize(48).raw().toBuffer({ resolveWithObject: true });
   const rotated = await sharp(out.path).rotate().resize(48).raw().toBuffer({ resolveWithObject: true });
   t.same([rotated.info.width, rotated.info.height], [plain.info.width, plain.info.height]);
-  t.ok(rotated.data.equals(plain.data), "sharp's rotate() is a no-op on the PNG");
-  t.same(await readdir(dir), ['image.png'], 'only the result is left in the work dir');
+  t.ok(rotated.data.equals(plain.data), "sharp's rotate() is a no-op on the JPEG");
+  t.same(await readdir(dir), ['image.jpg'], 'only the result is left in the work dir');
 });
 
-t.test('turns an iPhone XS Max HEIC into a 4032x3024 PNG', { skip: IPHONE_XS_MAX === undefined && 'fixture absent' }, async (t) => {
+t.test('turns an iPhone XS Max HEIC into a 4032x3024 JPEG', { skip: IPHONE_XS_MAX === undefined && 'fixture absent' }, async (t) => {
   const dir = await workDir(t);
   const out = await decodableImage(IPHONE_XS_MAX!, 'image/heic', dir, LONG);
   const meta = await sharp(out.path).metadata();
+  t.equal(meta.format, 'jpeg');
   t.same([meta.width, meta.height], [4032, 3024]);
+  t.equal(meta.orientation, undefined);
   t.equal(meta.exif, undefined);
+  t.equal(meta.xmp, undefined);
+  t.equal(meta.iptc, undefined);
   t.ok(meta.icc !== undefined);
+  const plain = await sharp(out.path).resize(48).raw().toBuffer();
+  const rotated = await sharp(out.path).rotate().resize(48).raw().toBuffer();
+  t.ok(rotated.equals(plain), "sharp's rotate() is a no-op");
+  t.same(await readdir(dir), ['image.jpg']);
 });
 
 t.test('decodes only the primary image of a multi-image HEIF', async (t) => {
@@ -137,10 +172,60 @@ t.test('decodes only the primary image of a multi-image HEIF', async (t) => {
 
   const out = await decodableImage(file, 'image/heif', dir, LONG);
   const meta = await sharp(out.path).metadata();
+  t.equal(meta.format, 'jpeg');
   t.same([meta.width, meta.height], [32, 48]);
+  t.equal(meta.exif, undefined);
   const [r, g, b] = await centre(out.path);
   t.ok(b! > 200 && r! < 60 && g! < 60, `blue, the primary: ${[r, g, b]}`);
-  t.same(await readdir(dir), ['image.png'], "the other image's PNG is not left behind");
+  t.same(await readdir(dir), ['image.jpg'], "the other image's JPEG is not left behind");
+});
+
+t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile whole', async (t) => {
+  const dir = await workDir(t);
+  // libvips' built-in CMYK profile is far larger than one APP2 segment (65519 bytes of profile)
+  const made = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3080c0' } })
+    .withMetadata({ orientation: 6 })
+    .withIccProfile('cmyk')
+    .withExif({ IFD0: { Copyright: 'Lamha test' } })
+    .withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>')
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  // an IPTC record (APP13) and a comment, which sharp does not write, go in after SOI
+  const iptc = Buffer.concat([
+    Buffer.from('Photoshop 3.0\0', 'latin1'),
+    Buffer.from('8BIM\x04\x04\0\0\0\0\0\x0e', 'latin1'),
+    Buffer.from('\x1c\x02\x00\x00\x02\x00\x04\x1c\x02\x78\x00\x02hi', 'latin1'),
+  ]);
+  const src = path.join(dir, 'with-metadata.jpg');
+  await writeFile(src, Buffer.concat([made.subarray(0, 2), segment(0xfe, Buffer.from('a comment')), segment(0xed, iptc), made.subarray(2)]));
+  const before = await sharp(src).metadata();
+  t.ok(before.icc !== undefined && before.icc.length > 3 * 65519, `a profile of ${before.icc?.length} bytes`);
+  t.ok(before.exif !== undefined && before.xmp !== undefined && before.iptc !== undefined);
+  t.equal(before.orientation, 6);
+  const original = jpegSegments(await readFile(src)).map(segmentName);
+  t.ok(original.includes('FE'), 'a comment');
+  const chunks = original.filter((n) => n === 'E2:ICC_PROFILE');
+  t.ok(chunks.length > 3, `${chunks.length} ICC_PROFILE segments`);
+
+  const dest = path.join(dir, 'clean.jpg');
+  await copyJpegWithoutMetadata(src, dest);
+  const after = await sharp(dest).metadata();
+  t.same(after.icc, before.icc, 'the same ICC profile, byte for byte');
+  t.equal(after.space, 'cmyk');
+  t.equal(after.orientation, undefined);
+  t.equal(after.exif, undefined);
+  t.equal(after.xmp, undefined);
+  t.equal(after.iptc, undefined);
+  const names = jpegSegments(await readFile(dest)).map(segmentName);
+  t.notOk(names.some((n) => /^(E1|ED|FE)/.test(n)), `${[...new Set(names)]}`);
+  t.ok(names.includes('EE:Adobe'), "Adobe's colour transform flag is kept");
+  const pixels = await sharp(dest).raw().toBuffer();
+  t.ok(pixels.equals(await sharp(src).raw().toBuffer()), 'the same pixels');
+  t.ok(pixels.equals(await sharp(made).raw().toBuffer()), 'and the same as the JPEG sharp made');
+
+  const truncated = path.join(dir, 'truncated.jpg');
+  await writeFile(truncated, (await readFile(src)).subarray(0, 200_000));
+  await t.rejects(copyJpegWithoutMetadata(truncated, path.join(dir, 'out.jpg')), UndecodableError);
 });
 
 t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError naming the reason', async (t) => {
@@ -225,13 +310,22 @@ t.test('kills a tool that outlives a 1 ms timeout and leaves no process behind',
 
 t.test('kills heif-convert when the budget runs out mid-conversion and removes its partial output', async (t) => {
   const dir = await workDir(t);
-  // heif-info takes milliseconds; decoding and writing a 12 MP PNG takes seconds
-  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs: 1500 }).catch((e: unknown) => e);
+  // a budget that runs out halfway through heif-convert, timed on this machine as it is now
+  const timed = async (fn: () => Promise<unknown>): Promise<number> => {
+    const started = Date.now();
+    await fn();
+    return Date.now() - started;
+  };
+  const scratch = await workDir(t);
+  const info = await timed(() => run('heif-info', [IPHONE_7_PLUS]));
+  const convert = await timed(() => run('heif-convert', ['--quiet', '-q', '95', IPHONE_7_PLUS, path.join(scratch, 'x.jpg')]));
+  const timeoutMs = info + Math.round(convert / 2);
+  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs }).catch((e: unknown) => e);
   t.type(err, ToolError);
   t.equal((err as ToolError).kind, 'timeout');
   t.equal((err as ToolError).tool, 'heif-convert');
   t.same(childTools(), [], 'no child process remains');
-  t.same(await readdir(dir), [], 'no partial PNG left');
+  t.same(await readdir(dir), [], 'no partial JPEG left');
 });
 
 t.test('honours an abort signal, before and during a conversion', async (t) => {
@@ -254,7 +348,7 @@ t.test('honours an abort signal, before and during a conversion', async (t) => {
   t.match((during as Error).message, /^heif-(info|convert) was aborted and killed/);
   t.ok(Date.now() - started < 3000, 'promptly');
   t.same(childTools(), [], 'no child process remains');
-  t.same(await readdir(dir), [], 'no partial PNG left');
+  t.same(await readdir(dir), [], 'no partial JPEG left');
 });
 
 t.test('hands back other types untouched', async (t) => {
