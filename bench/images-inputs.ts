@@ -21,7 +21,7 @@ export const PHOTO_WIDTH = 6000;
 export const PHOTO_HEIGHT = 4000;
 export const PHOTO_QUALITY = 92;
 /** grain of a camera at a moderate ISO, in 8-bit levels (sets the file size: ≈ 10 MB at 6000×4000) */
-export const NOISE_SIGMA = 7;
+export const NOISE_SIGMA = 8;
 /** bump when the recipe changes, so cached files of an older recipe are not reused */
 const RECIPE = 1;
 

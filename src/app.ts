@@ -17,6 +17,7 @@ import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import media from './routes/media/index.js';
+import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
 import { anonymizeIp } from './services/privacy.js';
 
@@ -86,6 +87,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(events);
   await app.register(assets);
   await app.register(media);
+  await app.register(subtitles);
   return app;
 }
 

@@ -25,6 +25,11 @@ export const PixelLimitError = createError<[number, number, number]>('LAMHA_PIXE
 export const UndecodableError = createError<[string]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
 
+// Subtitles
+export const InvalidSubtitlesError = createError<[string]>('LAMHA_INVALID_SUBTITLES', '%s', 400);
+export const NotUtf8Error = createError('LAMHA_NOT_UTF8', 'Subtitles must be UTF-8 text; save the file as UTF-8 and send it again', 400);
+export const NotVideoError = createError<[string]>('LAMHA_NOT_VIDEO', '%s', 409);
+
 // Dependencies
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
 export const InternalError = createError('LAMHA_INTERNAL', 'Internal server error', 500);

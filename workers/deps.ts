@@ -18,7 +18,10 @@ export function createProcessorDeps(
   return {
     ...base,
     metadata,
-    settings: { imagePixelLimit: config.imageMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix },
+    settings: {
+      imagePixelLimit: config.imageMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
+      ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
+    },
     close: () => metadata.close(),
   };
 }

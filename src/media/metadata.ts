@@ -3,7 +3,7 @@
  * file on disk with exiftool. Knows nothing of HTTP, SQL or queues.
  *
  * Why exiftool (13.59, via exiftool-vendored 35) and not exifr (7.1.3): measured on
- * ../shared/fixtures plus three files the tests write; exifr given the same mapping effort
+ * the camera and phone files of test/fixtures plus three files the tests write; exifr given the same mapping effort
  * (XMP before IPTC, offset applied, drone XMP as fallback).
  *
  * | fixture                         | field                         | exifr | exiftool |

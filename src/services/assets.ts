@@ -2,15 +2,18 @@ import type { Log } from '../log.js';
 import type { Db } from '../db/database.js';
 import { deleteAssetRow, findAsset, listAlbumAssets, listRenditions, type AssetCursor, type AssetRow, type RenditionRow } from '../db/assets.js';
 import type { AlbumRow } from '../db/albums.js';
+import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { jobId } from '../queues/jobs.js';
-import { originalKey, renditionPrefix } from '../storage/keys.js';
+import { originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
 
 export interface AssetWithRenditions extends AssetRow {
   renditions: RenditionRow[];
+  /** subtitle tracks of a video, by locale */
+  subtitles: SubtitleRow[];
 }
 
 /** What the public sees of an event's assets: ready, not hidden, in a published album of a published event. */
@@ -56,15 +59,24 @@ export function createAssetService({ db, storage, queues, log }: { db: Db; stora
 
     async get(p: Principal | null, id: string): Promise<AssetWithRenditions> {
       const asset = await visibleAsset(p, id);
-      return { ...asset, renditions: await listRenditions(db, [asset.id]) };
+      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
+      return { ...asset, renditions, subtitles };
     },
 
-    /** A rendition `p` may fetch, with whether the public may too (for caching). */
-    async rendition(p: Principal | null, id: string, name: string): Promise<{ rendition: RenditionRow; open: boolean }> {
+    /**
+     * A rendition `p` may fetch, with whether the public may too (for caching). HLS segments
+     * and variant playlists are not rows: they are served when the asset has its master playlist.
+     */
+    async rendition(p: Principal | null, id: string, name: string): Promise<{ key: string; type: string; bytes: number | null; open: boolean }> {
       const asset = await visibleAsset(p, id);
-      const rendition = (await listRenditions(db, [asset.id])).find((r) => r.name === name);
-      if (!rendition) throw new NotFoundError(`No rendition "${name}" of asset ${id}`);
-      return { rendition, open: isPublic(asset) };
+      const rows = await listRenditions(db, [asset.id]);
+      const row = rows.find((r) => r.name === name);
+      if (row) return { key: row.key, type: row.type, bytes: row.bytes, open: isPublic(asset) };
+      const segmentType = HLS_PART_TYPES[name.slice(name.lastIndexOf('.'))];
+      if (name.startsWith('hls/') && segmentType && rows.some((r) => r.name === 'hls/master.m3u8')) {
+        return { key: renditionKey(asset.id, name), type: segmentType, bytes: null, open: isPublic(asset) };
+      }
+      throw new NotFoundError(`No rendition "${name}" of asset ${id}`);
     },
 
     async remove(p: Principal | null, id: string): Promise<void> {
@@ -78,15 +90,22 @@ export function createAssetService({ db, storage, queues, log }: { db: Db; stora
       const rows = await listAlbumAssets(db, album.id, { publicOnly: !isInsider(p, album.eventId), after: decodeCursor(cursor), limit: limit + 1 });
       const more = rows.length > limit;
       const items = rows.slice(0, limit);
-      const renditions = await listRenditions(db, items.map((a) => a.id));
+      const ids = items.map((a) => a.id);
+      const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
       const last = items[items.length - 1];
       return {
-        items: items.map((a) => ({ ...a, renditions: renditions.filter((r) => r.assetId === a.id) })),
+        items: items.map((a) => ({
+          ...a,
+          renditions: renditions.filter((r) => r.assetId === a.id),
+          subtitles: subtitles.filter((s) => s.assetId === a.id),
+        })),
         nextCursor: more && last ? encodeCursor({ position: last.position, id: last.id }) : null,
       };
     },
   };
 }
+
+const HLS_PART_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

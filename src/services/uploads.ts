@@ -12,6 +12,7 @@ import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } fro
 import type { Localized } from '../db/events.js';
 import { EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
+import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, type AssetKind } from '../media/types.js';
 import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
@@ -68,6 +69,10 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         throw new UnsupportedTypeError(
           mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
         );
+      }
+      if (kind === 'video' && playlistSmuggled(head)) {
+        // the HLS/concat local-file-read class: a container carrying a playlist for ffmpeg to follow
+        throw new UnsupportedTypeError('The file carries a media playlist inside a video container; it is refused unread');
       }
       if (kind === 'image') {
         // A decompression bomb is refused from its header, before a byte of it is stored.

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import t from 'tap';
@@ -5,6 +6,8 @@ import { createDb, ensureDatabase, migrate, quoteIdent, withDefaultUser, type Db
 import { DATABASE_URL, testDb } from '../helpers/context.js';
 
 const INITIAL = '1700000000000_initial';
+/** Every migration the project ships, in order. */
+const ALL = readdirSync(new URL('../../src/db/migrations/', import.meta.url)).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
 
 function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -35,22 +38,22 @@ async function pgCode(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-t.test('migrate applies the initial migration to a fresh schema, then nothing the second time', async (t) => {
+t.test('migrate applies every migration to a fresh schema, then nothing the second time', async (t) => {
   const { schema, admin } = await freshSchema(t);
-  t.same(await migrate(DATABASE_URL, schema), [INITIAL]);
+  t.same(await migrate(DATABASE_URL, schema), ALL);
   const { rows: tables } = await admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema],
   );
-  t.same(tables.map((r) => r.table_name), ['albums', 'assets', 'events', 'pgmigrations', 'renditions', 'tokens']);
+  t.same(tables.map((r) => r.table_name), ['albums', 'assets', 'events', 'pgmigrations', 'renditions', 'subtitles', 'tokens']);
   t.same(await migrate(DATABASE_URL, schema), []);
   const { rows } = await admin.query(`SELECT name FROM ${quoteIdent(schema)}.pgmigrations`);
-  t.same(rows, [{ name: INITIAL }]);
+  t.same(rows, ALL.map((name) => ({ name })));
 });
 
 t.test('two processes migrating the same fresh schema at once both succeed and apply it once', async (t) => {
   const { schema, admin } = await freshSchema(t);
   const results = await Promise.all([migrate(DATABASE_URL, schema), migrate(DATABASE_URL, schema)]);
-  t.same(results.flat(), [INITIAL], 'one of them applied it, the other found nothing to do');
+  t.same(results.flat(), ALL, 'one of them applied them, the other found nothing to do');
   const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(schema)}.pgmigrations WHERE name = $1`, [INITIAL]);
   t.equal(rows[0]!.n, 1);
 });

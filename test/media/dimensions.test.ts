@@ -12,8 +12,6 @@ import { dimensionsFromHead } from '../../src/media/dimensions.js';
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.join(here, '..', 'fixtures');
-/** the wider shared set, when it lies beside the checkout (it does on developer machines and in CI) */
-const SHARED_FIXTURES = path.join(here, '..', '..', '..', 'shared', 'fixtures');
 const HEAD = 256 * 1024;
 
 const MIME_BY_EXT: Record<string, string> = {
@@ -42,21 +40,13 @@ async function heifInfoPrimary(file: string): Promise<{ width: number; height: n
   return { width: Number(m[1]), height: Number(m[2]) };
 }
 
-/** Image fixtures of the project, and of the shared set those it lacks. */
+/** Every image fixture of the project. */
 function imageFixtures(): string[] {
-  const byName = new Map<string, string>();
-  for (const dir of [FIXTURES, ...(existsSync(SHARED_FIXTURES) ? [SHARED_FIXTURES] : [])]) {
-    for (const f of readdirSync(dir)) {
-      if (MIME_BY_EXT[path.extname(f).toLowerCase()] !== undefined && !byName.has(f)) byName.set(f, path.join(dir, f));
-    }
-  }
-  return [...byName.values()];
+  return readdirSync(FIXTURES).filter((f) => MIME_BY_EXT[path.extname(f).toLowerCase()] !== undefined).map((f) => path.join(FIXTURES, f));
 }
 
-/** A fixture from the project's set, else from the shared one. */
 function fixture(name: string): string {
-  const own = path.join(FIXTURES, name);
-  return existsSync(own) ? own : path.join(SHARED_FIXTURES, name);
+  return path.join(FIXTURES, name);
 }
 
 t.test('reads the stored dimensions of every real image fixture, as the decoders do', async (t) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
+import { aviWithGab2, ftypBox } from '../helpers/exploits.js';
 import { filePart, multipart, type FormPart } from '../helpers/multipart.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -83,6 +84,24 @@ for (const s3 of s3Kinds()) {
       const res = await upload(ctx, token, [{ name: 'file', filename: 'photo.jpg', contentType: 'image/jpeg', body: svg }]);
       t.equal(res.statusCode, 415);
       t.equal(res.json.code, 'LAMHA_UNSUPPORTED_TYPE');
+      t.same(await objectsOf(ctx), []);
+      t.equal(await assetCount(ctx), 0);
+    });
+
+    t.test('refuses a video container smuggling a playlist (the ffmpeg local-file-read class) with 415, unread', async (t) => {
+      const ctx = await createTestContext(t, { s3 });
+      await seedEvent(ctx);
+      const token = await ctx.mint('photographer', 'conf');
+      const playlist = '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n';
+      for (const [name, body] of [['clip.avi', aviWithGab2(playlist)], ['clip.mp4', Buffer.concat([ftypBox(), Buffer.from(playlist)])]] as const) {
+        const res = await upload(ctx, token, [{ name: 'file', filename: name, body }]);
+        t.equal(res.statusCode, 415, `${name}: ${JSON.stringify(res.json)}`);
+        t.equal(res.json.code, 'LAMHA_UNSUPPORTED_TYPE');
+      }
+      for (const name of ['playlist.m3u8', 'list.ffconcat']) {
+        const body = name.endsWith('m3u8') ? playlist : 'ffconcat version 1.0\nfile /etc/passwd\n';
+        t.equal((await upload(ctx, token, [{ name: 'file', filename: name, contentType: 'video/mp4', body }])).statusCode, 415, name);
+      }
       t.same(await objectsOf(ctx), []);
       t.equal(await assetCount(ctx), 0);
     });

@@ -10,6 +10,7 @@ import type { Queues } from '../../src/queues/producer.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import type { MetadataReader } from '../../src/media/metadata.js';
 import { deriveImageJob } from './derive-image.js';
+import { transcodeVideoJob } from './transcode-video.js';
 import { purgeAsset } from './purge-asset.js';
 
 export interface ProcessorSettings {
@@ -17,6 +18,8 @@ export interface ProcessorSettings {
   /** the longest an external tool (heif-convert, pdftoppm, ffmpeg) may run for one step */
   toolTimeoutMs: number;
   redisPrefix: string;
+  ffmpegPath: string;
+  ffprobePath: string;
 }
 
 export interface ProcessorDeps {
@@ -34,5 +37,6 @@ export type Processor = (job: Job, deps: ProcessorDeps) => Promise<unknown>;
 
 export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'derive-image': deriveImageJob as Processor,
+  'transcode-video': transcodeVideoJob as Processor,
   'purge-asset': purgeAsset as Processor,
 };

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { AssetWithRenditions } from '../../services/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
 import { Localized } from '../common.js';
+import { SubtitleLink, subtitleLinks } from '../subtitles/schemas.js';
 
 export const AssetParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -35,6 +36,7 @@ export const AssetView = Type.Object({
   hidden: Type.Boolean(),
   position: Type.Integer(),
   renditions: Type.Record(Type.String(), Rendition),
+  subtitles: Type.Record(Type.String(), SubtitleLink, { description: 'subtitle tracks of a video, by locale' }),
   createdAt: Type.String(),
   originalFilename: Type.Optional(Type.String({ description: 'editors and the uploader only' })),
   error: Type.Optional(Nullable(Type.String())),
@@ -74,6 +76,7 @@ export function assetView(a: AssetWithRenditions, p: Principal | null, publicUrl
     hidden: a.hidden,
     position: a.position,
     renditions,
+    subtitles: subtitleLinks(publicUrl, a.subtitles),
     createdAt: a.createdAt.toISOString(),
   };
   const curator = canCurate(p, a.eventId);

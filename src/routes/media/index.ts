@@ -16,12 +16,12 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['media'], summary: 'a rendition of an asset (thumb.webp, medium.webp, large.webp, large.jpg, …)', params: MediaParams, response: { ...errorRefs(400, 404) } },
   }, async (request, reply) => {
     const { assetId, '*': name } = request.params;
-    const { rendition, open } = await app.services.assets.rendition(request.principal, assetId, name);
+    const rendition = await app.services.assets.rendition(request.principal, assetId, name);
+    const open = rendition.open;
     const body = await app.storage.get(rendition.key);
+    if (rendition.bytes !== null) reply.header('content-length', rendition.bytes).header('etag', `"${assetId}-${name}-${rendition.bytes}"`);
     return reply
       .header('content-type', rendition.type)
-      .header('content-length', rendition.bytes)
-      .header('etag', `"${assetId}-${rendition.name}-${rendition.bytes}"`)
       .header('cache-control', open ? 'public, max-age=3600' : 'private, no-store')
       .header('x-content-type-options', 'nosniff')
       .send(body);

@@ -1,0 +1,147 @@
+/**
+ * One Lamha run of bench/images, in a process of its own: sharp's thread and cache settings are
+ * process-wide, and a fresh process measures each configuration's memory alone.
+ *
+ * The run is given as JSON in BENCH_IMAGES_RUN:
+ *   {mode, files, concurrency, sharpConcurrency, sharpCache, pixelLimit}
+ * mode
+ *   derive     deriveImage() on each photo — what a worker does per photo besides I/O;
+ *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
+ *              spooled to a work directory (a local copy instead of the S3 download),
+ *              decodableImage(), the exiftool metadata read, deriveImage(), the directory removed.
+ * Photos are taken from one shared list by `concurrency` loops, as a BullMQ worker with that
+ * concurrency takes jobs. The first photo is processed once, untimed, before the clock starts.
+ *
+ * It prints one JSON line on stdout: the wall-clock seconds, CPU seconds, RSS (idle before the
+ * timed part, peak during it from 10 ms sampling, and the kernel's high-water mark), the
+ * latency of each photo and the bytes of each rendition.
+ */
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import { decodableImage } from '../src/media/decode.js';
+import { deriveImage, type DerivedImage } from '../src/media/images.js';
+import { createMetadataReader, type MetadataReader } from '../src/media/metadata.js';
+
+export interface LamhaRunSpec {
+  mode: 'derive' | 'processor';
+  files: string[];
+  concurrency: number;
+  sharpConcurrency: number;
+  /** 'default': sharp's own cache settings; 'off': sharp.cache(false) */
+  sharpCache: 'default' | 'off';
+  pixelLimit: number;
+}
+
+export interface LamhaRunResult {
+  seconds: number;
+  photosPerSecond: number;
+  cpuSeconds: number;
+  cpuSystemSeconds: number;
+  /** CPU seconds of this process's children (the exiftool processes) during the timed part */
+  childCpuSeconds: number;
+  idleRssMB: number;
+  peakRssMB: number;
+  hwmRssMB: number;
+  latencyMs: { median: number; max: number };
+  renditionBytes: Record<string, number>;
+  sharp: { concurrency: number; cache: LamhaRunSpec['sharpCache']; uvThreadpoolSize: string; simd: boolean };
+}
+
+const spec = JSON.parse(process.env.BENCH_IMAGES_RUN ?? '') as LamhaRunSpec;
+
+sharp.concurrency(spec.sharpConcurrency);
+if (spec.sharpCache === 'off') sharp.cache(false);
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 10);
+
+/** CPU seconds used so far by each child process (Linux /proc), by pid. */
+function childCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const pid of readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in clock ticks (USER_HZ = 100)
+    }
+  } catch {
+    // a child that just exited
+  }
+  return out;
+}
+
+function hwmRss(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+let metadata: MetadataReader | undefined;
+if (spec.mode === 'processor') metadata = createMetadataReader({ timeoutMs: 30_000 });
+
+async function one(file: string): Promise<DerivedImage> {
+  if (spec.mode === 'derive') return deriveImage(file, { pixelLimit: spec.pixelLimit });
+  const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-bench-image-'));
+  try {
+    const original = path.join(work, 'original');
+    await pipeline(createReadStream(file), createWriteStream(original));
+    const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000 });
+    await metadata!.read(original);
+    return await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+try {
+  await one(spec.files[0]!);
+  await new Promise((r) => setTimeout(r, 200));
+  const idle = process.memoryUsage.rss();
+  peakRss = idle;
+
+  const latencies: number[] = [];
+  const bytes: Record<string, number> = {};
+  const children0 = childCpu();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let cursor = 0;
+  await Promise.all(Array.from({ length: spec.concurrency }, async () => {
+    while (cursor < spec.files.length) {
+      const file = spec.files[cursor++]!;
+      const s = performance.now();
+      const derived = await one(file);
+      latencies.push(performance.now() - s);
+      for (const r of derived.renditions) bytes[r.name] = (bytes[r.name] ?? 0) + r.data.length;
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  let childCpuSeconds = 0;
+  for (const [pid, s] of childCpu()) childCpuSeconds += s - (children0.get(pid) ?? 0);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  clearInterval(sampler);
+
+  latencies.sort((a, b) => a - b);
+  const result: LamhaRunResult = {
+    seconds,
+    photosPerSecond: spec.files.length / seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+    childCpuSeconds,
+    idleRssMB: idle / 1e6,
+    peakRssMB: peakRss / 1e6,
+    hwmRssMB: hwmRss() / 1e6,
+    latencyMs: { median: latencies[Math.floor(latencies.length / 2)]!, max: latencies[latencies.length - 1]! },
+    renditionBytes: Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, Math.round(v / spec.files.length)])),
+    sharp: { concurrency: sharp.concurrency(), cache: spec.sharpCache, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)', simd: sharp.simd() },
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  clearInterval(sampler);
+  await metadata?.close();
+}

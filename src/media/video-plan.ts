@@ -1,0 +1,192 @@
+/**
+ * What to make of a video, as ffmpeg arguments: pure functions of the probe, tested without
+ * running anything. One ffmpeg process decodes the source once and encodes every HLS rung.
+ */
+import type { VideoProbe } from './ffmpeg.js';
+
+export interface Rung {
+  name: string;
+  width: number;
+  height: number;
+  /** H.264 peak rate, kbit/s */
+  maxrateK: number;
+}
+
+/** Rungs by the short edge, so a portrait phone video gets 360×640, 720×1280, … */
+const LADDER = [
+  { name: '360p', short: 360, maxrateK: 900 },
+  { name: '720p', short: 720, maxrateK: 3000 },
+  { name: '1080p', short: 1080, maxrateK: 6000 },
+] as const;
+
+export const SEGMENT_SECONDS = 4;
+const AUDIO_KBPS = 128;
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** The rungs for a source of this displayed size: never upscaled; a tiny source gets one rung at its own size. */
+export function planLadder(width: number, height: number): Rung[] {
+  const short = Math.min(width, height);
+  const scale = (s: number) => (width <= height ? { width: even(s), height: even((s * height) / width) } : { width: even((s * width) / height), height: even(s) });
+  const rungs: Rung[] = LADDER.filter((r) => r.short <= short).map((r) => ({ name: r.name, maxrateK: r.maxrateK, ...scale(r.short) }));
+  if (rungs.length === 0) rungs.push({ name: `${even(short)}p`, maxrateK: LADDER[0].maxrateK, ...scale(short) });
+  return rungs;
+}
+
+/**
+ * Filters that bring any source to 8-bit BT.709 SDR 4:2:0: HDR (PQ, HLG) is tone-mapped,
+ * 10-bit SDR is only reduced. Rotation is applied by ffmpeg's decoder (autorotate).
+ */
+export function toSdr(probe: Pick<VideoProbe, 'hdr' | 'bitDepth'>): string {
+  if (probe.hdr) {
+    return 'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p';
+  }
+  return 'format=yuv420p';
+}
+
+const X264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-crf', '23'];
+
+/** Keyframes every SEGMENT_SECONDS so every rung's segments start at the same instants. */
+const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
+
+/** No tag of the source (location, device, dates) may reach an output; checked on the output too. */
+export const STRIP_METADATA = ['-map_metadata', '-1', '-map_chapters', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact'];
+
+/** Output options of the HLS ladder, written as `<dir>/<rung>/index.m3u8` with fMP4 segments and `<dir>/master.m3u8`. */
+export function hlsOutput(probe: VideoProbe, rungs: Rung[], dir: string): string[] {
+  const sdr = toSdr(probe);
+  const scale = (r: Rung) => `scale=${r.width}:${r.height}:flags=bicubic`;
+  const graph = rungs.length === 1
+    ? `[0:v:0]${sdr},${scale(rungs[0]!)}[v0]`
+    : `[0:v:0]${sdr},split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};${rungs.map((r, i) => `[s${i}]${scale(r)}[v${i}]`).join(';')}`;
+  const args = ['-filter_complex', graph];
+  rungs.forEach((r, i) => {
+    args.push('-map', `[v${i}]`);
+    args.push(`-maxrate:v:${i}`, `${r.maxrateK}k`, `-bufsize:v:${i}`, `${r.maxrateK * 2}k`);
+  });
+  if (probe.hasAudio) rungs.forEach(() => args.push('-map', '0:a:0'));
+  args.push(...X264, ...KEYFRAMES);
+  if (probe.hasAudio) args.push('-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2');
+  args.push(...STRIP_METADATA);
+  const streamMap = rungs.map((r, i) => (probe.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(' ');
+  args.push(
+    '-f', 'hls',
+    '-hls_time', String(SEGMENT_SECONDS),
+    '-hls_playlist_type', 'vod',
+    '-hls_segment_type', 'fmp4',
+    '-hls_fmp4_init_filename', 'init.mp4',
+    '-hls_segment_filename', `${dir}/%v/seg-%05d.m4s`,
+    '-master_pl_name', 'master.m3u8',
+    '-var_stream_map', streamMap,
+    `${dir}/%v/index.m3u8`,
+  );
+  return args;
+}
+
+export function isPlainH264(probe: VideoProbe): boolean {
+  return probe.videoCodec === 'h264' && probe.bitDepth === 8 && !probe.hdr && (probe.pixelFormat === 'yuv420p' || probe.pixelFormat === 'yuvj420p');
+}
+
+/**
+ * The press/download MP4: 720p (the source size when smaller), H.264/AAC, moov first. A source
+ * already in that shape is copied, not re-encoded: faster, and no generation loss.
+ */
+export function downloadPlan(probe: VideoProbe): { remux: boolean; width: number; height: number } {
+  const short = Math.min(probe.width, probe.height);
+  const audioOk = !probe.hasAudio || probe.audioCodec === 'aac';
+  if (short <= 720 && isPlainH264(probe) && audioOk && probe.rotation === 0) {
+    return { remux: true, width: probe.width, height: probe.height };
+  }
+  const [rung] = planLadder(probe.width, probe.height).filter((r) => r.name === '720p');
+  const target = rung ?? planLadder(probe.width, probe.height).slice(-1)[0]!;
+  return { remux: false, width: target.width, height: target.height };
+}
+
+export function mp4Output(probe: VideoProbe, plan: { remux: boolean; width: number; height: number }, out: string): string[] {
+  const args = ['-map', '0:v:0'];
+  if (probe.hasAudio) args.push('-map', '0:a:0');
+  if (plan.remux) {
+    args.push('-c', 'copy');
+  } else {
+    args.push('-vf', `${toSdr(probe)},scale=${plan.width}:${plan.height}:flags=bicubic`, ...X264, '-maxrate', '3000k', '-bufsize', '6000k');
+    if (probe.hasAudio) args.push('-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2');
+  }
+  args.push(...STRIP_METADATA, '-movflags', '+faststart', '-f', 'mp4', out);
+  return args;
+}
+
+/**
+ * The poster: the most representative of the frames around a tenth of the way in (the
+ * thumbnail filter picks the frame closest to their average, so not a black fade-in).
+ */
+export function posterInput(probe: VideoProbe): string[] {
+  const seconds = (probe.durationMs ?? 0) / 1000;
+  // a short clip is looked at whole; a long one from a tenth in (at most 30 s), past fade-ins
+  const at = seconds >= 4 ? Math.min(seconds / 10, 30) : 0;
+  return at > 0 ? ['-ss', at.toFixed(3)] : [];
+}
+
+/** How many frames the thumbnail filter weighs: about two seconds' worth, fewer for a short clip. */
+export function posterFrames(probe: VideoProbe): number {
+  const fps = probe.frameRate ?? 25;
+  const seconds = (probe.durationMs ?? 2000) / 1000;
+  return Math.max(1, Math.min(60, Math.floor(fps * Math.min(2, seconds * 0.8))));
+}
+
+export function posterOutput(probe: VideoProbe, out: string): string[] {
+  const frames = posterFrames(probe);
+  const pick = frames >= 2 ? `,thumbnail=${frames}` : '';
+  return ['-map', '0:v:0', '-vf', `${toSdr(probe)}${pick}`, '-frames:v', '1', ...STRIP_METADATA, '-f', 'image2', '-c:v', 'png', out];
+}
+
+export interface StoryboardPlan {
+  /** seconds between thumbnails */
+  interval: number;
+  tileWidth: number;
+  tileHeight: number;
+  columns: number;
+  rows: number;
+  count: number;
+}
+
+/** Thumbnails for scrubbing: at most 100, at least one a second apart, 160 px wide, in one sprite. */
+export function storyboardPlan(probe: VideoProbe): StoryboardPlan {
+  const seconds = Math.max(1, (probe.durationMs ?? 1000) / 1000);
+  const interval = Math.max(1, Math.ceil(seconds / 100));
+  const count = Math.max(1, Math.floor(seconds / interval));
+  const tileWidth = 160;
+  const tileHeight = even((tileWidth * probe.height) / probe.width);
+  const columns = Math.min(10, count);
+  return { interval, tileWidth, tileHeight, columns, rows: Math.ceil(count / columns), count };
+}
+
+export function storyboardOutput(probe: VideoProbe, plan: StoryboardPlan, out: string): string[] {
+  return [
+    '-map', '0:v:0',
+    '-vf', `${toSdr(probe)},fps=1/${plan.interval},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
+    '-frames:v', '1', ...STRIP_METADATA, '-f', 'image2', '-c:v', 'png', out,
+  ];
+}
+
+/** WebVTT thumbnails track pointing into the sprite with media fragments. */
+export function storyboardVtt(plan: StoryboardPlan, spriteUrl: string, durationMs: number | null): string {
+  const lines = ['WEBVTT', ''];
+  const end = (durationMs ?? plan.count * plan.interval * 1000) / 1000;
+  for (let i = 0; i < plan.count; i++) {
+    const from = i * plan.interval;
+    const to = Math.min(end, (i + 1) * plan.interval);
+    if (to <= from) break;
+    const x = (i % plan.columns) * plan.tileWidth;
+    const y = Math.floor(i / plan.columns) * plan.tileHeight;
+    lines.push(`${vttTime(from)} --> ${vttTime(to)}`, `${spriteUrl}#xywh=${x},${y},${plan.tileWidth},${plan.tileHeight}`, '');
+  }
+  return lines.join('\n');
+}
+
+function vttTime(s: number): string {
+  const ms = Math.round(s * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const sec = Math.floor((ms % 60_000) / 1000);
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;
+}

@@ -1,0 +1,189 @@
+/**
+ * The video pipeline end to end with real ffmpeg: generated clips and phone/camera files through
+ * the API and the worker, then what a player and the press would fetch.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart } from '../helpers/multipart.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+
+let scratch: string;
+t.before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-clips-'));
+});
+t.teardown(() => rm(scratch, { recursive: true, force: true }));
+
+/** A clip made by ffmpeg from its test sources. */
+function clip(name: string, args: string[]): string {
+  const out = path.join(scratch, name);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, out]);
+  return out;
+}
+
+async function uploadVideo(ctx: TestContext, file: string, filename = path.basename(file)): Promise<string> {
+  const form = multipart([{ name: 'file', filename, body: await readFile(file) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
+  return res.json().assets[0].id;
+}
+
+/** Writes every object under the asset's renditions to a directory, as a player would see them. */
+async function download(ctx: TestContext, id: string): Promise<string> {
+  const dir = await mkdtemp(path.join(scratch, 'out-'));
+  for (const key of await ctx.storage.list(`renditions/${id}/`)) {
+    const file = path.join(dir, key.slice(`renditions/${id}/`.length));
+    await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(file), { recursive: true }));
+    const chunks: Buffer[] = [];
+    for await (const c of await ctx.storage.get(key)) chunks.push(c as Buffer);
+    await writeFile(file, Buffer.concat(chunks));
+  }
+  return dir;
+}
+
+function ffprobe(file: string): { streams: { codec_type: string; codec_name: string; width?: number; height?: number; tags?: Record<string, string> }[]; format: { tags?: Record<string, string>; duration?: string } } {
+  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]).toString());
+}
+
+/**
+ * Marks a clip as filmed with the phone turned: a 90° display matrix in its track header, the way
+ * phones store portrait video (the ffmpeg here cannot write one itself).
+ */
+async function turnQuarter(file: string): Promise<void> {
+  const data = await readFile(file);
+  const at = data.indexOf('tkhd');
+  if (at < 4 || data[at + 4] !== 0) throw new Error('no version-0 tkhd box');
+  const matrix = at - 4 + 48;
+  [0, 0x00010000, 0, -0x00010000, 0, 0, 0, 0, 0x40000000].forEach((v, i) => data.writeInt32BE(v, matrix + i * 4));
+  await writeFile(file, data);
+}
+
+function decodesWhole(playlist: string): boolean {
+  execFileSync('ffmpeg', ['-v', 'error', '-allowed_extensions', 'ALL', '-i', playlist, '-f', 'null', '-']);
+  return true;
+}
+
+t.test('a 1080p clip gets a 360p/720p/1080p HLS ladder, a faststart MP4, a poster and a storyboard', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const source = clip('landscape.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=9', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=9',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-metadata', 'location=+48.8566+002.3522/', '-metadata', 'make=Lamha Test Cam']);
+  const id = await uploadVideo(ctx, source);
+  const end = await settled(ctx, id, 180_000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  const out = await download(ctx, id);
+
+  const master = await readFile(path.join(out, 'hls/master.m3u8'), 'utf8');
+  t.match(master, /#EXTM3U/);
+  const variants = [...master.matchAll(/RESOLUTION=(\d+)x(\d+)[^\n]*\n([^\n]+)/g)].map((m) => ({ size: `${m[1]}x${m[2]}`, uri: m[3]! }));
+  t.same(variants.map((v) => v.size).sort(), ['1280x720', '1920x1080', '640x360'], 'the ladder matches the source, never above it');
+  for (const v of variants) {
+    const playlist = path.join(out, 'hls', v.uri);
+    const text = await readFile(playlist, 'utf8');
+    t.match(text, /#EXT-X-MAP:URI="init(_\d+)?\.mp4"/, `${v.size}: fMP4 segments`);
+    const durations = [...text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    t.ok(durations.length >= 2 && durations.slice(0, -1).every((d) => Math.abs(d - 4) < 0.6), `${v.size}: segments of about 4 s (${durations.join(', ')})`);
+    t.ok(decodesWhole(playlist), `${v.size}: every segment decodes`);
+  }
+
+  const mp4 = await readFile(path.join(out, 'download.mp4'));
+  t.ok(mp4.indexOf('moov') < mp4.indexOf('mdat'), 'the MP4 plays from the start: moov before mdat');
+  const probe = ffprobe(path.join(out, 'download.mp4'));
+  t.same(probe.streams.map((s) => [s.codec_type, s.codec_name]), [['video', 'h264'], ['audio', 'aac']]);
+  t.same([probe.streams[0]!.width, probe.streams[0]!.height], [1280, 720], '720p download');
+  const init720 = `hls/720p/${/#EXT-X-MAP:URI="([^"]+)"/.exec(await readFile(path.join(out, 'hls/720p/index.m3u8'), 'utf8'))![1]}`;
+  for (const file of ['download.mp4', init720]) {
+    const p = ffprobe(path.join(out, file));
+    const tags = JSON.stringify([p.format.tags, p.streams.map((s) => s.tags)]);
+    t.notMatch(tags, /48\.85|location|Lamha Test Cam|make|creation_time/i, `${file}: no source tags`);
+  }
+
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
+  t.equal(asset.kind, 'video');
+  t.same([asset.width, asset.height], [1920, 1080]);
+  t.ok(Math.abs(asset.durationMs - 9000) < 200, `duration ${asset.durationMs}`);
+  t.match(asset.placeholder, /\S/);
+  t.ok(['hls/master.m3u8', 'download.mp4', 'thumb.webp', 'large.webp', 'storyboard.vtt', 'storyboard.jpg'].every((n) => n in asset.renditions), Object.keys(asset.renditions).join(', '));
+  const vtt = await readFile(path.join(out, 'storyboard.vtt'), 'utf8');
+  t.match(vtt, /^WEBVTT\n\n00:00:00\.000 --> 00:00:01\.000\nstoryboard\.jpg#xywh=0,0,160,90\n/);
+  const { rows } = await ctx.db.query('SELECT private_latitude, private_longitude FROM assets WHERE id = $1', [id]);
+  t.ok(Math.abs(rows[0].private_latitude - 48.8566) < 0.001, 'the location is kept privately');
+  t.notMatch(JSON.stringify(asset), /48\.85|2\.352/, 'and not shown');
+
+  // a player fetches playlists and segments through /media
+  const seg = await ctx.app.inject({ url: `/media/${id}/${init720}`, headers: ctx.auth(ctx.admin) });
+  t.equal(seg.statusCode, 200);
+  t.equal(seg.headers['content-type'], 'video/mp4');
+  const segment = await ctx.app.inject({ url: `/media/${id}/hls/720p/seg-00000.m4s`, headers: ctx.auth(ctx.admin) });
+  t.equal(segment.statusCode, 200);
+});
+
+t.test('portrait phone video (rotation in the display matrix) and silent video', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const rotated = clip('rotated.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac']);
+  await turnQuarter(rotated);
+  t.match(execFileSync('ffprobe', ['-v', 'error', '-show_streams', rotated]).toString(), /rotation=-?90/, 'the clip says it is turned');
+  const silent = clip('silent.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+
+  const portrait = await uploadVideo(ctx, rotated);
+  t.equal((await settled(ctx, portrait, 120_000)).status, 'ready');
+  const p = (await ctx.app.inject({ url: `/api/v1/assets/${portrait}`, headers: ctx.auth(ctx.admin) })).json();
+  t.same([p.width, p.height], [720, 1280], 'displayed upright');
+  const out = await download(ctx, portrait);
+  const master = await readFile(path.join(out, 'hls/master.m3u8'), 'utf8');
+  t.same([...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((m) => m[1]).sort(), ['360x640', '720x1280']);
+  const mp4 = ffprobe(path.join(out, 'download.mp4')).streams[0]!;
+  t.same([mp4.width, mp4.height], [720, 1280], 'the download is upright too');
+
+  const quiet = await uploadVideo(ctx, silent);
+  t.equal((await settled(ctx, quiet, 120_000)).status, 'ready');
+  const qout = await download(ctx, quiet);
+  t.same(ffprobe(path.join(qout, 'download.mp4')).streams.map((s) => s.codec_type), ['video'], 'no audio track invented');
+  t.notMatch(await readFile(path.join(qout, 'hls/master.m3u8'), 'utf8'), /mp4a/, 'no audio codec announced');
+});
+
+t.test('phone and camera files: location tags never reach an output', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  for (const name of ['mov_iphone-x_h264_location-iso6709.mov', 'mp4_h264_aac_gps-udta-xyz.mp4', 'mpegts_panasonic-avchd_h264_ac3.mts', 'webm_vp8_vorbis.webm']) {
+    const id = await uploadVideo(ctx, fixture(name));
+    const end = await settled(ctx, id, 180_000);
+    t.equal(end.status, 'ready', `${name}: ${end.error}`);
+    const out = await download(ctx, id);
+    for (const file of ['download.mp4', 'hls/master.m3u8']) {
+      if (file.endsWith('.mp4')) {
+        const probe = ffprobe(path.join(out, file));
+        const tags = JSON.stringify([probe.format.tags, probe.streams.map((s) => s.tags)]);
+        t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
+      }
+    }
+  }
+  const { rows } = await ctx.db.query("SELECT original_filename, private_latitude FROM assets WHERE original_filename LIKE 'mov_iphone%' OR original_filename LIKE 'mp4_h264_aac_gps%'");
+  for (const r of rows) t.ok(Math.abs(r.private_latitude - 27.2) < 0.2, `${r.original_filename}: kept privately`);
+});
+
+t.test('a corrupt video ends failed with a reason and is not retried', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const good = await readFile(fixture('mp4_h264_aac_imovie.mp4'));
+  const broken = Buffer.concat([good.subarray(0, 64), Buffer.alloc(good.length, 0x33)]);
+  const file = path.join(scratch, 'broken.mp4');
+  await writeFile(file, broken);
+  const id = await uploadVideo(ctx, file);
+  const end = await settled(ctx, id, 60_000);
+  t.equal(end.status, 'failed');
+  t.match(end.error, /\S.{10,}/);
+  t.equal((await ctx.queues.queues.videos.getJob(`transcode-video-${id}`))?.attemptsStarted, 1);
+  t.same(await ctx.storage.list(`renditions/${id}/`), []);
+});
