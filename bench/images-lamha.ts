@@ -6,6 +6,8 @@
  *   {mode, files, concurrency, sharpConcurrency, sharpCache, pixelLimit}
  * mode
  *   derive     deriveImage() on each photo — what a worker does per photo besides I/O;
+ *   proposed   the same pipeline with the encoder settings the profile recommends
+ *              (PROPOSED in bench/images-variant.ts);
  *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
  *              spooled to a work directory (a local copy instead of the S3 download),
  *              decodableImage(), the exiftool metadata read, deriveImage(), the directory removed.
@@ -23,11 +25,12 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import { decodableImage } from '../src/media/decode.js';
-import { deriveImage, type DerivedImage } from '../src/media/images.js';
+import { deriveImage } from '../src/media/images.js';
 import { createMetadataReader, type MetadataReader } from '../src/media/metadata.js';
+import { PROPOSED, deriveVariant } from './images-variant.js';
 
 export interface LamhaRunSpec {
-  mode: 'derive' | 'processor';
+  mode: 'derive' | 'proposed' | 'processor';
   files: string[];
   concurrency: number;
   sharpConcurrency: number;
@@ -48,7 +51,7 @@ export interface LamhaRunResult {
   hwmRssMB: number;
   latencyMs: { median: number; max: number };
   renditionBytes: Record<string, number>;
-  sharp: { concurrency: number; cache: LamhaRunSpec['sharpCache']; uvThreadpoolSize: string; simd: boolean };
+  sharp: { concurrency: number; cache: LamhaRunSpec['sharpCache']; uvThreadpoolSize: string; simd: boolean; mallocArenaMax?: string };
 }
 
 const spec = JSON.parse(process.env.BENCH_IMAGES_RUN ?? '') as LamhaRunSpec;
@@ -84,15 +87,19 @@ function hwmRss(): number {
 let metadata: MetadataReader | undefined;
 if (spec.mode === 'processor') metadata = createMetadataReader({ timeoutMs: 30_000 });
 
-async function one(file: string): Promise<DerivedImage> {
-  if (spec.mode === 'derive') return deriveImage(file, { pixelLimit: spec.pixelLimit });
+type Rendered = { name: string; bytes: number }[];
+const sizes = (d: { renditions: { name: string; data: Buffer }[] }): Rendered => d.renditions.map((r) => ({ name: r.name, bytes: r.data.length }));
+
+async function one(file: string): Promise<Rendered> {
+  if (spec.mode === 'derive') return sizes(await deriveImage(file, { pixelLimit: spec.pixelLimit }));
+  if (spec.mode === 'proposed') return (await deriveVariant(file, PROPOSED, spec.pixelLimit)).renditions;
   const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-bench-image-'));
   try {
     const original = path.join(work, 'original');
     await pipeline(createReadStream(file), createWriteStream(original));
     const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000 });
     await metadata!.read(original);
-    return await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit });
+    return sizes(await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit }));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -114,9 +121,9 @@ try {
     while (cursor < spec.files.length) {
       const file = spec.files[cursor++]!;
       const s = performance.now();
-      const derived = await one(file);
+      const renditions = await one(file);
       latencies.push(performance.now() - s);
-      for (const r of derived.renditions) bytes[r.name] = (bytes[r.name] ?? 0) + r.data.length;
+      for (const r of renditions) bytes[r.name] = (bytes[r.name] ?? 0) + r.bytes;
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
@@ -138,7 +145,7 @@ try {
     hwmRssMB: hwmRss() / 1e6,
     latencyMs: { median: latencies[Math.floor(latencies.length / 2)]!, max: latencies[latencies.length - 1]! },
     renditionBytes: Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, Math.round(v / spec.files.length)])),
-    sharp: { concurrency: sharp.concurrency(), cache: spec.sharpCache, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)', simd: sharp.simd() },
+    sharp: { concurrency: sharp.concurrency(), cache: spec.sharpCache, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)', simd: sharp.simd(), mallocArenaMax: process.env.MALLOC_ARENA_MAX },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

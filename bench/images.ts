@@ -9,14 +9,17 @@
  * bench/results/.cache/images. Each round runs, one after the other:
  *   lamha derive      deriveImage() on every photo, as many at a time as the worker's `images`
  *                     concurrency (QUEUE_CONCURRENCY.images), sharp at its defaults;
- *   lamha processor   the same plus what derive-image does around it short of S3 and PostgreSQL:
+ *   lamha proposed    the same pipeline with the encoder settings the profile recommends
+ *                     (bench/images-variant.ts), to show their gain under the same conditions;
+ *   lamha processor   deriveImage() plus what derive-image does around it short of S3 and PostgreSQL:
  *                     spooling the original to a work directory and the exiftool metadata read;
  *   magick …          ImageMagick's convert making the same four renditions (WebP 2048/1024/400
  *                     and a progressive JPEG 2048, the same qualities), BENCH_MAGICK_PARALLEL photos
  *                     at a time: one process per rendition from the original, as Piwigo and Lychee
  *                     do; one process per photo; and that with JPEG shrink-on-load.
  * Every Lamha run is a child process (bench/images-lamha.ts, compiled to JS as in production).
- * Then the tuning grid (job concurrency × sharp threads × sharp cache) and the profile of
+ * Then the tuning grid (job concurrency × sharp threads × sharp cache), the worker's setting
+ * with and without MALLOC_ARENA_MAX=2 (glibc's allocator, for memory), and the profile of
  * deriveImage's steps (bench/images-profile.ts).
  *
  * Environment:
@@ -107,14 +110,22 @@ async function child<T>(name: string, spec: unknown, env: Record<string, string>
   return JSON.parse(line) as T;
 }
 
-interface Setting { concurrency: number; sharpConcurrency: number; sharpCache: 'default' | 'off' }
+interface Setting {
+  concurrency: number;
+  sharpConcurrency: number;
+  sharpCache: 'default' | 'off';
+  /** glibc malloc arenas (MALLOC_ARENA_MAX in the process's environment); unset: glibc's default, 8 per core */
+  mallocArenaMax?: number;
+}
 
 /** sharp's own default thread count in this environment (1 on glibc without jemalloc). */
 const SHARP_DEFAULT_THREADS = sharp.concurrency();
 
 async function lamha(mode: LamhaRunSpec['mode'], files: string[], s: Setting): Promise<LamhaRunResult & { load1: number }> {
   const load = load1();
-  const r = await child<LamhaRunResult>('images-lamha', { mode, files, pixelLimit: PIXEL_LIMIT, ...s } satisfies LamhaRunSpec);
+  const { mallocArenaMax, ...setting } = s;
+  const env: Record<string, string> = mallocArenaMax ? { MALLOC_ARENA_MAX: String(mallocArenaMax) } : {};
+  const r = await child<LamhaRunResult>('images-lamha', { mode, files, pixelLimit: PIXEL_LIMIT, ...setting } satisfies LamhaRunSpec, env);
   return { ...r, load1: load };
 }
 
@@ -309,7 +320,7 @@ function table(rows: string[][]): string {
 }
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
-const settingName = (s: Setting) => `jobs ${s.concurrency}, threads ${s.sharpConcurrency}, cache ${s.sharpCache}`;
+const settingName = (s: Setting) => `jobs ${s.concurrency}, threads ${s.sharpConcurrency}, cache ${s.sharpCache}${s.mallocArenaMax ? `, MALLOC_ARENA_MAX=${s.mallocArenaMax}` : ''}`;
 
 function bestOf<T extends { photosPerSecond: number }>(runs: T[]): T | undefined {
   return runs.reduce<T | undefined>((b, r) => (!b || r.photosPerSecond > b.photosPerSecond ? r : b), undefined);
@@ -329,6 +340,11 @@ async function main(): Promise<number> {
   const lamhaRuns: (LamhaRunResult & { load1: number; mode: string; round: number; setting: Setting })[] = [];
   const magickRuns: (MagickResult & { round: number })[] = [];
   const grid: (LamhaRunResult & { load1: number; round: number; setting: Setting })[] = [];
+  const memory: (LamhaRunResult & { load1: number; round: number; setting: Setting })[] = [];
+  const memorySettings: Setting[] = [
+    worker, { ...worker, mallocArenaMax: 2 },
+    { ...worker, sharpCache: 'off' }, { ...worker, sharpCache: 'off', mallocArenaMax: 2 },
+  ];
   let profile: ProfileResult | undefined;
   let failure: unknown;
   let inputs: { files: string[]; sizesMB: number[]; generatedSeconds: number; generated: number } | undefined;
@@ -343,7 +359,7 @@ async function main(): Promise<number> {
     log(`Lamha as the worker runs it: ${settingName(worker)}`);
 
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of ['derive', 'processor'] as const) {
+      for (const mode of ['derive', 'proposed', 'processor'] as const) {
         const r = await lamha(mode, made.files, worker);
         lamhaRuns.push({ ...r, mode, round, setting: worker });
         log(`round ${round} lamha ${mode}: ${fmt(r.photosPerSecond, 2)} photos/s, peak RSS ${fmt(r.peakRssMB)} MB (load ${r.load1})`);
@@ -368,10 +384,18 @@ async function main(): Promise<number> {
       }
     }
 
+    for (let round = 1; round <= (GRID.length ? GRID_ROUNDS : 0); round++) {
+      for (const setting of memorySettings) {
+        const r = await lamha('derive', made.files, setting);
+        memory.push({ ...r, round, setting });
+        log(`memory round ${round} ${settingName(setting)}: ${fmt(r.photosPerSecond, 2)} photos/s, peak RSS ${fmt(r.peakRssMB)} MB (load ${r.load1})`);
+      }
+    }
+
     if (PROFILE_PHOTOS > 0) {
       log(`profile of deriveImage on ${Math.min(PROFILE_PHOTOS, PHOTOS)} photos, one at a time`);
       profile = await child<ProfileResult>('images-profile', { files: made.files.slice(0, PROFILE_PHOTOS), sharpConcurrency: SHARP_DEFAULT_THREADS, pixelLimit: PIXEL_LIMIT } satisfies ProfileSpec);
-      if (!profile.mirrorMatches) log('the profile no longer mirrors deriveImage (src/media/images.ts changed): update bench/images-profile.ts');
+      if (!profile.mirrorMatches) log('the profile no longer mirrors deriveImage (src/media/images.ts changed): update bench/images-variant.ts');
     }
   } catch (err) {
     failure = err;
@@ -382,6 +406,7 @@ async function main(): Promise<number> {
 
   // ---- summary
   const bestDerive = bestOf(lamhaRuns.filter((r) => r.mode === 'derive'));
+  const bestProposed = bestOf(lamhaRuns.filter((r) => r.mode === 'proposed'));
   const bestProcessor = bestOf(lamhaRuns.filter((r) => r.mode === 'processor'));
   const magickBest = variants.map((v) => bestOf(magickRuns.filter((r) => r.variant === v.name))).filter((r): r is MagickResult & { round: number } => r !== undefined);
   const bestMagick = bestOf(magickBest);
@@ -402,7 +427,7 @@ async function main(): Promise<number> {
   out.push('');
   out.push('CPU s/photo: all processes of the run (lamha processor: node + exiftool); magick peak RSS: largest single convert (sum of those running at once)');
   out.push(`lamha processor          ${fmt(bestProcessor?.photosPerSecond, 2)} photos/s  goal ≥ ${GOAL_PHOTOS_PER_SECOND}  ${bestProcessor ? (bestProcessor.photosPerSecond >= GOAL_PHOTOS_PER_SECOND ? 'met' : 'MISSED') : ''}`);
-  out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s`);
+  out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s; with the proposed encoder settings ${fmt(bestProposed?.photosPerSecond, 2)}`);
   out.push(`best ImageMagick         ${fmt(bestMagick?.photosPerSecond, 2)} photos/s  (${bestMagick?.variant ?? '-'})`);
   out.push(`ratio lamha/ImageMagick  ${fmt(ratio, 2)}  goal ≥ ${GOAL_RATIO}  ${ratio === undefined ? '' : ratio >= GOAL_RATIO ? 'met' : 'MISSED'}   (derive only ${fmt(ratioDerive, 2)}; vs per-size ${fmt(ratioPerSize, 2)})`);
   out.push(`lamha peak RSS           ${fmt(bestProcessor?.peakRssMB)} MB processor, ${fmt(bestDerive?.peakRssMB)} MB derive (idle ${fmt(bestDerive?.idleRssMB)} MB)`);
@@ -427,6 +452,17 @@ async function main(): Promise<number> {
     const top = bestOf(grid);
     if (top) out.push(`fastest: ${settingName(top.setting)} — ${fmt(top.photosPerSecond, 2)} photos/s, peak RSS ${fmt(top.peakRssMB)} MB`);
   }
+  if (memory.length) {
+    out.push('');
+    out.push(`Memory (deriveImage; best of ${GRID_ROUNDS} by photos/s, and the lowest peak RSS of the rounds)`);
+    const m = [['setting', 'photos/s', 'CPU s/photo', 'peak RSS MB', 'idle RSS MB']];
+    for (const setting of memorySettings) {
+      const runs = memory.filter((r) => settingName(r.setting) === settingName(setting));
+      const b = bestOf(runs);
+      if (b) m.push([settingName(setting), fmt(b.photosPerSecond, 2), fmt(b.cpuSeconds / PHOTOS, 2), fmt(Math.min(...runs.map((r) => r.peakRssMB))), fmt(Math.min(...runs.map((r) => r.idleRssMB)))]);
+    }
+    out.push(table(m));
+  }
 
   if (profile) {
     out.push('');
@@ -442,6 +478,9 @@ async function main(): Promise<number> {
     p.push(['total', fmt(wall, 0), fmt(cpu, 0), '']);
     p.push(['— instead —', '', '', '']);
     for (const [name, f] of Object.entries(profile.alternatives)) p.push([name, fmt(f.wallMs, 0), fmt(f.cpuMs, 0), f.bytes ? fmt(f.bytes / 1000, 0) : '']);
+    const sum = (k: 'wallMs' | 'cpuMs') => Object.values(profile!.proposed).reduce((a, f) => a + f[k], 0);
+    const enc = (name: string) => profile!.proposed[name];
+    p.push(['proposed settings, total', fmt(sum('wallMs'), 0), fmt(sum('cpuMs'), 0), `medium ${fmt((enc('webp medium')?.bytes ?? 0) / 1000, 0)}, jpeg ${fmt((enc('jpeg large')?.bytes ?? 0) / 1000, 0)}`]);
     out.push(table(p));
   }
   out.push('');
@@ -468,9 +507,11 @@ async function main(): Promise<number> {
     units: { MB: 1e6, seconds: 'wall clock, all photos', load1: 'one-minute load average when the run started' },
     lamha: lamhaRuns,
     magick: magickRuns,
+    memory,
     best: {
       lamhaProcessorPhotosPerSecond: bestProcessor && round2(bestProcessor.photosPerSecond),
       lamhaDerivePhotosPerSecond: bestDerive && round2(bestDerive.photosPerSecond),
+      lamhaProposedPhotosPerSecond: bestProposed && round2(bestProposed.photosPerSecond),
       magickPhotosPerSecond: bestMagick && round2(bestMagick.photosPerSecond),
       magickVariant: bestMagick?.variant,
       ratio: ratio && round2(ratio), ratioDeriveOnly: ratioDerive && round2(ratioDerive), ratioVsPerSize: ratioPerSize && round2(ratioPerSize),

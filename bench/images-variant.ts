@@ -1,0 +1,72 @@
+/**
+ * deriveImage's pipeline with its encoder settings as a parameter, so bench/images can time its
+ * steps and try other settings. It mirrors src/media/images.ts (one decode to upright sRGB pixels
+ * at 2048, each rendition and the ThumbHash from those pixels) without the error translation;
+ * `CURRENT` copies that file's settings, and bench/images-profile.ts checks that this gives the
+ * same bytes as deriveImage() itself.
+ */
+import sharp, { type JpegOptions, type Sharp, type WebpOptions } from 'sharp';
+import { rgbaToThumbHash } from 'thumbhash';
+import { plannedSizes } from '../src/media/images.js';
+
+export interface EncoderSettings {
+  webp: Record<'thumb' | 'medium' | 'large', WebpOptions>;
+  jpeg: JpegOptions;
+}
+
+/** As in src/media/images.ts. */
+export const CURRENT: EncoderSettings = {
+  webp: {
+    thumb: { quality: 78, effort: 4 },
+    medium: { quality: 78, effort: 3 },
+    large: { quality: 78, effort: 2 },
+  },
+  jpeg: { quality: 82, progressive: true, chromaSubsampling: '4:2:0' },
+};
+
+/**
+ * What the profile recommends: the 1024 WebP at effort 2 (less than half the time of effort 3,
+ * ≈ 3 % more bytes), and a baseline fallback JPEG (half the time of progressive, ≈ 4 % more
+ * bytes; what reads the fallback — link previews, old software — gains nothing from progressive).
+ */
+export const PROPOSED: EncoderSettings = {
+  webp: { ...CURRENT.webp, medium: { quality: 78, effort: 2 } },
+  jpeg: { quality: 82, progressive: false, chromaSubsampling: '4:2:0' },
+};
+
+/** Runs one step; the profile passes one that times it. */
+export type Step = <T>(name: string, fn: () => Promise<T>, bytesOf?: (v: T) => number) => Promise<T>;
+const untimed: Step = (_name, fn) => fn();
+
+export interface VariantOutput {
+  renditions: { name: string; bytes: number }[];
+  placeholder: string;
+  /** the upright pixels at 2048, for trying other settings on them */
+  pixels: () => Sharp;
+}
+
+export async function deriveVariant(file: string, settings: EncoderSettings, pixelLimit: number, step: Step = untimed): Promise<VariantOutput> {
+  const meta = await step('header (metadata)', () => sharp(file, { limitInputPixels: false }).metadata());
+  const swap = (meta.orientation ?? 1) >= 5;
+  const sizes = plannedSizes(Math.max(swap ? meta.height! : meta.width!, swap ? meta.width! : meta.height!));
+  const largest = sizes[sizes.length - 1]!;
+  const base = await step('decode + orient + resize to 2048 (raw)', () => sharp(file, { limitInputPixels: pixelLimit, failOn: 'error', sequentialRead: true, pages: 1 })
+    .rotate()
+    .resize({ width: largest.longEdge, height: largest.longEdge, fit: 'inside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true }));
+  const raw = { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } } as const;
+  const pixels = () => sharp(base.data, raw);
+  const renditions: { name: string; bytes: number }[] = [];
+  for (const size of sizes) {
+    const resized = size === largest ? pixels() : pixels().resize({ width: size.longEdge, height: size.longEdge, fit: 'inside' });
+    const data = await step(`webp ${size.name}`, () => resized.webp(settings.webp[size.name as keyof EncoderSettings['webp']]).toBuffer(), (b) => b.length);
+    renditions.push({ name: `${size.name}.webp`, bytes: data.length });
+  }
+  const jpeg = await step(`jpeg ${largest.name}`, () => pixels().flatten({ background: '#ffffff' }).jpeg(settings.jpeg).toBuffer(), (b) => b.length);
+  renditions.push({ name: `${largest.name}.jpg`, bytes: jpeg.length });
+  const small = await step('thumbhash: resize to 100', () => pixels().resize({ width: 100, height: 100, fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }));
+  const hash = await step('thumbhash: encode (JS)', async () => rgbaToThumbHash(small.info.width, small.info.height, small.data));
+  return { renditions, placeholder: Buffer.from(hash).toString('base64'), pixels };
+}

@@ -1,0 +1,351 @@
+/**
+ * Video transcoding benchmark: a 1080p30 H.264/AAC camera-like clip through Lamha's whole video
+ * set (the HLS ladder in one ffmpeg run + the download MP4), against PeerTube-like default VOD
+ * flags (one ffmpeg process per resolution for the web-video MP4, then an HLS remux of each).
+ *
+ *   npx tsx bench/video.ts                     (or: npm run bench:video)
+ *
+ * The clip is made once and cached in bench/results/.cache/video (bump RECIPE to remake it).
+ * Everything runs on 2 cores: on a machine with more, the benchmark re-runs itself under
+ * `taskset -c 0,1` (BENCH_CPUS picks other cores).
+ *
+ * Environment:
+ *   BENCH_SECONDS     clip length in seconds                     default 60
+ *   BENCH_BITRATE_K   clip video bitrate, kbit/s                 default 18000
+ *   BENCH_CPUS        cores for taskset                          default 0,1
+ *   BENCH_NICE        niceness of every ffmpeg (both sides)      default 10 (Lamha's default)
+ *   BENCH_KEEP        keep the outputs in bench/results/.work-video  default 0
+ *
+ * Output: a table on stdout (progress on stderr) and bench/results/video-<date>.json.
+ * Exit status 1 when a run fails.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probeVideo, runFfmpeg, type VideoProbe } from '../src/media/ffmpeg.js';
+import { downloadPlan, hlsOutput, mp4Output, planLadder } from '../src/media/video-plan.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'bench/results');
+const CACHE = path.join(RESULTS, '.cache/video');
+const WORK = path.join(RESULTS, '.work-video');
+/** bump when the clip's recipe changes, so cached clips are remade */
+const RECIPE = 1;
+const GOAL_720P_X = 2;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
+  return Number(raw);
+}
+
+const SECONDS = Math.max(1, envInt('BENCH_SECONDS', 60));
+const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
+const CPUS = process.env.BENCH_CPUS ?? '0,1';
+const NICE = Math.min(19, envInt('BENCH_NICE', 10));
+const KEEP = process.env.BENCH_KEEP === '1';
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+// ---------------------------------------------------------------- 2 cores
+
+/** Re-run under taskset on the first two cores when the machine has more (once). */
+function pinToTwoCores(): void {
+  if (process.env.BENCH_PINNED === '1' || os.availableParallelism() <= 2) return;
+  log(`${os.availableParallelism()} cores: re-running under taskset -c ${CPUS}`);
+  const r = spawnSync('taskset', ['-c', CPUS, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' },
+  });
+  if (r.error) throw r.error;
+  process.exit(r.status ?? 1);
+}
+
+function allowedCpus(): string {
+  try {
+    return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** CPU seconds of the waited-for children (and theirs) of this process: user + system. */
+function childCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after the comm field: state is [0]; cutime is field 16 of the full line -> [13], cstime [14]
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return ticks / 100;
+}
+
+// ---------------------------------------------------------------- the clip
+
+function ffmpegVersion(): string {
+  return execFileSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0]!;
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
+}
+
+/**
+ * testsrc2 (moving shapes, a counter, colour bars) with a Mandelbrot zoom sliding across it and
+ * a Game-of-Life layer blended in, under temporal uniform noise (σ-ish 20 levels, like sensor
+ * noise in a dim room): every frame differs everywhere, so it neither compresses nor
+ * encodes trivially. Sound: a tone under pink noise. Encoded as a camera does: H.264 High,
+ * veryfast, ~18 Mbit/s, 1 s GOP, AAC 192k stereo 48 kHz.
+ */
+function clipArgs(out: string): string[] {
+  const video = [
+    `testsrc2=size=1920x1080:rate=30[bg]`,
+    `mandelbrot=size=640x360:rate=30[m]`,
+    `life=size=480x270:rate=30:mold=10:ratio=0.3:death_color=#202020:life_color=#40c0ff,scale=1920:1080:flags=neighbor,format=yuv420p[l]`,
+    `[bg]format=yuv420p[bgy]`,
+    `[bgy][l]blend=all_mode=overlay:all_opacity=0.35[bl]`,
+    `[bl][m]overlay=x='mod(t*240,W-w)':y='(H-h)/2+200*sin(t)'[ov]`,
+    `[ov]noise=alls=20:allf=t+u,format=yuv420p[v]`,
+  ].join(';');
+  return [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000`,
+    '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.2:sample_rate=48000`,
+    '-filter_complex', `${video};[0:a][1:a]amix=inputs=2,aformat=channel_layouts=stereo[a]`,
+    '-map', '[v]', '-map', '[a]', '-t', String(SECONDS),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high',
+    '-b:v', `${BITRATE_K}k`, '-maxrate', `${Math.round(BITRATE_K * 1.15)}k`, '-bufsize', `${BITRATE_K * 2}k`, '-g', '30',
+    '-c:a', 'aac', '-b:a', '192k', '-ar', '48000', '-ac', '2',
+    '-movflags', '+faststart', '-f', 'mp4', out,
+  ];
+}
+
+async function ensureClip(): Promise<{ file: string; seconds: number; madeNow: boolean }> {
+  mkdirSync(CACHE, { recursive: true });
+  const file = path.join(CACHE, `clip-r${RECIPE}-${SECONDS}s-${BITRATE_K}k.mp4`);
+  if (existsSync(file)) return { file, seconds: 0, madeNow: false };
+  log(`making the ${SECONDS} s 1080p30 clip (cached afterwards): ${path.relative(ROOT, file)}`);
+  const tmp = `${file}.part`;
+  const t0 = performance.now();
+  await run('ffmpeg', clipArgs(tmp));
+  renameSync(tmp, file);
+  return { file, seconds: (performance.now() - t0) / 1000, madeNow: true };
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Part {
+  name: string;
+  seconds: number;
+  cpuSeconds: number;
+  bytes: number;
+  command?: string;
+}
+
+function treeBytes(p: string): number {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(p).reduce((sum, f) => sum + treeBytes(path.join(p, f)), 0);
+}
+
+async function timed(name: string, output: string, fn: () => Promise<void>, command?: string): Promise<Part> {
+  const cpu0 = childCpuSeconds();
+  const t0 = performance.now();
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const part = { name, seconds, cpuSeconds: childCpuSeconds() - cpu0, bytes: treeBytes(output), command };
+  log(`  ${name}: ${seconds.toFixed(1)} s, ${part.cpuSeconds.toFixed(1)} CPU s, ${(part.bytes / 1e6).toFixed(1)} MB`);
+  return part;
+}
+
+// ---------------------------------------------------------------- Lamha
+
+const ffCtl = (probe: VideoProbe) => ({ timeoutMs: 3_600_000, nice: NICE, durationMs: probe.durationMs ?? undefined });
+
+async function lamhaSet(clip: string, probe: VideoProbe, dir: string): Promise<Part[]> {
+  const rungs = planLadder(probe.width, probe.height);
+  const hlsDir = path.join(dir, 'hls');
+  mkdirSync(hlsDir, { recursive: true });
+  const hlsArgs = hlsOutput(probe, rungs, hlsDir);
+  const hls = await timed(`lamha HLS ${rungs.map((r) => r.name).join('+')}`, hlsDir, () =>
+    runFfmpeg({ inputs: [{ path: clip, format: probe.container }], output: hlsArgs }, ffCtl(probe)), `ffmpeg -i <clip> ${hlsArgs.join(' ')}`);
+  const plan = downloadPlan(probe);
+  const mp4 = path.join(dir, 'download.mp4');
+  const mp4Args = mp4Output(probe, plan, mp4);
+  const dl = await timed(`lamha MP4 ${plan.remux ? 'remux' : `${plan.height}p`}`, mp4, () =>
+    runFfmpeg({ inputs: [{ path: clip, format: probe.container }], output: mp4Args }, ffCtl(probe)), `ffmpeg -i <clip> ${mp4Args.join(' ')}`);
+  return [hls, dl];
+}
+
+async function lamha720(clip: string, probe: VideoProbe, dir: string): Promise<Part> {
+  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p');
+  if (!rung) throw new Error('the clip has no 720p rung');
+  mkdirSync(dir, { recursive: true });
+  const args = hlsOutput(probe, [rung], dir);
+  return timed('lamha HLS 720p alone', dir, () =>
+    runFfmpeg({ inputs: [{ path: clip, format: probe.container }], output: args }, ffCtl(probe)), `ffmpeg -i <clip> ${args.join(' ')}`);
+}
+
+// ---------------------------------------------------------------- PeerTube-like baseline
+
+/**
+ * PeerTube's theoretical bitrate (shared/core-utils/videos/bitrate.ts): height × width × fps ×
+ * bits per pixel of the resolution; the target is the average one capped by the input bitrate,
+ * floored by the minimum (0.02 bpp).
+ */
+const AVERAGE_BPP: Record<number, number> = { 360: 0.15, 720: 0.11, 1080: 0.10 };
+
+function peertubeTarget(resolution: number, ratio: number, fps: number, inputBitrate: number): number {
+  const pixels = resolution * resolution * ratio;
+  const average = Math.floor(pixels * fps * AVERAGE_BPP[resolution]!);
+  const min = Math.floor(pixels * fps * 0.02);
+  return Math.max(min, Math.min(inputBitrate, average));
+}
+
+/** presetVOD + addDefaultEncoderGlobalParams + addDefaultEncoderParams + the default x264 VOD builder; AAC ≤ its cap is copied. */
+function peertubeMp4Args(clip: string, resolution: number, target: number, fps: number, out: string): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', clip,
+    '-vf', `scale=w=-2:h=${resolution}`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-maxrate:v', String(target), '-bufsize:v', String(target * 2),
+    '-b_strategy', '1', '-bf', '16', '-r', String(fps), '-level:v', '3.1', '-g:v', String(fps * 2),
+    '-c:a', 'copy',
+    '-max_muxing_queue_size', '1024', '-map_metadata', '-1', '-pix_fmt', 'yuv420p',
+    '-movflags', 'faststart', '-f', 'mp4', out,
+  ];
+}
+
+/** The HLS job made from a web video: codecs copied, fMP4, 4 s segments, one file per playlist. */
+function peertubeHlsArgs(mp4: string, dir: string, resolution: number): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', mp4,
+    '-c', 'copy', '-hls_time', '4', '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+    '-hls_segment_type', 'fmp4', '-hls_flags', 'single_file',
+    '-hls_segment_filename', path.join(dir, `${resolution}-fragmented.mp4`),
+    '-f', 'hls', path.join(dir, `${resolution}.m3u8`),
+  ];
+}
+
+const niced = (args: string[]): [string, string[]] => (NICE > 0 ? ['nice', ['-n', String(NICE), 'ffmpeg', ...args]] : ['ffmpeg', args]);
+
+async function peertubeSet(clip: string, probe: VideoProbe, inputBitrate: number, dir: string): Promise<Part[]> {
+  mkdirSync(dir, { recursive: true });
+  const fps = Math.min(60, Math.round(probe.frameRate ?? 30));
+  const ratio = probe.width / probe.height;
+  const parts: Part[] = [];
+  for (const resolution of [360, 720, 1080].filter((r) => r <= Math.min(probe.width, probe.height))) {
+    const target = peertubeTarget(resolution, ratio, fps, inputBitrate);
+    const mp4 = path.join(dir, `${resolution}.mp4`);
+    const args = peertubeMp4Args(clip, resolution, target, fps, mp4);
+    parts.push(await timed(`peertube MP4 ${resolution}p`, mp4, () => run(...niced(args)), `ffmpeg ${args.slice(5).join(' ')}`));
+    const hlsDir = path.join(dir, 'hls');
+    mkdirSync(hlsDir, { recursive: true });
+    const hlsArgs = peertubeHlsArgs(mp4, hlsDir, resolution);
+    parts.push(await timed(`peertube HLS ${resolution}p remux`, path.join(hlsDir, `${resolution}-fragmented.mp4`), () => run(...niced(hlsArgs)), `ffmpeg ${hlsArgs.slice(5).join(' ')}`));
+  }
+  return parts;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  pinToTwoCores();
+  const started = new Date();
+  const clip = await ensureClip();
+  if (clip.madeNow) log(`clip made in ${clip.seconds.toFixed(1)} s`);
+  const probe = await probeVideo(clip.file, { timeoutMs: 60_000 });
+  const clipSeconds = (probe.durationMs ?? SECONDS * 1000) / 1000;
+  const clipBytes = statSync(clip.file).size;
+  const inputBitrate = Math.round((clipBytes * 8) / clipSeconds);
+  log(`clip: ${probe.width}x${probe.height} ${probe.videoCodec}/${probe.audioCodec} ${probe.frameRate} fps, ${clipSeconds.toFixed(2)} s, ${(inputBitrate / 1e6).toFixed(1)} Mbit/s; CPUs ${allowedCpus()}`);
+
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const load0 = os.loadavg();
+  let failed = false;
+  let lamha: Part[] = [];
+  let alone: Part | undefined;
+  let peertube: Part[] = [];
+  try {
+    log('lamha: the whole set, as the transcode-video processor makes it');
+    lamha = await lamhaSet(clip.file, probe, path.join(WORK, 'lamha'));
+    log('lamha: the 720p HLS rendition alone');
+    alone = await lamha720(clip.file, probe, path.join(WORK, 'lamha-720p'));
+    log('peertube-like: one process per resolution, then an HLS remux of each');
+    peertube = await peertubeSet(clip.file, probe, inputBitrate, path.join(WORK, 'peertube'));
+  } catch (err) {
+    failed = true;
+    log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const load1 = os.loadavg();
+  if (!KEEP) rmSync(WORK, { recursive: true, force: true });
+  if (failed || !alone) process.exit(1);
+
+  const sum = (parts: Part[], k: 'seconds' | 'cpuSeconds' | 'bytes') => parts.reduce((s, p) => s + p[k], 0);
+  const x = (s: number) => clipSeconds / s;
+  const lamhaS = sum(lamha, 'seconds');
+  const peertubeS = sum(peertube, 'seconds');
+  const summary = {
+    lamhaWholeSetX: round2(x(lamhaS)),
+    peertubeWholeSetX: round2(x(peertubeS)),
+    ratioLamhaOverPeertube: round2(peertubeS / lamhaS),
+    lamha720pAloneX: round2(x(alone.seconds)),
+    goal720pAlone: alone ? x(alone.seconds) >= GOAL_720P_X : false,
+    goalFasterThanBaseline: lamhaS < peertubeS,
+  };
+
+  const row = (name: string, s: number, cpu: number, bytes: number) =>
+    `| ${name.padEnd(30)} | ${s.toFixed(1).padStart(7)} | ${x(s).toFixed(2).padStart(6)} | ${cpu.toFixed(1).padStart(6)} | ${(bytes / 1e6).toFixed(1).padStart(7)} |`;
+  const lines = [
+    '',
+    `clip: ${probe.width}x${probe.height}@${probe.frameRate} H.264/AAC, ${clipSeconds.toFixed(1)} s, ${(inputBitrate / 1e6).toFixed(1)} Mbit/s; CPUs ${allowedCpus()}; ${ffmpegVersion()}`,
+    '',
+    `| ${'run'.padEnd(30)} | ${'wall s'.padStart(7)} | ${'× rt'.padStart(6)} | ${'CPU s'.padStart(6)} | ${'out MB'.padStart(7)} |`,
+    `| ${'-'.repeat(30)} | ${'-'.repeat(7)} | ${'-'.repeat(6)} | ${'-'.repeat(6)} | ${'-'.repeat(7)} |`,
+    ...lamha.map((p) => row(p.name, p.seconds, p.cpuSeconds, p.bytes)),
+    row('**lamha whole set**', lamhaS, sum(lamha, 'cpuSeconds'), sum(lamha, 'bytes')),
+    ...peertube.map((p) => row(p.name, p.seconds, p.cpuSeconds, p.bytes)),
+    row('**peertube-like whole set**', peertubeS, sum(peertube, 'cpuSeconds'), sum(peertube, 'bytes')),
+    row('lamha HLS 720p alone', alone.seconds, alone.cpuSeconds, alone.bytes),
+    '',
+    `lamha whole set ${summary.lamhaWholeSetX}× realtime, peertube-like ${summary.peertubeWholeSetX}× → lamha is ${summary.ratioLamhaOverPeertube}× as fast  [goal > 1: ${summary.goalFasterThanBaseline ? 'MET' : 'NOT MET'}]`,
+    `lamha 720p HLS alone ${summary.lamha720pAloneX}× realtime  [goal ≥ ${GOAL_720P_X}: ${summary.goal720pAlone ? 'MET' : 'NOT MET'}]`,
+    `load average ${load0.map((n) => n.toFixed(2)).join(' ')} → ${load1.map((n) => n.toFixed(2)).join(' ')}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  mkdirSync(RESULTS, { recursive: true });
+  const out = path.join(RESULTS, `video-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({
+    started: started.toISOString(),
+    host: { cpus: allowedCpus(), model: os.cpus()[0]?.model, node: process.version, ffmpeg: ffmpegVersion(), loadavg: { start: load0, end: load1 } },
+    config: { seconds: SECONDS, bitrateK: BITRATE_K, nice: NICE, recipe: RECIPE },
+    clip: { file: path.relative(ROOT, clip.file), bytes: clipBytes, seconds: clipSeconds, bitrate: inputBitrate, probe: { ...probe, creationTime: null, location: null }, makeCommand: `ffmpeg ${clipArgs('<clip>').join(' ')}` },
+    summary,
+    lamha: lamha.map((p) => ({ ...p, seconds: round2(p.seconds), x: round2(x(p.seconds)) })),
+    lamha720pAlone: { ...alone, seconds: round2(alone.seconds), x: round2(x(alone.seconds)) },
+    peertube: peertube.map((p) => ({ ...p, seconds: round2(p.seconds), x: round2(x(p.seconds)) })),
+    totals: {
+      lamha: { seconds: round2(lamhaS), cpuSeconds: round1(sum(lamha, 'cpuSeconds')), bytes: sum(lamha, 'bytes') },
+      peertube: { seconds: round2(peertubeS), cpuSeconds: round1(sum(peertube, 'cpuSeconds')), bytes: sum(peertube, 'bytes') },
+    },
+  }, null, 2));
+  log(`wrote ${path.relative(ROOT, out)}`);
+}
+
+main().catch((err: unknown) => {
+  log(`FAILED: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});
