@@ -430,6 +430,12 @@ async function main(): Promise<number> {
   out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s; with the proposed encoder settings ${fmt(bestProposed?.photosPerSecond, 2)}`);
   out.push(`best ImageMagick         ${fmt(bestMagick?.photosPerSecond, 2)} photos/s  (${bestMagick?.variant ?? '-'})`);
   out.push(`ratio lamha/ImageMagick  ${fmt(ratio, 2)}  goal ≥ ${GOAL_RATIO}  ${ratio === undefined ? '' : ratio >= GOAL_RATIO ? 'met' : 'MISSED'}   (derive only ${fmt(ratioDerive, 2)}; vs per-size ${fmt(ratioPerSize, 2)})`);
+  // CPU per photo depends far less on other work on the machine than photos/s does
+  const cpuPerPhoto = (runs: { cpuSeconds: number; childCpuSeconds?: number }[]) => (runs.length ? Math.min(...runs.map((r) => (r.cpuSeconds + (r.childCpuSeconds ?? 0)) / PHOTOS)) : undefined);
+  const lamhaCpu = cpuPerPhoto(lamhaRuns.filter((r) => r.mode === 'processor'));
+  const magickCpu = TIME ? Math.min(...variants.map((v) => cpuPerPhoto(magickRuns.filter((r) => r.variant === v.name)) ?? Infinity)) : undefined;
+  const cpuRatio = lamhaCpu && magickCpu && Number.isFinite(magickCpu) ? magickCpu / lamhaCpu : undefined;
+  out.push(`CPU s/photo              lamha processor ${fmt(lamhaCpu, 2)}, best ImageMagick ${fmt(magickCpu, 2)}: ratio ${fmt(cpuRatio, 2)}; on idle cores photos/s ≈ ${os.availableParallelism()} ÷ CPU s/photo = ${fmt(lamhaCpu && os.availableParallelism() / lamhaCpu, 2)}`);
   out.push(`lamha peak RSS           ${fmt(bestProcessor?.peakRssMB)} MB processor, ${fmt(bestDerive?.peakRssMB)} MB derive (idle ${fmt(bestDerive?.idleRssMB)} MB)`);
   const ren = (b: Record<string, number> | undefined) => (b ? ['large.webp', 'medium.webp', 'thumb.webp', 'large.jpg'].map((k) => fmt((b[k] ?? 0) / 1000, 0)).join(' / ') : '-');
   out.push(`rendition kB large/medium/thumb webp / large jpg: lamha ${ren(bestDerive?.renditionBytes)}, ImageMagick ${ren(bestMagick?.renditionBytes)}`);
@@ -514,6 +520,8 @@ async function main(): Promise<number> {
       lamhaProposedPhotosPerSecond: bestProposed && round2(bestProposed.photosPerSecond),
       magickPhotosPerSecond: bestMagick && round2(bestMagick.photosPerSecond),
       magickVariant: bestMagick?.variant,
+      lamhaProcessorCpuSecondsPerPhoto: lamhaCpu && round2(lamhaCpu), magickCpuSecondsPerPhoto: magickCpu && Number.isFinite(magickCpu) ? round2(magickCpu) : undefined,
+      cpuRatio: cpuRatio && round2(cpuRatio),
       ratio: ratio && round2(ratio), ratioDeriveOnly: ratioDerive && round2(ratioDerive), ratioVsPerSize: ratioPerSize && round2(ratioPerSize),
       lamhaPeakRssMB: bestProcessor && round1(bestProcessor.peakRssMB),
     },

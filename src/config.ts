@@ -27,6 +27,8 @@ export interface Config {
   uploadMaxBytes: number;
   /** photos with more pixels than this are refused (decompression bombs) */
   imageMaxPixels: number;
+  /** videos longer than this are refused */
+  videoMaxSeconds: number;
   ffmpegPath: string;
   ffprobePath: string;
   logLevel: string;
@@ -107,6 +109,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const uploadMaxBytes = int('UPLOAD_MAX_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER);
   // 200 MP: above every camera sold (the largest make about 100 MP) with room for stitched panoramas
   const imageMaxPixels = int('IMAGE_MAX_PIXELS', 200_000_000, 1, 1_000_000_000);
+  // 6 h: a full conference day recorded in one piece
+  const videoMaxSeconds = int('VIDEO_MAX_SECONDS', 6 * 3600, 1, 48 * 3600);
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
@@ -124,6 +128,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     adminToken,
     uploadMaxBytes,
     imageMaxPixels,
+    videoMaxSeconds,
     ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,

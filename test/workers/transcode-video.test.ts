@@ -187,3 +187,15 @@ t.test('a corrupt video ends failed with a reason and is not retried', async (t)
   t.equal((await ctx.queues.queues.videos.getJob(`transcode-video-${id}`))?.attemptsStarted, 1);
   t.same(await ctx.storage.list(`renditions/${id}/`), []);
 });
+
+t.test('a video longer than VIDEO_MAX_SECONDS ends failed with the reason, before any encoding', async (t) => {
+  const ctx = await createTestContext(t, { env: { VIDEO_MAX_SECONDS: '2' } });
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const long = clip('long.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  const id = await uploadVideo(ctx, long);
+  const end = await settled(ctx, id, 60_000);
+  t.equal(end.status, 'failed');
+  t.match(end.error, /lasts 4 s, longer than the limit of 2 s/);
+  t.same(await ctx.storage.list(`renditions/${id}/`), []);
+});

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import sharp from 'sharp';
 import { findAssetToProcess } from '../../src/db/processing.js';
+import { VideoTooLongError } from '../../src/errors.js';
 import { probeTags, probeVideo, runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { deriveImage } from '../../src/media/images.js';
 import {
@@ -41,6 +42,8 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
     return await inWorkDir('lamha-video-', async (work) => {
       const original = await spoolOriginal(deps, assetId, work, signal);
       const probe = await probeVideo(original, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
+      const seconds = (probe.durationMs ?? 0) / 1000;
+      if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
       await progress(5);
 
       // HLS ladder: 5 → 70 %
