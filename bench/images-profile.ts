@@ -7,7 +7,10 @@
  * Photo 0 also goes through deriveImage() itself, and the mirror must give the same bytes:
  * `mirrorMatches` false means images.ts changed and bench/images-variant.ts needs to follow.
  *
- * Input as JSON in BENCH_IMAGES_RUN: {files, sharpConcurrency, pixelLimit}. Output: one JSON line.
+ * Each photo goes through all of it `repeats` times and each step keeps its fastest time on that
+ * photo (other work on the machine only ever adds time); the figures are medians over the photos.
+ *
+ * Input as JSON in BENCH_IMAGES_RUN: {files, repeats, sharpConcurrency, pixelLimit}. Output: one JSON line.
  */
 import sharp, { type Sharp } from 'sharp';
 import { deriveImage } from '../src/media/images.js';
@@ -15,12 +18,13 @@ import { CURRENT, PROPOSED, deriveVariant, type Step } from './images-variant.js
 
 export interface ProfileSpec {
   files: string[];
+  repeats: number;
   sharpConcurrency: number;
   pixelLimit: number;
 }
 
 export interface StepFigure {
-  /** medians over the photos */
+  /** medians over the photos of the fastest of the repeats on each photo */
   wallMs: number;
   cpuMs: number;
   /** mean output bytes, for encodes */
@@ -29,6 +33,7 @@ export interface StepFigure {
 
 export interface ProfileResult {
   photos: number;
+  repeats: number;
   sharpConcurrency: number;
   /** what deriveImage does, in order */
   steps: Record<string, StepFigure>;
@@ -61,9 +66,10 @@ const ALTERNATIVES: [string, (p: () => Sharp, file: string) => Sharp][] = [
 const spec = JSON.parse(process.env.BENCH_IMAGES_RUN ?? '') as ProfileSpec;
 sharp.concurrency(spec.sharpConcurrency);
 
-type Samples = Map<string, { wall: number[]; cpu: number[]; bytes: number[] }>;
+/** per step, per photo: the fastest wall and CPU times of the repeats, and the output's bytes */
+type Samples = Map<string, Map<number, { wall: number; cpu: number; bytes?: number }>>;
 
-function timer(samples: Samples): Step {
+function timer(samples: Samples, photo: number): Step {
   return async (name, fn, bytesOf) => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -71,10 +77,14 @@ function timer(samples: Samples): Step {
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     let s = samples.get(name);
-    if (!s) samples.set(name, (s = { wall: [], cpu: [], bytes: [] }));
-    s.wall.push(wall);
-    s.cpu.push((cpu.user + cpu.system) / 1000);
-    if (bytesOf) s.bytes.push(bytesOf(v));
+    if (!s) samples.set(name, (s = new Map()));
+    const prev = s.get(photo);
+    const ms = (cpu.user + cpu.system) / 1000;
+    s.set(photo, {
+      wall: Math.min(wall, prev?.wall ?? Infinity),
+      cpu: Math.min(ms, prev?.cpu ?? Infinity),
+      ...(bytesOf ? { bytes: bytesOf(v) } : {}),
+    });
     return v;
   };
 }
@@ -82,9 +92,11 @@ function timer(samples: Samples): Step {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function figures(samples: Samples): Record<string, StepFigure> {
-  return Object.fromEntries([...samples].map(([name, s]) => [name, {
-    wallMs: median(s.wall), cpuMs: median(s.cpu), ...(s.bytes.length ? { bytes: Math.round(mean(s.bytes)) } : {}),
-  }]));
+  return Object.fromEntries([...samples].map(([name, byPhoto]) => {
+    const s = [...byPhoto.values()];
+    const bytes = s.flatMap((x) => (x.bytes === undefined ? [] : [x.bytes]));
+    return [name, { wallMs: median(s.map((x) => x.wall)), cpuMs: median(s.map((x) => x.cpu)), ...(bytes.length ? { bytes: Math.round(mean(bytes)) } : {}) }];
+  }));
 }
 
 const first = spec.files[0]!;
@@ -96,15 +108,17 @@ const mirrorMatches = derived.placeholder === mirrored.placeholder && derived.re
 const steps: Samples = new Map();
 const alternatives: Samples = new Map();
 const proposed: Samples = new Map();
-for (const file of spec.files) {
-  const out = await deriveVariant(file, CURRENT, spec.pixelLimit, timer(steps));
-  const time = timer(alternatives);
-  for (const [name, make] of ALTERNATIVES) await time(name, () => make(out.pixels, file).toBuffer(), name.startsWith('decode') ? undefined : (b) => b.length);
-  await deriveVariant(file, PROPOSED, spec.pixelLimit, timer(proposed));
+for (let repeat = 0; repeat < Math.max(1, spec.repeats); repeat++) {
+  for (const [i, file] of spec.files.entries()) {
+    const out = await deriveVariant(file, CURRENT, spec.pixelLimit, timer(steps, i));
+    const time = timer(alternatives, i);
+    for (const [name, make] of ALTERNATIVES) await time(name, () => make(out.pixels, file).toBuffer(), name.startsWith('decode') ? undefined : (b) => b.length);
+    await deriveVariant(file, PROPOSED, spec.pixelLimit, timer(proposed, i));
+  }
 }
 
 const result: ProfileResult = {
-  photos: spec.files.length, sharpConcurrency: sharp.concurrency(),
+  photos: spec.files.length, repeats: Math.max(1, spec.repeats), sharpConcurrency: sharp.concurrency(),
   steps: figures(steps), alternatives: figures(alternatives), proposed: figures(proposed), mirrorMatches,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

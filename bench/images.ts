@@ -24,11 +24,12 @@
  *
  * Environment:
  *   BENCH_PHOTOS            photos per run                                    default 24
- *   BENCH_ROUNDS            rounds of the comparison; best-of is kept         default 2
+ *   BENCH_ROUNDS            rounds of the comparison; best-of is kept; 0 skips it  default 2
  *   BENCH_GRID              tuning grid: job concurrencies (comma-separated), "0" skips it
  *                                                                             default 1,2,3,4
  *   BENCH_GRID_ROUNDS       rounds of the grid; best-of is kept               default 2
  *   BENCH_PROFILE_PHOTOS    photos in the profile, 0 skips it                 default 8
+ *   BENCH_PROFILE_REPEATS   times each photo goes through the profile; its fastest counts  default 3
  *   BENCH_MAGICK            ImageMagick's convert  default /usr/bin/convert-im6.q16, else /usr/bin/convert
  *   BENCH_MAGICK_PARALLEL   photos ImageMagick works on at a time             default 2
  *   BENCH_MAGICK_VARIANTS   which ImageMagick variants run (comma-separated)  default all
@@ -62,10 +63,11 @@ function envInt(name: string, fallback: number): number {
 }
 
 const PHOTOS = Math.max(1, envInt('BENCH_PHOTOS', 24));
-const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 2));
+const ROUNDS = envInt('BENCH_ROUNDS', 2);
 const GRID = (process.env.BENCH_GRID ?? '1,2,3,4') === '0' ? [] : (process.env.BENCH_GRID ?? '1,2,3,4').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const GRID_ROUNDS = Math.max(1, envInt('BENCH_GRID_ROUNDS', 2));
 const PROFILE_PHOTOS = envInt('BENCH_PROFILE_PHOTOS', 8);
+const PROFILE_REPEATS = Math.max(1, envInt('BENCH_PROFILE_REPEATS', 3));
 const MAGICK_PARALLEL = Math.max(1, envInt('BENCH_MAGICK_PARALLEL', 2));
 const RUNTIME = process.env.BENCH_RUNTIME ?? 'js';
 if (RUNTIME !== 'js' && RUNTIME !== 'tsx') throw new Error(`BENCH_RUNTIME must be js or tsx (got "${RUNTIME}")`);
@@ -393,8 +395,8 @@ async function main(): Promise<number> {
     }
 
     if (PROFILE_PHOTOS > 0) {
-      log(`profile of deriveImage on ${Math.min(PROFILE_PHOTOS, PHOTOS)} photos, one at a time`);
-      profile = await child<ProfileResult>('images-profile', { files: made.files.slice(0, PROFILE_PHOTOS), sharpConcurrency: SHARP_DEFAULT_THREADS, pixelLimit: PIXEL_LIMIT } satisfies ProfileSpec);
+      log(`profile of deriveImage on ${Math.min(PROFILE_PHOTOS, PHOTOS)} photos, one at a time, ${PROFILE_REPEATS} times`);
+      profile = await child<ProfileResult>('images-profile', { files: made.files.slice(0, PROFILE_PHOTOS), repeats: PROFILE_REPEATS, sharpConcurrency: SHARP_DEFAULT_THREADS, pixelLimit: PIXEL_LIMIT } satisfies ProfileSpec);
       if (!profile.mirrorMatches) log('the profile no longer mirrors deriveImage (src/media/images.ts changed): update bench/images-variant.ts');
     }
   } catch (err) {
@@ -472,7 +474,7 @@ async function main(): Promise<number> {
 
   if (profile) {
     out.push('');
-    out.push(`deriveImage step by step (median of ${profile.photos} photos, one at a time, sharp threads ${profile.sharpConcurrency})${profile.mirrorMatches ? '' : '  MIRROR OUT OF DATE'}`);
+    out.push(`deriveImage step by step (median over ${profile.photos} photos of the fastest of ${profile.repeats} times, one at a time, sharp threads ${profile.sharpConcurrency})${profile.mirrorMatches ? '' : '  MIRROR OUT OF DATE'}`);
     const p = [['step', 'wall ms', 'CPU ms', 'kB']];
     let wall = 0;
     let cpu = 0;
@@ -502,7 +504,7 @@ async function main(): Promise<number> {
       loadAverage: { start: loadAtStart.map(round2), end: os.loadavg().map(round2) },
     },
     config: {
-      photos: PHOTOS, rounds: ROUNDS, grid: GRID, gridRounds: GRID_ROUNDS, profilePhotos: PROFILE_PHOTOS, runtime: RUNTIME,
+      photos: PHOTOS, rounds: ROUNDS, grid: GRID, gridRounds: GRID_ROUNDS, profilePhotos: PROFILE_PHOTOS, profileRepeats: PROFILE_REPEATS, runtime: RUNTIME,
       worker, sharpDefaultThreads: SHARP_DEFAULT_THREADS, sharp: sharp.versions,
       magick: { path: magick, version: magickVersion, parallel: MAGICK_PARALLEL, variants: variants.map((v) => ({ name: v.name, what: v.what, env: v.env })) },
     },
