@@ -9,12 +9,13 @@
  * bench/results/.cache/images. Each round runs, one after the other:
  *   lamha derive      deriveImage() on every photo, as many at a time as the worker's `images`
  *                     concurrency (QUEUE_CONCURRENCY.images), sharp at its defaults;
- *   lamha proposed    the same pipeline with the encoder settings the profile recommends
- *                     (bench/images-variant.ts), to show their gain under the same conditions;
+ *   lamha proposed    the same pipeline with the encoder settings PROPOSED in
+ *                     bench/images-variant.ts, to show their gain under the same conditions
+ *                     (skipped while they are the settings of src/media/images.ts);
  *   lamha processor   deriveImage() plus what derive-image does around it short of S3 and PostgreSQL:
  *                     spooling the original to a work directory and the exiftool metadata read;
  *   magick …          ImageMagick's convert making the same four renditions (WebP 2048/1024/400
- *                     and a progressive JPEG 2048, the same qualities), BENCH_MAGICK_PARALLEL photos
+ *                     and a JPEG 2048, the same qualities and efforts), BENCH_MAGICK_PARALLEL photos
  *                     at a time: one process per rendition from the original, as Piwigo and Lychee
  *                     do; one process per photo; and that with JPEG shrink-on-load.
  * Every Lamha run is a child process (bench/images-lamha.ts, compiled to JS as in production).
@@ -46,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { QUEUE_CONCURRENCY } from '../src/queues/jobs.js';
 import { cameraPhotos, PHOTO_HEIGHT, PHOTO_QUALITY, PHOTO_WIDTH, NOISE_SIGMA } from './images-inputs.js';
+import { CURRENT, PROPOSED } from './images-variant.js';
 import type { LamhaRunResult, LamhaRunSpec } from './images-lamha.js';
 import type { ProfileResult, ProfileSpec } from './images-profile.js';
 
@@ -149,10 +151,10 @@ function findMagick(): string {
 
 /** Same sizes, formats, qualities and WebP efforts ("method") as src/media/images.ts. */
 const RENDITIONS = [
-  { name: 'large.webp', edge: 2048, args: ['-quality', '78', '-define', 'webp:method=2'] },
-  { name: 'medium.webp', edge: 1024, args: ['-quality', '78', '-define', 'webp:method=3'] },
-  { name: 'thumb.webp', edge: 400, args: ['-quality', '78', '-define', 'webp:method=4'] },
-  { name: 'large.jpg', edge: 2048, args: ['-quality', '82', '-interlace', 'JPEG', '-sampling-factor', '2x2'] },
+  { name: 'large.webp', edge: 2048, args: ['-quality', '78', '-define', 'webp:method=1'] },
+  { name: 'medium.webp', edge: 1024, args: ['-quality', '78', '-define', 'webp:method=2'] },
+  { name: 'thumb.webp', edge: 400, args: ['-quality', '78', '-define', 'webp:method=2'] },
+  { name: 'large.jpg', edge: 2048, args: ['-quality', '82', '-sampling-factor', '2x2'] },
 ] as const;
 
 interface MagickVariant {
@@ -171,7 +173,7 @@ function singleProcess(input: string, out: string, pre: string[]): string[] {
   const [large, medium, thumb, jpeg] = RENDITIONS;
   return [
     ...pre, input, '-auto-orient', '-strip', '-resize', '2048x2048>',
-    ...jpeg.args, '-write', path.join(out, jpeg.name), '+interlace',
+    ...jpeg.args, '-write', path.join(out, jpeg.name),
     ...large.args, '-write', path.join(out, large.name),
     '-resize', '1024x1024>', ...medium.args, '-write', path.join(out, medium.name),
     '-resize', '400x400>', ...thumb.args, path.join(out, thumb.name),
@@ -361,7 +363,8 @@ async function main(): Promise<number> {
     log(`Lamha as the worker runs it: ${settingName(worker)}`);
 
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of ['derive', 'proposed', 'processor'] as const) {
+      const proposing = JSON.stringify(PROPOSED) !== JSON.stringify(CURRENT);
+      for (const mode of proposing ? ['derive', 'proposed', 'processor'] as const : ['derive', 'processor'] as const) {
         const r = await lamha(mode, made.files, worker);
         lamhaRuns.push({ ...r, mode, round, setting: worker });
         log(`round ${round} lamha ${mode}: ${fmt(r.photosPerSecond, 2)} photos/s, peak RSS ${fmt(r.peakRssMB)} MB (load ${r.load1})`);
@@ -429,7 +432,7 @@ async function main(): Promise<number> {
   out.push('');
   out.push('CPU s/photo: all processes of the run (lamha processor: node + exiftool); magick peak RSS: largest single convert (sum of those running at once)');
   out.push(`lamha processor          ${fmt(bestProcessor?.photosPerSecond, 2)} photos/s  goal ≥ ${GOAL_PHOTOS_PER_SECOND}  ${bestProcessor ? (bestProcessor.photosPerSecond >= GOAL_PHOTOS_PER_SECOND ? 'met' : 'MISSED') : ''}`);
-  out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s; with the proposed encoder settings ${fmt(bestProposed?.photosPerSecond, 2)}`);
+  out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s${bestProposed ? `; with the proposed encoder settings ${fmt(bestProposed.photosPerSecond, 2)}` : ''}`);
   out.push(`best ImageMagick         ${fmt(bestMagick?.photosPerSecond, 2)} photos/s  (${bestMagick?.variant ?? '-'})`);
   out.push(`ratio lamha/ImageMagick  ${fmt(ratio, 2)}  goal ≥ ${GOAL_RATIO}  ${ratio === undefined ? '' : ratio >= GOAL_RATIO ? 'met' : 'MISSED'}   (derive only ${fmt(ratioDerive, 2)}; vs per-size ${fmt(ratioPerSize, 2)})`);
   // CPU per photo depends far less on other work on the machine than photos/s does
@@ -488,7 +491,7 @@ async function main(): Promise<number> {
     for (const [name, f] of Object.entries(profile.alternatives)) p.push([name, fmt(f.wallMs, 0), fmt(f.cpuMs, 0), f.bytes ? fmt(f.bytes / 1000, 0) : '']);
     const sum = (k: 'wallMs' | 'cpuMs') => Object.values(profile!.proposed).reduce((a, f) => a + f[k], 0);
     const enc = (name: string) => profile!.proposed[name];
-    p.push(['proposed settings, total', fmt(sum('wallMs'), 0), fmt(sum('cpuMs'), 0), `medium ${fmt((enc('webp medium')?.bytes ?? 0) / 1000, 0)}, jpeg ${fmt((enc('jpeg large')?.bytes ?? 0) / 1000, 0)}`]);
+    if (Object.keys(profile.proposed).length) p.push(['proposed settings, total', fmt(sum('wallMs'), 0), fmt(sum('cpuMs'), 0), `medium ${fmt((enc('webp medium')?.bytes ?? 0) / 1000, 0)}, jpeg ${fmt((enc('jpeg large')?.bytes ?? 0) / 1000, 0)}`]);
     out.push(table(p));
   }
   out.push('');
