@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { createAssetService, type AssetService } from '../services/assets.js';
+import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
@@ -9,6 +10,8 @@ export interface Services {
   events: EventService;
   assets: AssetService;
   uploads: UploadService;
+  /** gallery versions: bumped on every change the public could see */
+  changes: Changes;
 }
 
 declare module 'fastify' {
@@ -18,7 +21,7 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const { db, storage, queues, config } = app;
+  const { db, storage, queues, config, redis } = app;
   const log = app.log.child({ component: 'services' });
   const assets = createAssetService({ db, storage, queues, log });
   const events = createEventService({ db, deleteAsset: assets.deleteAsset });
@@ -26,6 +29,7 @@ export default fp(async (app) => {
     tokens: createTokenService({ db }),
     events,
     assets,
+    changes: createChanges({ redis, prefix: config.redisPrefix }),
     uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log }),
   };
   app.decorate('services', services);
