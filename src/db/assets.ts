@@ -46,6 +46,8 @@ export interface RenditionRow {
   height: number | null;
   bytes: number;
   type: string;
+  /** when this rendition was last written: its version in URLs */
+  createdAt: Date;
 }
 
 // Private location columns are deliberately absent: nothing selected here can leak them.
@@ -131,7 +133,7 @@ export async function listAssetIdsOfAlbum(db: Queryable, albumId: string): Promi
 export async function listRenditions(db: Queryable, assetIds: string[]): Promise<RenditionRow[]> {
   if (assetIds.length === 0) return [];
   const { rows } = await db.query<RenditionRow>(
-    `SELECT asset_id AS "assetId", name, key, width, height, bytes, type FROM renditions
+    `SELECT asset_id AS "assetId", name, key, width, height, bytes, type, created_at AS "createdAt" FROM renditions
      WHERE asset_id = ANY($1::uuid[]) ORDER BY asset_id, name`,
     [assetIds],
   );

@@ -1,3 +1,4 @@
+import { renditionUrl } from '../../services/urls.js';
 import { Type } from 'typebox';
 import type { AssetWithRenditions } from '../../services/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
@@ -53,7 +54,7 @@ export const UploadReply = Type.Object({
 
 export function assetView(a: AssetWithRenditions, p: Principal | null, publicUrl: string) {
   const renditions = Object.fromEntries(a.renditions.map((r) => [r.name, {
-    url: `${publicUrl}/media/${a.id}/${r.name}`, width: r.width, height: r.height, type: r.type,
+    url: renditionUrl(publicUrl, r), width: r.width, height: r.height, type: r.type,
   }]));
   const view = {
     id: a.id,
