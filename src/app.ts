@@ -17,6 +17,7 @@ import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import media from './routes/media/index.js';
+import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
 import { anonymizeIp } from './services/privacy.js';
@@ -88,12 +89,13 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(assets);
   await app.register(media);
   await app.register(subtitles);
+  await app.register(staticFiles);
   return app;
 }
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 

@@ -10,6 +10,7 @@ export const ValidationError = createError<[string]>('LAMHA_VALIDATION', '%s', 4
 export const NotFoundError = createError<[string]>('LAMHA_NOT_FOUND', '%s', 404);
 export const ConflictError = createError<[string]>('LAMHA_CONFLICT', '%s', 409);
 export const UnsupportedMediaTypeError = createError<[string]>('LAMHA_UNSUPPORTED_MEDIA_TYPE', '%s', 415);
+export const RangeNotSatisfiableError = createError<[string]>('LAMHA_RANGE_NOT_SATISFIABLE', '%s', 416);
 
 // Auth
 export const UnauthorizedError = createError('LAMHA_UNAUTHORIZED', 'A valid bearer token is required', 401);
