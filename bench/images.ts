@@ -8,7 +8,8 @@
  * Photos: BENCH_PHOTOS camera-like 6000×4000 JPEGs (bench/images-inputs.ts), cached in
  * bench/results/.cache/images. Each round runs, one after the other:
  *   lamha derive      deriveImage() on every photo, as many at a time as the worker's `images`
- *                     concurrency (QUEUE_CONCURRENCY.images), sharp at its defaults;
+ *                     concurrency (QUEUE_CONCURRENCY.images), sharp and glibc's malloc set as
+ *                     in the worker (WORKER_SHARP_THREADS, MALLOC_ARENA_MAX=2);
  *   lamha proposed    the same pipeline with the encoder settings PROPOSED in
  *                     bench/images-variant.ts, to show their gain under the same conditions
  *                     (skipped while they are the settings of src/media/images.ts);
@@ -45,6 +46,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { WORKER_SHARP_THREADS } from '../src/media/images.js';
 import { QUEUE_CONCURRENCY } from '../src/queues/jobs.js';
 import { cameraPhotos, PHOTO_HEIGHT, PHOTO_QUALITY, PHOTO_WIDTH, NOISE_SIGMA } from './images-inputs.js';
 import { CURRENT, PROPOSED } from './images-variant.js';
@@ -97,7 +99,8 @@ function build(): void {
 }
 
 /** Runs bench/<name>.ts in a child process with `spec` and answers its JSON line. */
-async function child<T>(name: string, spec: unknown, env: Record<string, string> = {}): Promise<T> {
+/** `env` is added to this process's environment; an undefined value removes the variable. */
+async function child<T>(name: string, spec: unknown, env: Record<string, string | undefined> = {}): Promise<T> {
   const args = RUNTIME === 'js'
     ? [path.join(BUILD_DIR, 'bench', `${name}.js`)]
     : ['--import', 'tsx', path.join(ROOT, 'bench', `${name}.ts`)];
@@ -128,7 +131,8 @@ const SHARP_DEFAULT_THREADS = sharp.concurrency();
 async function lamha(mode: LamhaRunSpec['mode'], files: string[], s: Setting): Promise<LamhaRunResult & { load1: number }> {
   const load = load1();
   const { mallocArenaMax, ...setting } = s;
-  const env: Record<string, string> = mallocArenaMax ? { MALLOC_ARENA_MAX: String(mallocArenaMax) } : {};
+  // unset means glibc's default, even when this process runs with MALLOC_ARENA_MAX
+  const env = { MALLOC_ARENA_MAX: mallocArenaMax ? String(mallocArenaMax) : undefined };
   const r = await child<LamhaRunResult>('images-lamha', { mode, files, pixelLimit: PIXEL_LIMIT, ...setting } satisfies LamhaRunSpec, env);
   return { ...r, load1: load };
 }
@@ -339,15 +343,16 @@ async function main(): Promise<number> {
   const magickVersion = execFileSync(magick, ['-version'], { encoding: 'utf8' }).split('\n')[0]!.replace(/^Version: /, '');
   const variantFilter = process.env.BENCH_MAGICK_VARIANTS?.split(',').map((s) => s.trim());
   const variants = MAGICK_VARIANTS.filter((v) => !variantFilter || variantFilter.includes(v.name) || variantFilter.includes(v.name.replace(/^magick /, '')));
-  const worker: Setting = { concurrency: WORKER_CONCURRENCY, sharpConcurrency: SHARP_DEFAULT_THREADS, sharpCache: 'default' };
+  // as the worker runs: its sharp threads, and MALLOC_ARENA_MAX=2 from package.json and the Dockerfile
+  const worker: Setting = { concurrency: WORKER_CONCURRENCY, sharpConcurrency: WORKER_SHARP_THREADS, sharpCache: 'default', mallocArenaMax: 2 };
 
   const lamhaRuns: (LamhaRunResult & { load1: number; mode: string; round: number; setting: Setting })[] = [];
   const magickRuns: (MagickResult & { round: number })[] = [];
   const grid: (LamhaRunResult & { load1: number; round: number; setting: Setting })[] = [];
   const memory: (LamhaRunResult & { load1: number; round: number; setting: Setting })[] = [];
   const memorySettings: Setting[] = [
-    worker, { ...worker, mallocArenaMax: 2 },
-    { ...worker, sharpCache: 'off' }, { ...worker, sharpCache: 'off', mallocArenaMax: 2 },
+    worker, { ...worker, mallocArenaMax: undefined },
+    { ...worker, sharpCache: 'off' }, { ...worker, sharpCache: 'off', mallocArenaMax: undefined },
   ];
   let profile: ProfileResult | undefined;
   let failure: unknown;
@@ -399,7 +404,7 @@ async function main(): Promise<number> {
 
     if (PROFILE_PHOTOS > 0) {
       log(`profile of deriveImage on ${Math.min(PROFILE_PHOTOS, PHOTOS)} photos, one at a time, ${PROFILE_REPEATS} times`);
-      profile = await child<ProfileResult>('images-profile', { files: made.files.slice(0, PROFILE_PHOTOS), repeats: PROFILE_REPEATS, sharpConcurrency: SHARP_DEFAULT_THREADS, pixelLimit: PIXEL_LIMIT } satisfies ProfileSpec);
+      profile = await child<ProfileResult>('images-profile', { files: made.files.slice(0, PROFILE_PHOTOS), repeats: PROFILE_REPEATS, sharpConcurrency: WORKER_SHARP_THREADS, pixelLimit: PIXEL_LIMIT } satisfies ProfileSpec);
       if (!profile.mirrorMatches) log('the profile no longer mirrors deriveImage (src/media/images.ts changed): update bench/images-variant.ts');
     }
   } catch (err) {

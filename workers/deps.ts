@@ -1,8 +1,13 @@
-/** What the processors share in one worker process, made from the configuration. */
+/**
+ * What the processors share in one worker process, made from the configuration. Also applies
+ * the process-wide sharp settings the image processor was tuned with: every process that runs
+ * processors (the worker, `npm start`) comes through here.
+ */
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
+import { configureSharpForWorker } from '../src/media/images.js';
 import { createMetadataReader } from '../src/media/metadata.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
@@ -14,6 +19,7 @@ export function createProcessorDeps(
   config: Readonly<Config>,
   base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
 ): ProcessorDeps & { close(): Promise<void> } {
+  configureSharpForWorker();
   const metadata = createMetadataReader({ timeoutMs: 30_000 });
   return {
     ...base,

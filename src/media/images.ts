@@ -39,6 +39,21 @@ const WEBP: Record<string, WebpOptions> = {
 };
 const JPEG_FALLBACK: JpegOptions = { quality: 82, chromaSubsampling: '4:2:0' };
 
+/**
+ * libvips threads per image in a worker process. The `images` queue already runs one photo per
+ * core, so more threads per photo only contend: on 2 cores bench/images' grid found 2 jobs × 1
+ * thread as fast as any other setting. Set explicitly because sharp's own default depends on the
+ * environment: 1 on glibc, but the core count once MALLOC_ARENA_MAX is set — and the worker runs
+ * with MALLOC_ARENA_MAX=2 (Dockerfile, package.json), which cut its peak RSS from ≈397 to ≈296 MB
+ * at the same speed.
+ */
+export const WORKER_SHARP_THREADS = 1;
+
+/** sharp's process-wide settings for a process that runs the image processor. */
+export function configureSharpForWorker(): void {
+  sharp.concurrency(WORKER_SHARP_THREADS);
+}
+
 export interface RenderedImage {
   name: string;
   type: string;
