@@ -9,6 +9,18 @@ import { jobId } from '../queues/jobs.js';
 import { originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
+import { renditionVersion } from './urls.js';
+
+/** A rendition as /media serves it. */
+export interface MediaObject {
+  key: string;
+  type: string;
+  bytes: number;
+  /** the version its public URL carries (`?v=`); a re-made rendition has a new one */
+  version: string;
+  /** whether the public may fetch it too */
+  open: boolean;
+}
 
 export interface AssetWithRenditions extends AssetRow {
   renditions: RenditionRow[];
@@ -64,17 +76,22 @@ export function createAssetService({ db, storage, queues, log }: { db: Db; stora
     },
 
     /**
-     * A rendition `p` may fetch, with whether the public may too (for caching). HLS segments
-     * and variant playlists are not rows: they are served when the asset has its master playlist.
+     * A rendition `p` may fetch, with its size, its version (as in its URL's `?v=`) and whether
+     * the public may fetch it too (for caching). HLS segments are not rows: they are served when
+     * the asset has its master playlist, carry the master's version and are sized from the store.
      */
-    async rendition(p: Principal | null, id: string, name: string): Promise<{ key: string; type: string; bytes: number | null; open: boolean }> {
+    async rendition(p: Principal | null, id: string, name: string): Promise<MediaObject> {
       const asset = await visibleAsset(p, id);
       const rows = await listRenditions(db, [asset.id]);
+      const open = isPublic(asset);
       const row = rows.find((r) => r.name === name);
-      if (row) return { key: row.key, type: row.type, bytes: row.bytes, open: isPublic(asset) };
+      if (row) return { key: row.key, type: row.type, bytes: row.bytes, version: renditionVersion(row), open };
       const segmentType = HLS_PART_TYPES[name.slice(name.lastIndexOf('.'))];
-      if (name.startsWith('hls/') && segmentType && rows.some((r) => r.name === 'hls/master.m3u8')) {
-        return { key: renditionKey(asset.id, name), type: segmentType, bytes: null, open: isPublic(asset) };
+      const master = rows.find((r) => r.name === 'hls/master.m3u8');
+      if (name.startsWith('hls/') && segmentType && master) {
+        const key = renditionKey(asset.id, name);
+        const { size } = await storage.stat(key); // NotFoundError when there is no such segment
+        return { key, type: segmentType, bytes: size, version: renditionVersion(master), open };
       }
       throw new NotFoundError(`No rendition "${name}" of asset ${id}`);
     },

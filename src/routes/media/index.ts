@@ -1,31 +1,76 @@
 /**
  * Renditions, streamed from object storage: public for published, visible, ready assets;
  * otherwise only to tokens of the event. Originals are never served here.
+ *
+ * URLs carry the rendition's version (`?v=`, see services/urls.ts). With the current version the
+ * bytes behind the URL never change, so it is cached for a year as immutable. Without it, or with
+ * an old one, the current bytes are served with a short lifetime rather than a redirect to the
+ * current URL: a redirect costs a visitor on a slow link a second round trip for every image of a
+ * page cached before the rendition was re-made, and the page itself is refreshed on that change.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { RangeNotSatisfiableError } from '../../errors.js';
 import { errorRefs } from '../common.js';
+import { answerRange, cacheControl, entityTag, matchesNoneMatch } from './http.js';
 
 const MediaParams = Type.Object({
   assetId: Type.String({ format: 'uuid' }),
   '*': Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$', maxLength: 200 }),
 });
 
+const MediaQuery = Type.Object({
+  v: Type.Optional(Type.String({ maxLength: 40, description: 'the rendition\'s version, as in the URLs the API gives out' })),
+});
+
 const media: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/media/:assetId/*', {
-    schema: { tags: ['media'], summary: 'a rendition of an asset (thumb.webp, medium.webp, large.webp, large.jpg, …)', params: MediaParams, response: { ...errorRefs(400, 404) } },
-  }, async (request, reply) => {
-    const { assetId, '*': name } = request.params;
-    const rendition = await app.services.assets.rendition(request.principal, assetId, name);
-    const open = rendition.open;
-    const body = await app.storage.get(rendition.key);
-    if (rendition.bytes !== null) reply.header('content-length', rendition.bytes).header('etag', `"${assetId}-${name}-${rendition.bytes}"`);
-    return reply
-      .header('content-type', rendition.type)
-      .header('cache-control', open ? 'public, max-age=3600' : 'private, no-store')
-      .header('x-content-type-options', 'nosniff')
-      .send(body);
+  // HEAD is declared, not derived: Fastify's derived HEAD route would answer Content-Length: 0.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/media/:assetId/*',
+    schema: {
+      tags: ['media'],
+      summary: 'a rendition of an asset (thumb.webp, medium.webp, large.webp, large.jpg, …); Range, If-None-Match and HEAD supported',
+      params: MediaParams,
+      querystring: MediaQuery,
+      response: { ...errorRefs(400, 404, 416) },
+    },
+    handler: async (request, reply) => {
+      const { assetId, '*': name } = request.params;
+      const r = await app.services.assets.rendition(request.principal, assetId, name);
+      const etag = entityTag(r.version, r.bytes);
+      void reply
+        .header('etag', etag)
+        .header('cache-control', cacheControl(r.open, request.query.v, r.version))
+        .header('accept-ranges', 'bytes')
+        .header('x-content-type-options', 'nosniff');
+      if (matchesNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+
+      const range = answerRange(request.headers.range, header(request.headers['if-range']), etag, r.bytes);
+      if (range.kind === 'unsatisfiable') {
+        void reply.header('content-range', `bytes */${r.bytes}`);
+        throw new RangeNotSatisfiableError(`The rendition has ${r.bytes} bytes`);
+      }
+      void reply.header('content-type', r.type);
+      if (range.kind === 'partial') {
+        void reply.code(206)
+          .header('content-range', `bytes ${range.start}-${range.end}/${r.bytes}`)
+          .header('content-length', range.end - range.start + 1);
+      } else {
+        void reply.header('content-length', r.bytes);
+      }
+      // HEAD answers the same headers without opening the object.
+      if (request.method === 'HEAD') return reply.send();
+      const body = range.kind === 'partial'
+        ? await app.storage.get(r.key, { start: range.start, end: range.end })
+        : await app.storage.get(r.key);
+      return reply.send(body);
+    },
   });
 };
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
 
 export default media;

@@ -1,0 +1,55 @@
+/**
+ * The HTTP caching and range rules of /media, apart from the route so they read as rules:
+ * validators (RFC 9110 §8.8), conditional requests (§13) and byte ranges (§14).
+ */
+import parseRange from 'range-parser';
+
+/** A year: the longest lifetime caches honour, for URLs whose bytes never change. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/**
+ * A URL without the current `?v=` may be answered differently tomorrow (the rendition re-made),
+ * so caches keep it a few minutes and then revalidate with the ETag (a 304 is cheap).
+ */
+export const SHORT = 'public, max-age=300';
+/** Drafts, hidden and unfinished assets, fetched by the event's own people: never kept. */
+export const PRIVATE = 'private, no-store';
+
+export function cacheControl(open: boolean, requested: string | undefined, current: string): string {
+  if (!open) return PRIVATE;
+  return requested === current ? IMMUTABLE : SHORT;
+}
+
+/** Strong: the same version and size are the same bytes, since a rewrite gets a new version. */
+export function entityTag(version: string, bytes: number): string {
+  return `"${version}-${bytes.toString(36)}"`;
+}
+
+/** If-None-Match uses the weak comparison: W/"x" matches "x"; `*` matches anything. */
+export function matchesNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+export type RangeAnswer =
+  | { kind: 'full' }
+  | { kind: 'partial'; start: number; end: number }
+  | { kind: 'unsatisfiable' };
+
+/**
+ * What to send for a Range header. Only one `bytes` range is answered with 206; a request for
+ * several gets the whole object (RFC 9110 lets a server ignore Range, and the players and
+ * browsers that fetch media ask for one range at a time). Malformed headers, other units and
+ * an If-Range that names another version are answered with the whole object too.
+ */
+export function answerRange(header: string | undefined, ifRange: string | undefined, etag: string, size: number): RangeAnswer {
+  if (!header) return { kind: 'full' };
+  // If-Range with a date is not a strong validator for us: treat it as "changed".
+  if (ifRange !== undefined && ifRange.trim() !== etag) return { kind: 'full' };
+  const ranges = parseRange(size, header, { combine: true });
+  if (ranges === -1) return { kind: 'unsatisfiable' };
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return { kind: 'full' };
+  // Even "bytes=0-" gets a 206: Safari's media element expects one before it plays.
+  const { start, end } = ranges[0]!;
+  return { kind: 'partial', start, end };
+}
