@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { fileTypeFromBuffer } from 'file-type';
 import type { Log } from '../log.js';
 import { inTransaction, type Db } from '../db/database.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
@@ -13,7 +12,7 @@ import type { Localized } from '../db/events.js';
 import { EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
 import { playlistSmuggled } from '../media/video-guard.js';
-import { HEAD_BYTES, kindOf, type AssetKind } from '../media/types.js';
+import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
 import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { peek } from '../storage/peek.js';
@@ -63,7 +62,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
     try {
       if (head.length === 0) throw new EmptyFileError(filename);
-      const mimeType = (await fileTypeFromBuffer(head))?.mime;
+      const mimeType = await mimeFromHead(head);
       const kind = kindOf(mimeType);
       if (!kind) {
         throw new UnsupportedTypeError(
