@@ -1,0 +1,50 @@
+/**
+ * `/static/*`: the gallery's scripts and styles and the vendor browser files listed in files.ts.
+ *
+ * Caching: every reply has an ETag (and Last-Modified) and a short max-age, after which browsers
+ * revalidate cheaply (304); a URL whose `?v=` names the file's current version (staticUrl) is
+ * immutable for a year. A stale `?v=` gets the current file with the short max-age.
+ */
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { ownVersion, STATIC_DIR, VENDOR } from './files.js';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const SHORT = { own: 'public, max-age=600', vendor: 'public, max-age=86400' };
+
+function cacheHeaders(kind: 'own' | 'vendor', current: (file: string) => string | undefined) {
+  return (reply: FastifyReply, file: string) => {
+    const asked = (reply.request.query as { v?: unknown } | undefined)?.v;
+    const immutable = typeof asked === 'string' && asked === current(file);
+    reply.header('cache-control', immutable ? IMMUTABLE : SHORT[kind]);
+    reply.header('x-content-type-options', 'nosniff');
+  };
+}
+
+const staticFiles: FastifyPluginAsync = async (app) => {
+  for (const [name, vendor] of Object.entries(VENDOR)) {
+    const allowed = new Set(vendor.files);
+    await app.register(fastifyStatic, {
+      root: vendor.dir,
+      prefix: `/static/vendor/${name}/`,
+      decorateReply: false,
+      index: false,
+      cacheControl: false,
+      dotfiles: 'deny',
+      allowedPath: (pathName) => allowed.has(pathName.replace(/^\/+/, '')),
+      setHeaders: cacheHeaders('vendor', () => vendor.version),
+    });
+  }
+
+  await app.register(fastifyStatic, {
+    root: STATIC_DIR,
+    prefix: '/static/',
+    decorateReply: false,
+    index: false,
+    cacheControl: false,
+    dotfiles: 'deny',
+    setHeaders: cacheHeaders('own', (file) => ownVersion(file)),
+  });
+};
+
+export default staticFiles;

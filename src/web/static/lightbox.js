@@ -1,0 +1,223 @@
+// The album's lightbox (PhotoSwipe 5): opens from the grid's tiles, swipe and keyboard, caption and
+// credit as the page shows them (same lang/dir), a counter, a download button, a deep link per item
+// (#a-{assetId}), videos played in place. In right-to-left pages the items are laid out from right
+// to left: the next item comes from the left, by swipe, arrow button and arrow key alike.
+
+import PhotoSwipeLightbox from './vendor/photoswipe/photoswipe-lightbox.esm.min.js';
+import { enhancePlayer } from './player.js';
+import { ensureStylesheet } from './styles.js';
+import { pageLocale, reducedMotion, t } from './strings.js';
+
+const HASH = /^#a-([0-9a-f-]{36})$/i;
+
+function tileOf(link) {
+  return link.closest('.tile');
+}
+
+/** The slide of one grid tile, from the markup contract's data attributes. */
+function itemOf(link) {
+  const tile = tileOf(link);
+  const img = link.querySelector('img');
+  const d = link.dataset;
+  const width = Number(d.pswpWidth) || img?.naturalWidth || 0;
+  const height = Number(d.pswpHeight) || img?.naturalHeight || 0;
+  const item = {
+    element: link,
+    assetId: tile?.dataset.assetId,
+    src: d.pswpSrc || img?.currentSrc || img?.src,
+    width,
+    height,
+    alt: img?.getAttribute('alt') ?? '',
+    msrc: img?.currentSrc || img?.src,
+    download: d.download,
+    downloadName: d.downloadName,
+    captionEl: tile?.querySelector('.tile-caption'),
+    thumbhash: img?.dataset.thumbhash,
+  };
+  if (img?.srcset) item.srcset = img.srcset;
+  if (tile?.dataset.kind === 'video' && (d.hls || d.mp4)) {
+    Object.assign(item, { type: 'video', hls: d.hls, mp4: d.mp4, storyboard: d.storyboard, subtitles: d.subtitles });
+  }
+  return item;
+}
+
+function videoSlide(content) {
+  const data = content.data;
+  const box = document.createElement('div');
+  box.className = 'pswp__content lamha-video';
+  const video = document.createElement('video');
+  video.className = 'player';
+  video.controls = true;
+  video.playsInline = true;
+  video.preload = 'metadata';
+  if (data.msrc || data.src) video.poster = data.src || data.msrc;
+  if (data.thumbhash) video.dataset.thumbhash = data.thumbhash;
+  if (data.width && data.height) {
+    video.width = data.width;
+    video.height = data.height;
+  }
+  box.append(video);
+  let subtitles = [];
+  try {
+    subtitles = data.subtitles ? JSON.parse(data.subtitles) : [];
+  } catch {
+    subtitles = [];
+  }
+  content.player = enhancePlayer(video, { hls: data.hls, mp4: data.mp4, storyboard: data.storyboard, subtitles });
+  return box;
+}
+
+function captionHtml(item) {
+  const box = document.createElement('div');
+  if (item?.captionEl) {
+    // cloned, so each paragraph keeps its own lang and dir (a fallback caption may differ from the page)
+    for (const child of item.captionEl.children) box.append(child.cloneNode(true));
+  }
+  return box;
+}
+
+export function initLightbox(grid) {
+  const { lang, rtl } = pageLocale();
+  const numbers = new Intl.NumberFormat(lang);
+  const still = reducedMotion();
+  let items = [];
+
+  const lightbox = new PhotoSwipeLightbox({
+    pswpModule: () => import('./vendor/photoswipe/photoswipe.esm.min.js'),
+    closeTitle: t('lightbox.close', 'Close'),
+    zoomTitle: t('lightbox.zoom', 'Zoom'),
+    // In RTL the items run right to left, so PhotoSwipe's left-hand "previous" is the reader's next.
+    arrowPrevTitle: rtl ? t('lightbox.next', 'Next') : t('lightbox.previous', 'Previous'),
+    arrowNextTitle: rtl ? t('lightbox.previous', 'Previous') : t('lightbox.next', 'Next'),
+    errorMsg: t('error.loadFailed', 'This item could not be loaded.'),
+    counter: false,
+    bgOpacity: 0.92,
+    showHideAnimationType: still ? 'none' : 'zoom',
+    showAnimationDuration: still ? 0 : 250,
+    hideAnimationDuration: still ? 0 : 250,
+    zoomAnimationDuration: still ? 0 : 250,
+    paddingFn: (viewport) => (viewport.x < 700 ? { top: 44, bottom: 88, left: 0, right: 0 } : { top: 56, bottom: 104, left: 64, right: 64 }),
+    mainClass: rtl ? 'lamha-pswp lamha-pswp--rtl' : 'lamha-pswp',
+  });
+
+  const readingIndex = (index) => (rtl ? items.length - 1 - index : index);
+
+  lightbox.on('uiRegister', () => {
+    const pswp = lightbox.pswp;
+    pswp.ui.registerElement({
+      name: 'lamha-counter',
+      order: 5,
+      isButton: false,
+      appendTo: 'bar',
+      onInit: (el) => {
+        el.setAttribute('aria-live', 'polite');
+        const update = () => {
+          el.textContent = `${numbers.format(readingIndex(pswp.currIndex) + 1)} ${t('lightbox.counterOf', '/')} ${numbers.format(items.length)}`;
+        };
+        pswp.on('change', update);
+        update();
+      },
+    });
+    pswp.ui.registerElement({
+      name: 'lamha-download',
+      order: 8,
+      isButton: true,
+      tagName: 'a',
+      title: t('lightbox.download', 'Download'),
+      html: '<svg aria-hidden="true" class="pswp__icn" viewBox="0 0 32 32" width="32" height="32"><path d="M16 5v14m-6-6 6 6 6-6M8 24h16" fill="none" stroke="currentColor" stroke-width="2.5"/></svg>',
+      onInit: (el) => {
+        el.setAttribute('aria-label', t('lightbox.download', 'Download'));
+        const update = () => {
+          const item = pswp.currSlide?.data;
+          if (item?.download) {
+            el.href = item.download;
+            el.setAttribute('download', item.downloadName || '');
+            el.hidden = false;
+          } else {
+            el.removeAttribute('href');
+            el.hidden = true;
+          }
+        };
+        pswp.on('change', update);
+        update();
+      },
+    });
+    pswp.ui.registerElement({
+      name: 'lamha-caption',
+      order: 9,
+      isButton: false,
+      appendTo: 'root',
+      onInit: (el) => {
+        const update = () => {
+          el.replaceChildren(captionHtml(pswp.currSlide?.data));
+          el.hidden = !el.textContent.trim();
+        };
+        pswp.on('change', update);
+        update();
+      },
+    });
+  });
+
+  lightbox.on('contentLoad', (e) => {
+    const { content } = e;
+    if (content.type !== 'video') return;
+    e.preventDefault();
+    content.element = videoSlide(content);
+    content.state = 'loaded';
+  });
+  lightbox.on('contentDeactivate', ({ content }) => content.player?.pause());
+  lightbox.on('contentDestroy', ({ content }) => {
+    content.player?.destroy();
+    content.player = undefined;
+  });
+  // Inside a video, pointer and arrow keys belong to the player (seeking), not to slide navigation.
+  lightbox.on('pointerDown', (e) => {
+    if (e.originalEvent.target.closest?.('.lamha-video')) e.preventDefault();
+  });
+  lightbox.on('keydown', (e) => {
+    const key = e.originalEvent.key;
+    if ((key === 'ArrowLeft' || key === 'ArrowRight') && e.originalEvent.target.closest?.('.lamha-video')) e.preventDefault();
+  });
+  lightbox.addFilter('isContentZoomable', (zoomable, content) => zoomable && content.type !== 'video');
+
+  // Deep link: the URL names the open item, so it can be shared or reloaded.
+  lightbox.on('change', () => {
+    const id = lightbox.pswp.currSlide?.data.assetId;
+    if (id) history.replaceState(history.state, '', `${location.pathname}${location.search}#a-${id}`);
+  });
+  lightbox.on('close', () => {
+    history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  });
+
+  lightbox.init();
+
+  function open(index) {
+    const links = [...grid.querySelectorAll('.tile-link')];
+    if (!links[index]) return false;
+    items = links.map(itemOf);
+    if (rtl) items.reverse();
+    ensureStylesheet();
+    return lightbox.loadAndOpen(readingIndex(index), items);
+  }
+
+  grid.addEventListener('click', (e) => {
+    const link = e.target.closest?.('.tile-link');
+    if (!link || !grid.contains(link)) return;
+    // new tab, new window, download: the browser's own behaviour
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const index = [...grid.querySelectorAll('.tile-link')].indexOf(link);
+    if (open(index)) e.preventDefault();
+  });
+
+  function openFromHash() {
+    const m = HASH.exec(location.hash);
+    if (!m) return;
+    const links = [...grid.querySelectorAll('.tile-link')];
+    const index = links.findIndex((l) => tileOf(l)?.dataset.assetId === m[1]);
+    if (index >= 0 && !lightbox.pswp) open(index);
+  }
+  window.addEventListener('hashchange', openFromHash);
+  openFromHash();
+
+  return { open, lightbox };
+}

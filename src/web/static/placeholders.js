@@ -1,0 +1,46 @@
+// ThumbHash placeholders: each <img data-thumbhash> (and <video data-thumbhash>) shows the blurred
+// preview decoded from its hash as a background until the real picture has arrived.
+
+import { thumbHashToDataURL } from './vendor/thumbhash/thumbhash.js';
+
+function decode(base64) {
+  const bin = atob(base64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return thumbHashToDataURL(bytes);
+}
+
+export function placeholderUrl(base64) {
+  try {
+    return base64 ? decode(base64) : undefined;
+  } catch {
+    // a malformed hash leaves the average colour the page already set
+    return undefined;
+  }
+}
+
+function loaded(el) {
+  return el instanceof HTMLVideoElement ? el.readyState >= 2 : el.complete && el.naturalWidth > 0;
+}
+
+export function showPlaceholder(el) {
+  if (el.dataset.placeholderShown || loaded(el)) return;
+  const url = placeholderUrl(el.dataset.thumbhash);
+  if (!url) return;
+  el.dataset.placeholderShown = '';
+  el.style.backgroundImage = `url("${url}")`;
+  el.style.backgroundSize = 'cover';
+  el.style.backgroundRepeat = 'no-repeat';
+  const done = () => {
+    // the average colour stays behind transparent pixels; the blur goes
+    el.style.backgroundImage = '';
+    el.removeEventListener('load', done);
+    el.removeEventListener('loadeddata', done);
+  };
+  el.addEventListener(el instanceof HTMLVideoElement ? 'loadeddata' : 'load', done);
+}
+
+/** Shows placeholders for every element with data-thumbhash under root (the document, or a new tile). */
+export function applyPlaceholders(root = document) {
+  for (const el of root.querySelectorAll('[data-thumbhash]')) showPlaceholder(el);
+}

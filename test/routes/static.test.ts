@@ -1,0 +1,81 @@
+/**
+ * /static/*: the gallery's scripts and the vendor browser files, with ETags, revalidation and
+ * immutable caching for versioned URLs; nothing else of node_modules is reachable.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import t from 'tap';
+import { ownVersion, staticUrl, VENDOR } from '../../src/routes/static/files.js';
+import { createTestContext } from '../helpers/context.js';
+
+const require = createRequire(import.meta.url);
+
+t.test('serves the gallery entry script with an ETag, a short max-age and 304 on revalidation', async (t) => {
+  const { app } = await createTestContext(t);
+  const res = await app.inject({ url: '/static/gallery.js' });
+  t.equal(res.statusCode, 200, res.body);
+  t.match(res.headers['content-type'], /^(text|application)\/javascript/);
+  t.equal(res.headers['cache-control'], 'public, max-age=600');
+  t.equal(res.headers['x-content-type-options'], 'nosniff');
+  t.equal(res.body, await readFile(new URL('../../src/web/static/gallery.js', import.meta.url), 'utf8'));
+  const etag = res.headers.etag as string;
+  t.ok(etag, 'has an ETag');
+  const again = await app.inject({ url: '/static/gallery.js', headers: { 'if-none-match': etag } });
+  t.equal(again.statusCode, 304);
+  t.equal(again.body, '');
+});
+
+t.test('a URL versioned with the file\'s current hash is immutable; a stale version is not', async (t) => {
+  const { app } = await createTestContext(t);
+  const url = staticUrl('gallery.js');
+  t.equal(url, `/static/gallery.js?v=${ownVersion('gallery.js')}`);
+  t.match(url, /\?v=[0-9a-f]{12}$/);
+  const current = await app.inject({ url });
+  t.equal(current.statusCode, 200);
+  t.equal(current.headers['cache-control'], 'public, max-age=31536000, immutable');
+  const stale = await app.inject({ url: '/static/gallery.js?v=000000000000' });
+  t.equal(stale.statusCode, 200);
+  t.equal(stale.headers['cache-control'], 'public, max-age=600');
+});
+
+t.test('serves the PhotoSwipe, hls.js and thumbhash browser builds of the installed packages', async (t) => {
+  const { app } = await createTestContext(t);
+  for (const [name, file, pkg] of [
+    ['photoswipe', 'photoswipe-lightbox.esm.min.js', 'photoswipe'],
+    ['photoswipe', 'photoswipe.esm.min.js', 'photoswipe'],
+    ['photoswipe', 'photoswipe.css', 'photoswipe'],
+    ['hls', 'hls.min.mjs', 'hls.js'],
+    ['thumbhash', 'thumbhash.js', 'thumbhash'],
+  ] as const) {
+    const res = await app.inject({ url: `/static/vendor/${name}/${file}` });
+    t.equal(res.statusCode, 200, `${name}/${file}`);
+    t.ok(res.headers.etag, `${name}/${file} has an ETag`);
+    t.equal(res.headers['cache-control'], 'public, max-age=86400');
+    const path = require.resolve(pkg).replace(/[^/]+$/, file);
+    t.equal(res.rawPayload.length, (await readFile(path)).length, `${name}/${file} is the package's file`);
+  }
+  const versioned = await app.inject({ url: staticUrl('vendor/hls/hls.min.mjs') });
+  t.equal(versioned.headers['cache-control'], 'public, max-age=31536000, immutable');
+  t.equal(staticUrl('vendor/hls/hls.min.mjs'), `/static/vendor/hls/hls.min.mjs?v=${VENDOR.hls!.version}`);
+  t.equal(VENDOR.hls!.version, (require('hls.js/package.json') as { version: string }).version);
+});
+
+t.test('nothing else of node_modules or the source tree is reachable', async (t) => {
+  const { app } = await createTestContext(t);
+  for (const url of [
+    '/static/vendor/hls/hls.js',
+    '/static/vendor/hls/hls.worker.js',
+    '/static/vendor/photoswipe/umd/photoswipe.umd.min.js',
+    '/static/vendor/photoswipe/../package.json',
+    '/static/vendor/photoswipe/%2e%2e/package.json',
+    '/static/vendor/thumbhash/package.json',
+    '/static/vendor/other/x.js',
+    '/static/../../app.ts',
+    '/static/%2e%2e/%2e%2e/app.ts',
+    '/static/missing.js',
+  ]) {
+    const res = await app.inject({ url });
+    t.equal(res.statusCode, 404, url);
+    t.notMatch(res.body, /"version"|export default|buildApp/, `${url} leaks nothing`);
+  }
+});
