@@ -6,11 +6,12 @@
 #   poppler-utils     pdftoppm, pdfinfo         first-page preview of PDF documents
 #   ffmpeg            ffmpeg, ffprobe           video
 #   imagemagick       convert-im6.q16           only for benchmarks and tests that compare against it
+#   chromium          chromium                  only for the browser tests (test/browser, driven by playwright-core)
 #
 # ImageMagick is detected by its versioned binary, not `convert`: another program named
 # `convert` may come first on PATH, and the tests call /usr/bin/convert explicitly.
 #
-# Options: --runtime  only what the service needs (no ImageMagick), as `npm start` asks;
+# Options: --runtime  only what the service needs (no ImageMagick, no Chromium), as `npm start` asks;
 #          --optional on failure (not root, no network) warn and succeed: the service runs,
 #                     and HEIC photos, PDFs and videos fail with a clear reason until installed.
 set -euo pipefail
@@ -31,10 +32,11 @@ declare -A TOOLS=(
   [poppler-utils]="pdftoppm pdfinfo"
   [ffmpeg]="ffmpeg ffprobe"
   [imagemagick]="convert-im6.q16"
+  [chromium]="chromium"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
-[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]'
+[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]' 'TOOLS[chromium]'
 if [ "$optional" = 1 ]; then
   # any failure below becomes a warning
   trap 'log "warning: could not install the media tools; HEIC photos, PDFs and videos will fail until they are installed"; exit 0' ERR
