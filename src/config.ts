@@ -29,6 +29,8 @@ export interface Config {
   imageMaxPixels: number;
   /** videos longer than this are refused */
   videoMaxSeconds: number;
+  /** videos whose frame (width × height) has more pixels than this are refused */
+  videoMaxPixels: number;
   ffmpegPath: string;
   ffprobePath: string;
   logLevel: string;
@@ -111,6 +113,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const imageMaxPixels = int('IMAGE_MAX_PIXELS', 200_000_000, 1, 1_000_000_000);
   // 6 h: a full conference day recorded in one piece
   const videoMaxSeconds = int('VIDEO_MAX_SECONDS', 6 * 3600, 1, 48 * 3600);
+  // 8K UHD (7680 × 4320): the largest frame cameras record; beyond it decoding one frame is the bomb
+  const videoMaxPixels = int('VIDEO_MAX_PIXELS', 7680 * 4320, 1, 1_000_000_000);
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
@@ -129,6 +133,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     uploadMaxBytes,
     imageMaxPixels,
     videoMaxSeconds,
+    videoMaxPixels,
     ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,

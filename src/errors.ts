@@ -24,6 +24,7 @@ export const UnsupportedTypeError = createError<[string]>('LAMHA_UNSUPPORTED_TYP
 export const TooManyPartsError = createError<[string]>('LAMHA_TOO_MANY_PARTS', '%s', 413);
 export const PixelLimitError = createError<[number, number, number]>('LAMHA_PIXEL_LIMIT', 'The image is %d×%d pixels, more than the limit of %d', 422);
 export const VideoTooLongError = createError<[number, number]>('LAMHA_VIDEO_TOO_LONG', 'The video lasts %d s, longer than the limit of %d s', 422);
+export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_VIDEO_TOO_LARGE', 'The video frame is %d×%d pixels, more than the limit of %d', 422);
 export const UndecodableError = createError<[string]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
 

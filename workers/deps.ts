@@ -25,7 +25,7 @@ export function createProcessorDeps(
     ...base,
     metadata,
     settings: {
-      imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
+      imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
     },
     close: () => metadata.close(),

@@ -89,16 +89,31 @@ export async function probeTags(file: string, ctl: RunControl & ToolPaths): Prom
   return { container: report.format?.format_name ?? '', tags };
 }
 
+/**
+ * probeVideo for the upload-time limits, which must not take a guess for a fact: ffprobe says
+ * when it made up a duration from a bit rate and the file's size (a stream without a declared
+ * duration or timestamps to measure), and such a duration is reported as estimated.
+ */
+export async function probeVideoExtent(file: string, ctl: RunControl & ToolPaths): Promise<{ probe: VideoProbe; durationEstimated: boolean }> {
+  const { stdout, stderr } = await ffprobeRun(file, ctl, 'warning');
+  return { probe: parseProbeReport(stdout), durationEstimated: /Estimating duration from bitrate/i.test(stderr) };
+}
+
 async function ffprobeReport(file: string, ctl: RunControl & ToolPaths): Promise<string> {
+  return (await ffprobeRun(file, ctl, 'error')).stdout;
+}
+
+async function ffprobeRun(file: string, ctl: RunControl & ToolPaths, loglevel: 'error' | 'warning'): Promise<{ stdout: string; stderr: string }> {
   const args = [
-    '-hide_banner', '-loglevel', 'error',
+    '-hide_banner', '-loglevel', loglevel,
     ...INPUT_GUARD,
     '-print_format', 'json', '-show_format', '-show_streams',
     '-i', fileUrl(file),
   ];
   ctl.log?.debug({ tool: 'ffprobe', args }, 'probing video');
   try {
-    return (await runNiced(ctl.ffprobePath ?? 'ffprobe', 'ffprobe', args, ctl, MAX_PROBE_REPORT)).stdout;
+    // warnings about a damaged stream can be many; the one looked for comes at the end of probing
+    return await runNiced(ctl.ffprobePath ?? 'ffprobe', 'ffprobe', args, ctl, MAX_PROBE_REPORT, loglevel === 'warning' ? 64 * 1024 : MAX_STDERR);
   } catch (err) {
     throw probeFailure(err);
   }
@@ -176,11 +191,11 @@ function refuseUnsafe(args: readonly string[], where: 'input' | 'output'): void 
 }
 
 /** Runs a tool under `nice`, reporting failures under the tool's own name. */
-async function runNiced(cmd: string, tool: string, args: string[], ctl: RunControl, maxStdout: number) {
+async function runNiced(cmd: string, tool: string, args: string[], ctl: RunControl, maxStdout: number, maxStderr = MAX_STDERR) {
   const nice = niceness(ctl.nice);
   const [program, argv] = nice > 0 ? ['nice', ['-n', String(nice), cmd, ...args]] : [cmd, args];
   try {
-    return await runTool(program, argv, { timeoutMs: ctl.timeoutMs, signal: ctl.signal, maxStderr: MAX_STDERR, maxStdout });
+    return await runTool(program, argv, { timeoutMs: ctl.timeoutMs, signal: ctl.signal, maxStderr, maxStdout });
   } catch (err) {
     if (!(err instanceof ToolError) || err.tool === tool) throw err;
     // nice exits 127 (not found) or 126 (not executable) when it cannot start the tool

@@ -23,14 +23,16 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { db, storage, queues, config, redis } = app;
   const log = app.log.child({ component: 'services' });
-  const assets = createAssetService({ db, storage, queues, log });
-  const events = createEventService({ db, deleteAsset: assets.deleteAsset });
+  const changes = createChanges({ redis, prefix: config.redisPrefix });
+  const assets = createAssetService({ db, storage, queues, log, changes });
+  const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
   const services: Services = {
     tokens: createTokenService({ db }),
     events,
     assets,
-    changes: createChanges({ redis, prefix: config.redisPrefix }),
-    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log }),
+    changes,
+    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log,
+      video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

@@ -9,8 +9,11 @@ import type { Log } from '../log.js';
 import { inTransaction, type Db } from '../db/database.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
 import type { Localized } from '../db/events.js';
-import { EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError } from '../errors.js';
+import {
+  EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError, VideoTooLargeError, VideoTooLongError,
+} from '../errors.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
+import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
 import type { Queues } from '../queues/producer.js';
@@ -54,10 +57,45 @@ export interface UploadDeps {
   maxBytes: number;
   /** images with more pixels are refused from their header */
   maxPixels: number;
+  /** videos longer or with larger frames are refused when their headers say so */
+  video: { maxSeconds: number; maxPixels: number; ffprobePath?: string };
   log: Log;
 }
 
-export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, log }: UploadDeps) {
+/** ffprobe reads headers only; a probe that takes longer leaves the question to the worker. */
+const EXTENT_TIMEOUT_MS = 15_000;
+
+export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log }: UploadDeps) {
+  const probeControl = { timeoutMs: EXTENT_TIMEOUT_MS, ffprobePath: video.ffprobePath, log };
+
+  /** Refuses a video over the limits; the duration counts only when it is the file's own. */
+  function checkVideo(extent: VideoExtent | undefined): void {
+    if (extent === undefined) return;
+    if (extent.width * extent.height > video.maxPixels) throw new VideoTooLargeError(extent.width, extent.height, video.maxPixels);
+    const seconds = (extent.durationMs ?? 0) / 1000;
+    if (extent.settled && seconds > video.maxSeconds) throw new VideoTooLongError(Math.round(seconds), video.maxSeconds);
+  }
+
+  /**
+   * After the upload: what the head could not tell (a moov written last, a transport stream's
+   * last timestamps) is read from the stored object with one ranged GET.
+   */
+  async function checkStoredVideo(file: StoredFile, head: Buffer, fromHead: VideoExtent | undefined): Promise<void> {
+    if (fromHead?.settled) return;
+    const range = missingRange(head, file.bytes, fromHead?.container ?? '');
+    if (range === undefined) return;
+    let extent: VideoExtent | undefined;
+    try {
+      const data = await storage.get(originalKey(file.id), { start: range.start, end: range.end - 1 });
+      extent = await extentWithRange(head, file.bytes, { start: range.start, data }, probeControl);
+    } catch (err) {
+      // the worker checks again on the whole file
+      log.warn({ err, assetId: file.id }, 'could not read the end of an uploaded video for its limits');
+      return;
+    }
+    checkVideo(extent);
+  }
+
   async function storeFile(stream: Readable, filename: string): Promise<StoredFile> {
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
     try {
@@ -78,7 +116,21 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         const size = dimensionsFromHead(head, mimeType!);
         if (size && size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
       }
-      return await storeTyped(whole, filename, mimeType!, kind);
+      if (kind !== 'video') return await storeTyped(whole, filename, mimeType!, kind);
+
+      // A video over the limits is refused from its head when the head says, before it is stored.
+      const fromHead = await extentFromHead(head, head.length < HEAD_BYTES, probeControl);
+      checkVideo(fromHead);
+      const file = await storeTyped(whole, filename, mimeType!, kind);
+      try {
+        await checkStoredVideo(file, head, fromHead);
+      } catch (err) {
+        await storage.delete(originalKey(file.id)).catch((e: unknown) => {
+          log.error({ err: e, key: originalKey(file.id) }, 'could not remove the object of a refused upload');
+        });
+        throw err;
+      }
+      return file;
     } catch (err) {
       whole.destroy();
       throw err;

@@ -188,14 +188,21 @@ t.test('a corrupt video ends failed with a reason and is not retried', async (t)
   t.same(await ctx.storage.list(`renditions/${id}/`), []);
 });
 
-t.test('a video longer than VIDEO_MAX_SECONDS ends failed with the reason, before any encoding', async (t) => {
-  const ctx = await createTestContext(t, { env: { VIDEO_MAX_SECONDS: '2' } });
+t.test('the worker checks VIDEO_MAX_SECONDS and VIDEO_MAX_PIXELS again: a video over them ends failed, before any encoding', async (t) => {
+  // the upload could not tell (its limits were higher then): the worker's probe of the whole file decides
+  const ctx = await createTestContext(t);
   await seedEvent(ctx);
-  runWorkers(t, ctx, ['videos']);
+  runWorkers(t, { ...ctx, config: { ...ctx.config, videoMaxSeconds: 2, videoMaxPixels: 100_000 } }, ['videos']);
   const long = clip('long.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  const wide = clip('wide.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=10:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
   const id = await uploadVideo(ctx, long);
   const end = await settled(ctx, id, 60_000);
   t.equal(end.status, 'failed');
   t.match(end.error, /lasts 4 s, longer than the limit of 2 s/);
   t.same(await ctx.storage.list(`renditions/${id}/`), []);
+  const big = await uploadVideo(ctx, wide);
+  const bigEnd = await settled(ctx, big, 60_000);
+  t.equal(bigEnd.status, 'failed');
+  t.match(bigEnd.error, /640×360 pixels, more than the limit of 100000/);
+  t.equal((await ctx.queues.queues.videos.getJob(`transcode-video-${big}`))?.attemptsStarted, 1, 'not retried');
 });

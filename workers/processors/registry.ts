@@ -16,6 +16,7 @@ import { purgeAsset } from './purge-asset.js';
 export interface ProcessorSettings {
   imagePixelLimit: number;
   videoMaxSeconds: number;
+  videoMaxPixels: number;
   /** the longest an external tool (heif-convert, pdftoppm, ffmpeg) may run for one step */
   toolTimeoutMs: number;
   redisPrefix: string;

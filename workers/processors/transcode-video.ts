@@ -11,7 +11,7 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import sharp from 'sharp';
 import { findAssetToProcess } from '../../src/db/processing.js';
-import { VideoTooLongError } from '../../src/errors.js';
+import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
 import { probeTags, probeVideo, runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { deriveImage } from '../../src/media/images.js';
 import {
@@ -43,7 +43,9 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       const original = await spoolOriginal(deps, assetId, work, signal);
       const probe = await probeVideo(original, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
       const seconds = (probe.durationMs ?? 0) / 1000;
+      // the upload refused what its headers showed; these are for what they did not
       if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
+      if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
       await progress(5);
 
       // HLS ladder: 5 → 70 %
