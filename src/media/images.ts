@@ -87,6 +87,50 @@ export function plannedSizes(longEdge: number): { name: string; longEdge: number
   return out;
 }
 
+/** Pixels of the sample the range of a 16-bit greyscale image is measured on. */
+const RANGE_SAMPLE_EDGE = 512;
+/** Shares of the darkest and brightest pixels left out of a stretched range (hot pixels, sky). */
+const RANGE_CLIP = 0.005;
+/** A 16-bit greyscale image whose values span less than this is data, not a photograph. */
+const NARROW_RANGE = 65536 / 4;
+
+/**
+ * For a 16-bit greyscale image that uses only a narrow band of its range, the linear map that
+ * stretches that band over the whole range; undefined for everything else.
+ *
+ * Radiometric thermal images (DJI XT2, FLIR) and scientific captures store raw sensor counts:
+ * the DJI XT2 fixture spans 7534–8011 of 0–65535, which shown as it is becomes one flat dark
+ * grey (three 8-bit levels). Stretching the band between the 0.5th and 99.5th percentiles, at
+ * 16 bits and before the 8-bit conversion, shows what the camera saw, as thermal viewers do.
+ * A 16-bit greyscale photograph or scan fills most of the range and is left as it is.
+ */
+async function narrowRangeStretch(path: string, meta: Metadata, pixelLimit: number): Promise<{ multiply: number; add: number } | undefined> {
+  const grey = (meta.channels ?? 0) - (meta.hasAlpha ? 1 : 0) === 1;
+  if (!grey || meta.depth !== 'ushort') return undefined;
+  const { data, info } = await input(path, pixelLimit)
+    .resize({ width: RANGE_SAMPLE_EDGE, height: RANGE_SAMPLE_EDGE, fit: 'inside', withoutEnlargement: true, kernel: 'nearest' })
+    .toColourspace('grey16')
+    .raw({ depth: 'ushort' })
+    .toBuffer({ resolveWithObject: true });
+  const values = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  const histogram = new Uint32Array(65536);
+  for (let i = 0; i < values.length; i += info.channels) histogram[values[i]!]!++;
+  const count = values.length / info.channels;
+  const percentile = (share: number): number => {
+    let seen = 0;
+    for (let v = 0; v < histogram.length; v++) {
+      seen += histogram[v]!;
+      if (seen > share * count) return v;
+    }
+    return histogram.length - 1;
+  };
+  const low = percentile(RANGE_CLIP);
+  const high = percentile(1 - RANGE_CLIP);
+  if (high <= low || high - low >= NARROW_RANGE) return undefined;
+  const multiply = 65535 / (high - low);
+  return { multiply, add: -low * multiply };
+}
+
 function input(path: string, pixelLimit: number): Sharp {
   // failOn 'error': a truncated file fails here rather than yielding grey half-images
   return sharp(path, { limitInputPixels: pixelLimit, failOn: 'error', sequentialRead: true, pages: 1 });
@@ -109,14 +153,16 @@ export async function deriveImage(path: string, { pixelLimit }: DeriveOptions): 
   const largest = sizes[sizes.length - 1]!;
   let base: { data: Buffer; info: OutputInfo };
   try {
+    const stretch = await narrowRangeStretch(path, meta, pixelLimit);
     // One decode: orientation applied to the pixels, converted to sRGB (through the embedded
     // ICC profile when there is one, CMYK included), shrunk on load where the codec allows.
-    base = await input(path, pixelLimit)
+    let decoded = input(path, pixelLimit)
       .rotate()
-      .resize({ width: largest.longEdge, height: largest.longEdge, fit: 'inside', withoutEnlargement: true })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+      .resize({ width: largest.longEdge, height: largest.longEdge, fit: 'inside', withoutEnlargement: true });
+    // sharp applies it before the conversion to 8-bit sRGB, on the 16-bit values (clamped);
+    // an alpha channel is left as it is
+    if (stretch) decoded = meta.hasAlpha ? decoded.linear([stretch.multiply, 1], [stretch.add, 0]) : decoded.linear(stretch.multiply, stretch.add);
+    base = await decoded.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     if (/pixel limit/i.test(messageOf(err))) throw new PixelLimitError(meta.width, meta.height, pixelLimit);
     throw new UndecodableError(messageOf(err));

@@ -178,6 +178,42 @@ t.test('every accepted image format gets renditions: CMYK and progressive JPEG, 
   t.ok(d < 8, `a CMYK photo keeps its colours in sRGB (difference ${d.toFixed(1)})`);
 });
 
+t.test('a thermal camera TIFF (16-bit raw counts, IFD0 after its pixels) is accepted, shown with contrast, its GPS kept privately', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const id = await uploadFile(ctx, 'tiff_dji-xt2_thermal-16bit_gps.tiff');
+  t.equal((await ctx.db.query('SELECT mime_type FROM assets WHERE id = $1', [id])).rows[0].mime_type, 'image/tiff', 'typed from its header');
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'ready', String(end.error));
+  const { rows } = await ctx.db.query('SELECT width, height, private_latitude, private_longitude FROM assets WHERE id = $1', [id]);
+  t.same([rows[0].width, rows[0].height], [640, 512]);
+  t.ok(Math.abs(rows[0].private_latitude - 39.917) < 0.001 && Math.abs(rows[0].private_longitude + 2.825) < 0.001, 'GPS kept privately');
+  const renditions = await renditionsOf(ctx, id);
+  t.same(renditions.map((r) => r.name), ['medium.jpg', 'medium.webp', 'thumb.webp'], 'never upscaled: 400 and the source size');
+  for (const r of renditions) {
+    const data = await objectBytes(ctx, r.key);
+    const grey = (await sharp(data).greyscale().stats()).channels[0]!;
+    // shown as stored, the raw counts 7534–8011 of 0–65535 are one flat grey (stdev ≈ 0.2)
+    t.ok(grey.stdev > 30 && grey.max - grey.min > 200, `${r.name}: the scene has contrast (stdev ${grey.stdev.toFixed(1)}, ${grey.min}–${grey.max})`);
+    const tags = Object.keys(await metadataTags(data, r.type === 'image/jpeg' ? 'jpg' : 'webp'));
+    t.same(tags.filter((k) => /GPS|Make|Model|Serial|DateTime|drone|Camera/i.test(k)), [], `${r.name}: no tag of the original`);
+  }
+
+  // a 16-bit greyscale photograph using half of the range (a soft scan) is shown as it is
+  const photo = await readFile(fixture('exif-orientation_1.jpg'));
+  const full = await sharp(photo).toColourspace('grey16').png().toBuffer();
+  const soft = await sharp(full).linear(0.5, 16384).toColourspace('grey16').png().toBuffer();
+  t.equal((await sharp(soft).metadata()).depth, 'ushort');
+  const plain = await uploadFile(ctx, 'grey16.png', soft);
+  t.equal((await settled(ctx, plain)).status, 'ready');
+  const shown = await fingerprint(await objectBytes(ctx, `renditions/${plain}/medium.webp`));
+  const asStored = await fingerprint(await sharp(soft).png().toBuffer());
+  const stretched = await fingerprint(await sharp(full).png().toBuffer());
+  t.ok(difference(asStored, stretched) > 10, 'the fingerprint tells stretched tones from stored ones');
+  t.ok(difference(shown, asStored) < 3, `tones as stored (difference ${difference(shown, asStored).toFixed(1)})`);
+});
+
 t.test('a pixel bomb is refused at upload from its header with 422, and again by the worker', async (t) => {
   const ctx = await createTestContext(t, { env: { IMAGE_MAX_PIXELS: String(40_000_000) } });
   await seedEvent(ctx);
