@@ -144,3 +144,56 @@ export async function deleteAssetRow(db: Queryable, id: string): Promise<boolean
   const { rowCount } = await db.query('DELETE FROM assets WHERE id = $1', [id]);
   return rowCount === 1;
 }
+
+/** Multilingual text as a patch: a locale's text replaces it, null removes it (JSON Merge Patch). */
+export type LocalizedPatch = Record<string, string | null>;
+
+export interface AssetPatch {
+  caption?: LocalizedPatch | undefined;
+  altText?: LocalizedPatch | undefined;
+  credit?: string | null | undefined;
+  license?: string | null | undefined;
+  hidden?: boolean | undefined;
+  albumId?: string | undefined;
+  position?: number | undefined;
+}
+
+/**
+ * Applies `patch` to the asset; answers false when it is gone. Run it in a transaction when it
+ * moves or reorders: the positions of the other assets of the album are shifted first.
+ */
+export async function updateAsset(db: Queryable, id: string, patch: AssetPatch): Promise<boolean> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  const add = (sql: (n: string) => string, value: unknown) => {
+    values.push(value);
+    sets.push(sql(`$${values.length}`));
+  };
+  // jsonb || merges per key; jsonb_strip_nulls then drops the locales the patch set to null.
+  if (patch.caption !== undefined) add((n) => `caption = jsonb_strip_nulls(caption || ${n}::jsonb)`, patch.caption);
+  if (patch.altText !== undefined) add((n) => `alt_text = jsonb_strip_nulls(alt_text || ${n}::jsonb)`, patch.altText);
+  if (patch.credit !== undefined) add((n) => `credit = ${n}`, patch.credit);
+  if (patch.license !== undefined) add((n) => `license = ${n}`, patch.license);
+  if (patch.hidden !== undefined) add((n) => `hidden = ${n}`, patch.hidden);
+  if (patch.albumId !== undefined) add((n) => `album_id = ${n}`, patch.albumId);
+  if (patch.position !== undefined) add((n) => `position = ${n}`, patch.position);
+  sets.push('updated_at = now()');
+  const { rowCount } = await db.query(`UPDATE assets SET ${sets.join(', ')} WHERE id = $1`, values);
+  return rowCount === 1;
+}
+
+/** The position after the last asset of the album. */
+export async function nextPosition(db: Queryable, albumId: string): Promise<number> {
+  const { rows } = await db.query<{ next: number }>('SELECT COALESCE(max(position) + 1, 0)::int AS next FROM assets WHERE album_id = $1', [albumId]);
+  return rows[0]!.next;
+}
+
+/** Makes room at `position`: every other asset of the album at or after it moves one down. */
+export async function makeRoomAt(db: Queryable, albumId: string, position: number, exceptId: string): Promise<void> {
+  await db.query('UPDATE assets SET position = position + 1 WHERE album_id = $1 AND position >= $2 AND id <> $3', [albumId, position, exceptId]);
+}
+
+/** An asset leaving an album stops being its cover. */
+export async function dropCover(db: Queryable, albumId: string, assetId: string): Promise<void> {
+  await db.query('UPDATE albums SET cover_asset_id = NULL, updated_at = now() WHERE id = $1 AND cover_asset_id = $2', [albumId, assetId]);
+}

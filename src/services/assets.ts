@@ -1,14 +1,19 @@
 import type { Log } from '../log.js';
-import type { Db } from '../db/database.js';
-import { deleteAssetRow, findAsset, listAlbumAssets, listRenditions, type AssetCursor, type AssetRow, type RenditionRow } from '../db/assets.js';
-import type { AlbumRow } from '../db/albums.js';
+import { inTransaction, type Db } from '../db/database.js';
+import {
+  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, makeRoomAt, nextPosition, updateAsset,
+  type AssetCursor, type AssetPatch, type AssetRow, type LocalizedPatch, type RenditionRow,
+} from '../db/assets.js';
+import { findAlbum, type AlbumRow } from '../db/albums.js';
+import { findEventById } from '../db/events.js';
 import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { jobId } from '../queues/jobs.js';
 import { originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
+import type { Changes } from './changes.js';
 import { renditionVersion } from './urls.js';
 
 /** A rendition as /media serves it. */
@@ -33,7 +38,28 @@ export function isPublic(a: AssetRow): boolean {
   return a.eventStatus === 'published' && a.albumStatus === 'published' && !a.hidden && a.status === 'ready';
 }
 
-export function createAssetService({ db, storage, queues, log }: { db: Db; storage: ObjectStore; queues: Queues; log: Log }) {
+/** What PATCH /api/v1/assets/:id takes; `album` is the slug of another album of the same event. */
+export interface AssetEdit {
+  caption?: LocalizedPatch | undefined;
+  altText?: LocalizedPatch | undefined;
+  credit?: string | null | undefined;
+  license?: string | null | undefined;
+  album?: string | undefined;
+  position?: number | undefined;
+  hidden?: boolean | undefined;
+}
+
+/** What the uploader may change of its own uploads; the rest is curation. */
+const OWNER_FIELDS: ReadonlySet<string> = new Set(['caption', 'altText']);
+
+export function createAssetService({ db, storage, queues, log, changes }: {
+  db: Db;
+  storage: ObjectStore;
+  queues: Queues;
+  log: Log;
+  /** told of every change the public could see, so page caches drop what they hold */
+  changes: Pick<Changes, 'touch'>;
+}) {
   async function visibleAsset(p: Principal | null, id: string): Promise<AssetRow> {
     const asset = UUID.test(id) ? await findAsset(db, id) : undefined;
     if (!asset || !(isPublic(asset) || isInsider(p, asset.eventId))) throw new NotFoundError(`No asset ${id}`);
@@ -100,6 +126,61 @@ export function createAssetService({ db, storage, queues, log }: { db: Db; stora
       const asset = await visibleAsset(p, id);
       demand(p, canCurate(p, asset.eventId), 'delete assets of this event');
       await deleteAsset(asset.id);
+      await changes.touch(asset.eventId);
+    },
+
+    /**
+     * Edits an asset. Captions and alt text are merged per locale (JSON Merge Patch): a locale's
+     * text replaces that locale's, null removes it, locales not named are kept. Editors of the
+     * event change everything; the uploader only the captions and alt text of its own uploads.
+     * A move to another album without a position puts the asset last there; a position puts it
+     * at that place (0 first), the others after it moving down one.
+     */
+    async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithRenditions> {
+      const asset = await visibleAsset(p, id);
+      const curator = canCurate(p, asset.eventId);
+      const owner = p !== null && asset.uploadedBy !== null && p.tokenId === asset.uploadedBy;
+      demand(p, curator || owner, 'edit this asset');
+      if (!curator) {
+        const other = Object.keys(edit).filter((k) => edit[k as keyof AssetEdit] !== undefined && !OWNER_FIELDS.has(k));
+        if (other.length > 0) throw new ForbiddenError(`The uploader may edit only the caption and alt text of its uploads, not ${other.join(', ')}`);
+      }
+      const event = await findEventById(db, asset.eventId);
+      if (!event) throw new NotFoundError(`No asset ${id}`);
+      for (const [field, text] of [['caption', edit.caption], ['altText', edit.altText]] as const) {
+        if (!text) continue;
+        // removing a locale the event has since dropped is allowed; writing one is not
+        const foreign = Object.entries(text).filter(([k, v]) => v !== null && !event.locales.includes(k)).map(([k]) => k);
+        if (foreign.length > 0) throw new ValidationError(`${field} has text in locales the event does not use: ${foreign.join(', ')} (it uses ${event.locales.join(', ')})`);
+      }
+      let albumId = asset.albumId;
+      if (edit.album !== undefined && edit.album !== asset.albumSlug) {
+        const target = await findAlbum(db, asset.eventId, edit.album);
+        if (!target) throw new ValidationError(`album must be an album of this event; there is no "${edit.album}"`);
+        albumId = target.id;
+      }
+      const patch: AssetPatch = {
+        caption: edit.caption, altText: edit.altText, credit: edit.credit, license: edit.license, hidden: edit.hidden,
+      };
+      const moved = albumId !== asset.albumId;
+      const found = await inTransaction(db, async (tx) => {
+        if (moved) {
+          patch.albumId = albumId;
+          await dropCover(tx, asset.albumId, asset.id);
+        }
+        if (edit.position !== undefined) {
+          await makeRoomAt(tx, albumId, edit.position, asset.id);
+          patch.position = edit.position;
+        } else if (moved) {
+          patch.position = await nextPosition(tx, albumId);
+        }
+        return updateAsset(tx, asset.id, patch);
+      });
+      if (!found) throw new NotFoundError(`No asset ${id}`);
+      await changes.touch(asset.eventId);
+      const updated = await visibleAsset(p, asset.id);
+      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
+      return { ...updated, renditions, subtitles };
     },
 
     /** One page of an album; `cursor` is the opaque string from the previous page's `nextCursor`. */

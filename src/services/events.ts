@@ -4,12 +4,18 @@ import { findEventBySlug, insertEvent, listEvents, updateEvent, type EventPatch,
 import { listAssetIdsOfAlbum } from '../db/assets.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { canCurate, demand, isAdmin, isInsider, type Principal } from './access.js';
+import type { Changes } from './changes.js';
 import { isLocale } from './locales.js';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
-export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (id: string) => Promise<void> }) {
+export function createEventService({ db, deleteAsset, changes }: {
+  db: Db;
+  deleteAsset: (id: string) => Promise<void>;
+  /** told of every change the public could see, so page caches drop what they hold */
+  changes: Pick<Changes, 'touch'>;
+}) {
   /** The event if `p` may see it (published, or an insider's), else 404. */
   async function visibleEvent(p: Principal | null, slug: string): Promise<EventRow> {
     const event = await findEventBySlug(db, slug);
@@ -42,12 +48,15 @@ export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (
       checkDates(input.startsOn, input.endsOn);
       checkLocalized('title', input.title, input.locales, true);
       if (input.description) checkLocalized('description', input.description, input.locales, false);
+      let event: EventRow;
       try {
-        return await insertEvent(db, input);
+        event = await insertEvent(db, input);
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An event "${input.slug}" exists already`);
         throw err;
       }
+      await changes.touch(event.id);
+      return event;
     },
 
     async update(p: Principal | null, slug: string, patch: EventPatch): Promise<EventRow> {
@@ -59,7 +68,9 @@ export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (
       // checked against the locales the event will have: dropping a locale that still has text is refused
       checkLocalized('title', patch.title ?? event.title, locales, true);
       checkLocalized('description', patch.description ?? event.description, locales, false);
-      return (await updateEvent(db, event.id, patch))!;
+      const updated = (await updateEvent(db, event.id, patch))!;
+      await changes.touch(event.id);
+      return updated;
     },
 
     async albums(p: Principal | null, event: EventRow): Promise<AlbumRow[]> {
@@ -71,12 +82,15 @@ export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (
       demand(p, canCurate(p, event.id), 'create albums in this event');
       checkLocalized('title', input.title, event.locales, true);
       if (input.caption) checkLocalized('caption', input.caption, event.locales, false);
+      let album: AlbumRow;
       try {
-        return await insertAlbum(db, { eventId: event.id, ...input });
+        album = await insertAlbum(db, { eventId: event.id, ...input });
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An album "${input.slug}" exists already in "${eventSlug}"`);
         throw err;
       }
+      await changes.touch(event.id);
+      return album;
     },
 
     async updateAlbum(p: Principal | null, eventSlug: string, albumSlug: string, patch: AlbumPatch): Promise<AlbumRow> {
@@ -88,20 +102,28 @@ export function createEventService({ db, deleteAsset }: { db: Db; deleteAsset: (
         const { rows } = await db.query('SELECT 1 FROM assets WHERE id = $1 AND album_id = $2', [patch.coverAssetId, album.id]);
         if (rows.length === 0) throw new ValidationError('coverAssetId must be an asset of this album');
       }
+      let updated: AlbumRow;
       try {
-        return (await updateAlbum(db, album.id, patch))!;
+        updated = (await updateAlbum(db, album.id, patch))!;
       } catch (err) {
         if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new ValidationError('coverAssetId must be an asset of this album');
         throw err;
       }
+      await changes.touch(event.id);
+      return updated;
     },
 
     /** Deletes the album with every asset in it and every object of those assets. */
     async deleteAlbum(p: Principal | null, eventSlug: string, albumSlug: string): Promise<void> {
       const { event, album } = await visibleAlbum(p, eventSlug, albumSlug);
       demand(p, canCurate(p, event.id), 'delete this album');
-      for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset(id);
-      await deleteAlbumRow(db, album.id);
+      try {
+        for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset(id);
+        await deleteAlbumRow(db, album.id);
+      } finally {
+        // also when it stopped half-way: some assets are gone already
+        await changes.touch(event.id);
+      }
     },
   };
 }

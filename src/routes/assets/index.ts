@@ -3,7 +3,7 @@ import type { Multipart } from '@fastify/multipart';
 import type { UploadPart } from '../../services/uploads.js';
 import { errorRefs } from '../common.js';
 import { AlbumParams } from '../events/schemas.js';
-import { AssetParams, AssetView, UploadReply, assetView } from './schemas.js';
+import { AssetParams, AssetView, PatchAssetBody, UploadReply, assetView } from './schemas.js';
 
 const assets: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/v1/events/:event/albums/:album/assets', {
@@ -25,6 +25,20 @@ const assets: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['assets'], summary: 'an asset', params: AssetParams, response: { 200: AssetView, ...errorRefs(401, 404) } },
   }, async (request) => {
     const asset = await app.services.assets.get(request.principal, request.params.id);
+    return assetView(asset, request.principal, app.config.publicUrl);
+  });
+
+  app.patch('/api/v1/assets/:id', {
+    schema: {
+      tags: ['assets'],
+      summary: 'edit an asset: captions and alt text (merged per locale), credit, licence, album, position, hidden; the uploader may edit captions and alt text of its own uploads',
+      security: [{ bearer: [] }],
+      params: AssetParams,
+      body: PatchAssetBody,
+      response: { 200: AssetView, ...errorRefs(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const asset = await app.services.assets.edit(request.principal, request.params.id, request.body);
     return assetView(asset, request.principal, app.config.publicUrl);
   });
 

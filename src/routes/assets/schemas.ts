@@ -2,7 +2,7 @@ import { renditionUrl } from '../../services/urls.js';
 import { Type } from 'typebox';
 import type { AssetWithRenditions } from '../../services/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
-import { Localized } from '../common.js';
+import { Localized, Slug } from '../common.js';
 import { SubtitleLink, subtitleLinks } from '../subtitles/schemas.js';
 
 export const AssetParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -43,6 +43,23 @@ export const AssetView = Type.Object({
   error: Type.Optional(Nullable(Type.String())),
   progress: Type.Optional(Nullable(Type.Integer())),
 });
+
+const LocalizedPatch = Type.Record(
+  Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }),
+  // null first: with type coercion on, a string branch tried first would turn null into ""
+  Type.Union([Type.Null(), Type.String({ maxLength: 10_000 })]),
+  { description: 'merged per locale: text replaces that locale\'s, null removes it, locales not named are kept' },
+);
+
+export const PatchAssetBody = Type.Object({
+  caption: Type.Optional(LocalizedPatch),
+  altText: Type.Optional(LocalizedPatch),
+  credit: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
+  license: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
+  album: Type.Optional(Slug),
+  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'place in the album, 0 first; the assets from there on move down one' })),
+  hidden: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
 
 export const UploadReply = Type.Object({
   assets: Type.Array(Type.Object({
