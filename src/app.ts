@@ -17,6 +17,7 @@ import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import media from './routes/media/index.js';
+import pages from './routes/pages/index.js';
 import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
@@ -89,6 +90,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(assets);
   await app.register(media);
   await app.register(subtitles);
+  await app.register(pages);
   await app.register(staticFiles);
   return app;
 }

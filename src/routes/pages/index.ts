@@ -1,0 +1,135 @@
+/**
+ * The public gallery's HTML pages, served from the page cache. Pages show only what the public
+ * may see, whoever asks (a token changes nothing here), which is what makes one cached copy
+ * right for everybody. Paths: `/` (picks a language), and under each `/{locale}`: `/` events,
+ * `/e/:event`, `/e/:event/:album`, `/e/:event/:album/:asset` and its `/tile` fragment.
+ *
+ * A locale the event does not use still renders: the interface speaks the visitor's chosen
+ * language and the content falls back to the event's own, marked with its lang and dir. A
+ * visitor who picked Kurmanji keeps Kurmanji menus and dates rather than being switched to
+ * another language they may not read; the canonical URL points to the event's default language.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
+import { createGallery, type Gallery } from '../../services/gallery.js';
+import { LOCALES, type Locale } from '../../services/locales.js';
+import { pageContext, pathOf } from '../../web/context.js';
+import { albumPage } from '../../web/pages/album.js';
+import { assetPage } from '../../web/pages/asset.js';
+import { eventPage } from '../../web/pages/event.js';
+import { eventsPage } from '../../web/pages/events.js';
+import { notFoundPage } from '../../web/pages/not-found.js';
+import { tile } from '../../web/partials/tile.js';
+import { createPageCache, type PageCache, type Rendered } from './page-cache.js';
+import { sendPage } from './respond.js';
+
+/** The language for a visitor arriving at `/`, when their browser names none Lamha speaks. */
+const FALLBACK_LOCALE: Locale = 'en';
+
+interface LocaleOptions {
+  locale: Locale;
+  gallery: Gallery;
+  cache: PageCache;
+  scopeOf: (eventSlug: string) => Promise<string>;
+}
+
+interface EventParams { event: string }
+interface AlbumParams extends EventParams { album: string }
+interface AssetParams extends AlbumParams { asset: string }
+
+const localePages = async (app: FastifyInstance, { locale, gallery, cache, scopeOf }: LocaleOptions) => {
+  const publicUrl = app.config.publicUrl;
+  const ctxFor = (path: string, event?: { locales: string[]; defaultLocale: string }) =>
+    pageContext({ locale, publicUrl, path, ...(event && { contentLocales: event.locales, defaultLocale: event.defaultLocale }) });
+  const notFound = (path: string): Rendered => ({ status: 404, html: notFoundPage(ctxFor(path)) });
+
+  async function serve(request: FastifyRequest, reply: FastifyReply, scope: string, path: string, render: () => Promise<Rendered>) {
+    const { page, source } = await cache.get(scope, `${locale}:${path}`, render);
+    return sendPage(request, reply, page, source, locale);
+  }
+
+  app.get('/', async (request, reply) => serve(request, reply, 'site', '', async () => ({ status: 200, html: eventsPage(ctxFor(''), await gallery.events()) })));
+
+  app.get<{ Params: EventParams }>('/e/:event', async (request, reply) => {
+    const { event } = request.params;
+    const path = pathOf('e', event);
+    return serve(request, reply, await scopeOf(event), path, async () => {
+      const data = await gallery.event(event);
+      return data ? { status: 200, html: eventPage(ctxFor(path, data.event), data) } : notFound(path);
+    });
+  });
+
+  app.get<{ Params: AlbumParams; Querystring: { page?: string } }>('/e/:event/:album', async (request, reply) => {
+    const { event, album } = request.params;
+    const raw = request.query.page;
+    const page = raw === undefined ? 1 : /^[1-9]\d{0,4}$/.test(raw) ? Number(raw) : 0;
+    const path = pathOf('e', event, album);
+    const key = page > 1 ? `${path}?page=${page}` : page === 1 ? path : `${path}?page=bad`;
+    return serve(request, reply, await scopeOf(event), key, async () => {
+      const data = page > 0 ? await gallery.album(event, album, page) : null;
+      return data ? { status: 200, html: albumPage(ctxFor(path, data.event), data) } : notFound(path);
+    });
+  });
+
+  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset', async (request, reply) => {
+    const { event, album, asset } = request.params;
+    const path = pathOf('e', event, album, asset);
+    return serve(request, reply, await scopeOf(event), path, async () => {
+      const data = await gallery.asset(event, album, asset);
+      return data ? { status: 200, html: assetPage(ctxFor(path, data.event), data) } : notFound(path);
+    });
+  });
+
+  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset/tile', async (request, reply) => {
+    const { event, album, asset } = request.params;
+    const path = pathOf('e', event, album, asset);
+    return serve(request, reply, await scopeOf(event), `${path}/tile`, async () => {
+      const data = await gallery.asset(event, album, asset);
+      if (!data) return { status: 404, html: '' };
+      return { status: 200, html: tile(ctxFor(path, data.event), data.event, data.album, data.asset, { index: data.index, lazy: false }) };
+    });
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const { page, source } = await cache.get('site', `${locale}:404`, async () => notFound(''));
+    return sendPage(request, reply, page, source, locale);
+  });
+};
+
+const pages: FastifyPluginAsync = async (app) => {
+  const gallery = createGallery({ db: app.db });
+  const cache = createPageCache({
+    redis: app.redis,
+    prefix: app.config.redisPrefix,
+    version: (scope) => app.services.changes.version(scope),
+    onError: (err) => app.log.warn({ err }, 'page cache: Redis unavailable, rendering without it'),
+  });
+
+  // Event slugs never change (PATCH cannot rename), so slug → id is learnt once per process.
+  // An unknown slug is not remembered: its 404 is cached under the site's version, which the
+  // event's creation bumps.
+  const eventIds = new Map<string, string>();
+  async function scopeOf(slug: string): Promise<string> {
+    const known = eventIds.get(slug);
+    if (known) return known;
+    const id = await gallery.eventId(slug);
+    if (!id) return 'site';
+    if (eventIds.size >= 10_000) eventIds.clear();
+    eventIds.set(slug, id);
+    return id;
+  }
+
+  app.get('/', async (request, reply) => {
+    const locale = (new Negotiator(request).language([...LOCALES]) as Locale | undefined) ?? FALLBACK_LOCALE;
+    return reply
+      .header('vary', 'Accept-Language')
+      .header('cache-control', 'public, max-age=0, must-revalidate')
+      .redirect(`/${locale}/`, 302);
+  });
+
+  for (const locale of LOCALES) {
+    await app.register(localePages, { prefix: `/${locale}`, locale, gallery, cache, scopeOf });
+  }
+};
+
+export default pages;

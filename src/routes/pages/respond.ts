@@ -1,0 +1,56 @@
+/**
+ * Sending a cached page: the encoding the client takes, a strong ETag per encoding, 304 when it
+ * matches If-None-Match. Pages change at any moment during an event, so caches must ask every
+ * time (max-age=0, must-revalidate) — a 304 costs a few hundred bytes, and a new photo shows
+ * up on the next load instead of minutes later.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
+import type { CachedPage, CacheSource, Encoding } from './page-cache.js';
+
+const AVAILABLE = ['br', 'gzip', 'identity'];
+const chosen = new Map<string, Encoding>();
+
+/** The best encoding the client accepts; header values repeat, so answers are remembered. */
+export function chooseEncoding(header: string | undefined): Encoding {
+  if (!header) return 'identity';
+  let enc = chosen.get(header);
+  if (enc === undefined) {
+    const accepted = new Negotiator({ headers: { 'accept-encoding': header } }).encodings(AVAILABLE);
+    enc = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : 'identity';
+    if (chosen.size > 1000) chosen.clear();
+    chosen.set(header, enc);
+  }
+  return enc;
+}
+
+const SUFFIX: Record<Encoding, string> = { br: '-br', gzip: '-gz', identity: '' };
+
+export function etagOf(page: CachedPage, enc: Encoding): string {
+  return `"${page.hash}${SUFFIX[enc]}"`;
+}
+
+/** Whether If-None-Match names this page in any encoding (the client has the same content). */
+export function notModified(header: string | undefined, page: CachedPage): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => {
+    const t = tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+    return t === page.hash || t === `${page.hash}-br` || t === `${page.hash}-gz`;
+  });
+}
+
+export function sendPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage, source: CacheSource, locale: string): FastifyReply {
+  const enc = chooseEncoding(request.headers['accept-encoding']);
+  reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-language', locale)
+    .header('cache-control', 'public, max-age=0, must-revalidate')
+    .header('vary', 'Accept-Encoding')
+    .header('etag', etagOf(page, enc))
+    .header('x-content-type-options', 'nosniff')
+    .header('x-lamha-cache', source);
+  if (page.status === 200 && notModified(request.headers['if-none-match'], page)) return reply.code(304).send();
+  if (enc !== 'identity') reply.header('content-encoding', enc);
+  return reply.code(page.status).send(enc === 'br' ? page.br : enc === 'gzip' ? page.gzip : page.identity);
+}

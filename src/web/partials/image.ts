@@ -1,0 +1,24 @@
+/**
+ * An <img> over an asset's renditions: srcset by width, sizes from how wide it is drawn,
+ * width/height so the page does not jump, the thumbhash (for the client to paint) and its
+ * average colour (painted by CSS at once) until the image arrives.
+ */
+import { html } from 'ghtml';
+import type { AssetMedia } from '../media.js';
+
+export interface ImageOptions {
+  alt: string;
+  /** the `sizes` attribute */
+  sizes: string;
+  lazy: boolean;
+  placeholder: string | null;
+  className?: string;
+}
+
+export function image(media: AssetMedia, o: ImageOptions): string {
+  const src = media.src;
+  if (!src) return '';
+  const largest = media.largest ?? src;
+  const srcset = media.srcset.map((c) => `${c.url} ${c.width}w`).join(', ');
+  return html`<img!${o.className ? html` class="${o.className}"` : ''} src="${src.url}"!${srcset ? html` srcset="${srcset}" sizes="${o.sizes}"` : ''} width="${largest.width}" height="${largest.height}" alt="${o.alt}" loading="${o.lazy ? 'lazy' : 'eager'}" decoding="async"!${o.placeholder ? html` data-thumbhash="${o.placeholder}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''}>`;
+}
