@@ -31,7 +31,7 @@ export default fp(async (app) => {
     events,
     assets,
     changes,
-    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log,
+    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
       video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
   };
   app.decorate('services', services);

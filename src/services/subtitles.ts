@@ -14,6 +14,7 @@ import { renditionKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, type Principal } from './access.js';
 import { isPublic, type AssetService } from './assets.js';
+import type { Changes } from './changes.js';
 import { RTL_LOCALES, type Locale } from './locales.js';
 
 /** Largest subtitle file accepted: a two-hour panel in WebVTT is a few hundred KiB. */
@@ -38,11 +39,13 @@ export function subtitleKey(assetId: string, locale: string): string {
   return renditionKey(assetId, `subtitles/${locale}.vtt`);
 }
 
-export function createSubtitleService({ db, storage, assets, log }: {
+export function createSubtitleService({ db, storage, assets, log, changes }: {
   db: Db;
   storage: ObjectStore;
   assets: Pick<AssetService, 'visibleAsset'>;
   log: Log;
+  /** told when a track comes or goes: pages list the tracks of their videos */
+  changes: Pick<Changes, 'touch'>;
 }) {
   async function editable(p: Principal | null, id: string): Promise<AssetRow> {
     const asset = await assets.visibleAsset(p, id);
@@ -77,6 +80,7 @@ export function createSubtitleService({ db, storage, assets, log }: {
       await storage.put(key, bytes, { contentType: SUBTITLE_CONTENT_TYPE });
       try {
         const { row, created } = await upsertSubtitle(db, { assetId: asset.id, locale, key, bytes: bytes.length, cueCount: cues });
+        await changes.touch(asset.eventId);
         return { subtitle: row, created };
       } catch (err) {
         if ((err as { code?: string }).code !== '23503') throw err; // foreign_key_violation
@@ -99,6 +103,7 @@ export function createSubtitleService({ db, storage, assets, log }: {
       const asset = await editable(p, id);
       const row = await deleteSubtitle(db, asset.id, locale);
       if (!row) throw new NotFoundError(`Asset ${id} has no ${locale} subtitles`);
+      await changes.touch(asset.eventId);
       try {
         await storage.delete(row.key);
       } catch (err) {

@@ -22,6 +22,7 @@ import { peek } from '../storage/peek.js';
 import { originalKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canUpload, demand, type Principal } from './access.js';
+import type { Changes } from './changes.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
 
@@ -60,12 +61,14 @@ export interface UploadDeps {
   /** videos longer or with larger frames are refused when their headers say so */
   video: { maxSeconds: number; maxPixels: number; ffprobePath?: string };
   log: Log;
+  /** told of new assets: an album's count can show them before they are ready */
+  changes: Pick<Changes, 'touch'>;
 }
 
 /** ffprobe reads headers only; a probe that takes longer leaves the question to the worker. */
 const EXTENT_TIMEOUT_MS = 15_000;
 
-export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log }: UploadDeps) {
+export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log, changes }: UploadDeps) {
   const probeControl = { timeoutMs: EXTENT_TIMEOUT_MS, ffprobePath: video.ffprobePath, log };
 
   /** Refuses a video over the limits; the duration counts only when it is the file's own. */
@@ -194,6 +197,10 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
           return out;
         });
         committed = true;
+        if (results.some((r) => !r.asset.duplicate)) {
+          // Not fatal: the rows are in and must still be queued; the worker bumps the version again when they are ready.
+          await changes.touch(event.id).catch((err: unknown) => log.warn({ err, eventId: event.id }, 'could not bump the gallery version after an upload'));
+        }
 
         // The same bytes are stored once: drop the copies that turned out to be duplicates.
         await Promise.all(results.filter((r) => r.asset.duplicate).map((r) => storage.delete(originalKey(r.file.id)).catch((err) => {

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
-import { completeAsset, failAsset, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
+import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
 import { publishAssetReady } from '../../src/queues/live.js';
+import { createChanges } from '../../src/services/changes.js';
 import { originalKey, renditionKey, renditionPrefix } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 
@@ -78,8 +79,15 @@ export async function complete(deps: ProcessorDeps, asset: { id: string; eventId
     await deps.storage.deletePrefix(renditionPrefix(asset.id));
     return false;
   }
+  // The version first: a gallery told of the asset then fetches pages that already show it.
+  await galleryChanges(deps).touch(asset.eventId);
   await publishAssetReady(deps.publisher, deps.settings.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id });
   return true;
+}
+
+/** The gallery's change versions, on the worker's publishing connection. */
+function galleryChanges(deps: ProcessorDeps) {
+  return createChanges({ redis: deps.publisher, prefix: deps.settings.redisPrefix });
 }
 
 /**
@@ -92,6 +100,9 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
     const reason = err instanceof Error ? err.message : String(err);
     await failAsset(deps.db, assetId, reason);
     await deps.storage.deletePrefix(renditionPrefix(assetId)).catch(() => 0);
+    // A re-processed asset that was public is public no more. Not fatal: the failure is recorded.
+    const eventId = (await findAssetToProcess(deps.db, assetId).catch(() => undefined))?.eventId;
+    if (eventId) await galleryChanges(deps).touch(eventId).catch((e: unknown) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'));
     if (inputFault) throw new UnrecoverableError(reason);
   }
   throw err;

@@ -12,7 +12,7 @@ const BODY_TYPES = ['text/vtt', 'application/x-subrip', 'text/plain'];
 
 const subtitles: FastifyPluginAsyncTypebox = async (app) => {
   const service = createSubtitleService({
-    db: app.db, storage: app.storage, assets: app.services.assets, log: app.log.child({ component: 'subtitles' }),
+    db: app.db, storage: app.storage, assets: app.services.assets, changes: app.services.changes, log: app.log.child({ component: 'subtitles' }),
   });
 
   // The body is read whole (at most 1 MiB): it has to be decoded and parsed as one text anyway.
