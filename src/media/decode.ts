@@ -26,8 +26,8 @@ export interface DecodableImage {
   /** a file sharp can read: `input` itself, or a file made in workDir */
   path: string;
   /**
-   * true when `path` is a JPEG (HEIC) or PNG (PDF page) made here: upright, no EXIF/XMP/IPTC,
-   * colour profile kept
+   * true when `path` is a JPEG or PNG (HEIC) or a PNG (PDF page) made here: upright, no
+   * EXIF/XMP/IPTC, colour profile kept
    */
   converted: boolean;
 }
@@ -63,11 +63,12 @@ const MAX_HEIF_TOP_LEVEL_IMAGES = 8;
  * A path sharp can decode for `input` of type `mime` (decided from the bytes).
  *
  * HEIC/HEIF: the primary image as a JPEG of quality HEIF_JPEG_QUALITY (fast to write, and
- * visually lossless for the WebP renditions made from it), with the HEIF transforms (irot, imir,
- * clap) applied, so it is upright, and with the EXIF that heif-convert copies into the JPEG
- * removed: that EXIF still holds the camera's Orientation (applying it again would turn the
- * picture a second time) and GPS. The ICC profile is kept. 10/12-bit becomes 8-bit, and an alpha
- * channel is lost (JPEG has none).
+ * visually lossless for the WebP renditions made from it), or as a PNG when heif-info says it has
+ * an alpha channel (JPEG has none; PNG is several times slower to write, so only then). The HEIF
+ * transforms (irot, imir, clap) are applied, so it is upright, and the EXIF that heif-convert
+ * copies into the JPEG or PNG is removed: it still holds the camera's Orientation (applying it
+ * again would turn the picture a second time) and GPS. The ICC profile is kept. In the JPEG,
+ * 10/12-bit becomes 8-bit.
  *
  * PDF: the first page only, rendered with its CropBox so the long edge is `pdfLongEdge` px.
  */
@@ -77,7 +78,7 @@ export async function decodableImage(
   workDir: string,
   opts: DecodeOptions,
 ): Promise<DecodableImage> {
-  if (HEIF_TYPES.has(mime)) return { path: await heifToJpeg(input, workDir, opts), converted: true };
+  if (HEIF_TYPES.has(mime)) return { path: await heifToPixels(input, workDir, opts), converted: true };
   if (mime === 'application/pdf') return { path: await pdfFirstPage(input, workDir, opts), converted: true };
   return { path: input, converted: false };
 }
@@ -101,18 +102,25 @@ interface HeifTopLevelImage {
   width: number;
   height: number;
   primary: boolean;
+  alpha: boolean;
 }
 
-/** heif-info lists top-level images as `image: WxH (id=N)[, primary]`, in heif-convert's order. */
-function parseHeifInfo(stdout: string): HeifTopLevelImage[] {
+/**
+ * heif-info lists top-level images as `image: WxH (id=N)[, primary]`, in heif-convert's order,
+ * each followed by indented lines, among them `alpha channel: yes|no`.
+ */
+export function parseHeifInfo(stdout: string): HeifTopLevelImage[] {
   const images: HeifTopLevelImage[] = [];
-  for (const m of stdout.matchAll(/^image: (\d+)x(\d+) \(id=\d+\)(, primary)?/gm)) {
-    images.push({ width: Number(m[1]), height: Number(m[2]), primary: m[3] !== undefined });
+  const blocks = stdout.split(/^(?=image: )/m).filter((b) => b.startsWith('image: '));
+  for (const block of blocks) {
+    const m = /^image: (\d+)x(\d+) \(id=\d+\)(, primary)?/.exec(block);
+    if (!m) continue;
+    images.push({ width: Number(m[1]), height: Number(m[2]), primary: m[3] !== undefined, alpha: /^\s+alpha channel: yes\b/m.test(block) });
   }
   return images;
 }
 
-async function heifToJpeg(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
+async function heifToPixels(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
   const remaining = budget(opts);
   const source = path.resolve(input); // absolute: never read as an option, and cwd-independent
   const heifInfo = opts.heifInfoPath ?? 'heif-info';
@@ -130,20 +138,23 @@ async function heifToJpeg(input: string, workDir: string, opts: DecodeOptions): 
     );
   }
   const primaryIndex = Math.max(0, images.findIndex((i) => i.primary));
+  const ext = images[primaryIndex]!.alpha ? 'png' : 'jpg';
 
   // heif-convert names outputs after the text before the first dot of the output path, so it
   // gets a dot-free name relative to workDir (which may well contain dots).
-  const rawNames = images.length === 1 ? ['heif.jpg'] : images.map((_, i) => `heif-${i + 1}.jpg`);
-  const output = path.join(workDir, 'image.jpg');
+  const rawNames = images.length === 1 ? [`heif.${ext}`] : images.map((_, i) => `heif-${i + 1}.${ext}`);
+  const output = path.join(workDir, `image.${ext}`);
+  const quality = ext === 'jpg' ? ['-q', String(HEIF_JPEG_QUALITY)] : [];
   try {
-    await runTool(heifConvert, ['--quiet', '-q', String(HEIF_JPEG_QUALITY), source, 'heif.jpg'], {
+    await runTool(heifConvert, ['--quiet', ...quality, source, `heif.${ext}`], {
       timeoutMs: remaining(),
       signal: opts.signal,
       cwd: workDir,
     }).catch((err: unknown) => {
       throw inputFault(err, 'HEIF image could not be decoded');
     });
-    await copyJpegWithoutMetadata(path.join(workDir, rawNames[primaryIndex]!), output);
+    const raw = path.join(workDir, rawNames[primaryIndex]!);
+    await (ext === 'jpg' ? copyJpegWithoutMetadata(raw, output) : copyPngWithoutMetadata(raw, output));
   } catch (err) {
     await rm(output, { force: true });
     throw err;
@@ -219,6 +230,55 @@ export async function copyJpegWithoutMetadata(src: string, dest: string): Promis
         const n = Math.min(COPY_BLOCK, size - pos);
         await to.write(await readAt(pos, n));
         pos += n;
+      }
+    } finally {
+      await to.close();
+    }
+  } finally {
+    await from.close();
+  }
+}
+
+/**
+ * PNG chunks that carry pixels or colour: the image itself (IHDR, PLTE, IDAT, IEND), its
+ * transparency (tRNS) and how to read its colours (iCCP, sRGB, gAMA, cHRM, cICP, sBIT). eXIf,
+ * text chunks, times and every other ancillary chunk are not kept.
+ */
+const KEPT_PNG_CHUNKS = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'tRNS', 'iCCP', 'sRGB', 'gAMA', 'cHRM', 'cICP', 'sBIT']);
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Copies a PNG without its metadata, streaming chunk by chunk (each kept chunk whole with its
+ * CRC, in its order), up to IEND.
+ */
+export async function copyPngWithoutMetadata(src: string, dest: string): Promise<void> {
+  const malformed = (what: string): UndecodableError => new UndecodableError(`heif-convert wrote ${what}`, 'heif-convert');
+  const from = await open(src, 'r');
+  try {
+    const to = await open(dest, 'w');
+    try {
+      const { size } = await from.stat();
+      const block = Buffer.alloc(COPY_BLOCK);
+      const readAt = async (pos: number, length: number): Promise<Buffer> => {
+        const { bytesRead } = await from.read(block, 0, length, pos);
+        if (bytesRead < length) throw malformed('a truncated PNG');
+        return block.subarray(0, length);
+      };
+      if (size < PNG_SIGNATURE.length || !(await readAt(0, PNG_SIGNATURE.length)).equals(PNG_SIGNATURE)) throw malformed('no PNG');
+      await to.write(PNG_SIGNATURE);
+      let pos = PNG_SIGNATURE.length;
+      for (;;) {
+        const head = await readAt(pos, 8);
+        const total = 12 + head.readUInt32BE(0); // length, type, data, CRC
+        const type = head.toString('latin1', 4, 8);
+        if (pos + total > size) throw malformed('a truncated PNG');
+        if (KEPT_PNG_CHUNKS.has(type)) {
+          for (let at = pos; at < pos + total; at += COPY_BLOCK) {
+            await to.write(await readAt(at, Math.min(COPY_BLOCK, pos + total - at)));
+          }
+        }
+        pos += total;
+        if (type === 'IEND') break;
       }
     } finally {
       await to.close();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { copyJpegWithoutMetadata, decodableImage, UndecodableError } from '../../src/media/decode.js';
+import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo, UndecodableError } from '../../src/media/decode.js';
 import { runTool, ToolError } from '../../src/media/run.js';
 
 const run = promisify(execFile);
@@ -174,6 +174,73 @@ t.test('decodes only the primary image of a multi-image HEIF', async (t) => {
   const [r, g, b] = await centre(out.path);
   t.ok(b! > 200 && r! < 60 && g! < 60, `blue, the primary: ${[r, g, b]}`);
   t.same(await readdir(dir), ['image.jpg'], "the other image's JPEG is not left behind");
+});
+
+/** A 96×64 HEIC, red, its left half transparent, with EXIF orientation 6 (and no irot) copied in by heif-enc. */
+async function heicWithAlpha(dir: string): Promise<string> {
+  const w = 96;
+  const h = 64;
+  const rgba = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++) rgba.set([220, 30, 30, i % w < w / 2 ? 0 : 255], i * 4);
+  const png = path.join(dir, 'src.png');
+  await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).withMetadata({ orientation: 6 }).png().toFile(png);
+  const file = path.join(dir, 'alpha.heic');
+  await run('heif-enc', ['-q', '90', png, '-o', file]);
+  return file;
+}
+
+/** The alpha at 1/4 and 3/4 of the width, half-way down. */
+async function alphaLeftRight(file: string): Promise<[number, number]> {
+  const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (x: number) => data[(Math.floor(info.height / 2) * info.width + x) * info.channels + 3]!;
+  return [at(Math.floor(info.width / 4)), at(Math.floor((info.width * 3) / 4))];
+}
+
+t.test('keeps the alpha channel of a HEIC that has one: a PNG with no EXIF, transparent where the source is', async (t) => {
+  const dir = await workDir(t);
+  const src = await workDir(t);
+  const file = await heicWithAlpha(src);
+  const info = parseHeifInfo((await run('heif-info', [file])).stdout);
+  t.same(info, [{ width: 96, height: 64, primary: true, alpha: true }], 'heif-info reports the alpha channel');
+
+  const out = await decodableImage(file, 'image/heic', dir, LONG);
+  const meta = await sharp(out.path).metadata();
+  t.same([meta.format, meta.hasAlpha, meta.width, meta.height], ['png', true, 96, 64]);
+  t.equal(meta.exif, undefined, 'the EXIF heif-convert copies is gone');
+  t.equal(meta.orientation, undefined, 'so its orientation cannot turn the picture again');
+  const [left, right] = await alphaLeftRight(out.path);
+  t.ok(left < 10 && right > 245, `transparent left, opaque right: ${left}, ${right}`);
+  const [r, g, b] = await centre(out.path);
+  t.ok(r! > 180 && g! < 80 && b! < 80, `red: ${[r, g, b]}`);
+  t.same(await readdir(dir), ['image.png'], 'only the result is left in the work dir');
+
+  // a HEIC without alpha still goes the faster way, through a JPEG
+  t.same(parseHeifInfo((await run('heif-info', [IPHONE_XS_MAX])).stdout).map((i) => i.alpha), [false]);
+});
+
+t.test('copies a PNG without its metadata: no eXIf or text chunks, the ICC profile and pixels kept', async (t) => {
+  const dir = await workDir(t);
+  const src = path.join(dir, 'tagged.png');
+  await sharp(path.join(FIXTURES, 'png_rgba_alpha.png')).resize(200)
+    .withIccProfile('p3').withExif({ IFD0: { Artist: 'Somebody', ImageDescription: 'caption' } }).withMetadata({ orientation: 6 }).withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    .png().toFile(src);
+  const before = await sharp(src).metadata();
+  t.ok(before.exif && before.xmp && before.icc && before.orientation === 6, 'the source carries EXIF, XMP and ICC');
+
+  const dest = path.join(dir, 'clean.png');
+  await copyPngWithoutMetadata(src, dest);
+  const after = await sharp(dest).metadata();
+  t.same([after.exif, after.xmp, after.orientation], [undefined, undefined, undefined]);
+  t.ok(after.icc?.equals(before.icc!), 'the ICC profile is kept byte for byte');
+  const pixels = async (f: string) => sharp(f).raw().toBuffer();
+  t.ok((await pixels(dest)).equals(await pixels(src)), 'the same pixels, alpha included');
+  const text = (await readFile(dest)).toString('latin1');
+  t.notOk(/eXIf|tEXt|iTXt|zTXt|Somebody/.test(text), 'no metadata chunk left');
+
+  const truncated = path.join(dir, 'truncated.png');
+  await writeFile(truncated, (await readFile(src)).subarray(0, 300));
+  await t.rejects(copyPngWithoutMetadata(truncated, path.join(dir, 'x.png')), UndecodableError);
+  await t.rejects(copyPngWithoutMetadata(path.join(FIXTURES, 'exif-orientation_1.jpg'), path.join(dir, 'y.png')), UndecodableError);
 });
 
 t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile whole', async (t) => {

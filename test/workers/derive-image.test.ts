@@ -2,9 +2,11 @@
  * The image pipeline end to end: upload through the API, the real worker (sharp, libheif,
  * poppler, exiftool), renditions in S3, rows in PostgreSQL, and what the public can fetch.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { ExifTool } from 'exiftool-vendored';
@@ -212,6 +214,37 @@ t.test('a thermal camera TIFF (16-bit raw counts, IFD0 after its pixels) is acce
   const stretched = await fingerprint(await sharp(full).png().toBuffer());
   t.ok(difference(asStored, stretched) > 10, 'the fingerprint tells stretched tones from stored ones');
   t.ok(difference(shown, asStored) < 3, `tones as stored (difference ${difference(shown, asStored).toFixed(1)})`);
+});
+
+t.test('a HEIC with an alpha channel keeps it: its WebP renditions are transparent where it is, the JPEG fallback white', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-heic-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // a red 600×400 picture, its left half transparent, encoded by libheif's heif-enc (x265)
+  const [w, h] = [600, 400];
+  const rgba = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++) rgba.set([220, 30, 30, i % w < w / 2 ? 0 : 255], i * 4);
+  await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(path.join(dir, 'src.png'));
+  await promisify(execFile)('heif-enc', ['-q', '80', path.join(dir, 'src.png'), '-o', path.join(dir, 'alpha.heic')]);
+
+  const id = await uploadFile(ctx, 'alpha.heic', await readFile(path.join(dir, 'alpha.heic')));
+  t.equal((await ctx.db.query('SELECT mime_type FROM assets WHERE id = $1', [id])).rows[0].mime_type, 'image/heic');
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'ready', String(end.error));
+  const at = async (key: string, x: number) => {
+    const { data, info } = await sharp(await objectBytes(ctx, key)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const p = (Math.floor(info.height / 2) * info.width + Math.floor(info.width * x)) * info.channels;
+    return [...data.subarray(p, p + 4)];
+  };
+  for (const r of (await renditionsOf(ctx, id)).filter((r) => r.type === 'image/webp')) {
+    t.ok((await sharp(await objectBytes(ctx, r.key)).metadata()).hasAlpha, `${r.name} has alpha`);
+    const [left, right] = [await at(r.key, 0.25), await at(r.key, 0.75)];
+    t.ok(left[3]! < 10 && right[3]! > 245, `${r.name}: transparent left (${left}), opaque right (${right})`);
+  }
+  const [white] = [await at(`renditions/${id}/medium.jpg`, 0.25)];
+  t.ok(white.slice(0, 3).every((c) => c > 245), `the JPEG is white where the photo is transparent (${white})`);
 });
 
 t.test('a pixel bomb is refused at upload from its header with 422, and again by the worker', async (t) => {
