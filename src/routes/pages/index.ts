@@ -25,6 +25,7 @@ import { sendPage } from './respond.js';
 
 /** The language for a visitor arriving at `/`, when their browser names none Lamha speaks. */
 const FALLBACK_LOCALE: Locale = 'en';
+const NEGOTIATION_ORDER: string[] = [FALLBACK_LOCALE, ...LOCALES.filter((l) => l !== FALLBACK_LOCALE)];
 
 interface LocaleOptions {
   locale: Locale;
@@ -120,7 +121,8 @@ const pages: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/', async (request, reply) => {
-    const locale = (new Negotiator(request).language([...LOCALES]) as Locale | undefined) ?? FALLBACK_LOCALE;
+    // The fallback first: with no header, or `*`, Negotiator answers the first it is offered.
+    const locale = (new Negotiator(request).language(NEGOTIATION_ORDER) as Locale | undefined) ?? FALLBACK_LOCALE;
     return reply
       .header('vary', 'Accept-Language')
       .header('cache-control', 'public, max-age=0, must-revalidate')
