@@ -1,0 +1,114 @@
+/** The page cache: hits, invalidation by change version, sharing through Redis, ETag/304, encodings. */
+import zlib from 'node:zlib';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { seedAlbum, seedAsset, seedGalleryEvent } from './seed.js';
+
+async function gallery(t: Parameters<typeof createTestContext>[0]) {
+  const ctx = await createTestContext(t);
+  const event = await seedGalleryEvent(ctx);
+  const album = await seedAlbum(ctx, event.id);
+  const asset = await seedAsset(ctx, event, album, { caption: { en: 'First caption' } });
+  return { ctx, event, album, asset };
+}
+
+const get = (ctx: TestContext | { app: TestContext['app'] }, url: string, headers: Record<string, string> = {}) => ctx.app.inject({ url, headers });
+
+t.test('the second request is served from memory; a change invalidates every page of the event', async (t) => {
+  const { ctx, event, asset } = await gallery(t);
+  const urls = ['/en/e/conf', '/en/e/conf/day-1', `/en/e/conf/day-1/${asset}`, `/en/e/conf/day-1/${asset}/tile`];
+  for (const url of urls) {
+    t.equal((await get(ctx, url)).headers['x-lamha-cache'], 'render', `${url}: first is rendered`);
+    const again = await get(ctx, url);
+    t.equal(again.statusCode, 200);
+    t.equal(again.headers['x-lamha-cache'], 'memory', `${url}: second is a hit`);
+  }
+
+  // Without a version bump the cache keeps serving what it rendered: it is really a cache.
+  await ctx.db.query('UPDATE assets SET caption = $1 WHERE id = $2', [{ en: 'Edited caption' }, asset]);
+  t.match((await get(ctx, '/en/e/conf/day-1')).body, /First caption/);
+
+  await ctx.app.services.changes.touch(event.id);
+  for (const url of urls.slice(1)) {
+    const res = await get(ctx, url);
+    t.equal(res.headers['x-lamha-cache'], 'render', `${url}: rendered again after the change`);
+    t.match(res.body, /Edited caption/);
+    t.notMatch(res.body, /First caption/);
+  }
+});
+
+t.test('the events list follows the site version: a new event shows up, a stale 404 goes away', async (t) => {
+  const { ctx } = await gallery(t);
+  t.equal((await get(ctx, '/en/e/later')).statusCode, 404);
+  t.equal((await get(ctx, '/en/e/later')).headers['x-lamha-cache'], 'memory', 'a 404 is cached too');
+  t.notMatch((await get(ctx, '/en/')).body, /Later event/);
+  const later = await seedGalleryEvent(ctx, { slug: 'later', title: { en: 'Later event' }, locales: ['en'], defaultLocale: 'en' });
+  await ctx.app.services.changes.touch(later.id);
+  t.match((await get(ctx, '/en/')).body, /Later event/);
+  t.equal((await get(ctx, '/en/e/later')).statusCode, 200);
+});
+
+t.test('a page rendered by one API process is served by another from Redis', async (t) => {
+  const { ctx, event } = await gallery(t);
+  const other = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues } });
+  t.teardown(() => other.close());
+  const first = await get(ctx, '/ar/e/conf/day-1', { 'accept-encoding': 'br' });
+  t.equal(first.headers['x-lamha-cache'], 'render');
+  const shared = await get({ app: other }, '/ar/e/conf/day-1', { 'accept-encoding': 'br' });
+  t.equal(shared.headers['x-lamha-cache'], 'redis');
+  t.equal(shared.headers.etag, first.headers.etag, 'the same representation');
+  t.same(shared.rawPayload, first.rawPayload);
+  t.equal((await get({ app: other }, '/ar/e/conf/day-1')).headers['x-lamha-cache'], 'memory', 'then from its own memory');
+  // One Redis entry per page, overwritten by newer renders: the cache cannot grow with every change.
+  for (let i = 0; i < 3; i++) {
+    await ctx.app.services.changes.touch(event.id);
+    await get(ctx, '/ar/e/conf/day-1');
+  }
+  const keys = await ctx.redis.keys(`${ctx.config.redisPrefix}:page:*`);
+  t.same(keys, [`${ctx.config.redisPrefix}:page:ar:e/conf/day-1`]);
+  t.ok((await ctx.redis.ttl(keys[0]!)) > 0, 'with an expiry');
+});
+
+t.test('strong ETag, 304 on If-None-Match, revalidated every time', async (t) => {
+  const { ctx, event } = await gallery(t);
+  const res = await get(ctx, '/en/e/conf/day-1');
+  const etag = res.headers.etag as string;
+  t.match(etag, /^"[A-Za-z0-9_-]+"$/, 'strong');
+  t.equal(res.headers['cache-control'], 'public, max-age=0, must-revalidate');
+  t.match(String(res.headers.vary), /Accept-Encoding/);
+  const notModified = await get(ctx, '/en/e/conf/day-1', { 'if-none-match': etag });
+  t.equal(notModified.statusCode, 304);
+  t.equal(notModified.body, '');
+  t.equal(notModified.headers.etag, etag);
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'if-none-match': `"other", ${etag}` })).statusCode, 304, 'one of a list');
+  const br = await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'br', 'if-none-match': etag });
+  t.equal(br.statusCode, 304, 'the same content in another encoding is not modified');
+  t.not(br.headers.etag, etag, 'but each encoding has its own tag');
+  t.equal((await get(ctx, '/ar/e/conf/day-1', { 'if-none-match': etag })).statusCode, 200, 'another language is another page');
+  await ctx.app.services.changes.touch(event.id);
+  await ctx.db.query(`UPDATE albums SET caption = '{"en":"New words"}' WHERE slug = 'day-1'`);
+  await ctx.app.services.changes.touch(event.id);
+  const changed = await get(ctx, '/en/e/conf/day-1', { 'if-none-match': etag });
+  t.equal(changed.statusCode, 200, 'a changed page is sent whole');
+  t.not(changed.headers.etag, etag);
+  t.equal((await get(ctx, '/en/e/conf/nothing', { 'if-none-match': '*' })).statusCode, 404, 'a 404 is never “not modified”');
+});
+
+t.test('brotli and gzip copies per Accept-Encoding, each the same page', async (t) => {
+  const { ctx } = await gallery(t);
+  const plain = await get(ctx, '/en/e/conf/day-1');
+  t.equal(plain.headers['content-encoding'], undefined);
+  const br = await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'gzip, deflate, br' });
+  t.equal(br.headers['content-encoding'], 'br');
+  t.equal(zlib.brotliDecompressSync(br.rawPayload).toString('utf8'), plain.body);
+  t.ok(br.rawPayload.length < plain.rawPayload.length / 3, `brotli ${br.rawPayload.length} of ${plain.rawPayload.length} bytes`);
+  const gz = await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'gzip' });
+  t.equal(gz.headers['content-encoding'], 'gzip');
+  t.equal(zlib.gunzipSync(gz.rawPayload).toString('utf8'), plain.body);
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'br;q=0, gzip' })).headers['content-encoding'], 'gzip');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'identity' })).headers['content-encoding'], undefined);
+  const head = await ctx.app.inject({ method: 'HEAD', url: '/en/e/conf/day-1' });
+  t.equal(head.statusCode, 200);
+  t.equal(head.headers.etag, plain.headers.etag);
+});
