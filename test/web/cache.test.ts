@@ -112,3 +112,15 @@ t.test('brotli and gzip copies per Accept-Encoding, each the same page', async (
   t.equal(head.statusCode, 200);
   t.equal(head.headers.etag, plain.headers.etag);
 });
+
+t.test('editing through the API shows on the next page load', async (t) => {
+  const { ctx, asset } = await gallery(t);
+  t.match((await get(ctx, '/en/e/conf/day-1')).body, /First caption/);
+  const patch = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${asset}`, headers: ctx.auth(ctx.admin), payload: { caption: { en: 'Caption from the editor' } } });
+  t.equal(patch.statusCode, 200, patch.body);
+  t.match((await get(ctx, '/en/e/conf/day-1')).body, /Caption from the editor/);
+  const hide = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${asset}`, headers: ctx.auth(ctx.admin), payload: { hidden: true } });
+  t.equal(hide.statusCode, 200, hide.body);
+  t.equal((await get(ctx, `/en/e/conf/day-1/${asset}`)).statusCode, 404, 'a hidden photo’s page goes away at once');
+  t.notMatch((await get(ctx, '/en/e/conf/day-1')).body, new RegExp(asset));
+});
