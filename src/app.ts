@@ -16,6 +16,7 @@ import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
+import live, { type LiveOptions } from './routes/live/index.js';
 import media from './routes/media/index.js';
 import pages from './routes/pages/index.js';
 import staticFiles from './routes/static/index.js';
@@ -27,6 +28,8 @@ export interface BuildOptions {
   deps?: Partial<Infra>;
   /** where log lines go; stdout by default */
   logStream?: NodeJS.WritableStream;
+  /** live streams' heartbeat and retry periods (tests shorten them) */
+  live?: LiveOptions;
 }
 
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -90,6 +93,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(assets);
   await app.register(media);
   await app.register(subtitles);
+  await app.register(live, options.live ?? {});
   await app.register(pages);
   await app.register(staticFiles);
   return app;

@@ -34,6 +34,7 @@ export const NotUtf8Error = createError('LAMHA_NOT_UTF8', 'Subtitles must be UTF
 export const NotVideoError = createError<[string]>('LAMHA_NOT_VIDEO', '%s', 409);
 
 // Dependencies
+export const LiveUnavailableError = createError<[string]>('LAMHA_LIVE_UNAVAILABLE', '%s', 503);
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
 export const InternalError = createError('LAMHA_INTERNAL', 'Internal server error', 500);
 

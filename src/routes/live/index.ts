@@ -1,0 +1,56 @@
+/**
+ * GET /api/v1/events/:event/live — Server-Sent Events: `event: asset.ready` with
+ * `data: {"assetId","albumId","eventId"}` when an asset of the event becomes visible to the
+ * public. Streams stay open; a comment every ~20 s keeps proxies from timing them out.
+ * Missed announcements are not replayed: a client that reconnects reloads the album page.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
+import { LiveUnavailableError } from '../../errors.js';
+import { errorRefs } from '../common.js';
+import { EventParams } from '../events/schemas.js';
+import { createLiveHub, type LiveHub } from './hub.js';
+
+export interface LiveOptions {
+  heartbeatMs?: number;
+  retryMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the open live streams of this process */
+    live: LiveHub;
+  }
+}
+
+const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
+  const hub = createLiveHub({
+    redis: app.redis, prefix: app.config.redisPrefix, db: app.db, log: app.log.child({ component: 'live' }), ...options,
+  });
+  app.decorate('live', hub);
+  // Before the server stops accepting: open streams would otherwise keep close() waiting forever.
+  app.addHook('preClose', async () => hub.close());
+
+  app.get('/api/v1/events/:event/live', {
+    schema: {
+      tags: ['events'],
+      summary: 'Server-Sent Events: assets of the event becoming visible (event: asset.ready, data: {assetId, albumId, eventId})',
+      produces: ['text/event-stream'],
+      params: EventParams,
+      response: { ...errorRefs(401, 404, 503) },
+    },
+  }, async (request, reply) => {
+    const event = await app.services.events.visibleEvent(request.principal, request.params.event);
+    try {
+      await hub.ready();
+    } catch (err) {
+      request.log.warn({ err }, 'live: no Redis subscription');
+      throw new LiveUnavailableError('Live updates are unavailable; try again shortly');
+    }
+    // From here the response is a stream the hub writes to, past Fastify's reply.
+    reply.hijack();
+    hub.open(event.id, reply.raw);
+  });
+};
+
+export default fp(live, { name: 'lamha-live', dependencies: ['lamha-services'] });

@@ -1,0 +1,206 @@
+/**
+ * GET /api/v1/events/:event/live: Server-Sent Events fed by Redis pub/sub. Two apps on the same
+ * Redis prefix stand for two API processes; announcements come from a separate publishing
+ * connection, as from a worker.
+ */
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { publishAssetReady } from '../../src/queues/live.js';
+import { createRedis } from '../../src/queues/redis.js';
+import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart } from '../helpers/multipart.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+async function upload(ctx: TestContext, n: number): Promise<string> {
+  const form = multipart([{ name: 'file', filename: `${n}.jpg`, body: readFileSync(new URL(`../fixtures/exif-orientation_${n}.jpg`, import.meta.url)) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  const id = res.json().assets[0].id as string;
+  await ctx.db.query("UPDATE assets SET status = 'ready' WHERE id = $1", [id]);
+  return id;
+}
+
+/** Another API process: its own app and Redis connection, the same database, bucket and prefix. */
+async function apiProcess(t: Teardown, ctx: TestContext, live = { heartbeatMs: 20_000 }): Promise<{ app: FastifyInstance; base: string }> {
+  const redis = createRedis(REDIS_URL);
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis, storage: ctx.storage, queues: ctx.queues }, live });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    redis.disconnect();
+  });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+interface Stream {
+  res: http.IncomingMessage;
+  /** every byte received so far */
+  text(): string;
+  /** the parsed events so far */
+  events(): { event: string; id?: string; data: string }[];
+  /** resolves when `pred` holds for what has arrived, or rejects after `ms` */
+  until(pred: (s: Stream) => boolean, ms?: number): Promise<void>;
+  ended: Promise<void>;
+  close(): void;
+}
+
+function openStream(url: string): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      let buf = '';
+      const waiters = new Set<() => void>();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        for (const w of waiters) w();
+      });
+      const ended = new Promise<void>((r) => res.on('close', r));
+      const stream: Stream = {
+        res,
+        text: () => buf,
+        events: () => buf.split('\n\n').filter((b) => /^(event|data):/m.test(b)).map((b) => {
+          const field = (n: string) => b.split('\n').find((l) => l.startsWith(`${n}: `))?.slice(n.length + 2);
+          return { event: field('event') ?? 'message', ...(field('id') !== undefined && { id: field('id') }), data: field('data') ?? '' };
+        }),
+        until: (pred, ms = 5_000) => new Promise<void>((ok, fail) => {
+          const check = () => {
+            if (pred(stream)) {
+              waiters.delete(check);
+              clearTimeout(timer);
+              ok();
+            }
+          };
+          const timer = setTimeout(() => {
+            waiters.delete(check);
+            fail(new Error(`timed out; received: ${JSON.stringify(buf)}`));
+          }, ms);
+          waiters.add(check);
+          check();
+        }),
+        ended,
+        close: () => req.destroy(),
+      };
+      // the first bytes come once the process is subscribed
+      stream.until((s) => s.text().length > 0).then(() => resolve(stream), reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+t.test('both API processes deliver an asset announced on Redis, with SSE headers, retry and heartbeats', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await upload(ctx, 1);
+  const { rows } = await ctx.db.query<{ event_id: string; album_id: string }>('SELECT event_id, album_id FROM assets WHERE id = $1', [id]);
+  const { event_id: eventId, album_id: albumId } = rows[0]!;
+  const one = await apiProcess(t, ctx, { heartbeatMs: 150 });
+  const two = await apiProcess(t, ctx);
+
+  const a = await openStream(`${one.base}/api/v1/events/conf/live`);
+  const b = await openStream(`${two.base}/api/v1/events/conf/live`);
+  t.teardown(() => { a.close(); b.close(); });
+  for (const s of [a, b]) {
+    t.equal(s.res.statusCode, 200);
+    t.match(s.res.headers['content-type'], /^text\/event-stream/);
+    t.match(s.res.headers['cache-control'], /no-cache/);
+    t.equal(s.res.headers['x-accel-buffering'], 'no');
+    t.match(s.text(), /^retry: \d+\n/, 'tells the client when to reconnect');
+  }
+
+  const publisher = createRedis(REDIS_URL);
+  t.teardown(() => publisher.disconnect());
+  await publishAssetReady(publisher, ctx.config.redisPrefix, { eventId, albumId, assetId: id });
+  for (const [name, s] of [['first process', a], ['second process', b]] as const) {
+    await s.until((x) => x.events().length === 1);
+    const [e] = s.events();
+    t.equal(e!.event, 'asset.ready', name);
+    t.equal(e!.id, id, `${name}: the asset id as the event id`);
+    t.same(JSON.parse(e!.data), { assetId: id, albumId, eventId }, `${name}: the data`);
+  }
+  await a.until((x) => x.text().includes(': heartbeat\n\n'), 2_000);
+  t.pass('heartbeat comments on an idle stream');
+
+  const { rows: clients } = await ctx.redis.call('CLIENT', 'LIST').then((list) => ({
+    rows: String(list).split('\n').filter((l) => l.includes(` name=${ctx.config.redisPrefix}:live `)),
+  }));
+  t.equal(clients.length, 2, 'one subscriber connection per process, whatever the number of streams');
+});
+
+t.test('only assets the public may see are announced, and only to streams of their event', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  await seedEvent(ctx, { event: 'other' });
+  const [hidden, draft, shown] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3)];
+  await ctx.db.query('UPDATE assets SET hidden = true WHERE id = $1', [hidden]);
+  await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers: ctx.auth(ctx.admin), payload: { slug: 'draft', title: { en: 'Draft' } } });
+  await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${draft}`, headers: ctx.auth(ctx.admin), payload: { album: 'draft' } });
+  const processing = await upload(ctx, 4);
+  await ctx.db.query("UPDATE assets SET status = 'processing' WHERE id = $1", [processing]);
+  const { rows } = await ctx.db.query<{ id: string; event_id: string; album_id: string }>('SELECT id, event_id, album_id FROM assets');
+  const row = (id: string) => rows.find((r) => r.id === id)!;
+
+  const proc = await apiProcess(t, ctx);
+  const conf = await openStream(`${proc.base}/api/v1/events/conf/live`);
+  const other = await openStream(`${proc.base}/api/v1/events/other/live`);
+  t.teardown(() => { conf.close(); other.close(); });
+  const publisher = createRedis(REDIS_URL);
+  t.teardown(() => publisher.disconnect());
+  const announce = (id: string) => publishAssetReady(publisher, ctx.config.redisPrefix, { eventId: row(id).event_id, albumId: row(id).album_id, assetId: id });
+  for (const id of [hidden, draft, processing]) await announce(id);
+  await publisher.publish(`${ctx.config.redisPrefix}:live:${row(shown).event_id}`, 'not json');
+  await announce(shown);
+  await conf.until((s) => s.events().length >= 1);
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(conf.events().map((e) => JSON.parse(e.data).assetId), [shown], 'hidden, draft-album and processing assets are not announced');
+  t.same(other.events(), [], 'another event\'s stream hears nothing');
+
+  const before = conf.events().length;
+  await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${shown}`, headers: ctx.auth(ctx.admin), payload: { hidden: true } });
+  await announce(shown);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(conf.events().length, before, 'hidden after it was announced: not announced again');
+});
+
+t.test('draft and unknown events have no live stream for the public', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx, { event: 'draft', publish: false });
+  t.equal((await ctx.app.inject({ url: '/api/v1/events/draft/live' })).statusCode, 404);
+  t.equal((await ctx.app.inject({ url: '/api/v1/events/nope/live' })).statusCode, 404);
+  t.equal(ctx.app.live.size, 0);
+});
+
+t.test('clients that go away leave nothing behind; closing the app ends open streams at once', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await upload(ctx, 1);
+  const redis = createRedis(REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis, storage: ctx.storage, queues: ctx.queues } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+  const streams = await Promise.all(Array.from({ length: 20 }, () => openStream(`${base}/api/v1/events/conf/live`)));
+  t.equal(app.live.size, 20);
+  for (const s of streams) s.close();
+  await Promise.all(streams.map((s) => s.ended));
+  const until = Date.now() + 2_000;
+  while (app.live.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  t.equal(app.live.size, 0, 'every stream removed when its client left');
+  const { rows } = await ctx.db.query<{ event_id: string; album_id: string }>('SELECT event_id, album_id FROM assets WHERE id = $1', [id]);
+  await publishAssetReady(redis, ctx.config.redisPrefix, { eventId: rows[0]!.event_id, albumId: rows[0]!.album_id, assetId: id });
+  await new Promise((r) => setTimeout(r, 100));
+
+  const open = await Promise.all([openStream(`${base}/api/v1/events/conf/live`), openStream(`${base}/api/v1/events/conf/live`)]);
+  const started = Date.now();
+  await app.close();
+  t.ok(Date.now() - started < 2_000, `app.close() did not wait for the streams (${Date.now() - started} ms)`);
+  await Promise.all(open.map((s) => s.ended));
+  t.pass('the clients saw their streams end');
+  t.equal(app.live.size, 0);
+  const list = String(await ctx.redis.call('CLIENT', 'LIST'));
+  t.notOk(list.includes(` name=${ctx.config.redisPrefix}:live `), 'the subscriber connection is closed');
+});
