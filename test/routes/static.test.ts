@@ -79,3 +79,18 @@ t.test('nothing else of node_modules or the source tree is reachable', async (t)
     t.notMatch(res.body, /"version"|export default|buildApp/, `${url} leaks nothing`);
   }
 });
+
+t.test('/favicon.ico is an icon, so browsers log no 404 on any page', async (t) => {
+  const { app } = await createTestContext(t);
+  const res = await app.inject({ url: '/favicon.ico' });
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-type'], 'image/x-icon');
+  const body = res.rawPayload;
+  t.same([...body.subarray(0, 6)], [0, 0, 1, 0, 1, 0], 'an ICO header with one image');
+  t.equal(body.readUInt32LE(18), 22);
+  t.same([...body.subarray(22, 30)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'holding a PNG');
+  const { width, height } = await (await import('sharp')).default(body.subarray(22)).metadata();
+  t.same([width, height], [32, 32]);
+  const again = await app.inject({ url: '/favicon.ico', headers: { 'if-none-match': res.headers.etag as string } });
+  t.equal(again.statusCode, 304);
+});

@@ -1,5 +1,6 @@
 /**
- * `/static/*`: the gallery's scripts and styles and the vendor browser files listed in files.ts.
+ * `/static/*`: the gallery's scripts and styles and the vendor browser files listed in files.ts;
+ * and `/favicon.ico`.
  *
  * Caching: every reply has an ETag (and Last-Modified) and a short max-age, after which browsers
  * revalidate cheaply (304); a URL whose `?v=` names the file's current version (staticUrl) is
@@ -7,6 +8,7 @@
  */
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { renderFavicon } from './favicon.js';
 import { ownVersion, STATIC_DIR, VENDOR } from './files.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -44,6 +46,13 @@ const staticFiles: FastifyPluginAsync = async (app) => {
     cacheControl: false,
     dotfiles: 'deny',
     setHeaders: cacheHeaders('own', (file) => ownVersion(file)),
+  });
+
+  const favicon = await renderFavicon();
+  app.get('/favicon.ico', { schema: { hide: true } }, async (request, reply) => {
+    reply.header('etag', favicon.etag).header('cache-control', 'public, max-age=86400');
+    if (request.headers['if-none-match'] === favicon.etag) return reply.code(304).send();
+    return reply.type('image/x-icon').send(favicon.body);
   });
 };
 

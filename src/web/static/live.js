@@ -25,6 +25,8 @@ export function initLive(grid) {
   const tileUrl = grid.dataset.tileUrl;
   const albumId = grid.dataset.albumId;
   if (!liveUrl || !tileUrl || !albumId || !window.EventSource) return undefined;
+  // New items belong at the top of the album's first page; later pages keep their place.
+  if (Number(new URLSearchParams(location.search).get('page') ?? '1') > 1) return undefined;
 
   const region = statusRegion(grid);
   const announce = (text) => {

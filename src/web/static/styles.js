@@ -9,7 +9,6 @@ const CSS = `
 .lamha-pswp .pswp__lamha-caption .credit, .lamha-pswp .pswp__lamha-caption .license { font-size: 13px; opacity: .8; }
 .lamha-pswp a.pswp__button--lamha-download { display: flex; align-items: center; justify-content: center; color: #fff; }
 .lamha-pswp .pswp__button:focus-visible, .lamha-pswp a:focus-visible { outline: 2px solid #fff; outline-offset: -4px; }
-.lamha-pswp--rtl .pswp__button--arrow--prev .pswp__icn, .lamha-pswp--rtl .pswp__button--arrow--next .pswp__icn { transform: none; }
 .lamha-video { display: flex; flex-direction: column; }
 .lamha-video video { width: 100%; height: 100%; min-height: 0; flex: 1 1 auto; background: #000; object-fit: contain; }
 .player-scrub { position: relative; height: 18px; margin-top: 4px; cursor: pointer; touch-action: none; direction: ltr; }
