@@ -1,6 +1,8 @@
 /**
  * Which rendition goes where: srcset candidates, the lightbox's large image, the download, the
- * share image, and the placeholder colour. All URLs come from renditionUrl (versioned).
+ * share image, and the placeholder colour. All URLs come from renditionUrl (versioned). URLs the
+ * page itself uses are root-relative (shorter: a 200-photo page holds some 1,400 of them); the
+ * share image is absolute, as link previews need.
  */
 import { thumbHashToAverageRGBA } from 'thumbhash';
 import type { RenditionRow } from '../db/assets.js';
@@ -37,27 +39,28 @@ function candidate(publicUrl: string, r: RenditionRow): Candidate {
 }
 
 export function assetMedia(publicUrl: string, asset: GalleryAsset): AssetMedia {
+  const page = '';
   const stills = asset.renditions.filter((r) => STILL.test(r.name) && r.width && r.height);
   const webp = stills.filter((r) => r.type === 'image/webp').sort((a, b) => a.width! - b.width!);
   const jpeg = stills.filter((r) => r.type === 'image/jpeg').sort((a, b) => b.width! - a.width!)[0];
-  const srcset = webp.map((r) => candidate(publicUrl, r));
-  const largest = srcset[srcset.length - 1] ?? (jpeg ? candidate(publicUrl, jpeg) : null);
+  const srcset = webp.map((r) => candidate(page, r));
+  const largest = srcset[srcset.length - 1] ?? (jpeg ? candidate(page, jpeg) : null);
   const named = (name: string) => asset.renditions.find((r) => r.name === name);
   const url = (name: string) => {
     const r = named(name);
-    return r ? renditionUrl(publicUrl, r) : null;
+    return r ? renditionUrl(page, r) : null;
   };
   const mp4 = url('download.mp4');
   let download: AssetMedia['download'] = null;
   if (asset.kind === 'video' && mp4) download = { url: mp4, ext: 'mp4' };
-  else if (jpeg) download = { url: renditionUrl(publicUrl, jpeg), ext: 'jpg' };
+  else if (jpeg) download = { url: renditionUrl(page, jpeg), ext: 'jpg' };
   else if (largest) download = { url: largest.url, ext: 'webp' };
   const medium = srcset.find((c) => c.url.includes('/medium.webp?'));
   return {
     srcset,
     src: medium ?? largest,
     largest,
-    share: jpeg ? candidate(publicUrl, jpeg) : largest,
+    share: jpeg ? candidate(publicUrl, jpeg) : webp.length > 0 ? candidate(publicUrl, webp[webp.length - 1]!) : null,
     download,
     hls: url('hls/master.m3u8'),
     mp4,

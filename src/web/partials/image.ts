@@ -4,6 +4,7 @@
  * average colour (painted by CSS at once) until the image arrives.
  */
 import { html } from 'ghtml';
+import { attrUrl } from '../attr.js';
 import type { AssetMedia } from '../media.js';
 
 export interface ImageOptions {
@@ -20,5 +21,5 @@ export function image(media: AssetMedia, o: ImageOptions): string {
   if (!src) return '';
   const largest = media.largest ?? src;
   const srcset = media.srcset.map((c) => `${c.url} ${c.width}w`).join(', ');
-  return html`<img!${o.className ? html` class="${o.className}"` : ''} src="${src.url}"!${srcset ? html` srcset="${srcset}" sizes="${o.sizes}"` : ''} width="${largest.width}" height="${largest.height}" alt="${o.alt}" loading="${o.lazy ? 'lazy' : 'eager'}" decoding="async"!${o.placeholder ? html` data-thumbhash="${o.placeholder}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''}>`;
+  return html`<img!${o.className ? html` class="${o.className}"` : ''} src="!${attrUrl(src.url)}"!${srcset ? html` srcset="!${attrUrl(srcset)}" sizes="${o.sizes}"` : ''} width="${largest.width}" height="${largest.height}" alt="${o.alt}" loading="${o.lazy ? 'lazy' : 'eager'}" decoding="async"!${o.placeholder ? html` data-thumbhash="${o.placeholder}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''}>`;
 }

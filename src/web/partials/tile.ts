@@ -11,6 +11,7 @@ import { dirOf } from '../i18n.js';
 import { languageName } from '../locales/index.js';
 import { assetMedia, downloadName } from '../media.js';
 import { altOf, captionOf } from './asset-text.js';
+import { attrUrl } from '../attr.js';
 import { image } from './image.js';
 import { para } from './text.js';
 
@@ -35,7 +36,7 @@ export function subtitleTracks(ctx: PageContext, asset: GalleryAsset) {
     srclang: s.locale,
     label: languageName(s.locale),
     dir: dirOf(s.locale),
-    src: `${ctx.publicUrl}/api/v1/assets/${asset.id}/subtitles/${encodeURIComponent(s.locale)}`,
+    src: `/api/v1/assets/${asset.id}/subtitles/${encodeURIComponent(s.locale)}`,
   }));
 }
 
@@ -46,12 +47,12 @@ export function tile(ctx: PageContext, event: EventRow, album: AlbumRow, asset: 
   const h = largest?.height ?? asset.height ?? 1;
   const link = href(ctx, pathOf('e', event.slug, album.slug, asset.id));
   const video = asset.kind === 'video'
-    ? html` data-hls="${media.hls ?? ''}" data-mp4="${media.mp4 ?? ''}" data-storyboard="${media.storyboard ?? ''}" data-subtitles="${JSON.stringify(subtitleTracks(ctx, asset))}"`
+    ? html` data-hls="!${attrUrl(media.hls ?? '')}" data-mp4="!${attrUrl(media.mp4 ?? '')}" data-storyboard="!${attrUrl(media.storyboard ?? '')}" data-subtitles="${JSON.stringify(subtitleTracks(ctx, asset))}"`
     : '';
   const download = media.download
-    ? html` data-download="${media.download.url}" data-download-name="${downloadName(event.slug, asset.id, media.download.ext)}"`
+    ? html` data-download="!${attrUrl(media.download.url)}" data-download-name="${downloadName(event.slug, asset.id, media.download.ext)}"`
     : '';
-  const pswp = largest ? html` data-pswp-src="${largest.url}" data-pswp-width="${largest.width}" data-pswp-height="${largest.height}"` : '';
+  const pswp = largest ? html` data-pswp-src="!${attrUrl(largest.url)}" data-pswp-width="${largest.width}" data-pswp-height="${largest.height}"` : '';
   return html`<li class="tile tile--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}" style="--w:${w};--h:${h}">
 <a class="tile-link" href="${link}"!${pswp}!${download}!${video}>!${image(media, { alt: altOf(ctx, event, asset, o.index), sizes: tileSizes(w, h), lazy: o.lazy, placeholder: asset.placeholder })}</a>
 <div class="tile-caption" id="c-${asset.id}">
