@@ -2,6 +2,8 @@
  * One ffmpeg run through fluent-ffmpeg, with our deadline, abort and SIGKILL around it. The
  * arguments arrive already guarded (see ffmpeg.ts); this file only runs them.
  */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { ToolError } from './run.js';
 
@@ -27,7 +29,13 @@ const PROGRESS_KEY = /^(frame|fps|stream_\d+_\d+_\w+|bitrate|total_size|out_time
  * its 'stderr' line event: its own progress parser needs info-level logs and probes the input
  * again without our guard.
  */
-export function spawnFfmpeg(inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
+export async function spawnFfmpeg(inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
+  const launcher = deathSignalLauncher();
+  if (launcher !== null) await askFormatsOnce(ctl.ffmpegPath ?? 'ffmpeg');
+  return spawnWith(launcher, inputs, output, ctl);
+}
+
+function spawnWith(launcher: string | null, inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
   const tool = 'ffmpeg';
   return new Promise<void>((resolve, reject) => {
     const { signal } = ctl;
@@ -38,11 +46,14 @@ export function spawnFfmpeg(inputs: { url: string; options: string[] }[], output
     const log = ctl.log;
     const quiet = (m: string) => log?.debug({ tool }, m);
     const command = ffmpeg({ niceness: ctl.nice, stdoutLines: 20, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
-    // fluent-ffmpeg keeps this path process-wide; every run sets it so none depends on another's
-    command.setFfmpegPath(ctl.ffmpegPath ?? 'ffmpeg');
+    // fluent-ffmpeg keeps this path process-wide; every run sets it so none depends on another's.
+    // Through setpriv, ffmpeg's own path and arguments follow setpriv's (fluent-ffmpeg places the
+    // first input's options first).
+    command.setFfmpegPath(launcher ?? ctl.ffmpegPath ?? 'ffmpeg');
+    const first = [...(launcher ? ['--pdeathsig', 'KILL', '--', ctl.ffmpegPath ?? 'ffmpeg'] : []), '-nostdin', '-hide_banner', '-loglevel', 'error'];
     inputs.forEach((input, i) => {
       command.input(input.url);
-      command.inputOptions(...(i === 0 ? ['-nostdin', '-hide_banner', '-loglevel', 'error'] : []), ...input.options);
+      command.inputOptions(...(i === 0 ? first : []), ...input.options);
     });
     command.output(output[output.length - 1]!);
     command.outputOptions('-nostats', '-progress', 'pipe:2', ...output.slice(0, -1));
@@ -109,6 +120,55 @@ export function spawnFfmpeg(inputs: { url: string; options: string[] }[], output
       return new ToolError(text === '' ? m : `${m}: ${text}`, { tool, kind: why, exitSignal: 'SIGKILL', stderr: text }, cause === undefined ? undefined : { cause });
     }
   });
+}
+
+let launcher: string | null | undefined;
+let formatsAsked: Promise<void> | undefined;
+
+/**
+ * Before its first run in a process, fluent-ffmpeg asks `<path> -formats` and `-encoders` (and
+ * keeps the answers): that question must go to ffmpeg itself, not to the launcher. Asked synchronously
+ * with the path set, so no other run's path can slip in between.
+ */
+function askFormatsOnce(ffmpegPath: string): Promise<void> {
+  formatsAsked ??= new Promise<void>((resolve, reject) => {
+    const command = ffmpeg();
+    command.setFfmpegPath(ffmpegPath);
+    const failed = (err: Error): void => {
+      formatsAsked = undefined; // asked again next time: the path may be fixed by then
+      reject(new ToolError(`ffmpeg could not be started: ${err.message.split('\n')[0]}`, { tool: 'ffmpeg', kind: 'spawn' }, { cause: err }));
+    };
+    command.availableFormats((err: Error | null) => {
+      if (err) return failed(err);
+      // the second question is asked the same way; both answers are then kept process-wide
+      command.setFfmpegPath(ffmpegPath);
+      command.availableEncoders((e: Error | null) => (e ? failed(e) : resolve()));
+    });
+  });
+  return formatsAsked;
+}
+
+/**
+ * util-linux's setpriv, on Linux, to start ffmpeg with a parent-death signal: a worker killed
+ * outright (SIGKILL, out of memory) cannot kill its ffmpeg, and ffmpeg ignores the broken pipe
+ * of its progress, so without it an orphan would encode on, filling the dead run's work dir.
+ * null where there is none (ffmpeg then runs without).
+ */
+function deathSignalLauncher(): string | null {
+  if (launcher !== undefined) return launcher;
+  launcher = null;
+  if (process.platform !== 'linux') return launcher;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'setpriv');
+    try {
+      accessSync(candidate, constants.X_OK);
+      launcher = candidate;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  return launcher;
 }
 
 /** Turns `-progress` key=value lines into a rising percentage, reported in steps of 0.1. */

@@ -3,7 +3,7 @@
  * renditions under deterministic keys, record the result or the failure, announce readiness.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,12 +18,45 @@ import type { ProcessorDeps } from './registry.js';
 /** Rendition objects have deterministic keys and are rewritten whole, never edited. */
 export const RENDITION_CACHE = 'public, max-age=31536000, immutable';
 
+/**
+ * Runs `fn` in a fresh work dir, removed afterwards. The dir's name carries this process's id,
+ * so that the dirs of a worker killed outright (SIGKILL, out of memory) are found and removed
+ * by the next job of any worker on the machine, instead of piling up on the disk.
+ */
 export async function inWorkDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await removeOrphanedWorkDirs(prefix);
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${prefix}${process.pid}-`));
   try {
     return await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes the work dirs of processes that no longer exist. Workers sharing a temp dir must
+ * share a process-id namespace too (one machine, or one container), as they do by default.
+ */
+export async function removeOrphanedWorkDirs(prefix: string): Promise<number> {
+  const root = os.tmpdir();
+  const names = await readdir(root).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length)) : null;
+    if (!m || isAlive(Number(m[1]))) continue;
+    await rm(path.join(root, name), { recursive: true, force: true }).then(() => removed++, () => {});
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,120 @@
+/**
+ * A worker process killed with SIGKILL in the middle of a transcode: another worker takes the
+ * job over once BullMQ sees it stalled, and the asset ends ready with exactly one complete set
+ * of renditions; the killed run's ffmpeg does not outlive it and its work dir does not stay.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { createTestContext, DATABASE_URL, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart } from '../helpers/multipart.js';
+import { runEntry, waitFor, type Running } from '../helpers/processes.js';
+
+async function text(ctx: TestContext, key: string): Promise<string> {
+  let out = '';
+  for await (const c of await ctx.storage.get(key)) out += (c as Buffer).toString('utf8');
+  return out;
+}
+
+/** Process ids whose command line mentions `needle` (ffmpeg runs on files under the worker's temp dir). */
+async function processesMentioning(needle: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Lamha's work dirs (tsx keeps a cache of its own there too). */
+async function lamhaDirs(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n.startsWith('lamha-'));
+}
+
+t.test('a worker killed with SIGKILL mid-transcode: another finishes the job with one complete set of renditions', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-kill-'));
+  // the workers' own temp dir, to see what a killed run leaves there
+  const tmp = path.join(scratch, 'tmp');
+  execFileSync('mkdir', ['-p', tmp]);
+  t.teardown(() => rm(scratch, { recursive: true, force: true }));
+
+  // long enough that the HLS ladder is still encoding when the worker is killed
+  const source = path.join(scratch, 'panel.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=40', '-f', 'lavfi', '-i', 'sine=duration=40',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', source]);
+  const form = multipart([{ name: 'file', filename: 'panel.mp4', body: await readFile(source) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  t.equal(res.statusCode, 201, res.body);
+  const id: string = res.json().assets[0].id;
+
+  const env = {
+    // the per-test schema, through the connection string's options (they take precedence)
+    DATABASE_URL: `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${ctx.schema}`)}`,
+    REDIS_URL, REDIS_PREFIX: ctx.config.redisPrefix,
+    S3_ENDPOINT: ctx.storage.endpoint,
+    S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
+    S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'warn', TMPDIR: tmp,
+  };
+  const children: Running[] = [];
+  t.teardown(() => children.forEach((c) => c.child.kill('SIGKILL')));
+  const first = runEntry('workers/main.ts', env);
+  children.push(first);
+
+  const progress = async () => (await ctx.db.query<{ progress: number | null }>('SELECT progress FROM assets WHERE id = $1', [id])).rows[0]?.progress ?? 0;
+  t.ok(await waitFor(async () => (await progress()) >= 15, 120_000), `the first worker is encoding the ladder\n${first.output()}`);
+  const workDirs = await lamhaDirs(tmp);
+  t.match(workDirs, [new RegExp(`^lamha-video-${first.child.pid}-`)], 'its work dir holds its process id');
+  t.ok((await processesMentioning(tmp)).length > 0, 'ffmpeg is running on it');
+  first.child.kill('SIGKILL');
+  t.equal((await first.exit).signal, 'SIGKILL');
+  const killedAt = await progress();
+
+  // ffmpeg ignores SIGPIPE: only its parent-death signal stops it
+  t.ok(await waitFor(async () => (await processesMentioning(tmp)).length === 0, 5_000), 'the killed worker\'s ffmpeg does not outlive it');
+  t.equal((await lamhaDirs(tmp)).length, 1, 'its work dir is there until a worker cleans it');
+  t.equal((await ctx.db.query('SELECT status FROM assets WHERE id = $1', [id])).rows[0].status, 'processing');
+
+  const second = runEntry('workers/main.ts', env);
+  children.push(second);
+  // BullMQ hands the stalled job over once the dead worker's lock expires (30 s)
+  const done = await waitFor(async () => (await ctx.db.query('SELECT status FROM assets WHERE id = $1', [id])).rows[0].status !== 'processing', 240_000);
+  t.ok(done, `the job finished\n${second.output()}`);
+  const { rows: [asset] } = await ctx.db.query('SELECT status, error FROM assets WHERE id = $1', [id]);
+  t.equal(asset.status, 'ready', asset.error ?? '');
+  t.ok(killedAt < 100, `killed at ${killedAt} %`);
+  const job = await ctx.queues.queues.videos.getJob(`transcode-video-${id}`);
+  t.ok((job?.attemptsStarted ?? 0) >= 2, `the job ran again (${job?.attemptsStarted} starts)`);
+
+  // exactly one set: every object is a rendition row or a file a playlist names, and every named file exists
+  const prefix = `renditions/${id}/`;
+  const objects = new Set((await ctx.storage.list(prefix)).map((k) => k.slice(prefix.length)));
+  const { rows } = await ctx.db.query<{ name: string }>('SELECT name FROM renditions WHERE asset_id = $1', [id]);
+  const named = new Set(rows.map((r) => r.name));
+  for (const name of named) t.ok(objects.has(name), `rendition ${name} is stored`);
+  const master = await text(ctx, `${prefix}hls/master.m3u8`);
+  const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
+  t.equal(variants.length, 2, '720p source: 360p and 720p');
+  for (const v of variants) {
+    const dir = path.posix.dirname(`hls/${v}`);
+    const playlist = await text(ctx, `${prefix}hls/${v}`);
+    named.add(`hls/${v}`);
+    const uris = [...playlist.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!).concat(playlist.split('\n').filter((l) => l && !l.startsWith('#')));
+    t.ok(uris.length >= 10, `${v}: ${uris.length} files named`);
+    for (const uri of uris) {
+      t.ok(objects.has(`${dir}/${uri}`), `${dir}/${uri} exists`);
+      named.add(`${dir}/${uri}`);
+    }
+  }
+  t.same([...objects].filter((o) => !named.has(o)), [], 'no object outside the one set');
+
+  // the killed run's work dir went with the retry; the retry's own is gone too
+  t.same(await lamhaDirs(tmp), [], 'no work dir left');
+  t.same(await processesMentioning(tmp), [], 'no ffmpeg left');
+  second.child.kill('SIGTERM');
+  t.equal((await second.exit).code, 0);
+});
