@@ -204,3 +204,17 @@ t.test('clients that go away leave nothing behind; closing the app ends open str
   const list = String(await ctx.redis.call('CLIENT', 'LIST'));
   t.notOk(list.includes(` name=${ctx.config.redisPrefix}:live `), 'the subscriber connection is closed');
 });
+
+t.test('without Redis the live stream answers 503 LAMHA_LIVE_UNAVAILABLE', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const dead = createRedis('redis://127.0.0.1:1');
+  dead.on('error', () => {});
+  t.teardown(() => dead.disconnect());
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: dead, storage: ctx.storage, queues: ctx.queues } });
+  t.teardown(() => app.close());
+  const res = await app.inject({ url: '/api/v1/events/conf/live' });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().code, 'LAMHA_LIVE_UNAVAILABLE');
+  t.equal(app.live.size, 0);
+});

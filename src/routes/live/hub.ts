@@ -60,8 +60,13 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       const subscriber = redis.duplicate({ connectionName: `${prefix}:live` });
       subscriber.on('error', (err) => log.warn({ err }, 'live: Redis subscriber error'));
       subscriber.on('pmessage', (_pattern, channel, message) => void deliver(channel, message));
-      // ioredis subscribes again by itself after a reconnection.
-      await subscriber.psubscribe(`${escapeGlob(channelPrefix)}*`);
+      try {
+        // ioredis subscribes again by itself after a reconnection.
+        await subscriber.psubscribe(`${escapeGlob(channelPrefix)}*`);
+      } catch (err) {
+        subscriber.disconnect(); // a fresh connection is made for the next stream
+        throw err;
+      }
       return subscriber;
     })();
     subscribed.catch(() => {
