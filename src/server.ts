@@ -1,6 +1,7 @@
 /**
  * The only file that listens: configuration → preparation → buildApp → listen, and a graceful
- * close on SIGTERM. `--with-worker` also runs the queue workers in this process (`npm start`).
+ * close on SIGTERM. `--with-worker` also runs the queue workers in this process (`npm start`);
+ * `--demo` also loads the demo event (`npm run demo`, src/demo).
  * Without S3_ENDPOINT, this process runs the embedded S3 server.
  */
 import { pino } from 'pino';
@@ -10,6 +11,7 @@ import { storageFromConfig } from './plugins/infra.js';
 import { createRedis } from './queues/redis.js';
 import { requeueProcessing } from './services/reconcile.js';
 import { createTokenService } from './services/tokens.js';
+import { demoBanner, loadDemo } from './demo/load.js';
 import { configOrExit, embeddedEndpoint, onShutdown, prepareOrExit } from './startup.js';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { createProcessorDeps } from '../workers/deps.js';
@@ -60,3 +62,7 @@ onShutdown(log, async () => {
   await embedded?.close();
 });
 
+if (process.argv.includes('--demo')) {
+  // the server keeps serving whatever the loader managed before a failure
+  await loadDemo(app).then((demo) => process.stdout.write(demoBanner(demo)), (err: unknown) => log.error({ err }, 'the demo could not be loaded'));
+}

@@ -63,3 +63,22 @@ export async function upsertBootstrapAdmin(db: Queryable, hash: Buffer): Promise
     [hash],
   );
 }
+
+/**
+ * The id of a token that only names the service itself as the author of what it does on its
+ * own (the demo loader's event and uploads), made on first use. It can never be presented:
+ * it is revoked from the start, and its hash is `label` in plain bytes, not the SHA-256 of any
+ * secret that anyone holds.
+ */
+export async function ensureInternalToken(db: Queryable, label: string): Promise<string> {
+  const hash = Buffer.alloc(32);
+  hash.write(`lamha internal: ${label}`.slice(0, 32), 'latin1');
+  const { rows } = await db.query<{ id: string }>(
+    `WITH made AS (
+       INSERT INTO tokens (token_hash, role, event_id, label, revoked_at) VALUES ($1, 'admin', NULL, $2, now())
+       ON CONFLICT (token_hash) DO NOTHING RETURNING id)
+     SELECT id FROM made UNION ALL SELECT id FROM tokens WHERE token_hash = $1 LIMIT 1`,
+    [hash, label],
+  );
+  return rows[0]!.id;
+}
