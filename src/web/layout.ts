@@ -30,6 +30,8 @@ export interface LayoutInput {
   /** the <main>'s inner HTML, already escaped */
   body: string;
   bodyClass?: string;
+  /** error pages: not indexed, no canonical or alternates */
+  noindex?: boolean;
 }
 
 const OG_LOCALE: Record<Locale, string> = { ar: 'ar_AR', en: 'en_GB', ku: 'ku_TR', ckb: 'ckb_IQ', fr: 'fr_FR' };
@@ -104,8 +106,8 @@ export function layout(ctx: PageContext, input: LayoutInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 !${input.share?.description ? html`<meta name="description" content="${input.share.description}">` : ''}
-<link rel="canonical" href="${canonicalUrl(ctx)}">
-!${alternates(ctx)}
+!${input.noindex ? '<meta name="robots" content="noindex">' : html`<link rel="canonical" href="${canonicalUrl(ctx)}">
+!${alternates(ctx)}`}
 !${input.share ? shareTags(ctx, input.title, input.share) : ''}
 <link rel="stylesheet" href="/static/gallery.css">
 <script type="module" src="/static/gallery.js"></script>

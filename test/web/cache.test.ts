@@ -124,3 +124,18 @@ t.test('editing through the API shows on the next page load', async (t) => {
   t.equal((await get(ctx, `/en/e/conf/day-1/${asset}`)).statusCode, 404, 'a hidden photo’s page goes away at once');
   t.notMatch((await get(ctx, '/en/e/conf/day-1')).body, new RegExp(asset));
 });
+
+t.test('without Redis the pages still render, uncached', async (t) => {
+  const { ctx } = await gallery(t);
+  const { Redis } = await import('ioredis');
+  const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  t.teardown(() => down.disconnect());
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: down, storage: ctx.storage, queues: ctx.queues } });
+  t.teardown(() => app.close());
+  for (let i = 0; i < 2; i++) {
+    const res = await app.inject({ url: '/en/e/conf/day-1' });
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['x-lamha-cache'], 'render');
+    t.match(res.body, /First caption/);
+  }
+});

@@ -139,6 +139,8 @@ t.test('hidden, unfinished, unpublished and misplaced things are 404 with a loca
   t.equal(ar.res.headers['content-type'], 'text/html; charset=utf-8');
   t.equal(ar.doc.querySelector('h1')!.textContent, 'الصفحة غير موجودة');
   t.equal(ar.doc.querySelector('html')!.getAttribute('dir'), 'rtl');
+  t.equal(attr(ar.doc, 'meta[name=robots]', 'content'), 'noindex');
+  t.notOk(ar.doc.querySelector('link[rel=canonical]'), 'an error page names no canonical');
   const ckb = await page(ctx, '/ckb/whatever');
   t.equal(ckb.res.statusCode, 404);
   t.equal(ckb.doc.querySelector('h1')!.textContent, 'پەڕەکە نەدۆزرایەوە');

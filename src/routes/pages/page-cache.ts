@@ -90,6 +90,22 @@ export function createPageCache(o: PageCacheOptions) {
   const pending = new Map<string, Promise<CachedPage>>();
   const redisKey = (key: string) => `${o.prefix}:page:${key}`;
   const onError = o.onError ?? (() => {});
+  const versions = new Map<string, Promise<string>>();
+
+  /**
+   * The scope's version, one Redis GET shared by the requests that ask while it is on its way:
+   * under load that is one GET per event-loop turn instead of one per request. A request joining
+   * a GET sent a moment before it arrived can miss a change made in that moment (less than one
+   * Redis round trip), as it would have had it arrived a moment earlier.
+   */
+  function versionOf(scope: string): Promise<string> {
+    let v = versions.get(scope);
+    if (!v) {
+      v = o.version(scope).finally(() => versions.delete(scope));
+      versions.set(scope, v);
+    }
+    return v;
+  }
 
   async function fromRedis(key: string, version: string): Promise<CachedPage | null> {
     try {
@@ -115,9 +131,17 @@ export function createPageCache(o: PageCacheOptions) {
      * now (once per process, however many requests ask at the same time).
      */
     async get(scope: string, key: string, render: () => Promise<Rendered>): Promise<{ page: CachedPage; source: CacheSource }> {
+      let current: string;
+      try {
+        current = await versionOf(scope);
+      } catch (err) {
+        // Without Redis there is no telling whether a copy is current: render, keep nothing.
+        onError(err);
+        return { page: await compressPage('', await render()), source: 'render' };
+      }
       // The scope is part of the version: a 404 cached under the site's version must not pass for
       // a page of an event whose own counter happens to hold the same number.
-      const version = `${scope}@${await o.version(scope)}`;
+      const version = `${scope}@${current}`;
       const hot = memory.get(key);
       if (hot && hot.version === version) return { page: hot, source: 'memory' };
       const flightKey = `${version}\n${key}`;

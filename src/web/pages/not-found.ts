@@ -11,5 +11,6 @@ export function notFoundPage(ctx: PageContext): string {
 <p>${ctx.t('notFound.body')}</p>
 <p><a href="${href(ctx, '')}">${ctx.t('notFound.home')}</a></p>`,
     bodyClass: 'not-found',
+    noindex: true,
   });
 }
