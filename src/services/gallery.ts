@@ -39,6 +39,7 @@ export interface AlbumPage {
   /** 1-based */
   page: number;
   pageCount: number;
+  pageSize: number;
 }
 
 export interface AssetPage {
@@ -57,7 +58,7 @@ export const ALBUM_PAGE_SIZE = 200;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createGallery({ db }: { db: Db }) {
+export function createGallery({ db, pageSize = ALBUM_PAGE_SIZE }: { db: Db; pageSize?: number }) {
   async function withMedia(assets: AssetRow[]): Promise<GalleryAsset[]> {
     const ids = assets.map((a) => a.id);
     const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
@@ -110,11 +111,11 @@ export function createGallery({ db }: { db: Db }) {
       const event = await publicEvent(eventSlug);
       const album = event && (await publicAlbum(event, albumSlug));
       if (!event || !album) return null;
-      const { after, total } = await publicPageStart(db, album.id, (page - 1) * ALBUM_PAGE_SIZE);
-      const pageCount = Math.max(1, Math.ceil(total / ALBUM_PAGE_SIZE));
+      const { after, total } = await publicPageStart(db, album.id, (page - 1) * pageSize);
+      const pageCount = Math.max(1, Math.ceil(total / pageSize));
       if (page > pageCount) return null;
-      const rows = await listAlbumAssets(db, album.id, { publicOnly: true, after, limit: ALBUM_PAGE_SIZE });
-      return { event, album, assets: await withMedia(rows), total, page, pageCount };
+      const rows = await listAlbumAssets(db, album.id, { publicOnly: true, after, limit: pageSize });
+      return { event, album, assets: await withMedia(rows), total, page, pageCount, pageSize };
     },
 
     /** One public asset, only under the event and album it belongs to. */

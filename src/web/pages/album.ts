@@ -1,6 +1,6 @@
 /** An album: its title and caption, then a justified grid of its photos and videos. */
 import { html } from 'ghtml';
-import { ALBUM_PAGE_SIZE, type AlbumPage } from '../../services/gallery.js';
+import type { AlbumPage } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
 import { pick } from '../i18n.js';
 import { layout } from '../layout.js';
@@ -18,7 +18,7 @@ export function albumPage(ctx: PageContext, data: AlbumPage): string {
   const title = pick(album.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: album.slug, lang: 'und', dir: 'ltr' as const };
   const caption = pick(album.caption, ctx.locale, event.defaultLocale, event.locales);
   const albumPath = pathOf('e', event.slug, album.slug);
-  const offset = (page - 1) * ALBUM_PAGE_SIZE;
+  const offset = (page - 1) * data.pageSize;
   const tiles = assets.map((a, i) => tile(ctx, event, album, a, { index: offset + i + 1, lazy: i >= EAGER_TILES }));
   const pageLink = (n: number) => `${href(ctx, albumPath)}${n > 1 ? `?page=${n}` : ''}`;
   const first = assets[0];
