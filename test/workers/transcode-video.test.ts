@@ -206,3 +206,35 @@ t.test('the worker checks VIDEO_MAX_SECONDS and VIDEO_MAX_PIXELS again: a video 
   t.match(bigEnd.error, /640×360 pixels, more than the limit of 100000/);
   t.equal((await ctx.queues.queues.videos.getJob(`transcode-video-${big}`))?.attemptsStarted, 1, 'not retried');
 });
+
+t.test('10-bit HEVC HDR (BT.2020, PQ) comes out as 8-bit H.264 BT.709 in every rung and the MP4, and plays', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const hdr = clip('hdr10.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24:duration=5', '-f', 'lavfi', '-i', 'sine=duration=5',
+    '-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-x265-params', 'log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc',
+    '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc', '-tag:v', 'hvc1', '-c:a', 'aac']);
+  const colour = (file: string, ...before: string[]) => JSON.parse(execFileSync('ffprobe', ['-v', 'error', ...before, '-select_streams', 'v:0',
+    '-show_entries', 'stream=codec_name,profile,pix_fmt,color_primaries,color_transfer,color_space', '-of', 'json', file]).toString()).streams[0];
+  t.match(colour(hdr), { codec_name: 'hevc', pix_fmt: 'yuv420p10le', color_primaries: 'bt2020', color_transfer: 'smpte2084' }, 'the source is 10-bit HDR HEVC');
+
+  const id = await uploadVideo(ctx, hdr);
+  const end = await settled(ctx, id, 240_000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  const out = await download(ctx, id);
+  const master = await readFile(path.join(out, 'hls/master.m3u8'), 'utf8');
+  const playlists = master.split('\n').filter((l) => l && !l.startsWith('#')).map((uri) => path.join(out, 'hls', uri));
+  t.equal(playlists.length, 2, '360p and 720p');
+  t.notMatch(master, /hvc1|hev1|VIDEO-RANGE=PQ/, 'no HEVC or HDR announced');
+  const sdr = { codec_name: 'h264', profile: 'High', pix_fmt: 'yuv420p', color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' };
+  for (const playlist of playlists) {
+    t.same(colour(playlist, '-allowed_extensions', 'ALL'), sdr, `${path.relative(out, playlist)}: 8-bit H.264, BT.709`);
+    t.ok(decodesWhole(playlist), `${path.relative(out, playlist)}: every segment decodes`);
+  }
+  const mp4 = path.join(out, 'download.mp4');
+  t.same(colour(mp4), sdr, 'download.mp4: 8-bit H.264, BT.709');
+  execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', mp4, '-f', 'null', '-']);
+  t.pass('download.mp4 decodes');
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
+  t.ok(asset.renditions['thumb.webp'], 'a poster was made from the tone-mapped frames');
+});
