@@ -91,7 +91,7 @@ export function initLightbox(grid) {
     arrowNextTitle: rtl ? t('lightbox.previous', 'Previous') : t('lightbox.next', 'Next'),
     errorMsg: t('error.loadFailed', 'This item could not be loaded.'),
     counter: false,
-    bgOpacity: 0.92,
+    bgOpacity: 0.96,
     showHideAnimationType: still ? 'none' : 'zoom',
     showAnimationDuration: still ? 0 : 250,
     hideAnimationDuration: still ? 0 : 250,

@@ -59,9 +59,15 @@ function addTracks(video, subtitles, lang) {
     chosen = tracks.find((t) => t.srclang === lang) ?? tracks.find((t) => t.srclang.split('-')[0] === lang.split('-')[0]);
     if (chosen) chosen.default = true;
   }
-  // Tracks added after the element was parsed are not picked by the default-track rule, so the
-  // chosen one is switched on here.
-  if (chosen) chosen.track.mode = 'showing';
+  if (!chosen) return;
+  // Tracks added by script are not reliably picked by the default-track rule (Chromium turns
+  // on others too when the metadata arrives), so the choice is applied now and once more then;
+  // after that the visitor's own choice in the controls stands.
+  const apply = () => {
+    for (const t of tracks) t.track.mode = t === chosen ? 'showing' : 'disabled';
+  };
+  apply();
+  video.addEventListener('loadedmetadata', apply, { once: true });
 }
 
 function scrubBar(video, cues) {

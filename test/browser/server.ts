@@ -1,0 +1,81 @@
+/**
+ * A real gallery for the browser tests: the API listening on a free loopback port (PUBLIC_URL is
+ * that address, so rendition URLs resolve in the browser), the real queue workers, and an
+ * Arabic-default published event seeded through the HTTP API.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart, type FormPart } from '../helpers/multipart.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface Gallery {
+  ctx: TestContext;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** uploads one file to conf/day-1 with an Arabic caption and credit; answers the asset id */
+  upload(file: string, fields?: { caption?: string; locale?: string; credit?: string }): Promise<string>;
+  /** waits until the asset is ready (fails the test otherwise) */
+  ready(id: string): Promise<void>;
+  /** stores a subtitle track for a video */
+  subtitles(id: string, locale: string, vtt: string): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startGallery(t: Teardown): Promise<Gallery> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const ctx = await createTestContext(t, { env: { PUBLIC_URL: url } });
+  await seedEvent(ctx); // conf / day-1, locales ar, en, ku, default ar, published
+  runWorkers(t, ctx, ['images', 'videos']);
+  await ctx.app.listen({ port, host: '127.0.0.1' });
+  const headers = ctx.auth(ctx.admin);
+
+  return {
+    ctx,
+    url,
+    async upload(file, fields = {}) {
+      const parts: FormPart[] = [];
+      for (const [name, value] of Object.entries({ locale: 'ar', ...fields })) if (value !== undefined) parts.push({ name, body: value });
+      parts.push({ name: 'file', filename: path.basename(file), body: await readFile(file) });
+      const form = multipart(parts);
+      const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...headers, ...form.headers }, payload: form.body });
+      if (res.statusCode !== 201) throw new Error(`upload ${file}: ${res.statusCode} ${res.body}`);
+      return res.json().assets[0].id as string;
+    },
+    async ready(id) {
+      const end = await settled(ctx, id, 180_000);
+      if (end.status !== 'ready') throw new Error(`asset ${id} ended ${end.status}: ${end.error}`);
+    },
+    async subtitles(id, locale, vtt) {
+      const res = await ctx.app.inject({ method: 'PUT', url: `/api/v1/assets/${id}/subtitles/${locale}`, headers: { ...headers, 'content-type': 'text/vtt' }, payload: vtt });
+      if (res.statusCode >= 300) throw new Error(`subtitles ${locale}: ${res.statusCode} ${res.body}`);
+    },
+  };
+}
+
+/** An H.264/AAC clip made by ffmpeg from its test sources, long enough to watch it play. */
+export function makeClip(dir: string, seconds = 8): string {
+  const out = path.join(dir, 'clip.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out]);
+  return out;
+}
