@@ -111,10 +111,12 @@ export function createAssetService({ db, storage, queues, log, changes }: {
       const rows = await listRenditions(db, [asset.id]);
       const open = isPublic(asset);
       const row = rows.find((r) => r.name === name);
-      if (row) return { key: row.key, type: row.type, bytes: row.bytes, version: renditionVersion(row), open };
-      const segmentType = HLS_PART_TYPES[name.slice(name.lastIndexOf('.'))];
       const master = rows.find((r) => r.name === 'hls/master.m3u8');
-      if (name.startsWith('hls/') && segmentType && master) {
+      // Every part of the HLS rendition carries the master's version: playlists pass it on to what they name.
+      const hls = name.startsWith('hls/') && master !== undefined;
+      if (row) return { key: row.key, type: row.type, bytes: row.bytes, version: renditionVersion(hls ? master : row), open };
+      const segmentType = HLS_PART_TYPES[name.slice(name.lastIndexOf('.'))];
+      if (hls && segmentType) {
         const key = renditionKey(asset.id, name);
         const { size } = await storage.stat(key); // NotFoundError when there is no such segment
         return { key, type: segmentType, bytes: size, version: renditionVersion(master), open };

@@ -168,8 +168,31 @@ t.test('HLS segments are served (sized from the store) only when the asset has i
   const url = `/media/${id}/hls/720p/seg-1.m4s`;
   t.equal((await ctx.app.inject({ url })).statusCode, 404, 'no master playlist: no segments');
 
-  await ctx.storage.put(`renditions/${id}/hls/master.m3u8`, Buffer.from('#EXTM3U\n'), { contentType: 'application/vnd.apple.mpegurl' });
-  await ctx.db.query("INSERT INTO renditions (asset_id, name, key, bytes, type) VALUES ($1, 'hls/master.m3u8', $2, 8, 'application/vnd.apple.mpegurl')", [id, `renditions/${id}/hls/master.m3u8`]);
+  const master = '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=1400000,RESOLUTION=1280x720\n720p/index.m3u8\n';
+  const variant = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.000000,\nseg-1.m4s\n#EXT-X-ENDLIST\n';
+  for (const [name, text] of [['hls/master.m3u8', master], ['hls/720p/index.m3u8', variant]] as const) {
+    await ctx.storage.put(`renditions/${id}/${name}`, Buffer.from(text), { contentType: 'application/vnd.apple.mpegurl' });
+    await ctx.db.query("INSERT INTO renditions (asset_id, name, key, bytes, type) VALUES ($1, $2, $3, $4, 'application/vnd.apple.mpegurl')", [id, name, `renditions/${id}/${name}`, text.length]);
+  }
+  const { rows } = await ctx.db.query<{ created_at: Date }>("SELECT created_at FROM renditions WHERE asset_id = $1 AND name = 'hls/master.m3u8'", [id]);
+  const v = rows[0]!.created_at.getTime().toString(36);
+
+  const m = await ctx.app.inject({ url: `/media/${id}/hls/master.m3u8?v=${v}` });
+  t.equal(m.statusCode, 200);
+  t.equal(m.headers['content-type'], 'application/vnd.apple.mpegurl');
+  t.equal(m.body, master.replace('720p/index.m3u8', `720p/index.m3u8?v=${v}`), 'the master playlist names its variants with the version');
+  t.equal(Number(m.headers['content-length']), m.rawPayload.length);
+  t.equal(m.headers['cache-control'], 'public, max-age=31536000, immutable');
+  const vp = await ctx.app.inject({ url: `/media/${id}/hls/720p/index.m3u8?v=${v}` });
+  t.equal(vp.body, variant.replace('URI="init.mp4"', `URI="init.mp4?v=${v}"`).replace('seg-1.m4s', `seg-1.m4s?v=${v}`), 'the variant names its init and media segments with the version');
+  t.equal(vp.headers['cache-control'], 'public, max-age=31536000, immutable');
+  const vpRange = await ctx.app.inject({ url: `/media/${id}/hls/720p/index.m3u8?v=${v}`, headers: { range: 'bytes=0-6' } });
+  t.equal(vpRange.statusCode, 206);
+  t.equal(vpRange.body, '#EXTM3U');
+  t.equal(vpRange.headers['content-range'], `bytes 0-6/${vp.rawPayload.length}`, 'ranges count the bytes served');
+  const segImmutable = await ctx.app.inject({ url: `/media/${id}/hls/720p/seg-1.m4s?v=${v}` });
+  t.equal(segImmutable.headers['cache-control'], 'public, max-age=31536000, immutable', 'a segment named by a served playlist is immutable');
+
   const full = await ctx.app.inject({ url });
   t.equal(full.statusCode, 200);
   t.equal(full.headers['content-type'], 'video/iso.segment');

@@ -7,12 +7,15 @@
  * an old one, the current bytes are served with a short lifetime rather than a redirect to the
  * current URL: a redirect costs a visitor on a slow link a second round trip for every image of a
  * page cached before the rendition was re-made, and the page itself is refreshed on that change.
+ * HLS playlists are served with the version added to the URIs they name (see playlist.ts).
  */
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../errors.js';
 import { errorRefs } from '../common.js';
 import { answerRange, cacheControl, entityTag, matchesNoneMatch } from './http.js';
+import { MAX_REWRITTEN_PLAYLIST, PLAYLIST_TYPE, versionPlaylist } from './playlist.js';
 
 const MediaParams = Type.Object({
   assetId: Type.String({ format: 'uuid' }),
@@ -38,7 +41,12 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (request, reply) => {
       const { assetId, '*': name } = request.params;
       const r = await app.services.assets.rendition(request.principal, assetId, name);
-      const etag = entityTag(r.version, r.bytes);
+      // A playlist is read whole (it is small) to carry the version to the URIs it names.
+      const playlist = r.type === PLAYLIST_TYPE && r.bytes <= MAX_REWRITTEN_PLAYLIST
+        ? Buffer.from(versionPlaylist((await readAll(await app.storage.get(r.key))).toString('utf8'), r.version), 'utf8')
+        : undefined;
+      const size = playlist?.length ?? r.bytes;
+      const etag = entityTag(r.version, size);
       void reply
         .header('etag', etag)
         .header('cache-control', cacheControl(r.open, request.query.v, r.version))
@@ -46,21 +54,22 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
         .header('x-content-type-options', 'nosniff');
       if (matchesNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
-      const range = answerRange(request.headers.range, header(request.headers['if-range']), etag, r.bytes);
+      const range = answerRange(request.headers.range, header(request.headers['if-range']), etag, size);
       if (range.kind === 'unsatisfiable') {
-        void reply.header('content-range', `bytes */${r.bytes}`);
-        throw new RangeNotSatisfiableError(`The rendition has ${r.bytes} bytes`);
+        void reply.header('content-range', `bytes */${size}`);
+        throw new RangeNotSatisfiableError(`The rendition has ${size} bytes`);
       }
       void reply.header('content-type', r.type);
       if (range.kind === 'partial') {
         void reply.code(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${r.bytes}`)
+          .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
           .header('content-length', range.end - range.start + 1);
       } else {
-        void reply.header('content-length', r.bytes);
+        void reply.header('content-length', size);
       }
       // HEAD answers the same headers without opening the object.
       if (request.method === 'HEAD') return reply.send();
+      if (playlist) return reply.send(range.kind === 'partial' ? playlist.subarray(range.start, range.end + 1) : playlist);
       const body = range.kind === 'partial'
         ? await app.storage.get(r.key, { start: range.start, end: range.end })
         : await app.storage.get(r.key);
@@ -68,6 +77,13 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     },
   });
 };
+
+/** The whole of a small object (a playlist, at most MAX_REWRITTEN_PLAYLIST bytes). */
+async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
