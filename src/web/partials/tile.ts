@@ -16,13 +16,15 @@ import { image } from './image.js';
 import { para } from './text.js';
 
 /** Row heights of the justified grid (gallery.css --row) and how much a tile may grow past them. */
-const ROW_PHONE = 180;
-const ROW_WIDE = 240;
-const GROWTH = 1.3;
+const ROW_PHONE = 120;
+const ROW_SMALL = 160;
+const ROW_WIDE = 220;
+const GROWTH = 1.4;
 
 export function tileSizes(width: number, height: number): string {
   const ratio = width / height;
-  return `(min-width: 48em) ${Math.round(ratio * ROW_WIDE * GROWTH)}px, ${Math.round(ratio * ROW_PHONE * GROWTH)}px`;
+  const px = (row: number) => `${Math.round(ratio * row * GROWTH)}px`;
+  return `(min-width: 48em) ${px(ROW_WIDE)}, (min-width: 30em) ${px(ROW_SMALL)}, ${px(ROW_PHONE)}`;
 }
 
 export interface TileOptions {
