@@ -269,3 +269,19 @@ t.test('the tile fragment is the grid’s tile', async (t) => {
   const grid = (await page(ctx, '/ar/e/conf/day-1')).doc;
   t.equal(parse(fragment.body).querySelector('li.tile')!.toString(), grid.querySelector(`#a-${id}`)!.toString().replace('loading="lazy"', 'loading="eager"'));
 });
+
+t.test('album covers are public assets only: a hidden chosen cover gives way to the first public one', async (t) => {
+  const { ctx, event, album } = await gallery(t);
+  const first = await seedAsset(ctx, event, album);
+  const chosen = await seedAsset(ctx, event, album, { hidden: true });
+  await ctx.db.query('UPDATE albums SET cover_asset_id = $1 WHERE id = $2', [chosen, album.id]);
+  const { doc } = await page(ctx, '/en/e/conf');
+  const cover = doc.querySelector('.cards img.cover')!;
+  t.match(cover.getAttribute('src'), new RegExp(`/media/${first}/`));
+  t.notMatch(doc.toString(), new RegExp(chosen));
+  t.match(doc.querySelector('meta[property="og:image"]')!.getAttribute('content'), new RegExp(`/media/${first}/large\\.jpg`));
+  t.equal(doc.querySelector('.cards .count')!.textContent, 'Photos and videos: 1', 'the count is of what the public sees');
+  const list = (await page(ctx, '/en')).doc;
+  t.match(list.querySelector('.cards img.cover')!.getAttribute('src'), new RegExp(`/media/${first}/`), '/en works without its slash');
+  t.equal(list.querySelector('link[rel=canonical]')!.getAttribute('href'), 'http://gallery.test/en/');
+});
