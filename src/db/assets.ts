@@ -197,3 +197,24 @@ export async function makeRoomAt(db: Queryable, albumId: string, position: numbe
 export async function dropCover(db: Queryable, albumId: string, assetId: string): Promise<void> {
   await db.query('UPDATE albums SET cover_asset_id = NULL, updated_at = now() WHERE id = $1 AND cover_asset_id = $2', [albumId, assetId]);
 }
+
+/**
+ * Public assets of the event that became ready after `afterAssetId` did, oldest first: what a
+ * live client that last heard of that asset has missed. An asset's renditions are written when
+ * it becomes ready, so their time is its ready time. Nothing when the asset is unknown.
+ */
+export async function listPublicReadyAfter(db: Queryable, eventId: string, afterAssetId: string, limit: number): Promise<{ id: string; albumId: string }[]> {
+  const { rows } = await db.query<{ id: string; albumId: string }>(
+    `WITH since AS (
+       SELECT max(r.created_at) AS t FROM renditions r JOIN assets a ON a.id = r.asset_id WHERE r.asset_id = $2 AND a.event_id = $1
+     ), ready AS (
+       SELECT a.id, a.album_id, (SELECT max(r.created_at) FROM renditions r WHERE r.asset_id = a.id) AS t
+       FROM assets a JOIN albums al ON al.id = a.album_id JOIN events e ON e.id = a.event_id, since
+       WHERE a.event_id = $1 AND a.status = 'ready' AND NOT a.hidden AND al.status = 'published' AND e.status = 'published'
+         AND a.updated_at >= since.t
+     )
+     SELECT ready.id, ready.album_id AS "albumId" FROM ready, since WHERE ready.t > since.t ORDER BY ready.t, ready.id LIMIT $3`,
+    [eventId, afterAssetId, limit],
+  );
+  return rows;
+}

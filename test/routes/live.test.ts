@@ -218,3 +218,49 @@ t.test('without Redis the live stream answers 503 LAMHA_LIVE_UNAVAILABLE', async
   t.equal(res.json().code, 'LAMHA_LIVE_UNAVAILABLE');
   t.equal(app.live.size, 0);
 });
+
+t.test('a client reconnecting with Last-Event-ID is first told of the public assets that became ready since', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const [seen, missed, hidden, later] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3), await upload(ctx, 4)];
+  await ctx.db.query('UPDATE assets SET hidden = true WHERE id = $1', [hidden]);
+  // ready times as the worker records them: the renditions' and the row's, in one transaction
+  const readyAt = [[seen, '2026-12-01T10:00:00Z'], [missed, '2026-12-01T10:05:00Z'], [hidden, '2026-12-01T10:06:00Z'], [later, '2026-12-01T10:07:00Z']];
+  for (const [id, at] of readyAt) {
+    await ctx.db.query("INSERT INTO renditions (asset_id, name, key, bytes, type, created_at) VALUES ($1, 'thumb.webp', $2, 1, 'image/webp', $3)", [id, `renditions/${id}/thumb.webp`, at]);
+    await ctx.db.query('UPDATE assets SET updated_at = $2 WHERE id = $1', [id, at]);
+  }
+  const proc = await apiProcess(t, ctx);
+  const resumed = await new Promise<Stream>((resolve, reject) => {
+    // what a reconnecting EventSource sends: the id of the last event it received
+    const req = http.get(`${proc.base}/api/v1/events/conf/live`, { headers: { accept: 'text/event-stream', 'last-event-id': seen! } }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { buf += c; });
+      const s = {
+        res, text: () => buf,
+        events: () => buf.split('\n\n').filter((b) => b.includes('event: asset.ready')).map((b) => ({ event: 'asset.ready', id: /^id: (.*)$/m.exec(b)?.[1], data: /^data: (.*)$/m.exec(b)?.[1] ?? '' })),
+        until: async (pred: (x: Stream) => boolean, ms = 5_000) => {
+          const end = Date.now() + ms;
+          while (!pred(s as Stream)) {
+            if (Date.now() > end) throw new Error(`timed out: ${buf}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+        ended: new Promise<void>((r) => res.on('close', r)),
+        close: () => req.destroy(),
+      } as Stream;
+      resolve(s);
+    });
+    req.on('error', reject);
+  });
+  t.teardown(() => resumed.close());
+  await resumed.until((s) => s.events().length >= 2);
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(resumed.events().map((e) => e.id), [missed, later], 'the missed ones, oldest first; not the one it had, not the hidden one');
+
+  const fresh = await openStream(`${proc.base}/api/v1/events/conf/live`);
+  t.teardown(() => fresh.close());
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(fresh.events(), [], 'a new client gets no replay');
+});

@@ -10,7 +10,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Db } from '../../db/database.js';
-import { findAsset } from '../../db/assets.js';
+import { findAsset, listPublicReadyAfter } from '../../db/assets.js';
 import type { Log } from '../../log.js';
 import type { AssetReady } from '../../queues/live.js';
 import { isPublic } from '../../services/assets.js';
@@ -32,13 +32,20 @@ export interface LiveHubOptions {
 export interface LiveHub {
   /** Resolves once this process is subscribed; rejects when Redis cannot be reached. */
   ready(): Promise<void>;
-  /** Starts an event stream on `res` (the caller has checked that the event is visible) until the response closes. */
-  open(eventId: string, res: ServerResponse): void;
+  /**
+   * Starts an event stream on `res` (the caller has checked that the event is visible) until the
+   * response closes. With `lastEventId` (a reconnecting EventSource sends the last id it got),
+   * the public assets that became ready since that one are sent first.
+   */
+  open(eventId: string, res: ServerResponse, lastEventId?: string): void;
   /** open streams, all events together */
   readonly size: number;
   /** Ends every stream and closes the subscriber connection. */
   close(): Promise<void>;
 }
+
+/** At most this many missed announcements are replayed; a client that missed more reloads anyway. */
+const REPLAY_LIMIT = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -89,7 +96,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
     try {
       const asset = await findAsset(db, m.assetId);
       if (!asset || asset.eventId !== eventId || !isPublic(asset)) return;
-      const frame = `id: ${asset.id}\nevent: asset.ready\ndata: ${JSON.stringify({ assetId: asset.id, albumId: asset.albumId, eventId })}\n\n`;
+      const frame = readyFrame(asset.id, asset.albumId, eventId);
       for (const res of byEvent.get(eventId) ?? []) send(res, frame);
     } catch (err) {
       log.warn({ err, assetId: m.assetId }, 'live: could not check an announced asset');
@@ -126,7 +133,7 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       await subscribe();
     },
 
-    open(eventId, res) {
+    open(eventId, res, lastEventId) {
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         // no-transform: a compressing proxy would hold events back
@@ -143,6 +150,13 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
         for (const set of byEvent.values()) for (const r of set) send(r, ': heartbeat\n\n');
       }, heartbeatMs);
       res.once('close', () => remove(eventId, res));
+      if (lastEventId !== undefined && UUID.test(lastEventId)) {
+        // Announcements that also arrive live meanwhile come twice; clients skip what they have.
+        listPublicReadyAfter(db, eventId, lastEventId, REPLAY_LIMIT).then(
+          (missed) => { for (const a of missed) if (!res.destroyed) send(res, readyFrame(a.id, a.albumId, eventId)); },
+          (err: unknown) => log.warn({ err }, 'live: could not replay missed announcements'),
+        );
+      }
     },
 
     async close() {
@@ -158,6 +172,10 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       subscriber?.disconnect();
     },
   };
+}
+
+function readyFrame(assetId: string, albumId: string, eventId: string): string {
+  return `id: ${assetId}\nevent: asset.ready\ndata: ${JSON.stringify({ assetId, albumId, eventId })}\n\n`;
 }
 
 function escapeGlob(s: string): string {

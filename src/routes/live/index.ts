@@ -2,7 +2,8 @@
  * GET /api/v1/events/:event/live — Server-Sent Events: `event: asset.ready` with
  * `data: {"assetId","albumId","eventId"}` when an asset of the event becomes visible to the
  * public. Streams stay open; a comment every ~20 s keeps proxies from timing them out.
- * Missed announcements are not replayed: a client that reconnects reloads the album page.
+ * Each announcement's id is the asset's: a reconnecting EventSource sends the last one as
+ * Last-Event-ID and is first told of the public assets that became ready since (up to 100).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
@@ -49,7 +50,8 @@ const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
     }
     // From here the response is a stream the hub writes to, past Fastify's reply.
     reply.hijack();
-    hub.open(event.id, reply.raw);
+    const lastEventId = request.headers['last-event-id'];
+    hub.open(event.id, reply.raw, typeof lastEventId === 'string' ? lastEventId.trim() : undefined);
   });
 };
 
