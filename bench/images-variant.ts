@@ -5,13 +5,15 @@
  * `CURRENT` copies that file's settings, and bench/images-profile.ts checks that this gives the
  * same bytes as deriveImage() itself.
  */
-import sharp, { type JpegOptions, type Sharp, type WebpOptions } from 'sharp';
+import sharp, { type JpegOptions, type KernelEnum, type Sharp, type WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { plannedSizes } from '../src/media/images.js';
 
 export interface EncoderSettings {
   webp: Record<'thumb' | 'medium' | 'large', WebpOptions>;
   jpeg: JpegOptions;
+  /** resize kernel of every resize (sharp's default: lanczos3) */
+  kernel?: keyof KernelEnum;
 }
 
 /** As in src/media/images.ts. */
@@ -26,8 +28,10 @@ export const CURRENT: EncoderSettings = {
 
 /**
  * Settings to try against CURRENT in the same run (bench/images' `lamha proposed`, skipped while
- * they are the same). The profile's other settings no longer pay: the large WebP at effort 0
- * saves ≈ 25 ms of ≈ 520 for ≈ 6 % more bytes on the rendition viewers fetch most.
+ * they are the same). Last tried, and not adopted (figures in bench/README.md): the Mitchell
+ * kernel for every resize with the large WebP at effort 0 — the decode-and-resize step was no
+ * cheaper with Mitchell, the whole saved ≈ 8 % of CPU mostly because softer pixels encode into
+ * 10–16 % fewer bytes, and effort 0 alone saves ≈ 19 CPU ms of ≈ 377 for ≈ 3 % more bytes.
  */
 export const PROPOSED: EncoderSettings = CURRENT;
 
@@ -49,7 +53,7 @@ export async function deriveVariant(file: string, settings: EncoderSettings, pix
   const largest = sizes[sizes.length - 1]!;
   const base = await step('decode + orient + resize to 2048 (raw)', () => sharp(file, { limitInputPixels: pixelLimit, failOn: 'error', sequentialRead: true, pages: 1 })
     .rotate()
-    .resize({ width: largest.longEdge, height: largest.longEdge, fit: 'inside', withoutEnlargement: true })
+    .resize({ width: largest.longEdge, height: largest.longEdge, fit: 'inside', withoutEnlargement: true, ...(settings.kernel && { kernel: settings.kernel }) })
     .toColourspace('srgb')
     .raw()
     .toBuffer({ resolveWithObject: true }));
@@ -57,7 +61,7 @@ export async function deriveVariant(file: string, settings: EncoderSettings, pix
   const pixels = () => sharp(base.data, raw);
   const renditions: { name: string; bytes: number }[] = [];
   for (const size of sizes) {
-    const resized = size === largest ? pixels() : pixels().resize({ width: size.longEdge, height: size.longEdge, fit: 'inside' });
+    const resized = size === largest ? pixels() : pixels().resize({ width: size.longEdge, height: size.longEdge, fit: 'inside', ...(settings.kernel && { kernel: settings.kernel }) });
     const data = await step(`webp ${size.name}`, () => resized.webp(settings.webp[size.name as keyof EncoderSettings['webp']]).toBuffer(), (b) => b.length);
     renditions.push({ name: `${size.name}.webp`, bytes: data.length });
   }
