@@ -3,6 +3,7 @@
  * immutable caching for versioned URLs; nothing else of node_modules is reachable.
  */
 import { readFile } from 'node:fs/promises';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { ownVersion, staticUrl, VENDOR } from '../../src/routes/static/files.js';
@@ -44,7 +45,7 @@ t.test('serves the PhotoSwipe, hls.js and thumbhash browser builds of the instal
     ['photoswipe', 'photoswipe-lightbox.esm.min.js', 'photoswipe'],
     ['photoswipe', 'photoswipe.esm.min.js', 'photoswipe'],
     ['photoswipe', 'photoswipe.css', 'photoswipe'],
-    ['hls', 'hls.min.mjs', 'hls.js'],
+    ['hls', 'hls.light.min.mjs', 'hls.js'],
     ['thumbhash', 'thumbhash.js', 'thumbhash'],
   ] as const) {
     const res = await app.inject({ url: `/static/vendor/${name}/${file}` });
@@ -54,9 +55,9 @@ t.test('serves the PhotoSwipe, hls.js and thumbhash browser builds of the instal
     const path = require.resolve(pkg).replace(/[^/]+$/, file);
     t.equal(res.rawPayload.length, (await readFile(path)).length, `${name}/${file} is the package's file`);
   }
-  const versioned = await app.inject({ url: staticUrl('vendor/hls/hls.min.mjs') });
+  const versioned = await app.inject({ url: staticUrl('vendor/hls/hls.light.min.mjs') });
   t.equal(versioned.headers['cache-control'], 'public, max-age=31536000, immutable');
-  t.equal(staticUrl('vendor/hls/hls.min.mjs'), `/static/vendor/hls/hls.min.mjs?v=${VENDOR.hls!.version}`);
+  t.equal(staticUrl('vendor/hls/hls.light.min.mjs'), `/static/vendor/hls/hls.light.min.mjs?v=${VENDOR.hls!.version}`);
   t.equal(VENDOR.hls!.version, (require('hls.js/package.json') as { version: string }).version);
 });
 
@@ -64,6 +65,7 @@ t.test('nothing else of node_modules or the source tree is reachable', async (t)
   const { app } = await createTestContext(t);
   for (const url of [
     '/static/vendor/hls/hls.js',
+    '/static/vendor/hls/hls.min.mjs',
     '/static/vendor/hls/hls.worker.js',
     '/static/vendor/photoswipe/umd/photoswipe.umd.min.js',
     '/static/vendor/photoswipe/../package.json',
@@ -93,4 +95,38 @@ t.test('/favicon.ico is an icon, so browsers log no 404 on any page', async (t) 
   t.same([width, height], [32, 32]);
   const again = await app.inject({ url: '/favicon.ico', headers: { 'if-none-match': res.headers.etag as string } });
   t.equal(again.statusCode, 304);
+});
+
+t.test('scripts go out in brotli or gzip when the client takes it, with the same ETag and 304', async (t) => {
+  const { app } = await createTestContext(t);
+  const url = '/static/vendor/hls/hls.light.min.mjs';
+  const original = await readFile(require.resolve('hls.js').replace(/[^/]+$/, 'hls.light.min.mjs'));
+  const plain = await app.inject({ url });
+  t.equal(plain.headers['content-encoding'], undefined);
+  t.equal(plain.rawPayload.length, original.length);
+  t.equal(plain.headers.vary, 'Accept-Encoding');
+
+  const br = await app.inject({ url, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  t.equal(br.statusCode, 200);
+  t.equal(br.headers['content-encoding'], 'br');
+  t.equal(Number(br.headers['content-length']), br.rawPayload.length);
+  t.ok(br.rawPayload.length < original.length / 3, `brotli ${br.rawPayload.length} of ${original.length} bytes`);
+  t.ok(zlib.brotliDecompressSync(br.rawPayload).equals(original), 'decodes to the file');
+  t.equal(br.headers.etag, plain.headers.etag, 'the same (weak) validator');
+
+  const gz = await app.inject({ url: '/static/gallery.js', headers: { 'accept-encoding': 'gzip' } });
+  t.equal(gz.headers['content-encoding'], 'gzip');
+  t.equal(zlib.gunzipSync(gz.rawPayload).toString(), await readFile(new URL('../../src/web/static/gallery.js', import.meta.url), 'utf8'));
+
+  const again = await app.inject({ url, headers: { 'accept-encoding': 'br', 'if-none-match': br.headers.etag as string } });
+  t.equal(again.statusCode, 304);
+  t.equal(again.headers['content-encoding'], undefined);
+
+  const ranged = await app.inject({ url, headers: { 'accept-encoding': 'br', range: 'bytes=0-99' } });
+  t.equal(ranged.statusCode, 206, 'a range is served from the file as it is');
+  t.equal(ranged.headers['content-encoding'], undefined);
+  t.equal(ranged.rawPayload.length, 100);
+
+  const icon = await app.inject({ url: '/favicon.ico', headers: { 'accept-encoding': 'br' } });
+  t.equal(icon.headers['content-encoding'], undefined, 'images are left as they are');
 });

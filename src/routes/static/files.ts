@@ -42,7 +42,8 @@ function packageVersion(from: string, name: string): string {
 
 export const VENDOR: Readonly<Record<string, VendorFiles>> = {
   photoswipe: vendor('photoswipe', ['photoswipe-lightbox.esm.min.js', 'photoswipe.esm.min.js', 'photoswipe.css']),
-  hls: vendor('hls.js', ['hls.min.mjs', 'hls.min.js']),
+  // the light build: no alternate audio, in-manifest subtitles or DRM, none of which Lamha's HLS uses
+  hls: vendor('hls.js', ['hls.light.min.mjs']),
   thumbhash: vendor('thumbhash', ['thumbhash.js']),
 };
 

@@ -4,18 +4,22 @@
  *
  * Caching: every reply has an ETag (and Last-Modified) and a short max-age, after which browsers
  * revalidate cheaply (304); a URL whose `?v=` names the file's current version (staticUrl) is
- * immutable for a year. A stale `?v=` gets the current file with the short max-age.
+ * immutable for a year. A stale `?v=` gets the current file with the short max-age. Scripts and
+ * styles go out in brotli or gzip when the client takes it (compress.ts).
  */
 import fastifyStatic from '@fastify/static';
+import type { Stats } from 'node:fs';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { createCompressor } from './compress.js';
 import { renderFavicon } from './favicon.js';
 import { ownVersion, STATIC_DIR, VENDOR } from './files.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const SHORT = { own: 'public, max-age=600', vendor: 'public, max-age=86400' };
 
-function cacheHeaders(kind: 'own' | 'vendor', current: (file: string) => string | undefined) {
-  return (reply: FastifyReply, file: string) => {
+function cacheHeaders(kind: 'own' | 'vendor', current: (file: string) => string | undefined, compressor: ReturnType<typeof createCompressor>) {
+  return (reply: FastifyReply, file: string, stat: Stats) => {
+    compressor.note(reply, file, stat);
     const asked = (reply.request.query as { v?: unknown } | undefined)?.v;
     const immutable = typeof asked === 'string' && asked === current(file);
     reply.header('cache-control', immutable ? IMMUTABLE : SHORT[kind]);
@@ -24,6 +28,9 @@ function cacheHeaders(kind: 'own' | 'vendor', current: (file: string) => string 
 }
 
 const staticFiles: FastifyPluginAsync = async (app) => {
+  const compressor = createCompressor();
+  app.addHook('onSend', compressor.onSend);
+
   for (const [name, vendor] of Object.entries(VENDOR)) {
     const allowed = new Set(vendor.files);
     await app.register(fastifyStatic, {
@@ -34,7 +41,7 @@ const staticFiles: FastifyPluginAsync = async (app) => {
       cacheControl: false,
       dotfiles: 'deny',
       allowedPath: (pathName) => allowed.has(pathName.replace(/^\/+/, '')),
-      setHeaders: cacheHeaders('vendor', () => vendor.version),
+      setHeaders: cacheHeaders('vendor', () => vendor.version, compressor),
     });
   }
 
@@ -45,7 +52,7 @@ const staticFiles: FastifyPluginAsync = async (app) => {
     index: false,
     cacheControl: false,
     dotfiles: 'deny',
-    setHeaders: cacheHeaders('own', (file) => ownVersion(file)),
+    setHeaders: cacheHeaders('own', (file) => ownVersion(file), compressor),
   });
 
   const favicon = await renderFavicon();

@@ -170,7 +170,7 @@ export function enhancePlayer(video, options = {}) {
   };
 
   async function attachHlsJs() {
-    const { default: Hls } = await import('./vendor/hls/hls.min.mjs');
+    const { default: Hls } = await import('./vendor/hls/hls.light.min.mjs');
     if (destroyed) return;
     if (!Hls.isSupported()) {
       video.dataset.engine = 'mp4';
