@@ -19,7 +19,8 @@
  *
  * The load generator shares the machine with the servers: on 2 cores it takes about one. The
  * machine's load average is printed before and after; figures taken under load are not
- * comparable with figures from an idle machine, only api and static of the same run are.
+ * comparable with figures from an idle machine, only api and static of the same run are. The
+ * CPU time the servers' process spends per request depends much less on other load.
  *
  * Environment:
  *   BENCH_ITEMS         assets in the album                         default 200
@@ -138,13 +139,17 @@ interface LoadResult {
   bytesPerReq: number;
   non2xx: number;
   errors: number;
+  /** CPU time of this process (where both servers run, the load generator does not) per request */
+  cpuMsPerReq: number;
 }
 
 function autocannon(target: string, url: string, round: number): Promise<LoadResult> {
   const bin = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
   const args = [bin, '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', '-H', `accept-encoding=${BROWSER_ENCODING}`, url];
+  const cpu = process.cpuUsage();
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      const used = process.cpuUsage(cpu);
       if (err) return reject(err);
       const r = JSON.parse(stdout) as {
         requests: { average: number; total: number }; latency: { p50: number; p99: number };
@@ -153,6 +158,7 @@ function autocannon(target: string, url: string, round: number): Promise<LoadRes
       resolve({
         target, round, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99,
         bytesPerReq: r.requests.total ? r.throughput.total / r.requests.total : 0, non2xx: r.non2xx, errors: r.errors + r.timeouts,
+        cpuMsPerReq: r.requests.total ? (used.user + used.system) / 1000 / r.requests.total : 0,
       });
     });
   });
@@ -248,7 +254,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [target, url] of [['api', apiUrl], ['static', staticUrl]] as const) {
         const r = await autocannon(target, url, round);
-        log(`${target} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, load ${load()}`);
+        log(`${target} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${Math.round(r.cpuMsPerReq * 1000)} µs CPU/req, load ${load()}`);
         if (r.non2xx || r.errors) failed = true;
         results.push(r);
       }
@@ -261,13 +267,15 @@ async function main(): Promise<void> {
     const firstImage = requestsBeforeFirstImage(html);
 
     const rows = [
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'bytes/req', 'non-2xx', 'errors'],
-      ...[bestApi, bestStatic].map((r) => [r.target === 'api' ? 'api (page cache)' : 'static (@fastify/static)', Math.round(r.rps), r.p50, r.p99, Math.round(r.bytesPerReq), r.non2xx, r.errors]),
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'bytes/req', 'CPU µs/req', 'req/s per core', 'non-2xx', 'errors'],
+      ...[bestApi, bestStatic].map((r) => [r.target === 'api' ? 'api (page cache)' : 'static (@fastify/static)', Math.round(r.rps), r.p50, r.p99,
+        Math.round(r.bytesPerReq), Math.round(r.cpuMsPerReq * 1000), Math.round(1000 / r.cpuMsPerReq), r.non2xx, r.errors]),
     ];
     const out = [
       `album page /ar/e/conf/day-1, ${ITEMS} items, warm cache; ${CONNECTIONS} connections, best of ${ROUNDS} × ${SECONDS} s`,
       table(rows),
       `ratio api/static: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}${ratio >= GOAL_RATIO ? ', met' : ', NOT met'}); api ${Math.round(bestApi.rps)} req/s (goal ≥ ${GOAL_RPS} on 2 cores${bestApi.rps >= GOAL_RPS ? ', met' : ', NOT met'})`,
+      `CPU per request, api/static: ${(bestApi.cpuMsPerReq / bestStatic.cpuMsPerReq).toFixed(2)} (less dependent on other load than req/s; "req/s per core" = 1 s ÷ CPU per request, what one busy core of the server process would give)`,
       `transfer size of the page body: br ${bodies.br!.length} B, gzip ${bodies.gzip!.length} B, identity ${bodies.identity!.length} B`,
       `requests before the first image: ${firstImage.count} (${firstImage.names.join(', ')}); the first image (${firstImage.firstImageLoading ?? 'eager'}) is request ${firstImage.count + 1}`,
       `load average (1/5/15 min) before: ${before}, after: ${after}; ${os.cpus().length} CPUs shared with the load generator`,
