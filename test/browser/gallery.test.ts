@@ -66,7 +66,7 @@ if (!existsSync(CHROMIUM)) {
       // lazy images load as they scroll into view
       await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#grid img')].every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 30_000 });
-      const images = await page.$$eval('#grid img', (imgs) => imgs.map((i) => ({ w: (i as HTMLImageElement).naturalWidth, src: (i as HTMLImageElement).currentSrc, hash: (i as HTMLImageElement).dataset.thumbhash ?? '', bg: (i as HTMLImageElement).style.backgroundImage })));
+      const images = await page.$$eval('#grid img', (imgs) => imgs.map((i) => ({ w: (i as HTMLImageElement).naturalWidth, src: (i as HTMLImageElement).currentSrc, hash: (i as HTMLImageElement).dataset.thumbhash ?? '', bg: (i as HTMLImageElement).style.backgroundImage + (i as HTMLImageElement).style.backgroundColor })));
       t.equal(images.length, 4);
       for (const img of images) {
         t.ok(img.w > 0, `${img.src} decoded`);
@@ -201,6 +201,51 @@ if (!existsSync(CHROMIUM)) {
       checkPlayback(t, r);
     });
 
+    await t.test('in English the lightbox runs left to right', async (t) => {
+      const page = await open(browser, `${g.url}/en/e/conf/day-1`);
+      t.equal(await page.getAttribute('html', 'dir'), 'ltr');
+      const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
+      const order = await page.$$eval('#grid > li.tile', (lis) => lis.map((li) => (li as HTMLElement).dataset.assetId!));
+      await page.click(`#a-${order[0]} .tile-link`);
+      await page.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id && (window as any).pswp.opener.isOpen, order[0]);
+      t.equal(await page.getAttribute('.pswp__button--arrow--next', 'title'), strings['lightbox.next']);
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id, order[1]);
+      t.match(await page.textContent('.pswp__lamha-counter'), /^2 of 4$/);
+      t.pass('ArrowRight moves to the next item');
+    });
+
+    await t.test('without the scripts, a tile leads to its page and the video plays from its MP4', async (t) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      t.teardown(() => context.close());
+      // the scripts answer as empty modules: the page as a browser without them (or with them failing) gets it
+      await context.route('**/static/**/*.{js,mjs}', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+      const page = await context.newPage();
+      collectErrors(page, errors);
+      await page.goto(albumUrl);
+      await Promise.all([page.waitForURL(`${albumUrl}/${video}`), page.click(`#a-${video} .tile-link`)]);
+      t.equal(await page.locator('video.player').getAttribute('data-engine'), null, 'not enhanced');
+      const r = await plays(page, 'video.player');
+      t.ok(r.readyState >= 3 && r.t2 > r.t1, `the MP4 plays: readyState ${r.readyState}, ${r.t1} → ${r.t2}`);
+      t.match(await page.evaluate(() => document.querySelector('video')!.currentSrc), /\/download\.mp4/);
+      t.equal(r.tracks.find((tr) => tr.lang === 'ar')?.mode, 'showing', 'the Arabic track is the default by markup alone');
+    });
+
+    await t.test('with reduced motion the lightbox opens and closes without animation', async (t) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
+      t.teardown(() => context.close());
+      const page = await context.newPage();
+      collectErrors(page, errors);
+      await page.goto(albumUrl);
+      await page.click(`#a-${photos[0]} .tile-link`);
+      await page.waitForFunction(() => (window as any).pswp?.opener.isOpen);
+      const options = await page.evaluate(() => {
+        const o = (window as any).pswp.options;
+        return { type: o.showHideAnimationType, show: o.showAnimationDuration, hide: o.hideAnimationDuration, zoom: o.zoomAnimationDuration };
+      });
+      t.same(options, { type: 'none', show: 0, hide: 0, zoom: 0 });
+    });
+
     await t.test('a new upload appears at the top of the open album', async (t) => {
       const page = await open(browser, albumUrl);
       const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
@@ -217,6 +262,7 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForFunction((text) => document.querySelector('[role="status"][aria-live="polite"]')?.textContent === text, strings['live.newItem']);
       t.pass('announced politely');
       t.equal(await page.locator('#grid > li.tile').count(), 5);
+      t.ok(await page.$eval(`#a-${added}`, (li) => li.classList.contains('tile--new')), 'it arrives with a short highlight');
       await screenshot(page, 'album-ar-live');
     });
 

@@ -24,20 +24,25 @@ function loaded(el) {
 }
 
 export function showPlaceholder(el) {
-  if (el.dataset.placeholderShown || loaded(el)) return;
-  const url = placeholderUrl(el.dataset.thumbhash);
-  if (!url) return;
+  if (el.dataset.placeholderShown) return;
   el.dataset.placeholderShown = '';
-  el.style.backgroundImage = `url("${url}")`;
-  el.style.backgroundSize = 'cover';
-  el.style.backgroundRepeat = 'no-repeat';
-  const done = () => {
-    // the average colour stays behind transparent pixels; the blur goes
+  // Once the picture is there, neither the blur nor the average colour may show through its
+  // transparent pixels (a dark average behind a dark drawing on a transparent ground hides it).
+  const clear = () => {
     el.style.backgroundImage = '';
-    el.removeEventListener('load', done);
-    el.removeEventListener('loadeddata', done);
+    el.style.backgroundColor = '';
   };
-  el.addEventListener(el instanceof HTMLVideoElement ? 'loadeddata' : 'load', done);
+  if (loaded(el)) {
+    clear();
+    return;
+  }
+  const url = placeholderUrl(el.dataset.thumbhash);
+  if (url) {
+    el.style.backgroundImage = `url("${url}")`;
+    el.style.backgroundSize = 'cover';
+    el.style.backgroundRepeat = 'no-repeat';
+  }
+  el.addEventListener(el instanceof HTMLVideoElement ? 'loadeddata' : 'load', clear, { once: true });
 }
 
 /** Shows placeholders for every element with data-thumbhash under root (the document, or a new tile). */
