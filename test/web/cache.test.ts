@@ -139,3 +139,14 @@ t.test('without Redis the pages still render, uncached', async (t) => {
     t.match(res.body, /First caption/);
   }
 });
+
+t.test('pages forbid scripts, media and connections from elsewhere', async (t) => {
+  const { ctx } = await gallery(t);
+  const res = await get(ctx, '/en/e/conf/day-1');
+  const csp = String(res.headers['content-security-policy']);
+  t.match(csp, /script-src 'self'(;|$)/);
+  t.notMatch(csp, /unsafe-eval/);
+  t.match(csp, /connect-src 'self'/);
+  t.match(csp, /object-src 'none'/);
+  t.equal(res.headers['x-content-type-options'], 'nosniff');
+});
