@@ -22,11 +22,13 @@ t.test('an album is split into pages of public assets, with links to the next an
   t.same(pages.map((p) => [p!.total, p!.pageCount]), [[7, 3], [7, 3], [7, 3]]);
   t.equal(await gallery.album('conf', 'day-1', 4), null, 'past the last page');
 
-  const ctxFor = (locale: 'en' | 'ar') => pageContext({ locale, publicUrl: 'http://gallery.test', path: 'e/conf/day-1', contentLocales: ['ar', 'en', 'ku'], defaultLocale: 'ar' });
-  const middle = parse(albumPage(ctxFor('en'), pages[1]!));
+  const ctxFor = (locale: 'en' | 'ar', path = 'e/conf/day-1') => pageContext({ locale, publicUrl: 'http://gallery.test', path, contentLocales: ['ar', 'en', 'ku'], defaultLocale: 'ar' });
+  const middle = parse(albumPage(ctxFor('en', 'e/conf/day-1?page=2'), pages[1]!));
   t.equal(middle.querySelector('.pages a[rel=prev]')!.getAttribute('href'), '/en/e/conf/day-1');
   t.equal(middle.querySelector('.pages a[rel=next]')!.getAttribute('href'), '/en/e/conf/day-1?page=3');
   t.match(middle.querySelector('.pages')!.textContent, /Page 2 of 3/);
+  t.equal(middle.querySelector('link[rel=canonical]')!.getAttribute('href'), 'http://gallery.test/en/e/conf/day-1?page=2');
+  t.equal(middle.querySelector('.languages a[hreflang=ar]')!.getAttribute('href'), '/ar/e/conf/day-1?page=2', 'the switcher keeps the page number');
   t.equal(middle.querySelectorAll('.tile img')[0]!.getAttribute('alt'), 'Photo 4', 'numbered across pages');
   const last = parse(albumPage(ctxFor('ar'), pages[2]!));
   t.notOk(last.querySelector('.pages a[rel=next]'));

@@ -285,3 +285,13 @@ t.test('album covers are public assets only: a hidden chosen cover gives way to 
   t.match(list.querySelector('.cards img.cover')!.getAttribute('src'), new RegExp(`/media/${first}/`), '/en works without its slash');
   t.equal(list.querySelector('link[rel=canonical]')!.getAttribute('href'), 'http://gallery.test/en/');
 });
+
+t.test('page 2 of an album through HTTP: its own canonical URL, and a stray page number is a 404', async (t) => {
+  const { ctx, event, album } = await gallery(t);
+  await seedAsset(ctx, event, album);
+  const first = await page(ctx, '/en/e/conf/day-1?page=1');
+  t.equal(first.res.statusCode, 200);
+  t.equal(attr(first.doc, 'link[rel=canonical]', 'href'), 'http://gallery.test/en/e/conf/day-1');
+  t.equal((await page(ctx, '/en/e/conf/day-1?page=2')).res.statusCode, 404, 'one photo makes one page');
+  t.equal((await page(ctx, '/en/e/conf/day-1?page=0')).res.statusCode, 404);
+});

@@ -68,7 +68,8 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     const key = page > 1 ? `${path}?page=${page}` : page === 1 ? path : `${path}?page=bad`;
     return serve(request, reply, await scopeOf(event), key, async () => {
       const data = page > 0 ? await gallery.album(event, album, page) : null;
-      return data ? { status: 200, html: albumPage(ctxFor(path, data.event), data) } : notFound(path);
+      // Page 2 onwards keeps its number in the canonical URL, alternates and language switcher.
+      return data ? { status: 200, html: albumPage(ctxFor(page > 1 ? key : path, data.event), data) } : notFound(path);
     });
   });
 
