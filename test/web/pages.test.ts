@@ -295,3 +295,10 @@ t.test('page 2 of an album through HTTP: its own canonical URL, and a stray page
   t.equal((await page(ctx, '/en/e/conf/day-1?page=2')).res.statusCode, 404, 'one photo makes one page');
   t.equal((await page(ctx, '/en/e/conf/day-1?page=0')).res.statusCode, 404);
 });
+
+t.test('the HTML pages stay out of the API’s OpenAPI document', async (t) => {
+  const { ctx } = await gallery(t);
+  const doc = (await ctx.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+  t.same(Object.keys(doc.paths).filter((p) => /^\/(ar|en|ku|ckb|fr)?\/?(e\/|$)/.test(p) || p === '/'), []);
+  t.ok(Object.keys(doc.paths).some((p) => p.startsWith('/api/v1/events')), 'the API is still there');
+});

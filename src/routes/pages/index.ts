@@ -27,6 +27,9 @@ import { sendPage } from './respond.js';
 const FALLBACK_LOCALE: Locale = 'en';
 const NEGOTIATION_ORDER: string[] = [FALLBACK_LOCALE, ...LOCALES.filter((l) => l !== FALLBACK_LOCALE)];
 
+/** HTML pages are not part of the API's OpenAPI document. */
+const HIDDEN = { schema: { hide: true } };
+
 interface LocaleOptions {
   locale: Locale;
   gallery: Gallery;
@@ -49,9 +52,9 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     return sendPage(request, reply, page, source, locale);
   }
 
-  app.get('/', async (request, reply) => serve(request, reply, 'site', '', async () => ({ status: 200, html: eventsPage(ctxFor(''), await gallery.events()) })));
+  app.get('/', HIDDEN, async (request, reply) => serve(request, reply, 'site', '', async () => ({ status: 200, html: eventsPage(ctxFor(''), await gallery.events()) })));
 
-  app.get<{ Params: EventParams }>('/e/:event', async (request, reply) => {
+  app.get<{ Params: EventParams }>('/e/:event', HIDDEN, async (request, reply) => {
     const { event } = request.params;
     const path = pathOf('e', event);
     return serve(request, reply, await scopeOf(event), path, async () => {
@@ -60,7 +63,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     });
   });
 
-  app.get<{ Params: AlbumParams; Querystring: { page?: string } }>('/e/:event/:album', async (request, reply) => {
+  app.get<{ Params: AlbumParams; Querystring: { page?: string } }>('/e/:event/:album', HIDDEN, async (request, reply) => {
     const { event, album } = request.params;
     const raw = request.query.page;
     const page = raw === undefined ? 1 : /^[1-9]\d{0,4}$/.test(raw) ? Number(raw) : 0;
@@ -73,7 +76,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     });
   });
 
-  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset', async (request, reply) => {
+  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset', HIDDEN, async (request, reply) => {
     const { event, album, asset } = request.params;
     const path = pathOf('e', event, album, asset);
     return serve(request, reply, await scopeOf(event), path, async () => {
@@ -82,7 +85,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     });
   });
 
-  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset/tile', async (request, reply) => {
+  app.get<{ Params: AssetParams }>('/e/:event/:album/:asset/tile', HIDDEN, async (request, reply) => {
     const { event, album, asset } = request.params;
     const path = pathOf('e', event, album, asset);
     return serve(request, reply, await scopeOf(event), `${path}/tile`, async () => {
@@ -121,7 +124,7 @@ const pages: FastifyPluginAsync = async (app) => {
     return id;
   }
 
-  app.get('/', async (request, reply) => {
+  app.get('/', HIDDEN, async (request, reply) => {
     // The fallback first: with no header, or `*`, Negotiator answers the first it is offered.
     const locale = (new Negotiator(request).language(NEGOTIATION_ORDER) as Locale | undefined) ?? FALLBACK_LOCALE;
     return reply
