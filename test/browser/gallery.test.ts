@@ -231,6 +231,43 @@ if (!existsSync(CHROMIUM)) {
       t.equal(r.tracks.find((tr) => tr.lang === 'ar')?.mode, 'showing', 'the Arabic track is the default by markup alone');
     });
 
+    await t.test('when HLS cannot be loaded, the player falls back to the MP4', async (t) => {
+      for (const engine of ['native-hls', 'hls.js']) {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        t.teardown(() => context.close());
+        if (engine === 'hls.js') {
+          await context.addInitScript(() => {
+            const original = HTMLMediaElement.prototype.canPlayType;
+            HTMLMediaElement.prototype.canPlayType = function (type: string) {
+              return /mpegurl/i.test(type) ? '' : original.call(this, type);
+            };
+          });
+        }
+        await context.route('**/media/*/hls/**', (route) => route.fulfill({ status: 404, body: '' }));
+        const page = await context.newPage();
+        const failures: string[] = [];
+        // the refused playlist is logged as a failed load; nothing may throw
+        page.on('pageerror', (err) => failures.push(err.message));
+        await page.goto(`${albumUrl}/${video}`);
+        await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('video.player')?.dataset.engine === 'mp4', null, { timeout: 20_000 });
+        const r = await plays(page, 'video.player');
+        t.ok(r.readyState >= 3 && r.t2 > r.t1, `${engine}: the MP4 plays (readyState ${r.readyState}, ${r.t1} → ${r.t2})`);
+        t.match(await page.evaluate(() => document.querySelector('video')!.currentSrc), /\/download\.mp4/, `${engine}: from download.mp4`);
+        t.same(failures, [], `${engine}: no uncaught error`);
+      }
+    });
+
+    await t.test('a tile opens from the keyboard and focus comes back to it', async (t) => {
+      const page = await open(browser, albumUrl);
+      await page.focus(`#a-${photos[1]} .tile-link`);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id && (window as any).pswp.opener.isOpen, photos[1]);
+      t.ok(await page.evaluate(() => document.querySelector('.pswp')!.contains(document.activeElement)), 'focus is in the lightbox');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.pswp', { state: 'detached' });
+      t.equal(await page.evaluate(() => document.activeElement?.closest('li')?.id), `a-${photos[1]}`, 'focus is back on the tile');
+    });
+
     await t.test('with reduced motion the lightbox opens and closes without animation', async (t) => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
       t.teardown(() => context.close());

@@ -9,6 +9,8 @@ import { ensureStylesheet } from './styles.js';
 import { pageLocale, reducedMotion, t } from './strings.js';
 
 const HASH = /^#a-([0-9a-f-]{36})$/i;
+/** Height of the native video controls' bar, where a drag is a seek, not a swipe. */
+const CONTROLS_HEIGHT = 56;
 
 function tileOf(link) {
   return link.closest('.tile');
@@ -170,9 +172,16 @@ export function initLightbox(grid) {
     content.player?.destroy();
     content.player = undefined;
   });
-  // Inside a video, pointer and arrow keys belong to the player (seeking), not to slide navigation.
+  // On a video's controls and scrub bar, pointers and arrow keys belong to the player (seeking),
+  // not to slide navigation; a swipe across the picture itself still moves to the next item.
   lightbox.on('pointerDown', (e) => {
-    if (e.originalEvent.target.closest?.('.lamha-video')) e.preventDefault();
+    const { target, clientY } = e.originalEvent;
+    if (target.closest?.('.player-scrub')) {
+      e.preventDefault();
+    } else if (target instanceof HTMLVideoElement && target.closest('.lamha-video')) {
+      const box = target.getBoundingClientRect();
+      if (clientY > box.bottom - CONTROLS_HEIGHT) e.preventDefault();
+    }
   });
   lightbox.on('keydown', (e) => {
     const key = e.originalEvent.key;
