@@ -107,6 +107,8 @@ t.test('brotli and gzip copies per Accept-Encoding, each the same page', async (
   t.equal(gz.headers['content-encoding'], 'gzip');
   t.equal(zlib.gunzipSync(gz.rawPayload).toString('utf8'), plain.body);
   t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'br;q=0, gzip' })).headers['content-encoding'], 'gzip');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'br;q=0.5, gzip' })).headers['content-encoding'], 'gzip', 'the client’s weights count');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': '*' })).headers['content-encoding'], 'br');
   t.equal((await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'identity' })).headers['content-encoding'], undefined);
   const head = await ctx.app.inject({ method: 'HEAD', url: '/en/e/conf/day-1' });
   t.equal(head.statusCode, 200);

@@ -9,6 +9,11 @@ import Negotiator from 'negotiator';
 import type { CachedPage, CacheSource, Encoding } from './page-cache.js';
 
 const AVAILABLE = ['br', 'gzip', 'identity'];
+
+/** negotiator 1.x takes a preference order for ties; @types/negotiator (0.6) does not know it yet. */
+interface NegotiatorWithPreferred {
+  encoding(available: string[], options: { preferred: string[] }): string | undefined;
+}
 const chosen = new Map<string, Encoding>();
 
 /** The best encoding the client accepts; header values repeat, so answers are remembered. */
@@ -16,8 +21,9 @@ export function chooseEncoding(header: string | undefined): Encoding {
   if (!header) return 'identity';
   let enc = chosen.get(header);
   if (enc === undefined) {
-    const accepted = new Negotiator({ headers: { 'accept-encoding': header } }).encodings(AVAILABLE);
-    enc = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : 'identity';
+    // The client's weights first; among equals, brotli (smallest), then gzip.
+    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as NegotiatorWithPreferred;
+    enc = (negotiator.encoding(AVAILABLE, { preferred: AVAILABLE }) as Encoding | undefined) ?? 'identity';
     if (chosen.size > 1000) chosen.clear();
     chosen.set(header, enc);
   }
