@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeVideo, runFfmpeg, type VideoProbe } from '../src/media/ffmpeg.js';
+import { joinVariant } from '../src/media/hls-join.js';
 import { downloadPlan, hlsOutput, mp4Output, planLadder } from '../src/media/video-plan.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +33,7 @@ const RESULTS = path.join(ROOT, 'bench/results');
 const CACHE = path.join(RESULTS, '.cache/video');
 const WORK = path.join(RESULTS, '.work-video');
 /** bump when the clip's recipe changes, so cached clips are remade */
-const RECIPE = 1;
+const RECIPE = 2;
 const GOAL_720P_X = 2;
 
 function envInt(name: string, fallback: number): number {
@@ -101,21 +102,25 @@ function run(cmd: string, args: string[]): Promise<void> {
 }
 
 /**
- * testsrc2 (moving shapes, a counter, colour bars) with a Mandelbrot zoom sliding across it and
- * a Game-of-Life layer blended in, under temporal uniform noise (σ-ish 20 levels, like sensor
- * noise in a dim room): every frame differs everywhere, so it neither compresses nor
- * encodes trivially. Sound: a tone under pink noise. Encoded as a camera does: H.264 High,
- * veryfast, ~18 Mbit/s, 1 s GOP, AAC 192k stereo 48 kHz.
+ * Camera-like footage, not noise: testsrc2 (moving shapes, a counter, colour bars) with a
+ * Game-of-Life layer blended in and a Mandelbrot zoom sliding across, seen through a hand-held
+ * camera (the frame drifts and shakes a few pixels: every block moves, as in real footage),
+ * softened by a lens (gaussian blur, σ 0.7) and under light temporal grain (noise 6 levels,
+ * like a phone sensor in a lit hall). Pure per-pixel noise, which earlier versions of this clip
+ * used, is the one thing no encoder does fast and no camera films. Sound: a tone under pink
+ * noise. Encoded as a camera does: H.264 High, ~18 Mbit/s, 1 s GOP, AAC 192k stereo 48 kHz.
  */
 function clipArgs(out: string): string[] {
   const video = [
-    `testsrc2=size=1920x1080:rate=30[bg]`,
+    `testsrc2=size=2016x1134:rate=30[bg]`,
     `mandelbrot=size=640x360:rate=30[m]`,
-    `life=size=480x270:rate=30:mold=10:ratio=0.3:death_color=#202020:life_color=#40c0ff,scale=1920:1080:flags=neighbor,format=yuv420p[l]`,
+    `life=size=480x270:rate=30:mold=10:ratio=0.3:death_color=#202020:life_color=#40c0ff,scale=2016:1134:flags=neighbor,format=yuv420p[l]`,
     `[bg]format=yuv420p[bgy]`,
     `[bgy][l]blend=all_mode=overlay:all_opacity=0.35[bl]`,
     `[bl][m]overlay=x='mod(t*240,W-w)':y='(H-h)/2+200*sin(t)'[ov]`,
-    `[ov]noise=alls=20:allf=t+u,format=yuv420p[v]`,
+    // hand-held: a slow drift and a small shake, within the 96×54 margin
+    `[ov]crop=1920:1080:x='48+40*sin(t*0.7)+6*sin(t*11)':y='27+20*sin(t*0.5)+4*sin(t*13)'[cam]`,
+    `[cam]gblur=sigma=0.7,noise=alls=6:allf=t,format=yuv420p[v]`,
   ].join(';');
   return [
     '-hide_banner', '-loglevel', 'error', '-y',
@@ -182,9 +187,12 @@ async function lamhaSet(clip: string, probe: VideoProbe, dir: string): Promise<P
     runFfmpeg({ inputs: [{ path: clip, format: probe.container }], output: hlsArgs }, ffCtl(probe)), `ffmpeg -i <clip> ${hlsArgs.join(' ')}`);
   const plan = downloadPlan(probe);
   const mp4 = path.join(dir, 'download.mp4');
-  const mp4Args = mp4Output(probe, plan, mp4);
-  const dl = await timed(`lamha MP4 ${plan.remux ? 'remux' : `${plan.height}p`}`, mp4, () =>
-    runFfmpeg({ inputs: [{ path: clip, format: probe.container }], output: mp4Args }, ffCtl(probe)), `ffmpeg -i <clip> ${mp4Args.join(' ')}`);
+  const mp4Args = mp4Output(probe, mp4);
+  const joined = path.join(dir, 'download-rung.mp4');
+  const dl = await timed(`lamha MP4 ${plan.remux ? 'remux of the source' : `copy of the ${plan.rung} rung`}`, mp4, async () => {
+    if (plan.rung !== null) await joinVariant(path.join(hlsDir, plan.rung, 'index.m3u8'), joined);
+    await runFfmpeg({ inputs: plan.rung !== null ? [{ path: joined, format: 'mov' }] : [{ path: clip, format: probe.container }], output: mp4Args }, ffCtl(probe));
+  }, `ffmpeg -i <${plan.rung ?? 'clip'}> ${mp4Args.join(' ')}`);
   return [hls, dl];
 }
 

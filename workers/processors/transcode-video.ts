@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { findAssetToProcess } from '../../src/db/processing.js';
 import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
 import { probeTags, probeVideo, runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
+import { joinVariant } from '../../src/media/hls-join.js';
 import { deriveImage } from '../../src/media/images.js';
 import {
   downloadPlan, hlsOutput, mp4Output, planLadder, posterInput, posterOutput, storyboardOutput, storyboardPlan, storyboardVtt,
@@ -48,23 +49,26 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
       await progress(5);
 
-      // HLS ladder: 5 → 70 %
+      // HLS ladder: 5 → 85 %
       const rungs = planLadder(probe.width, probe.height);
       const hlsDir = path.join(work, 'hls');
       await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: hlsOutput(probe, rungs, hlsDir) }, {
         ...tools, timeoutMs: JOB_POLICY['transcode-video'].timeoutMs, durationMs: probe.durationMs ?? undefined,
-        onProgress: (p) => void progress(5 + p * 0.65).catch(() => {}),
+        onProgress: (p) => void progress(5 + p * 0.8).catch(() => {}),
       });
 
-      // Download MP4: 70 → 85 %
+      // Download MP4, copied from the source or from the 720p rung (never encoded twice)
       const mp4 = path.join(work, 'download.mp4');
       const plan = downloadPlan(probe);
-      await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: mp4Output(probe, plan, mp4) }, {
-        ...tools, timeoutMs: JOB_POLICY['transcode-video'].timeoutMs, durationMs: probe.durationMs ?? undefined,
-        onProgress: (p) => void progress(70 + p * 0.15).catch(() => {}),
-      });
+      let mp4Source = { path: original, format: probe.container };
+      if (plan.rung !== null) {
+        mp4Source = { path: path.join(work, 'download-rung.mp4'), format: 'mov' };
+        await joinVariant(path.join(hlsDir, plan.rung, 'index.m3u8'), mp4Source.path);
+      }
+      await runFfmpeg({ inputs: [mp4Source], output: mp4Output(probe, mp4) }, { ...tools, timeoutMs: JOB_POLICY['transcode-video'].timeoutMs });
+      await progress(87);
 
-      // Poster and storyboard: 85 → 90 %
+      // Poster and storyboard: 87 → 90 %
       const posterPng = path.join(work, 'poster.png');
       await runFfmpeg({ inputs: [{ path: original, format: probe.container, options: posterInput(probe) }], output: posterOutput(probe, posterPng) }, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
       const poster = await deriveImage(posterPng, { pixelLimit: deps.settings.imagePixelLimit });
@@ -113,7 +117,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         location: probe.location,
         renditions,
       });
-      return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, ${plan.remux ? 'remuxed' : 'encoded'} MP4` : 'skipped: the asset was deleted while it was processed';
+      return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.remux ? 'the source' : `the ${plan.rung} rung`}` : 'skipped: the asset was deleted while it was processed';
     });
   } catch (err) {
     return recordFailure(job, deps, assetId, err, isInputFault(err));
