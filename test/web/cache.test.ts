@@ -152,3 +152,16 @@ t.test('pages forbid scripts, media and connections from elsewhere', async (t) =
   t.match(csp, /object-src 'none'/);
   t.equal(res.headers['x-content-type-options'], 'nosniff');
 });
+
+t.test('Redis holds lists and album grids only: not one-photo pages, never a 404', async (t) => {
+  const { ctx, asset } = await gallery(t);
+  for (const url of ['/en/', '/en/e/conf', '/en/e/conf/day-1', `/en/e/conf/day-1/${asset}`, `/en/e/conf/day-1/${asset}/tile`]) {
+    t.equal((await get(ctx, url)).statusCode, 200, url);
+  }
+  for (let i = 0; i < 20; i++) t.equal((await get(ctx, `/en/e/nothing-${i}`)).statusCode, 404);
+  t.equal((await get(ctx, `/en/e/conf/day-1/${crypto.randomUUID()}`)).statusCode, 404);
+  const prefix = `${ctx.config.redisPrefix}:page:`;
+  t.same((await ctx.redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort(), ['en:', 'en:e/conf', 'en:e/conf/day-1']);
+  t.equal((await get(ctx, '/en/e/nothing-3')).headers['x-lamha-cache'], 'memory', '404s are still cached in the process');
+  t.equal((await get(ctx, `/en/e/conf/day-1/${asset}`)).headers['x-lamha-cache'], 'memory');
+});

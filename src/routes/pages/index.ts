@@ -47,12 +47,13 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     pageContext({ locale, publicUrl, path, ...(event && { contentLocales: event.locales, defaultLocale: event.defaultLocale }) });
   const notFound = (path: string): Rendered => ({ status: 404, html: notFoundPage(ctxFor(path)) });
 
-  async function serve(request: FastifyRequest, reply: FastifyReply, scope: string, path: string, render: () => Promise<Rendered>) {
-    const { page, source } = await cache.get(scope, `${locale}:${path}`, render);
+  /** `share`: keep a copy in Redis for the other API processes (lists and album grids only). */
+  async function serve(request: FastifyRequest, reply: FastifyReply, scope: string, path: string, render: () => Promise<Rendered>, share = false) {
+    const { page, source } = await cache.get(scope, `${locale}:${path}`, render, { share });
     return sendPage(request, reply, page, source, locale);
   }
 
-  app.get('/', HIDDEN, async (request, reply) => serve(request, reply, 'site', '', async () => ({ status: 200, html: eventsPage(ctxFor(''), await gallery.events()) })));
+  app.get('/', HIDDEN, async (request, reply) => serve(request, reply, 'site', '', async () => ({ status: 200, html: eventsPage(ctxFor(''), await gallery.events()) }), true));
 
   app.get<{ Params: EventParams }>('/e/:event', HIDDEN, async (request, reply) => {
     const { event } = request.params;
@@ -60,7 +61,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     return serve(request, reply, await scopeOf(event), path, async () => {
       const data = await gallery.event(event);
       return data ? { status: 200, html: eventPage(ctxFor(path, data.event), data) } : notFound(path);
-    });
+    }, true);
   });
 
   app.get<{ Params: AlbumParams; Querystring: { page?: string } }>('/e/:event/:album', HIDDEN, async (request, reply) => {
@@ -73,7 +74,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
       const data = page > 0 ? await gallery.album(event, album, page) : null;
       // Page 2 onwards keeps its number in the canonical URL, alternates and language switcher.
       return data ? { status: 200, html: albumPage(ctxFor(page > 1 ? key : path, data.event), data) } : notFound(path);
-    });
+    }, true);
   });
 
   app.get<{ Params: AssetParams }>('/e/:event/:album/:asset', HIDDEN, async (request, reply) => {

@@ -5,9 +5,13 @@
  * event invalidates all its pages at once, in every API process, without listing them.
  *
  * Two levels: a per-process LRU (a warm hit costs the version GET and nothing else), and Redis
- * (shared, so each page is rendered once however many API processes there are). Redis keeps one
- * entry per page (a re-render overwrites it), holding only the gzip and brotli copies, with a
- * TTL: Redis runs without eviction for the queues' sake, so the cache must stay small and bounded.
+ * (shared, so a page is rendered once however many API processes there are). Redis runs without
+ * eviction for the queues' sake, so what goes there must stay small and bounded: one entry per
+ * page (a re-render overwrites it), only its gzip and brotli copies, with a TTL, and only for
+ * pages the caller marks as worth sharing (lists and album grids, costly to render and few) —
+ * not the one-photo pages, of which there can be tens of thousands, and never a 404, whose keys
+ * anyone can mint by asking for random paths. 404s have their own small LRU, so such a flood
+ * cannot push the real pages out of memory either.
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -43,8 +47,10 @@ export interface PageCacheOptions {
   prefix: string;
   /** the scope's current version: changes.version */
   version: (scope: string) => Promise<string>;
-  /** bytes of the per-process LRU */
+  /** bytes of the per-process LRU of pages */
   memoryBytes?: number;
+  /** bytes of the per-process LRU of 404 pages */
+  missingBytes?: number;
   /** seconds an entry stays in Redis unread by a newer render */
   ttlSeconds?: number;
   onError?: (err: unknown) => void;
@@ -86,7 +92,8 @@ export async function compressPage(version: string, rendered: Rendered): Promise
 
 export function createPageCache(o: PageCacheOptions) {
   const memory = new ByteLru<CachedPage>(o.memoryBytes ?? 64 * 1024 * 1024);
-  const ttl = o.ttlSeconds ?? 24 * 3600;
+  const missing = new ByteLru<CachedPage>(o.missingBytes ?? 4 * 1024 * 1024);
+  const ttl = o.ttlSeconds ?? 6 * 3600;
   const pending = new Map<string, Promise<CachedPage>>();
   const redisKey = (key: string) => `${o.prefix}:page:${key}`;
   const onError = o.onError ?? (() => {});
@@ -118,19 +125,23 @@ export function createPageCache(o: PageCacheOptions) {
     }
   }
 
-  async function renderAndStore(key: string, version: string, render: () => Promise<Rendered>): Promise<CachedPage> {
+  async function renderAndStore(key: string, version: string, share: boolean, render: () => Promise<Rendered>): Promise<CachedPage> {
     const page = await compressPage(version, await render());
+    if (page.status !== 200) {
+      missing.set(key, page);
+      return page;
+    }
     memory.set(key, page);
-    o.redis.set(redisKey(key), pack(page), 'EX', ttl).catch(onError);
+    if (share) o.redis.set(redisKey(key), pack(page), 'EX', ttl).catch(onError);
     return page;
   }
 
   return {
     /**
-     * The page under `key` at the scope's current version: from memory, from Redis, or rendered
-     * now (once per process, however many requests ask at the same time).
+     * The page under `key` at the scope's current version: from memory, from Redis (when
+     * `share`), or rendered now (once per process, however many requests ask at the same time).
      */
-    async get(scope: string, key: string, render: () => Promise<Rendered>): Promise<{ page: CachedPage; source: CacheSource }> {
+    async get(scope: string, key: string, render: () => Promise<Rendered>, { share = false }: { share?: boolean } = {}): Promise<{ page: CachedPage; source: CacheSource }> {
       let current: string;
       try {
         current = await versionOf(scope);
@@ -142,20 +153,20 @@ export function createPageCache(o: PageCacheOptions) {
       // The scope is part of the version: a 404 cached under the site's version must not pass for
       // a page of an event whose own counter happens to hold the same number.
       const version = `${scope}@${current}`;
-      const hot = memory.get(key);
+      const hot = memory.get(key) ?? missing.get(key);
       if (hot && hot.version === version) return { page: hot, source: 'memory' };
       const flightKey = `${version}\n${key}`;
       let flight = pending.get(flightKey);
       let source: CacheSource = 'redis';
       if (!flight) {
         flight = (async () => {
-          const shared = await fromRedis(key, version);
+          const shared = share ? await fromRedis(key, version) : null;
           if (shared) {
             memory.set(key, shared);
             return shared;
           }
           source = 'render';
-          return renderAndStore(key, version, render);
+          return renderAndStore(key, version, share, render);
         })().finally(() => pending.delete(flightKey));
         pending.set(flightKey, flight);
       }
