@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CHROMIUM, collectErrors, launch, screenshot } from './browser.js';
 import { makeClip, startGallery, type Gallery } from './server.js';
 
@@ -47,8 +47,9 @@ if (!existsSync(CHROMIUM)) {
     const albumUrl = `${g.url}/ar/e/conf/day-1`;
     const errors: string[] = [];
 
-    async function open(b: Browser, url: string, init?: () => void): Promise<Page> {
-      const context = await b.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ar' });
+    /** A page in a context of its own, closed when the subtest ends. */
+    async function open(t: Test, url: string, init?: () => void): Promise<Page> {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'ar' });
       t.teardown(() => context.close());
       if (init) await context.addInitScript(init);
       const page = await context.newPage();
@@ -59,7 +60,7 @@ if (!existsSync(CHROMIUM)) {
     }
 
     await t.test('is right-to-left and its images load', async (t) => {
-      const page = await open(browser, albumUrl);
+      const page = await open(t, albumUrl);
       t.equal(await page.getAttribute('html', 'dir'), 'rtl');
       t.equal(await page.getAttribute('html', 'lang'), 'ar');
       t.equal(await page.locator('#grid > li.tile').count(), 4, 'three photos and a video');
@@ -81,7 +82,7 @@ if (!existsSync(CHROMIUM)) {
     });
 
     await t.test('the lightbox opens on a photo with its Arabic caption, moves right to left and links to each item', async (t) => {
-      const page = await open(browser, albumUrl);
+      const page = await open(t, albumUrl);
       const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
       const order = await page.$$eval('#grid > li.tile', (lis) => lis.map((li) => (li as HTMLElement).dataset.assetId!));
       const first = order.find((id) => photos.includes(id))!;
@@ -115,7 +116,7 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForSelector('.pswp', { state: 'detached' });
       t.equal(new URL(page.url()).hash, '', 'closing clears the item from the address');
 
-      const deep = await open(browser, `${albumUrl}#a-${next}`);
+      const deep = await open(t, `${albumUrl}#a-${next}`);
       await deep.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id, next, { timeout: 15_000 });
       t.pass('an address with #a-{id} opens that item');
     });
@@ -150,7 +151,7 @@ if (!existsSync(CHROMIUM)) {
     }
 
     await t.test('a video plays in the lightbox with Arabic subtitles', async (t) => {
-      const page = await open(browser, albumUrl);
+      const page = await open(t, albumUrl);
       await page.click(`#a-${video} .tile-link`);
       await page.waitForSelector('.pswp--open .lamha-video video');
       await page.waitForFunction(() => (window as any).pswp?.opener.isOpen);
@@ -163,7 +164,7 @@ if (!existsSync(CHROMIUM)) {
 
     await t.test('the video page plays HLS through hls.js where the browser has no native HLS, with storyboard previews', async (t) => {
       // Chromium answers "maybe" for HLS; hiding that makes the page take the hls.js path.
-      const page = await open(browser, `${albumUrl}/${video}`, () => {
+      const page = await open(t, `${albumUrl}/${video}`, () => {
         const original = HTMLMediaElement.prototype.canPlayType;
         HTMLMediaElement.prototype.canPlayType = function (type: string) {
           return /mpegurl/i.test(type) ? '' : original.call(this, type);
@@ -193,7 +194,7 @@ if (!existsSync(CHROMIUM)) {
     });
 
     await t.test('the video page plays natively where the browser has HLS', async (t) => {
-      const page = await open(browser, `${albumUrl}/${video}`);
+      const page = await open(t, `${albumUrl}/${video}`);
       await page.waitForSelector('video.player[data-engine]');
       const r = await plays(page, 'video.player');
       const native = await page.evaluate(() => document.createElement('video').canPlayType('application/vnd.apple.mpegurl'));
@@ -202,7 +203,7 @@ if (!existsSync(CHROMIUM)) {
     });
 
     await t.test('in English the lightbox runs left to right', async (t) => {
-      const page = await open(browser, `${g.url}/en/e/conf/day-1`);
+      const page = await open(t, `${g.url}/en/e/conf/day-1`);
       t.equal(await page.getAttribute('html', 'dir'), 'ltr');
       const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
       const order = await page.$$eval('#grid > li.tile', (lis) => lis.map((li) => (li as HTMLElement).dataset.assetId!));
@@ -258,7 +259,7 @@ if (!existsSync(CHROMIUM)) {
     });
 
     await t.test('a tile opens from the keyboard and focus comes back to it', async (t) => {
-      const page = await open(browser, albumUrl);
+      const page = await open(t, albumUrl);
       await page.focus(`#a-${photos[1]} .tile-link`);
       await page.keyboard.press('Enter');
       await page.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id && (window as any).pswp.opener.isOpen, photos[1]);
@@ -284,7 +285,7 @@ if (!existsSync(CHROMIUM)) {
     });
 
     await t.test('a new upload appears at the top of the open album', async (t) => {
-      const page = await open(browser, albumUrl);
+      const page = await open(t, albumUrl);
       const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
       await page.waitForFunction(() => document.getElementById('grid')?.dataset.live === 'open', null, { timeout: 15_000 });
       const added = await g.upload(fixture('exif-orientation_3.jpg'), { caption: 'صورة وصلت للتو' });
@@ -301,6 +302,38 @@ if (!existsSync(CHROMIUM)) {
       t.equal(await page.locator('#grid > li.tile').count(), 5);
       t.ok(await page.$eval(`#a-${added}`, (li) => li.classList.contains('tile--new')), 'it arrives with a short highlight');
       await screenshot(page, 'album-ar-live');
+    });
+
+    await t.test('after a lost connection the page reconnects and gets what it missed', async (t) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      t.teardown(() => context.close());
+      const page = await context.newPage();
+      const own: string[] = [];
+      collectErrors(page, own);
+      await page.goto(albumUrl);
+      const strings = JSON.parse((await page.textContent('#lamha-strings'))!);
+      await page.waitForFunction(() => document.getElementById('grid')?.dataset.live === 'open', null, { timeout: 15_000 });
+      // one announcement first, so the browser has an event id to resume from
+      const seen = await g.upload(fixture('exif-orientation_6.jpg'), { caption: 'قبل الانقطاع' });
+      await g.ready(seen);
+      await page.waitForSelector(`#grid > li#a-${seen}`, { timeout: 30_000 });
+
+      // the connection drops, and the network stays down for a while
+      const live = `${g.url}/api/v1/events/conf/live`;
+      await context.route(live, (route) => route.abort('internetdisconnected'));
+      g.ctx.app.server.closeAllConnections();
+      await page.waitForFunction(() => document.getElementById('grid')?.dataset.live === 'reconnecting', null, { timeout: 15_000 });
+      await page.waitForFunction((text) => document.querySelector('[role="status"]')?.textContent === text, strings['live.reconnecting']);
+      t.pass('the visitor is told the page is reconnecting');
+      const missed = await g.upload(fixture('exif-orientation_8.jpg'), { caption: 'أثناء الانقطاع' });
+      await g.ready(missed);
+      t.equal(await page.locator(`#a-${missed}`).count(), 0, 'not there while offline');
+
+      await context.unroute(live);
+      await page.waitForSelector(`#grid > li#a-${missed}`, { timeout: 30_000 });
+      t.equal(await page.$eval('#grid > li.tile', (li) => li.id), `a-${missed}`, 'the missed item arrives at the top');
+      t.equal(await page.getAttribute('#grid', 'data-live'), 'open');
+      t.same(own.filter((e) => !e.includes('/api/v1/events/conf/live')), [], 'no error but the refused reconnections');
     });
 
     await t.test('no page logged an error', async (t) => {
