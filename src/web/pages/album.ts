@@ -11,6 +11,8 @@ import { tile } from '../partials/tile.js';
 
 /** Tiles loaded at once: about the first screen on a phone; the rest load as they scroll in. */
 export const EAGER_TILES = 8;
+/** Tiles fetched at high priority: the first row, whatever the screen. */
+const PRIORITY_TILES = 2;
 
 export function albumPage(ctx: PageContext, data: AlbumPage): string {
   const { event, album, assets, page, pageCount } = data;
@@ -19,7 +21,7 @@ export function albumPage(ctx: PageContext, data: AlbumPage): string {
   const caption = pick(album.caption, ctx.locale, event.defaultLocale, event.locales);
   const albumPath = pathOf('e', event.slug, album.slug);
   const offset = (page - 1) * data.pageSize;
-  const tiles = assets.map((a, i) => tile(ctx, event, album, a, { index: offset + i + 1, lazy: i >= EAGER_TILES }));
+  const tiles = assets.map((a, i) => tile(ctx, event, album, a, { index: offset + i + 1, lazy: i >= EAGER_TILES, priority: page === 1 && i < PRIORITY_TILES }));
   const pageLink = (n: number) => `${href(ctx, albumPath)}${n > 1 ? `?page=${n}` : ''}`;
   const first = assets[0];
   const body = html`<header class="page-head">

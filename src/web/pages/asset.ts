@@ -40,7 +40,7 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
   const title = caption ? truncate(caption.text, 70) : `${kindLabel} ${data.index} · ${albumTitle.text}`;
   const figure = asset.kind === 'video'
     ? player(ctx, data, media)
-    : image(media, { alt, sizes: SIZES, lazy: false, placeholder: asset.placeholder, className: 'photo' });
+    : image(media, { alt, sizes: SIZES, lazy: false, priority: true, placeholder: asset.placeholder, className: 'photo' });
   const captured = asset.capturedAt ? formatDay(asset.capturedAt.toISOString().slice(0, 10), ctx.locale) : null;
   const body = html`<article class="asset asset--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}">
 <figure>

@@ -12,6 +12,8 @@ export interface ImageOptions {
   /** the `sizes` attribute */
   sizes: string;
   lazy: boolean;
+  /** the first pictures on screen: fetched ahead of scripts on a slow link */
+  priority?: boolean;
   placeholder: string | null;
   className?: string;
 }
@@ -21,5 +23,5 @@ export function image(media: AssetMedia, o: ImageOptions): string {
   if (!src) return '';
   const largest = media.largest ?? src;
   const srcset = media.srcset.map((c) => `${c.url} ${c.width}w`).join(', ');
-  return html`<img!${o.className ? html` class="${o.className}"` : ''} src="!${attrUrl(src.url)}"!${srcset ? html` srcset="!${attrUrl(srcset)}" sizes="${o.sizes}"` : ''} width="${largest.width}" height="${largest.height}" alt="${o.alt}" loading="${o.lazy ? 'lazy' : 'eager'}" decoding="async"!${o.placeholder ? html` data-thumbhash="${o.placeholder}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''}>`;
+  return html`<img!${o.className ? html` class="${o.className}"` : ''} src="!${attrUrl(src.url)}"!${srcset ? html` srcset="!${attrUrl(srcset)}" sizes="${o.sizes}"` : ''} width="${largest.width}" height="${largest.height}" alt="${o.alt}" loading="${o.lazy ? 'lazy' : 'eager'}"!${o.priority ? ' fetchpriority="high"' : ''} decoding="async"!${o.placeholder ? html` data-thumbhash="${o.placeholder}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''}>`;
 }

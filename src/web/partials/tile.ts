@@ -31,6 +31,7 @@ export interface TileOptions {
   /** 1-based place in the album, for the generic alt text */
   index: number;
   lazy: boolean;
+  priority?: boolean;
 }
 
 export function subtitleTracks(ctx: PageContext, asset: GalleryAsset) {
@@ -56,7 +57,7 @@ export function tile(ctx: PageContext, event: EventRow, album: AlbumRow, asset: 
     : '';
   const pswp = largest ? html` data-pswp-src="!${attrUrl(largest.url)}" data-pswp-width="${largest.width}" data-pswp-height="${largest.height}"` : '';
   return html`<li class="tile tile--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}" style="--w:${w};--h:${h}">
-<a class="tile-link" href="${link}"!${pswp}!${download}!${video}>!${image(media, { alt: altOf(ctx, event, asset, o.index), sizes: tileSizes(w, h), lazy: o.lazy, placeholder: asset.placeholder })}</a>
+<a class="tile-link" href="${link}"!${pswp}!${download}!${video}>!${image(media, { alt: altOf(ctx, event, asset, o.index), sizes: tileSizes(w, h), lazy: o.lazy, priority: o.priority, placeholder: asset.placeholder })}</a>
 <div class="tile-caption" id="c-${asset.id}">
 !${para('caption', captionOf(ctx, event, asset))}
 !${asset.credit ? html`<p class="credit"><span class="label">${ctx.t('asset.credit')}:</span> ${asset.credit}</p>` : ''}
