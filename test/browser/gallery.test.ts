@@ -29,6 +29,10 @@ const SUBTITLES = {
   en: 'WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nWelcome to the conference\n\n00:00:04.000 --> 00:00:08.000\nThank you for coming\n',
 };
 
+// A video transcode, image derivations and a dozen browser pages on two shared cores: more than
+// the suite's default per-file time when the machine is busy.
+t.setTimeout(600_000);
+
 if (!existsSync(CHROMIUM)) {
   t.fail(`no Chromium at ${CHROMIUM}: scripts/system-deps.sh installs it`);
 } else {

@@ -199,13 +199,17 @@ export function initLightbox(grid) {
   });
 
   lightbox.init();
+  // The stylesheet now and the module at the first sign of interest, so the first open is instant.
+  ensureStylesheet();
+  const warm = () => import('./vendor/photoswipe/photoswipe.esm.min.js').catch(() => {});
+  grid.addEventListener('pointerover', warm, { once: true, passive: true });
+  grid.addEventListener('focusin', warm, { once: true });
 
   function open(index) {
     const links = [...grid.querySelectorAll('.tile-link')];
     if (!links[index]) return false;
     items = links.map(itemOf);
     if (rtl) items.reverse();
-    ensureStylesheet();
     return lightbox.loadAndOpen(readingIndex(index), items);
   }
 
