@@ -10,3 +10,11 @@ t.test('rendition URLs pass as they are; anything that could leave the attribute
   t.equal(attrUrl("/x' y"), '/x&#39; y');
   t.equal(attrUrl('/x><script>'), '/x&#62;&#60;script&#62;');
 });
+
+t.test('JSON inside a script element cannot close it', async (t) => {
+  const { scriptJson } = await import('../../src/web/layout.js');
+  const out = scriptJson({ s: '</script><script>alert(1)</script>', l: 'a\u2028b' });
+  t.notMatch(out, /<\/script/i);
+  t.notMatch(out, /\u2028/);
+  t.same(JSON.parse(out), { s: '</script><script>alert(1)</script>', l: 'a\u2028b' });
+});
