@@ -396,13 +396,16 @@ t.test('an asset is answered as JSON with its stored fields and renditions', asy
   t.ok(!Number.isNaN(Date.parse(asset.createdAt)), 'createdAt is a date');
 
   await ctx.db.query(
-    "INSERT INTO renditions (asset_id, name, key, width, height, bytes, type) VALUES ($1, 'thumb.webp', $2, 320, 240, 1234, 'image/webp'), ($1, 'large.webp', $3, 2048, 1536, 99999, 'image/webp')",
-    [id, `renditions/${id}/thumb.webp`, `renditions/${id}/large.webp`],
+    `INSERT INTO renditions (asset_id, name, key, width, height, bytes, type, created_at) VALUES
+       ($1, 'thumb.webp', $2, 320, 240, 1234, 'image/webp', $4), ($1, 'large.webp', $3, 2048, 1536, 99999, 'image/webp', $4)`,
+    [id, `renditions/${id}/thumb.webp`, `renditions/${id}/large.webp`, '2026-12-05T09:30:00Z'],
   );
   const withRenditions = (await ctx.app.inject({ url, headers: ctx.auth(editor) })).json();
+  // the version in the URL is when the rendition was written, so a re-made one gets a new URL
+  const v = Date.parse('2026-12-05T09:30:00Z').toString(36);
   t.same(withRenditions.renditions, {
-    'large.webp': { url: `http://gallery.test/media/${id}/large.webp`, width: 2048, height: 1536, type: 'image/webp' },
-    'thumb.webp': { url: `http://gallery.test/media/${id}/thumb.webp`, width: 320, height: 240, type: 'image/webp' },
+    'large.webp': { url: `http://gallery.test/media/${id}/large.webp?v=${v}`, width: 2048, height: 1536, type: 'image/webp' },
+    'thumb.webp': { url: `http://gallery.test/media/${id}/thumb.webp?v=${v}`, width: 320, height: 240, type: 'image/webp' },
   });
   t.notOk(JSON.stringify(withRenditions).includes('renditions/'), 'storage keys are not revealed');
 
