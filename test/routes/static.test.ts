@@ -118,6 +118,12 @@ t.test('scripts go out in brotli or gzip when the client takes it, with the same
   t.equal(gz.headers['content-encoding'], 'gzip');
   t.equal(zlib.gunzipSync(gz.rawPayload).toString(), await readFile(new URL('../../src/web/static/gallery.js', import.meta.url), 'utf8'));
 
+  const weighted = await app.inject({ url, headers: { 'accept-encoding': 'br;q=0.5, gzip' } });
+  t.equal(weighted.headers['content-encoding'], 'gzip', 'the client\'s weights come first');
+  const none = await app.inject({ url, headers: { 'accept-encoding': 'identity' } });
+  t.equal(none.headers['content-encoding'], undefined);
+  t.equal(none.rawPayload.length, original.length);
+
   const again = await app.inject({ url, headers: { 'accept-encoding': 'br', 'if-none-match': br.headers.etag as string } });
   t.equal(again.statusCode, 304);
   t.equal(again.headers['content-encoding'], undefined);

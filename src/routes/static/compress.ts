@@ -16,7 +16,12 @@ const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
 export const COMPRESSIBLE = /\.(m?js|css|svg|json|map)$/;
-const ENCODINGS = ['br', 'gzip'];
+const ENCODINGS = ['br', 'gzip', 'identity'];
+
+/** negotiator 1.x takes a preference order for ties; @types/negotiator (0.6) does not know it yet. */
+interface NegotiatorWithPreferred {
+  encoding(available: string[], options: { preferred: string[] }): string | undefined;
+}
 
 type Encoding = 'br' | 'gzip';
 
@@ -63,9 +68,10 @@ export function createCompressor() {
     async onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
       const file = files.get(reply);
       if (!file || reply.statusCode !== 200 || request.headers.range) return payload;
-      const accepted = new Negotiator({ headers: { 'accept-encoding': request.headers['accept-encoding'] ?? '' } }).encodings(ENCODINGS);
-      // brotli whenever taken: browsers list gzip first at the same weight, and br is smaller
-      const enc: Encoding | undefined = accepted.includes('br') ? 'br' : accepted.includes('gzip') ? 'gzip' : undefined;
+      // The client's weights first; among equals, brotli (smallest), as the pages do.
+      const negotiator = new Negotiator({ headers: { 'accept-encoding': request.headers['accept-encoding'] ?? '' } }) as unknown as NegotiatorWithPreferred;
+      const chosen = negotiator.encoding(ENCODINGS, { preferred: ENCODINGS });
+      const enc: Encoding | undefined = chosen === 'br' || chosen === 'gzip' ? chosen : undefined;
       if (!enc) return payload;
       const body = (await compressed(file.path, file.stat))[enc];
       // the file stream is replaced, so it is closed here rather than left open

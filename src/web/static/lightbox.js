@@ -52,7 +52,8 @@ function videoSlide(content) {
   video.controls = true;
   video.playsInline = true;
   video.preload = 'metadata';
-  if (data.msrc || data.src) video.poster = data.src || data.msrc;
+  // the tile's picture is already in the cache; the largest poster would be a second download
+  if (data.msrc || data.src) video.poster = data.msrc || data.src;
   if (data.thumbhash) video.dataset.thumbhash = data.thumbhash;
   if (data.width && data.height) {
     video.width = data.width;
