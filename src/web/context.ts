@@ -1,12 +1,14 @@
 /** What every template knows about the request it renders for. */
 import { LOCALES, type Locale } from '../services/locales.js';
 import { dirOf, type Dir } from './i18n.js';
-import { translator, type Translate } from './locales/index.js';
+import { numberFormat, translator, type Translate } from './locales/index.js';
 
 export interface PageContext {
   locale: Locale;
   dir: Dir;
   t: Translate;
+  /** a number in the locale's digits */
+  n: (n: number) => string;
   /** PUBLIC_URL, no trailing slash */
   publicUrl: string;
   /** the page's path after `/{locale}/`, e.g. 'e/conf/day-1' ('' for the events list) */
@@ -20,7 +22,7 @@ export interface PageContext {
 export function pageContext(o: { locale: Locale; publicUrl: string; path: string; contentLocales?: readonly string[]; defaultLocale?: string }): PageContext {
   const contentLocales = LOCALES.filter((l) => !o.contentLocales || o.contentLocales.includes(l));
   const defaultLocale = LOCALES.find((l) => l === o.defaultLocale) ?? (contentLocales.includes(o.locale) ? o.locale : contentLocales[0] ?? 'en');
-  return { locale: o.locale, dir: dirOf(o.locale), t: translator(o.locale), publicUrl: o.publicUrl, path: o.path, contentLocales, defaultLocale };
+  return { locale: o.locale, dir: dirOf(o.locale), t: translator(o.locale), n: numberFormat(o.locale), publicUrl: o.publicUrl, path: o.path, contentLocales, defaultLocale };
 }
 
 /** A site-relative link to `path` in the page's locale (or another). */

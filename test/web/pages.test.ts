@@ -38,6 +38,9 @@ t.test('every locale renders with its language and direction: ar and ckb right t
       t.ok(doc.querySelector('a.skip[href="#main"]') && doc.querySelector('main#main'), 'skip link to the main landmark');
     }
   }
+  const ckb = (await page(ctx, '/ckb/e/conf/day-1')).doc;
+  t.equal(ckb.querySelector('.count')!.textContent, 'وێنە و ڤیدیۆ: ١', 'Sorani counts in its own digits, like its dates');
+  t.equal(ckb.querySelector('.languages [aria-current]')!.getAttribute('lang'), 'ckb');
   const ar = (await page(ctx, '/ar/e/conf')).doc;
   t.equal(ar.querySelector('.languages [aria-current]')!.textContent, 'العربية');
   t.match(ar.querySelector('.facts dd')!.textContent, /ديسمبر/, 'Arabic dates');

@@ -16,12 +16,23 @@ export const CLIENT_KEYS = [
   'player.subtitles', 'player.off', 'live.newItem', 'live.reconnecting', 'error.loadFailed',
 ] as const satisfies readonly StringKey[];
 
-/** A translator for one locale: `t('album.pageOf', { n: 2, total: 5 })`. */
+/** Numbers as the locale writes them (Sorani in Eastern Arabic digits, like its dates). */
+export function numberFormat(locale: Locale): (n: number) => string {
+  const f = new Intl.NumberFormat(locale);
+  return (n) => f.format(n);
+}
+
+/** A translator for one locale: `t('album.pageOf', { n: 2, total: 5 })`; numbers in the locale's digits. */
 export function translator(locale: Locale) {
   const strings = TEXT[locale].strings;
+  const num = numberFormat(locale);
   return (key: StringKey, vars?: Record<string, string | number>): string => {
     const s = strings[key];
-    return vars ? s.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : s;
+    if (!vars) return s;
+    return s.replace(/\{(\w+)\}/g, (m, name: string) => {
+      const v = vars[name];
+      return v === undefined ? m : typeof v === 'number' ? num(v) : v;
+    });
   };
 }
 

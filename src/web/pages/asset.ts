@@ -9,7 +9,7 @@ import { href, pathOf, type PageContext } from '../context.js';
 import { formatDay, pick } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia, downloadName, type AssetMedia } from '../media.js';
-import { altOf, captionOf } from '../partials/asset-text.js';
+import { altOf, captionOf, kindLabel } from '../partials/asset-text.js';
 import { image } from '../partials/image.js';
 import { para } from '../partials/text.js';
 import { subtitleTracks } from '../partials/tile.js';
@@ -36,8 +36,8 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
   const alt = altOf(ctx, event, asset, data.index);
   const albumPath = pathOf('e', event.slug, album.slug);
   const link = (id: string) => href(ctx, pathOf('e', event.slug, album.slug, id));
-  const kindLabel = ctx.t(asset.kind === 'video' ? 'asset.video' : asset.kind === 'document' ? 'asset.document' : 'asset.photo');
-  const title = caption ? truncate(caption.text, 70) : `${kindLabel} ${data.index} · ${albumTitle.text}`;
+  const label = kindLabel(ctx, asset, data.index);
+  const title = caption ? truncate(caption.text, 70) : `${label} · ${albumTitle.text}`;
   const figure = asset.kind === 'video'
     ? player(ctx, data, media)
     : image(media, { alt, sizes: SIZES, lazy: false, priority: true, placeholder: asset.placeholder, className: 'photo' });
@@ -67,7 +67,7 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
       { label: ctx.t('nav.events'), href: href(ctx, '') },
       { label: eventTitle.text, lang: eventTitle.lang, href: href(ctx, pathOf('e', event.slug)) },
       { label: albumTitle.text, lang: albumTitle.lang, href: href(ctx, albumPath) },
-      { label: `${kindLabel} ${data.index}` },
+      { label },
     ],
     share: { type: 'article', description: caption?.text ?? albumTitle.text, image: media.share, imageAlt: alt },
     body,

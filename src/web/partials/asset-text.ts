@@ -12,5 +12,10 @@ export function captionOf(ctx: PageContext, event: EventRow, asset: GalleryAsset
 export function altOf(ctx: PageContext, event: EventRow, asset: GalleryAsset, index: number): string {
   const text = pick(asset.altText, ctx.locale, event.defaultLocale, event.locales) ?? captionOf(ctx, event, asset);
   if (text) return text.text;
-  return `${ctx.t(asset.kind === 'video' ? 'asset.video' : asset.kind === 'document' ? 'asset.document' : 'asset.photo')} ${index}`;
+  return kindLabel(ctx, asset, index);
+}
+
+/** "Photo 3", "Video 12": what an item is and its place in the album, in the visitor's language. */
+export function kindLabel(ctx: PageContext, asset: GalleryAsset, index: number): string {
+  return `${ctx.t(asset.kind === 'video' ? 'asset.video' : asset.kind === 'document' ? 'asset.document' : 'asset.photo')} ${ctx.n(index)}`;
 }
