@@ -265,6 +265,26 @@ async function peertubeSet(clip: string, probe: VideoProbe, inputBitrate: number
   return parts;
 }
 
+// ---------------------------------------------------------------- quality
+
+interface Quality {
+  name: string;
+  ssim: number;
+  psnr: number;
+  kbps: number;
+}
+
+/** SSIM and PSNR of a 720p output against the clip scaled to its size (untimed; the reference is scaled as the ladder does). */
+async function quality(name: string, file: string, clip: string, clipSeconds: number): Promise<Quality> {
+  const graph = '[0:v]split[a][b];[1:v]scale=1280:720:flags=bicubic,split[r1][r2];[a][r1]ssim;[b][r2]psnr';
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-i', clip, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8' });
+  const ssim = Number(/SSIM .*All:([\d.]+)/.exec(r.stderr)?.[1]);
+  const psnr = Number(/PSNR .*average:([\d.]+)/.exec(r.stderr)?.[1]);
+  const kbps = Math.round((statSync(file).size * 8) / clipSeconds / 1000);
+  log(`  ${name}: SSIM ${ssim.toFixed(4)}, PSNR ${psnr.toFixed(2)} dB, ${kbps} kbit/s`);
+  return { name, ssim, psnr, kbps };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -297,6 +317,12 @@ async function main(): Promise<void> {
     log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
   }
   const load1 = os.loadavg();
+  const qualities: Quality[] = [];
+  if (!failed) {
+    log('quality of the 720p outputs against the clip (untimed)');
+    qualities.push(await quality('lamha 720p (HLS rung = download MP4)', path.join(WORK, 'lamha/download.mp4'), clip.file, clipSeconds));
+    qualities.push(await quality('peertube-like 720p', path.join(WORK, 'peertube/720.mp4'), clip.file, clipSeconds));
+  }
   if (!KEEP) rmSync(WORK, { recursive: true, force: true });
   if (failed || !alone) process.exit(1);
 
@@ -329,6 +355,8 @@ async function main(): Promise<void> {
     '',
     `lamha whole set ${summary.lamhaWholeSetX}× realtime, peertube-like ${summary.peertubeWholeSetX}× → lamha is ${summary.ratioLamhaOverPeertube}× as fast  [goal > 1: ${summary.goalFasterThanBaseline ? 'MET' : 'NOT MET'}]`,
     `lamha 720p HLS alone ${summary.lamha720pAloneX}× realtime  [goal ≥ ${GOAL_720P_X}: ${summary.goal720pAlone ? 'MET' : 'NOT MET'}]`,
+    ...qualities.map((q) => `${q.name}: SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, ${q.kbps} kbit/s (audio included)`),
+    `CPU-bound estimate on 2 idle cores (clip s ÷ (CPU s ÷ 2)): lamha whole set ${round2(clipSeconds / (sum(lamha, 'cpuSeconds') / 2))}×, 720p alone ${round2(clipSeconds / (alone.cpuSeconds / 2))}×, peertube-like ${round2(clipSeconds / (sum(peertube, 'cpuSeconds') / 2))}×; CPU ratio ${round2(sum(peertube, 'cpuSeconds') / sum(lamha, 'cpuSeconds'))}`,
     `load average ${load0.map((n) => n.toFixed(2)).join(' ')} → ${load1.map((n) => n.toFixed(2)).join(' ')}`,
     '',
   ];
@@ -342,6 +370,7 @@ async function main(): Promise<void> {
     config: { seconds: SECONDS, bitrateK: BITRATE_K, nice: NICE, recipe: RECIPE },
     clip: { file: path.relative(ROOT, clip.file), bytes: clipBytes, seconds: clipSeconds, bitrate: inputBitrate, probe: { ...probe, creationTime: null, location: null }, makeCommand: `ffmpeg ${clipArgs('<clip>').join(' ')}` },
     summary,
+    quality: qualities,
     lamha: lamha.map((p) => ({ ...p, seconds: round2(p.seconds), x: round2(x(p.seconds)) })),
     lamha720pAlone: { ...alone, seconds: round2(alone.seconds), x: round2(x(alone.seconds)) },
     peertube: peertube.map((p) => ({ ...p, seconds: round2(p.seconds), x: round2(x(p.seconds)) })),

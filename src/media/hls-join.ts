@@ -3,10 +3,9 @@
  * playlist order — into a single fragmented MP4 that the mov demuxer reads (the hls demuxer
  * stays off the allow-list, even for our own output). Streamed, never held in memory.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 /** Only names ffmpeg's hls muxer gave, beside the playlist: nothing to resolve elsewhere. */
 const PLAIN_NAME = /^[\w.-]+$/;
@@ -20,10 +19,12 @@ export async function joinVariant(playlist: string, out: string): Promise<void> 
   const bad = files.find((f) => !PLAIN_NAME.test(f) || f === '.' || f === '..');
   if (bad !== undefined) throw new Error(`${path.basename(playlist)} names a file outside its folder: ${bad}`);
   const dir = path.dirname(playlist);
-  const target = createWriteStream(out);
+  const target = await open(out, 'w');
   try {
-    for (const file of files) await pipeline(createReadStream(path.join(dir, file)), target, { end: false });
+    for (const file of files) {
+      for await (const chunk of createReadStream(path.join(dir, file))) await target.write(chunk as Buffer);
+    }
   } finally {
-    await new Promise<void>((resolve, reject) => target.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await target.close();
   }
 }
