@@ -197,6 +197,26 @@ if (!existsSync(CHROMIUM)) {
       await screenshot(page, 'video-page-hlsjs-storyboard');
     });
 
+    await t.test('the video\'s thumbhash shows until its poster arrives', async (t) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      t.teardown(() => context.close());
+      // a slow link: the poster takes two seconds
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      await context.route(`**/media/${video}/*.{webp,jpg}*`, async (route) => {
+        await held;
+        await route.continue();
+      });
+      const page = await context.newPage();
+      collectErrors(page, errors);
+      await page.goto(`${albumUrl}/${video}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('video.player')?.style.backgroundImage.startsWith('url("data:image/png;base64,'));
+      t.pass('the placeholder is painted while the poster loads');
+      release();
+      await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('video.player')?.style.backgroundImage === '', null, { timeout: 15_000 });
+      t.pass('and goes once the poster is there');
+    });
+
     await t.test('the video page plays natively where the browser has HLS', async (t) => {
       const page = await open(t, `${albumUrl}/${video}`);
       await page.waitForSelector('video.player[data-engine]');

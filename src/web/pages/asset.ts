@@ -20,7 +20,7 @@ function player(ctx: PageContext, data: AssetPage, media: AssetMedia): string {
   const poster = media.src;
   const tracks = subtitleTracks(ctx, data.asset).map((s) =>
     html`<track kind="subtitles" srclang="${s.srclang}" label="${s.label}" src="${s.src}"!${s.srclang === ctx.locale ? ' default' : ''}>`);
-  return html`<video class="player" controls playsinline preload="metadata"!${poster ? html` poster="${poster.url}"` : ''}!${media.largest ? html` width="${media.largest.width}" height="${media.largest.height}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''} data-hls="${media.hls ?? ''}" data-storyboard="${media.storyboard ?? ''}">
+  return html`<video class="player" controls playsinline preload="metadata"!${poster ? html` poster="${poster.url}"` : ''}!${media.largest ? html` width="${media.largest.width}" height="${media.largest.height}"` : ''}!${media.colour ? html` style="background-color:${media.colour}"` : ''} data-hls="${media.hls ?? ''}" data-storyboard="${media.storyboard ?? ''}"!${data.asset.placeholder ? html` data-thumbhash="${data.asset.placeholder}"` : ''}>
 !${media.mp4 ? html`<source src="${media.mp4}" type="video/mp4">` : ''}
 !${tracks}
 <p>${ctx.t('asset.noVideo')}</p>

@@ -19,8 +19,28 @@ export function placeholderUrl(base64) {
   }
 }
 
-function loaded(el) {
-  return el instanceof HTMLVideoElement ? el.readyState >= 2 : el.complete && el.naturalWidth > 0;
+/**
+ * What covers the placeholder: an image's own pixels; a video's poster (shown until it plays),
+ * or its first frame when it has no poster. Answers whether that is there now, and calls
+ * `done` once when it arrives.
+ */
+function whenCovered(el, done) {
+  if (el instanceof HTMLVideoElement) {
+    el.addEventListener('playing', done, { once: true });
+    if (!el.poster) {
+      if (el.readyState >= 2) return true;
+      el.addEventListener('loadeddata', done, { once: true });
+      return false;
+    }
+    const poster = new Image();
+    poster.src = el.poster;
+    if (poster.complete && poster.naturalWidth > 0) return true;
+    poster.addEventListener('load', done, { once: true });
+    return false;
+  }
+  if (el.complete && el.naturalWidth > 0) return true;
+  el.addEventListener('load', done, { once: true });
+  return false;
 }
 
 export function showPlaceholder(el) {
@@ -32,7 +52,7 @@ export function showPlaceholder(el) {
     el.style.backgroundImage = '';
     el.style.backgroundColor = '';
   };
-  if (loaded(el)) {
+  if (whenCovered(el, clear)) {
     clear();
     return;
   }
@@ -42,7 +62,6 @@ export function showPlaceholder(el) {
     el.style.backgroundSize = 'cover';
     el.style.backgroundRepeat = 'no-repeat';
   }
-  el.addEventListener(el instanceof HTMLVideoElement ? 'loadeddata' : 'load', clear, { once: true });
 }
 
 /** Shows placeholders for every element with data-thumbhash under root (the document, or a new tile). */
