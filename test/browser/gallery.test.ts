@@ -157,7 +157,7 @@ if (!existsSync(CHROMIUM)) {
     await t.test('a video plays in the lightbox with Arabic subtitles', async (t) => {
       const page = await open(t, albumUrl);
       await page.click(`#a-${video} .tile-link`);
-      await page.waitForSelector('.pswp--open .lamha-video video');
+      await page.waitForSelector('.pswp--open .lamha-video video[data-engine]');
       await page.waitForFunction(() => (window as any).pswp?.opener.isOpen);
       const r = await plays(page, '.pswp--open .lamha-video video');
       checkPlayback(t, r);

@@ -4,7 +4,6 @@
 // to left: the next item comes from the left, by swipe, arrow button and arrow key alike.
 
 import PhotoSwipeLightbox from './vendor/photoswipe/photoswipe-lightbox.esm.min.js';
-import { enhancePlayer } from './player.js';
 import { ensureStylesheet } from './styles.js';
 import { pageLocale, reducedMotion, t } from './strings.js';
 
@@ -55,6 +54,7 @@ function videoSlide(content) {
   // the tile's picture is already in the cache; the largest poster would be a second download
   if (data.msrc || data.src) video.poster = data.msrc || data.src;
   if (data.thumbhash) video.dataset.thumbhash = data.thumbhash;
+  if (data.alt) video.setAttribute('aria-label', data.alt);
   if (data.width && data.height) {
     video.width = data.width;
     video.height = data.height;
@@ -66,7 +66,10 @@ function videoSlide(content) {
   } catch {
     subtitles = [];
   }
-  content.player = enhancePlayer(video, { hls: data.hls, mp4: data.mp4, storyboard: data.storyboard, subtitles });
+  // the player's code is fetched only when an album's video is opened
+  import('./player.js').then(({ enhancePlayer }) => {
+    if (!content.gone) content.player = enhancePlayer(video, { hls: data.hls, mp4: data.mp4, storyboard: data.storyboard, subtitles });
+  });
   return box;
 }
 
@@ -170,6 +173,7 @@ export function initLightbox(grid) {
   });
   lightbox.on('contentDeactivate', ({ content }) => content.player?.pause());
   lightbox.on('contentDestroy', ({ content }) => {
+    content.gone = true;
     content.player?.destroy();
     content.player = undefined;
   });
