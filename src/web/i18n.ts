@@ -33,6 +33,11 @@ export function pick(field: Record<string, string> | null | undefined, locale: s
   return null;
 }
 
+/** A title in the visitor's language (with fallbacks); the slug when there is no text at all. */
+export function titleOf(thing: { title: Record<string, string>; slug: string }, event: { defaultLocale: string; locales: readonly string[] }, locale: string): Text {
+  return pick(thing.title, locale, event.defaultLocale, event.locales) ?? { text: thing.slug, lang: 'und', dir: 'ltr' };
+}
+
 const formats = new Map<string, { one: Intl.DateTimeFormat; native: boolean }>();
 
 function format(locale: Locale) {

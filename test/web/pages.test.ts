@@ -307,3 +307,16 @@ t.test('the HTML pages stay out of the API’s OpenAPI document', async (t) => {
   t.same(Object.keys(doc.paths).filter((p) => /^\/(ar|en|ku|ckb|fr)?\/?(e\/|$)/.test(p) || p === '/'), []);
   t.ok(Object.keys(doc.paths).some((p) => p.startsWith('/api/v1/events')), 'the API is still there');
 });
+
+t.test('an event or album without any title text is named by its slug rather than failing', async (t) => {
+  const { ctx, event, album } = await gallery(t);
+  const asset = await seedAsset(ctx, event, album);
+  await ctx.db.query(`UPDATE events SET title = '{}' WHERE id = $1`, [event.id]);
+  await ctx.db.query(`UPDATE albums SET title = '{"en": "  "}' WHERE id = $1`, [album.id]);
+  for (const url of ['/en/', '/en/e/conf', '/en/e/conf/day-1', `/en/e/conf/day-1/${asset}`]) {
+    const { res, doc } = await page(ctx, url);
+    t.equal(res.statusCode, 200, url);
+    if (url !== '/en/') t.match(doc.querySelector('.crumbs')!.textContent, /conf/, `${url}: the event's slug`);
+  }
+  t.equal((await page(ctx, '/en/e/conf/day-1')).doc.querySelector('h1')!.textContent, 'day-1');
+});

@@ -2,7 +2,7 @@
 import { html } from 'ghtml';
 import type { AlbumPage } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
-import { pick } from '../i18n.js';
+import { pick, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia } from '../media.js';
 import { captionOf } from '../partials/asset-text.js';
@@ -16,8 +16,8 @@ const PRIORITY_TILES = 2;
 
 export function albumPage(ctx: PageContext, data: AlbumPage): string {
   const { event, album, assets, page, pageCount } = data;
-  const eventTitle = pick(event.title, ctx.locale, event.defaultLocale, event.locales)!;
-  const title = pick(album.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: album.slug, lang: 'und', dir: 'ltr' as const };
+  const eventTitle = titleOf(event, event, ctx.locale);
+  const title = titleOf(album, event, ctx.locale);
   const caption = pick(album.caption, ctx.locale, event.defaultLocale, event.locales);
   const albumPath = pathOf('e', event.slug, album.slug);
   const offset = (page - 1) * data.pageSize;

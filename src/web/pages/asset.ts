@@ -6,7 +6,7 @@
 import { html } from 'ghtml';
 import type { AssetPage } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
-import { formatDay, pick } from '../i18n.js';
+import { formatDay, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia, downloadName, type AssetMedia } from '../media.js';
 import { altOf, captionOf, kindLabel } from '../partials/asset-text.js';
@@ -30,8 +30,8 @@ function player(ctx: PageContext, data: AssetPage, media: AssetMedia): string {
 export function assetPage(ctx: PageContext, data: AssetPage): string {
   const { event, album, asset } = data;
   const media = assetMedia(ctx.publicUrl, asset);
-  const eventTitle = pick(event.title, ctx.locale, event.defaultLocale, event.locales)!;
-  const albumTitle = pick(album.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: album.slug, lang: 'und', dir: 'ltr' as const };
+  const eventTitle = titleOf(event, event, ctx.locale);
+  const albumTitle = titleOf(album, event, ctx.locale);
   const caption = captionOf(ctx, event, asset);
   const alt = altOf(ctx, event, asset, data.index);
   const albumPath = pathOf('e', event.slug, album.slug);

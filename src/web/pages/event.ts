@@ -2,17 +2,17 @@
 import { html } from 'ghtml';
 import type { EventPage } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
-import { formatDays, pick } from '../i18n.js';
+import { formatDays, pick, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia } from '../media.js';
 import { coverImage } from '../partials/cover.js';
 import { langAttrs, para } from '../partials/text.js';
 
 export function eventPage(ctx: PageContext, { event, albums }: EventPage): string {
-  const title = pick(event.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: event.slug, lang: 'und', dir: 'ltr' as const };
+  const title = titleOf(event, event, ctx.locale);
   const description = pick(event.description, ctx.locale, event.defaultLocale, event.locales);
   const cards = albums.map((album, i) => {
-    const albumTitle = pick(album.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: album.slug, lang: 'und', dir: 'ltr' as const };
+    const albumTitle = titleOf(album, event, ctx.locale);
     return html`<li class="card">
 <a href="${href(ctx, pathOf('e', event.slug, album.slug))}">
 !${coverImage(ctx, album.cover, '', i >= 4)}

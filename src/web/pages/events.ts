@@ -2,7 +2,7 @@
 import { html } from 'ghtml';
 import type { EventCard } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
-import { formatDays, pick } from '../i18n.js';
+import { formatDays, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia } from '../media.js';
 import { coverImage } from '../partials/cover.js';
@@ -10,7 +10,7 @@ import { langAttrs } from '../partials/text.js';
 
 export function eventsPage(ctx: PageContext, events: EventCard[]): string {
   const cards = events.map(({ event, cover }, i) => {
-    const title = pick(event.title, ctx.locale, event.defaultLocale, event.locales) ?? { text: event.slug, lang: 'und', dir: 'ltr' as const };
+    const title = titleOf(event, event, ctx.locale);
     return html`<li class="card">
 <a href="${href(ctx, pathOf('e', event.slug))}">
 !${coverImage(ctx, cover, '', i >= 4)}
