@@ -118,11 +118,24 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id, first);
       await page.keyboard.press('Escape');
       await page.waitForSelector('.pswp', { state: 'detached' });
-      t.equal(new URL(page.url()).hash, '', 'closing clears the item from the address');
+      await page.waitForFunction(() => location.hash === '');
+      t.pass('closing clears the item from the address');
+
+      await page.click(`#a-${first} .tile-link`);
+      await page.waitForFunction(() => (window as any).pswp?.opener.isOpen);
+      t.ok(await page.evaluate(() => history.state?.lamhaLightbox), 'opening from the grid adds a history entry');
+      await page.goBack();
+      await page.waitForSelector('.pswp', { state: 'detached' });
+      t.equal(page.url(), albumUrl, 'Back closes the lightbox and stays on the album');
+      t.equal(await page.locator('#grid').count(), 1);
 
       const deep = await open(t, `${albumUrl}#a-${next}`);
-      await deep.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id, next, { timeout: 15_000 });
+      await deep.waitForFunction((id) => (window as any).pswp?.currSlide?.data.assetId === id && (window as any).pswp.opener.isOpen, next, { timeout: 15_000 });
       t.pass('an address with #a-{id} opens that item');
+      t.notOk(await deep.evaluate(() => history.state?.lamhaLightbox), 'a linked item adds no history entry');
+      await deep.keyboard.press('Escape');
+      await deep.waitForSelector('.pswp', { state: 'detached' });
+      await deep.waitForFunction(() => location.hash === '');
     });
 
     /** Plays a <video> muted and waits until it has data ahead and its time moves on. */

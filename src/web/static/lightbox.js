@@ -194,13 +194,38 @@ export function initLightbox(grid) {
   });
   lightbox.addFilter('isContentZoomable', (zoomable, content) => zoomable && content.type !== 'video');
 
-  // Deep link: the URL names the open item, so it can be shared or reloaded.
+  // Deep link: the URL names the open item, so it can be shared or reloaded. Opening from the grid
+  // adds one history entry, so the phone's Back button closes the lightbox instead of leaving
+  // the album; moving between items replaces it. Opened from a link, nothing is added.
+  const albumUrl = () => `${location.pathname}${location.search}`;
+  let pushed = false;
+  let fromLink = false;
+  let poppedOut = false;
   lightbox.on('change', () => {
     const id = lightbox.pswp.currSlide?.data.assetId;
-    if (id) history.replaceState(history.state, '', `${location.pathname}${location.search}#a-${id}`);
+    if (!id) return;
+    const url = `${albumUrl()}#a-${id}`;
+    if (!pushed && !fromLink) {
+      history.pushState({ lamhaLightbox: true }, '', url);
+      pushed = true;
+    } else {
+      history.replaceState(history.state, '', url);
+    }
+  });
+  window.addEventListener('popstate', () => {
+    if (lightbox.pswp && pushed && !HASH.test(location.hash)) {
+      poppedOut = true;
+      lightbox.pswp.close();
+    }
   });
   lightbox.on('close', () => {
-    history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+    if (pushed && !poppedOut) history.back();
+    else if (HASH.test(location.hash)) history.replaceState(history.state, '', albumUrl());
+  });
+  lightbox.on('destroy', () => {
+    pushed = false;
+    fromLink = false;
+    poppedOut = false;
   });
 
   lightbox.init();
@@ -232,7 +257,10 @@ export function initLightbox(grid) {
     if (!m) return;
     const links = [...grid.querySelectorAll('.tile-link')];
     const index = links.findIndex((l) => tileOf(l)?.dataset.assetId === m[1]);
-    if (index >= 0 && !lightbox.pswp) open(index);
+    if (index >= 0 && !lightbox.pswp) {
+      fromLink = true;
+      if (!open(index)) fromLink = false;
+    }
   }
   window.addEventListener('hashchange', openFromHash);
   openFromHash();
