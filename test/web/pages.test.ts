@@ -320,3 +320,15 @@ t.test('an event or album without any title text is named by its slug rather tha
   }
   t.equal((await page(ctx, '/en/e/conf/day-1')).doc.querySelector('h1')!.textContent, 'day-1');
 });
+
+t.test('a link with a trailing slash leads to the page without it', async (t) => {
+  const { ctx, event, album } = await gallery(t);
+  const asset = await seedAsset(ctx, event, album);
+  const res = await ctx.app.inject({ url: '/en/e/conf/day-1/?page=1' });
+  t.equal(res.statusCode, 301);
+  t.equal(res.headers.location, '/en/e/conf/day-1?page=1');
+  t.equal((await ctx.app.inject({ url: `/ar/e/conf/day-1/${asset}/` })).headers.location, `/ar/e/conf/day-1/${asset}`);
+  t.equal((await ctx.app.inject({ url: '/en//evil.example/' })).headers.location, '/en//evil.example', 'stays on this site');
+  t.equal((await ctx.app.inject({ url: '/en/' })).statusCode, 200);
+  t.equal((await ctx.app.inject({ url: '/en/nothing' })).statusCode, 404);
+});

@@ -96,6 +96,17 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     });
   });
 
+  // A hand-typed or pasted link with a trailing slash (which the router would read as an empty
+  // last segment): the page without it. The locale's own `/{locale}/` keeps its slash.
+  app.addHook('onRequest', async (request, reply) => {
+    const url = request.url;
+    const q = url.indexOf('?');
+    const end = q === -1 ? url.length : q;
+    if (end > locale.length + 2 && url.charCodeAt(end - 1) === 47 /* / */ && (request.method === 'GET' || request.method === 'HEAD')) {
+      return reply.redirect(`${url.slice(0, end).replace(/\/+$/, '')}${url.slice(end)}`, 301);
+    }
+  });
+
   app.setNotFoundHandler(async (request, reply) => {
     const { page, source } = await cache.get('site', `${locale}:404`, async () => notFound(''));
     return sendPage(request, reply, page, source, locale);
