@@ -158,11 +158,16 @@ export function enhancePlayer(video, options = {}) {
     hls = undefined;
     video.dataset.engine = 'mp4';
     const at = video.currentTime;
+    const playing = !video.paused;
     // the page's <source> is the MP4: dropping src lets the element pick it again
     if (sourceMp4?.parentNode === video) video.removeAttribute('src');
     else video.src = mp4;
     video.load();
-    if (at) video.addEventListener('loadedmetadata', () => { video.currentTime = at; }, { once: true });
+    // the visitor goes on where the stream broke off
+    video.addEventListener('loadedmetadata', () => {
+      if (at) video.currentTime = at;
+      if (playing) video.play().catch(() => {});
+    }, { once: true });
   };
 
   const onNativeError = () => {
