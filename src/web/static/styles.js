@@ -7,7 +7,9 @@ const CSS = `
   padding: 10px 16px 14px; color: #eee; background: linear-gradient(transparent, rgba(0,0,0,.65) 30%); font-size: 15px; line-height: 1.45; }
 .lamha-pswp .pswp__lamha-caption p { margin: 0 auto 4px; max-width: 60em; }
 .lamha-pswp .pswp__lamha-caption .credit, .lamha-pswp .pswp__lamha-caption .license { font-size: 13px; opacity: .8; }
-.lamha-pswp a.pswp__button--lamha-download { display: flex; align-items: center; justify-content: center; color: #fff; }
+.lamha-pswp a.pswp__button--lamha-download { display: flex; align-items: center; justify-content: center; }
+.lamha-pswp .pswp__button--lamha-download .pswp__icn path { stroke: var(--pswp-icon-color, #fff); fill: none; }
+.lamha-pswp .pswp__button[hidden] { display: none; }
 .lamha-pswp .pswp__button:focus-visible, .lamha-pswp a:focus-visible { outline: 2px solid #fff; outline-offset: -4px; }
 .lamha-video { display: flex; flex-direction: column; }
 .lamha-video video { width: 100%; height: 100%; min-height: 0; flex: 1 1 auto; background: #000; object-fit: contain; }
