@@ -16,6 +16,11 @@ export function renditionPrefix(assetId: string): string {
   return `renditions/${checkId(assetId)}/`;
 }
 
+/** Subtitle tracks live beside the renditions but are uploaded by people, not made by a processor. */
+export function subtitlePrefix(assetId: string): string {
+  return `${renditionPrefix(assetId)}subtitles/`;
+}
+
 export function renditionKey(assetId: string, name: string): string {
   if (!RENDITION_NAME.test(name) || name.includes('..')) throw new TypeError(`not a rendition name: ${name}`);
   return renditionPrefix(assetId) + name;

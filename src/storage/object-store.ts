@@ -58,8 +58,8 @@ export interface ObjectStore {
   stat(key: string): Promise<ObjectStat>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Deletes every object whose key starts with `prefix`; answers how many. */
-  deletePrefix(prefix: string): Promise<number>;
+  /** Deletes every object whose key starts with `prefix` (but not with `except`); answers how many. */
+  deletePrefix(prefix: string, options?: { except?: string }): Promise<number>;
   list(prefix: string): Promise<string[]>;
   presignGet(key: string, options: PresignOptions): Promise<string>;
   /** The minio client itself, for tests and tools that inspect the store. */
@@ -221,9 +221,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
       }
       return keys;
     },
-    async deletePrefix(prefix) {
+    async deletePrefix(prefix, { except } = {}) {
       if (!prefix) throw new RangeError('refusing to delete a whole bucket');
-      const keys = await store.list(prefix);
+      const keys = (await store.list(prefix)).filter((k) => !except || !k.startsWith(except));
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
         try {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { filePart, multipart } from '../helpers/multipart.js';
+import { runWorkers, settled } from '../helpers/workers.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
@@ -225,4 +226,16 @@ t.test('deleting the video removes its subtitle rows and objects', async (t) => 
   t.equal(res.statusCode, 204);
   t.same(await subtitleRows(ctx), []);
   t.same(await subtitleObjects(ctx), []);
+});
+
+t.test('subtitles put while the video is still processing survive its transcode', async (t) => {
+  const { ctx, owner, video } = await setup(t);
+  t.equal((await put(ctx, video, 'ar', ARABIC_SRT, ctx.auth(owner), 'application/x-subrip')).statusCode, 201);
+  runWorkers(t, ctx, ['videos']);
+  t.equal((await settled(ctx, video)).status, 'ready');
+  const key = `renditions/${video}/subtitles/ar.vtt`;
+  t.same(await subtitleObjects(ctx), [key], 'the track is still stored');
+  t.ok((await storedBytes(ctx, key)).equals(ARABIC_VTT), 'byte for byte');
+  const got = await ctx.app.inject({ url: `/api/v1/assets/${video}/subtitles/ar` });
+  t.equal(got.statusCode, 200, 'and served to the public once the video is ready');
 });

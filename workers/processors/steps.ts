@@ -12,7 +12,7 @@ import { inTransaction } from '../../src/db/database.js';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
 import { publishAssetReady } from '../../src/queues/live.js';
 import { createChanges } from '../../src/services/changes.js';
-import { originalKey, renditionKey, renditionPrefix } from '../../src/storage/keys.js';
+import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 
 /** Rendition objects have deterministic keys and are rewritten whole, never edited. */
@@ -132,7 +132,8 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
   if (inputFault || lastAttempt) {
     const reason = err instanceof Error ? err.message : String(err);
     await failAsset(deps.db, assetId, reason);
-    await deps.storage.deletePrefix(renditionPrefix(assetId)).catch(() => 0);
+    // what a failed run made goes; subtitle tracks people uploaded stay with their rows
+    await deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) }).catch(() => 0);
     // A re-processed asset that was public is public no more. Not fatal: the failure is recorded.
     const eventId = (await findAssetToProcess(deps.db, assetId).catch(() => undefined))?.eventId;
     if (eventId) await galleryChanges(deps).touch(eventId).catch((e: unknown) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'));

@@ -19,7 +19,7 @@ import {
   downloadPlan, hlsOutput, mp4Output, planLadder, posterInput, posterOutput, storyboardOutput, storyboardPlan, storyboardVtt,
 } from '../../src/media/video-plan.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
-import { renditionPrefix } from '../../src/storage/keys.js';
+import { renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
 
@@ -86,8 +86,9 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
 
       await assertNoMetadata([mp4, ...(await hlsFiles(hlsDir)).filter((f) => INIT_SEGMENT.test(f))], { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
 
-      // One set of renditions: whatever an interrupted earlier attempt left goes first.
-      await deps.storage.deletePrefix(renditionPrefix(assetId));
+      // One set of renditions: whatever an interrupted earlier attempt left goes first
+      // (subtitle tracks are people's uploads, not renditions: they stay).
+      await deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) });
       const top = rungs[rungs.length - 1]!;
       const items: RenditionSource[] = [
         ...(await hlsFiles(hlsDir)).map((file) => {
