@@ -4,7 +4,7 @@
  * pdftoppm (first page only). Everything else is handed back untouched. Knows nothing of HTTP,
  * SQL or queues; the caller owns `workDir` and removes it.
  */
-import { open, rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { runTool, ToolError } from './run.js';
 
@@ -191,46 +191,61 @@ function keptJpegSegment(marker: number, data: Buffer): boolean {
  * scans of a progressive JPEG, EOI) is copied in blocks.
  */
 export async function copyJpegWithoutMetadata(src: string, dest: string): Promise<void> {
+  await copyFiltered(src, dest, 'JPEG', Math.max(MAX_SEGMENT, COPY_BLOCK), async ({ size, readAt, to, malformed }) => {
+    if (size < 4 || (await readAt(0, 2)).readUInt16BE(0) !== 0xffd8) throw malformed('no JPEG');
+    if ((await readAt(size - 2, 2)).readUInt16BE(0) !== 0xffd9) throw malformed('a JPEG without EOI');
+    await to.write(Buffer.from([0xff, 0xd8]));
+
+    let pos = 2;
+    for (;;) {
+      const head = await readAt(pos, 4);
+      if (head[0] !== 0xff) throw malformed('a malformed JPEG');
+      const marker = head[1]!;
+      if (marker === 0xff) {
+        pos += 1; // fill byte
+        continue;
+      }
+      if (marker === 0xd8 || marker === 0xd9 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+        throw malformed('a JPEG without image data'); // markers without a length, out of place
+      }
+      const total = 2 + head.readUInt16BE(2);
+      if (total < 4) throw malformed('a malformed JPEG');
+      if (marker === 0xda) break; // SOS: the rest is image data
+      const whole = await readAt(pos, total);
+      if (keptJpegSegment(marker, whole.subarray(4))) await to.write(whole);
+      pos += total;
+    }
+    while (pos < size) {
+      const n = Math.min(COPY_BLOCK, size - pos);
+      await to.write(await readAt(pos, n));
+      pos += n;
+    }
+  });
+}
+
+interface FilteredCopy {
+  size: number;
+  /** `length` bytes at `pos`, in a buffer reused by the next read */
+  readAt(pos: number, length: number): Promise<Buffer>;
+  to: FileHandle;
+  malformed(what: string): UndecodableError;
+}
+
+/** Opens the source and the copy for a streaming filter of heif-convert's output; both are closed after. */
+async function copyFiltered(src: string, dest: string, format: string, bufferSize: number, body: (copy: FilteredCopy) => Promise<void>): Promise<void> {
   const malformed = (what: string): UndecodableError => new UndecodableError(`heif-convert wrote ${what}`, 'heif-convert');
   const from = await open(src, 'r');
   try {
     const to = await open(dest, 'w');
     try {
       const { size } = await from.stat();
-      const segment = Buffer.alloc(Math.max(MAX_SEGMENT, COPY_BLOCK));
+      const buffer = Buffer.alloc(bufferSize);
       const readAt = async (pos: number, length: number): Promise<Buffer> => {
-        const { bytesRead } = await from.read(segment, 0, length, pos);
-        if (bytesRead < length) throw malformed('a truncated JPEG');
-        return segment.subarray(0, length);
+        const { bytesRead } = await from.read(buffer, 0, length, pos);
+        if (bytesRead < length) throw malformed(`a truncated ${format}`);
+        return buffer.subarray(0, length);
       };
-      if (size < 4 || (await readAt(0, 2)).readUInt16BE(0) !== 0xffd8) throw malformed('no JPEG');
-      if ((await readAt(size - 2, 2)).readUInt16BE(0) !== 0xffd9) throw malformed('a JPEG without EOI');
-      await to.write(Buffer.from([0xff, 0xd8]));
-
-      let pos = 2;
-      for (;;) {
-        const head = await readAt(pos, 4);
-        if (head[0] !== 0xff) throw malformed('a malformed JPEG');
-        const marker = head[1]!;
-        if (marker === 0xff) {
-          pos += 1; // fill byte
-          continue;
-        }
-        if (marker === 0xd8 || marker === 0xd9 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-          throw malformed('a JPEG without image data'); // markers without a length, out of place
-        }
-        const total = 2 + head.readUInt16BE(2);
-        if (total < 4) throw malformed('a malformed JPEG');
-        if (marker === 0xda) break; // SOS: the rest is image data
-        const whole = await readAt(pos, total);
-        if (keptJpegSegment(marker, whole.subarray(4))) await to.write(whole);
-        pos += total;
-      }
-      while (pos < size) {
-        const n = Math.min(COPY_BLOCK, size - pos);
-        await to.write(await readAt(pos, n));
-        pos += n;
-      }
+      await body({ size, readAt, to, malformed });
     } finally {
       await to.close();
     }
@@ -252,40 +267,24 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
  * CRC, in its order), up to IEND.
  */
 export async function copyPngWithoutMetadata(src: string, dest: string): Promise<void> {
-  const malformed = (what: string): UndecodableError => new UndecodableError(`heif-convert wrote ${what}`, 'heif-convert');
-  const from = await open(src, 'r');
-  try {
-    const to = await open(dest, 'w');
-    try {
-      const { size } = await from.stat();
-      const block = Buffer.alloc(COPY_BLOCK);
-      const readAt = async (pos: number, length: number): Promise<Buffer> => {
-        const { bytesRead } = await from.read(block, 0, length, pos);
-        if (bytesRead < length) throw malformed('a truncated PNG');
-        return block.subarray(0, length);
-      };
-      if (size < PNG_SIGNATURE.length || !(await readAt(0, PNG_SIGNATURE.length)).equals(PNG_SIGNATURE)) throw malformed('no PNG');
-      await to.write(PNG_SIGNATURE);
-      let pos = PNG_SIGNATURE.length;
-      for (;;) {
-        const head = await readAt(pos, 8);
-        const total = 12 + head.readUInt32BE(0); // length, type, data, CRC
-        const type = head.toString('latin1', 4, 8);
-        if (pos + total > size) throw malformed('a truncated PNG');
-        if (KEPT_PNG_CHUNKS.has(type)) {
-          for (let at = pos; at < pos + total; at += COPY_BLOCK) {
-            await to.write(await readAt(at, Math.min(COPY_BLOCK, pos + total - at)));
-          }
+  await copyFiltered(src, dest, 'PNG', COPY_BLOCK, async ({ size, readAt, to, malformed }) => {
+    if (size < PNG_SIGNATURE.length || !(await readAt(0, PNG_SIGNATURE.length)).equals(PNG_SIGNATURE)) throw malformed('no PNG');
+    await to.write(PNG_SIGNATURE);
+    let pos = PNG_SIGNATURE.length;
+    for (;;) {
+      const head = await readAt(pos, 8);
+      const total = 12 + head.readUInt32BE(0); // length, type, data, CRC
+      const type = head.toString('latin1', 4, 8);
+      if (pos + total > size) throw malformed('a truncated PNG');
+      if (KEPT_PNG_CHUNKS.has(type)) {
+        for (let at = pos; at < pos + total; at += COPY_BLOCK) {
+          await to.write(await readAt(at, Math.min(COPY_BLOCK, pos + total - at)));
         }
-        pos += total;
-        if (type === 'IEND') break;
       }
-    } finally {
-      await to.close();
+      pos += total;
+      if (type === 'IEND') break;
     }
-  } finally {
-    await from.close();
-  }
+  });
 }
 
 async function pdfFirstPage(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
