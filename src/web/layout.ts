@@ -6,6 +6,7 @@ import { html } from 'ghtml';
 import { LOCALES, type Locale } from '../services/locales.js';
 import { absolute, href, type PageContext } from './context.js';
 import { dirOf } from './i18n.js';
+import { staticUrl } from '../routes/static/files.js';
 import type { Candidate } from './media.js';
 import { CLIENT_KEYS, TEXT } from './locales/index.js';
 
@@ -109,8 +110,8 @@ export function layout(ctx: PageContext, input: LayoutInput): string {
 !${input.noindex ? '<meta name="robots" content="noindex">' : html`<link rel="canonical" href="${canonicalUrl(ctx)}">
 !${alternates(ctx)}`}
 !${input.share ? shareTags(ctx, input.title, input.share) : ''}
-<link rel="stylesheet" href="/static/gallery.css">
-<script type="module" src="/static/gallery.js"></script>
+<link rel="stylesheet" href="${staticUrl('gallery.css')}">
+<script type="module" src="${staticUrl('gallery.js')}"></script>
 <script type="application/json" id="lamha-strings">!${clientStrings(ctx)}</script>
 </head>
 <body!${input.bodyClass ? html` class="${input.bodyClass}"` : ''}>

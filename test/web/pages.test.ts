@@ -31,8 +31,8 @@ t.test('every locale renders with its language and direction: ar and ckb right t
       const root = doc.querySelector('html')!;
       t.equal(root.getAttribute('lang'), locale);
       t.equal(root.getAttribute('dir'), locale === 'ar' || locale === 'ckb' ? 'rtl' : 'ltr', `${locale} direction`);
-      t.equal(attr(doc, 'link[rel=stylesheet]', 'href'), '/static/gallery.css');
-      t.equal(attr(doc, 'script[type=module]', 'src'), '/static/gallery.js');
+      t.match(attr(doc, 'link[rel=stylesheet]', 'href'), /^\/static\/gallery\.css\?v=[0-9a-f]{12}$/, 'a versioned stylesheet URL (cached as immutable)');
+      t.match(attr(doc, 'script[type=module]', 'src'), /^\/static\/gallery\.js\?v=[0-9a-f]{12}$/, 'a versioned script URL');
       const strings = JSON.parse(doc.querySelector('#lamha-strings')!.textContent);
       t.ok(strings['lightbox.close'] && strings['live.newItem'], 'client strings present');
       t.ok(doc.querySelector('a.skip[href="#main"]') && doc.querySelector('main#main'), 'skip link to the main landmark');
