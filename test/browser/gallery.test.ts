@@ -257,7 +257,7 @@ if (!existsSync(CHROMIUM)) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       t.teardown(() => context.close());
       // the scripts answer as empty modules: the page as a browser without them (or with them failing) gets it
-      await context.route('**/static/**/*.{js,mjs}', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+      await context.route(/\/static\/.+\.m?js(\?.*)?$/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
       const page = await context.newPage();
       collectErrors(page, errors);
       await page.goto(albumUrl);
