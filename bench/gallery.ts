@@ -51,17 +51,11 @@ import { createQueues } from '../src/queues/producer.js';
 import { createRedis } from '../src/queues/redis.js';
 import { startEmbeddedS3 } from '../src/storage/embedded-s3.js';
 import { createObjectStore } from '../src/storage/object-store.js';
+import { envInt } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_RATIO = 0.7;
 const GOAL_RPS = 10_000;
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
-  return Number(raw);
-}
 
 const ITEMS = envInt('BENCH_ITEMS', 200);
 const SECONDS = envInt('BENCH_SECONDS', 8);

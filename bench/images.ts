@@ -52,19 +52,13 @@ import { cameraPhotos, PHOTO_HEIGHT, PHOTO_QUALITY, PHOTO_WIDTH, NOISE_SIGMA } f
 import { CURRENT, PROPOSED } from './images-variant.js';
 import type { LamhaRunResult, LamhaRunSpec } from './images-lamha.js';
 import type { ProfileResult, ProfileSpec } from './images-profile.js';
+import { envInt } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_PHOTOS_PER_SECOND = 4;
 const GOAL_RATIO = 3;
 /** the worker's default: IMAGE_MAX_PIXELS */
 const PIXEL_LIMIT = 200_000_000;
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
-  return Number(raw);
-}
 
 const PHOTOS = Math.max(1, envInt('BENCH_PHOTOS', 24));
 const ROUNDS = envInt('BENCH_ROUNDS', 2);

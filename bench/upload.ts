@@ -47,19 +47,13 @@ import { createDb, quoteIdent, type Db } from '../src/db/database.js';
 import { createRedis } from '../src/queues/redis.js';
 import { originalKey } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
+import { envInt } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
 const MB = 1e6;
 const GOAL_RATIO = 0.8;
 const GOAL_RSS_MB = 200;
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
-  return Number(raw);
-}
 
 const BYTES = envInt('BENCH_BYTES', 1024 * MiB);
 const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 2));

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { probeVideo, runFfmpeg, type VideoProbe } from '../src/media/ffmpeg.js';
 import { joinVariant } from '../src/media/hls-join.js';
 import { downloadPlan, hlsOutput, mp4Output, planLadder } from '../src/media/video-plan.js';
+import { envInt } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results');
@@ -35,13 +36,6 @@ const WORK = path.join(RESULTS, '.work-video');
 /** bump when the clip's recipe changes, so cached clips are remade */
 const RECIPE = 2;
 const GOAL_720P_X = 2;
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number (got "${raw}")`);
-  return Number(raw);
-}
 
 const SECONDS = Math.max(1, envInt('BENCH_SECONDS', 60));
 const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
