@@ -12,12 +12,14 @@
  *      once per encoding so the page cache is warm;
  *   3. the same bytes saved as album.html (+ .br, .gz: the very copies the API sends) and served
  *      by @fastify/static (preCompressed) from another port of the same process;
- *   4. autocannon, in a child process, loads each in turn (api, static, api, static, …) with the
- *      headers of a browser (Accept-Encoding: br, gzip); the best round of each is kept.
+ *   4. wrk (Debian's package, one thread, in a child process) loads each in turn (api, static,
+ *      api, static, …) with the headers of a browser (Accept-Encoding: br, gzip); the best round
+ *      of each is kept.
  * It also reports the page's transfer size per encoding and the requests a browser makes before
  * the first image (the document and what the head and body name before the first <img>).
  *
- * The load generator shares the machine with the servers: on 2 cores it takes about one. The
+ * The load generator shares the machine with the servers (wrk takes a fifth to a third of a core
+ * at these rates; autocannon, tried first, took a whole one and capped what it measured). The
  * machine's load average is printed before and after; figures taken under load are not
  * comparable with figures from an idle machine, only api and static of the same run are. The
  * CPU time the servers' process spends per request depends much less on other load.
@@ -27,14 +29,17 @@
  *   BENCH_SECONDS       seconds per load round                      default 8
  *   BENCH_ROUNDS        rounds per target (best is kept)            default 2
  *   BENCH_CONNECTIONS   concurrent connections                      default 32
+ *   BENCH_WRK           the wrk binary                              default wrk (bash scripts/system-deps.sh)
+ *   LOG_LEVEL           the API's log level, as the service's         default info (lines go to /dev/null)
  *   DATABASE_URL, REDIS_URL  default postgres://127.0.0.1/lamha_test, redis://127.0.0.1:6379
  *
  * Output: a table on stdout (progress on stderr) and bench/results/gallery-<date>.json.
  * Exit status 1 when a target answers anything but 200 under load.
  */
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -43,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parse, type HTMLElement } from 'node-html-parser';
+import pino from 'pino';
 import { rgbaToThumbHash } from 'thumbhash';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -55,6 +61,10 @@ import { envInt } from './env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_RATIO = 0.7;
+const WRK = process.env.BENCH_WRK ?? 'wrk';
+const execFileP = promisify(execFile);
+/** USER_HZ: the unit of /proc's CPU times, 100 on Linux for x86 and arm */
+const CLOCK_TICKS = 100;
 const GOAL_RPS = 10_000;
 
 const ITEMS = envInt('BENCH_ITEMS', 200);
@@ -135,27 +145,47 @@ interface LoadResult {
   errors: number;
   /** CPU time of this process (where both servers run, the load generator does not) per request */
   cpuMsPerReq: number;
+  /** cores the load generator kept busy on average during the round */
+  loadGenCores: number;
 }
 
-function autocannon(target: string, url: string, round: number): Promise<LoadResult> {
-  const bin = path.join(ROOT, 'node_modules/autocannon/autocannon.js');
-  const args = [bin, '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', '-H', `accept-encoding=${BROWSER_ENCODING}`, url];
+/** wrk's Lua hook: the round's totals as one JSON line on stdout (latencies in µs). */
+const WRK_REPORT = `done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"duration":%d,"bytes":%d,"p50":%d,"p99":%d,"status":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+`;
+
+/**
+ * One round of wrk (C, one thread: a small share of a core at these rates, where a Node load
+ * generator takes a whole one) against `url`, with a browser's Accept-Encoding.
+ */
+async function wrk(target: string, url: string, round: number, script: string): Promise<LoadResult> {
+  const args = ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', '-s', script, '-H', `Accept-Encoding: ${BROWSER_ENCODING}`, url];
   const cpu = process.cpuUsage();
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-      const used = process.cpuUsage(cpu);
-      if (err) return reject(err);
-      const r = JSON.parse(stdout) as {
-        requests: { average: number; total: number }; latency: { p50: number; p99: number };
-        throughput: { total: number }; non2xx: number; errors: number; timeouts: number;
-      };
-      resolve({
-        target, round, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99,
-        bytesPerReq: r.requests.total ? r.throughput.total / r.requests.total : 0, non2xx: r.non2xx, errors: r.errors + r.timeouts,
-        cpuMsPerReq: r.requests.total ? (used.user + used.system) / 1000 / r.requests.total : 0,
-      });
-    });
-  });
+  const children = childrenCpuSeconds();
+  const { stdout } = await execFileP(WRK, args, { maxBuffer: 16 * 1024 * 1024 });
+  const used = process.cpuUsage(cpu);
+  const loadGenCpu = childrenCpuSeconds() - children;
+  const line = stdout.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk printed no report: ${stdout}`);
+  const r = JSON.parse(line) as { requests: number; duration: number; bytes: number; p50: number; p99: number; status: number; errors: number };
+  return {
+    target, round, rps: r.requests / (r.duration / 1e6), p50: r.p50 / 1000, p99: r.p99 / 1000,
+    bytesPerReq: r.requests ? r.bytes / r.requests : 0, non2xx: r.status, errors: r.errors,
+    cpuMsPerReq: r.requests ? (used.user + used.system) / 1000 / r.requests : 0,
+    loadGenCores: loadGenCpu / (r.duration / 1e6),
+  };
+}
+
+/** CPU seconds of this process's waited-for children (wrk): /proc/self/stat's cutime + cstime. */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is the state (field 3 of proc(5)): cutime and cstime are fields 16 and 17
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
 }
 
 // ---------------------------------------------------------------- the page as a browser sees it
@@ -208,13 +238,17 @@ async function main(): Promise<void> {
   });
   const staticDir = await mkdtemp(path.join(os.tmpdir(), 'lamha-bench-static-'));
   let api: FastifyInstance | undefined;
+  let logSink: ReturnType<typeof pino.destination> | undefined;
   let files: FastifyInstance | undefined;
   let failed = false;
   try {
     log(`seeding an album of ${ITEMS} items`);
     await seed(db);
-    const config = loadConfig({ DATABASE_URL, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1:3000', S3_BUCKET: storage.bucket });
-    api = await buildApp(config, { deps: { db, redis, storage, queues } });
+    // The service's own log level (LOG_LEVEL, default info): what a request logs is part of its
+    // cost. The lines go where stdout would take them, minus the terminal: /dev/null, synchronously.
+    const config = loadConfig({ DATABASE_URL, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', PUBLIC_URL: 'http://127.0.0.1:3000', S3_BUCKET: storage.bucket });
+    logSink = pino.destination({ dest: '/dev/null', sync: true });
+    api = await buildApp(config, { deps: { db, redis, storage, queues }, logStream: logSink });
     await api.listen({ port: 0, host: '127.0.0.1' });
     const apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}/ar/e/conf/day-1`;
 
@@ -243,12 +277,14 @@ async function main(): Promise<void> {
     if (!check.equals(bodies.br!)) throw new Error('the static server does not send the same bytes');
 
     log(`${CONNECTIONS} connections, ${SECONDS} s per round, ${ROUNDS} rounds each; Accept-Encoding: ${BROWSER_ENCODING}`);
-    await autocannon('warm-up', apiUrl, 0).then(() => autocannon('warm-up', staticUrl, 0));
+    const script = path.join(staticDir, 'report.lua');
+    await writeFile(script, WRK_REPORT);
+    await wrk('warm-up', apiUrl, 0, script).then(() => wrk('warm-up', staticUrl, 0, script));
     const results: LoadResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [target, url] of [['api', apiUrl], ['static', staticUrl]] as const) {
-        const r = await autocannon(target, url, round);
-        log(`${target} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${Math.round(r.cpuMsPerReq * 1000)} µs CPU/req, load ${load()}`);
+        const r = await wrk(target, url, round, script);
+        log(`${target} round ${round}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${Math.round(r.cpuMsPerReq * 1000)} µs CPU/req, wrk ${r.loadGenCores.toFixed(2)} cores, load ${load()}`);
         if (r.non2xx || r.errors) failed = true;
         results.push(r);
       }
@@ -261,9 +297,9 @@ async function main(): Promise<void> {
     const firstImage = requestsBeforeFirstImage(html);
 
     const rows = [
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'bytes/req', 'CPU µs/req', 'req/s per core', 'non-2xx', 'errors'],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'bytes/req', 'CPU µs/req', 'req/s per core', 'wrk cores', 'non-2xx', 'errors'],
       ...[bestApi, bestStatic].map((r) => [r.target === 'api' ? 'api (page cache)' : 'static (@fastify/static)', Math.round(r.rps), r.p50, r.p99,
-        Math.round(r.bytesPerReq), Math.round(r.cpuMsPerReq * 1000), Math.round(1000 / r.cpuMsPerReq), r.non2xx, r.errors]),
+        Math.round(r.bytesPerReq), Math.round(r.cpuMsPerReq * 1000), Math.round(1000 / r.cpuMsPerReq), r.loadGenCores.toFixed(2), r.non2xx, r.errors]),
     ];
     const out = [
       `album page /ar/e/conf/day-1, ${ITEMS} items, warm cache; ${CONNECTIONS} connections, best of ${ROUNDS} × ${SECONDS} s`,
@@ -272,7 +308,7 @@ async function main(): Promise<void> {
       `CPU per request, api/static: ${(bestApi.cpuMsPerReq / bestStatic.cpuMsPerReq).toFixed(2)} (less dependent on other load than req/s; "req/s per core" = 1 s ÷ CPU per request, what one busy core of the server process would give)`,
       `transfer size of the page body: br ${bodies.br!.length} B, gzip ${bodies.gzip!.length} B, identity ${bodies.identity!.length} B`,
       `requests before the first image: ${firstImage.count} (${firstImage.names.join(', ')}); the first image (${firstImage.firstImageLoading ?? 'eager'}) is request ${firstImage.count + 1}`,
-      `load average (1/5/15 min) before: ${before}, after: ${after}; ${os.cpus().length} CPUs shared with the load generator`,
+      `load average (1/5/15 min) before: ${before}, after: ${after}; ${os.cpus().length} CPUs shared with the load generator (wrk, one thread)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     const resultsDir = path.join(ROOT, 'bench/results');
@@ -285,6 +321,7 @@ async function main(): Promise<void> {
   } finally {
     await files?.close();
     await api?.close();
+    logSink?.end();
     await queues.close();
     let cursor = '0';
     do {

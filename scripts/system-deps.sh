@@ -7,11 +7,12 @@
 #   ffmpeg            ffmpeg, ffprobe           video
 #   imagemagick       convert-im6.q16           only for benchmarks and tests that compare against it
 #   chromium          chromium                  only for the browser tests (test/browser, driven by playwright-core)
+#   wrk               wrk                       only for bench/gallery (an HTTP load generator in C)
 #
 # ImageMagick is detected by its versioned binary, not `convert`: another program named
 # `convert` may come first on PATH, and the tests call /usr/bin/convert explicitly.
 #
-# Options: --runtime  only what the service needs (no ImageMagick, no Chromium), as `npm start` asks;
+# Options: --runtime  only what the service needs (no ImageMagick, Chromium or wrk), as `npm start` asks;
 #          --optional on failure (not root, no network) warn and succeed: the service runs,
 #                     and HEIC photos, PDFs and videos fail with a clear reason until installed.
 set -euo pipefail
@@ -33,10 +34,11 @@ declare -A TOOLS=(
   [ffmpeg]="ffmpeg ffprobe"
   [imagemagick]="convert-im6.q16"
   [chromium]="chromium"
+  [wrk]="wrk"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
-[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]' 'TOOLS[chromium]'
+[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[wrk]'
 if [ "$optional" = 1 ]; then
   # any failure below becomes a warning
   trap 'log "warning: could not install the media tools; HEIC photos, PDFs and videos will fail until they are installed"; exit 0' ERR
