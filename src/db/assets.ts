@@ -74,18 +74,28 @@ export interface NewAsset {
   license?: string | undefined;
 }
 
-/** Inserts the asset unless its SHA-256 is already in the event; answers whether it did. */
+/**
+ * Inserts the asset unless its SHA-256 is already in the event; answers whether it did. A new
+ * asset comes first in its album (position 0, the others move down one): during an event the
+ * newest photos lead, as the live view shows them arriving. One statement, so the move happens
+ * only when the insert does; the UPDATE does not see the new row (same snapshot).
+ */
 export async function insertAssetUnlessDuplicate(db: Queryable, a: NewAsset): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
-       caption, credit, license, position)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-       (SELECT COALESCE(max(position) + 1, 0) FROM assets WHERE album_id = $3))
-     ON CONFLICT (event_id, sha256) DO NOTHING`,
+  const { rows } = await db.query<{ inserted: number }>(
+    `WITH inserted AS (
+       INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
+         caption, credit, license, position)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)
+       ON CONFLICT (event_id, sha256) DO NOTHING
+       RETURNING id
+     ), moved AS (
+       UPDATE assets SET position = position + 1 WHERE album_id = $3 AND EXISTS (SELECT 1 FROM inserted)
+     )
+     SELECT count(*)::int AS inserted FROM inserted`,
     [a.id, a.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
       a.caption ?? {}, a.credit ?? null, a.license ?? null],
   );
-  return rowCount === 1;
+  return rows[0]!.inserted === 1;
 }
 
 export async function findAssetIdBySha256(db: Queryable, eventId: string, sha256: Buffer): Promise<{ id: string; status: AssetStatus } | undefined> {
@@ -188,9 +198,26 @@ export async function nextPosition(db: Queryable, albumId: string): Promise<numb
   return rows[0]!.next;
 }
 
-/** Makes room at `position`: every other asset of the album at or after it moves one down. */
-export async function makeRoomAt(db: Queryable, albumId: string, position: number, exceptId: string): Promise<void> {
-  await db.query('UPDATE assets SET position = position + 1 WHERE album_id = $1 AND position >= $2 AND id <> $3', [albumId, position, exceptId]);
+/**
+ * Gives the album's other assets the places 0, 1, 2… in their current order, leaving `index`
+ * free for the asset (clamped to the end), and answers the place it gets. Renumbering closes the
+ * gap the asset leaves (a move to a later place must not skip one) and any left by deletions.
+ */
+export async function placeAt(db: Queryable, albumId: string, assetId: string, index: number): Promise<number> {
+  const { rows } = await db.query<{ place: number }>(
+    `WITH others AS (
+       SELECT id, position, (row_number() OVER (ORDER BY position, id) - 1)::int AS i FROM assets WHERE album_id = $1 AND id <> $2
+     ), place AS (
+       SELECT LEAST($3::int, count(*)::int) AS place FROM others
+     ), renumbered AS (
+       UPDATE assets a SET position = CASE WHEN o.i >= p.place THEN o.i + 1 ELSE o.i END
+       FROM others o, place p
+       WHERE a.id = o.id AND a.position <> CASE WHEN o.i >= p.place THEN o.i + 1 ELSE o.i END
+     )
+     SELECT place FROM place`,
+    [albumId, assetId, index],
+  );
+  return rows[0]!.place;
 }
 
 /** An asset leaving an album stops being its cover. */

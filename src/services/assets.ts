@@ -1,7 +1,7 @@
 import type { Log } from '../log.js';
 import { inTransaction, type Db } from '../db/database.js';
 import {
-  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, makeRoomAt, nextPosition, updateAsset,
+  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset,
   type AssetCursor, type AssetPatch, type AssetRow, type LocalizedPatch, type RenditionRow,
 } from '../db/assets.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
@@ -136,7 +136,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
      * text replaces that locale's, null removes it, locales not named are kept. Editors of the
      * event change everything; the uploader only the captions and alt text of its own uploads.
      * A move to another album without a position puts the asset last there; a position puts it
-     * at that place (0 first), the others after it moving down one.
+     * at that place (0 first; past the end means last), the others keeping their order around it.
      */
     async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithRenditions> {
       const asset = await visibleAsset(p, id);
@@ -171,8 +171,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
           await dropCover(tx, asset.albumId, asset.id);
         }
         if (edit.position !== undefined) {
-          await makeRoomAt(tx, albumId, edit.position, asset.id);
-          patch.position = edit.position;
+          patch.position = await placeAt(tx, albumId, asset.id, edit.position);
         } else if (moved) {
           patch.position = await nextPosition(tx, albumId);
         }

@@ -339,6 +339,8 @@ if (!existsSync(CHROMIUM)) {
       t.equal(await page.locator('#grid > li.tile').count(), 5);
       t.ok(await page.$eval(`#a-${added}`, (li) => li.classList.contains('tile--new')), 'it arrives with a short highlight');
       await screenshot(page, 'album-ar-live');
+      await page.reload();
+      t.equal(await page.$eval('#grid > li.tile', (li) => li.id), `a-${added}`, 'and first after a reload: the album leads with its newest upload');
     });
 
     await t.test('after a lost connection the page reconnects and gets what it missed', async (t) => {

@@ -28,6 +28,11 @@ async function order(ctx: TestContext, album: string, token: string): Promise<st
   return res.json().assets.map((a: { id: string }) => a.id);
 }
 
+async function positions(ctx: TestContext, album: string, token: string): Promise<number[]> {
+  const res = await ctx.app.inject({ url: `/api/v1/events/conf/albums/${album}`, headers: ctx.auth(token) });
+  return res.json().assets.map((a: { position: number }) => a.position);
+}
+
 t.test('an editor edits captions (merged per locale), alt text, credit, licence and hidden', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
@@ -62,20 +67,31 @@ t.test('moving to another album of the event and reordering', async (t) => {
   await seedEvent(ctx);
   const editor = await ctx.mint('editor', 'conf');
   await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers: ctx.auth(editor), payload: { slug: 'day-2', title: { en: 'Day two' } } });
-  const [a, b, c] = [await upload(ctx, editor, 1), await upload(ctx, editor, 2), await upload(ctx, editor, 3)];
-  t.same(await order(ctx, 'day-1', editor), [a, b, c]);
+  const [c, b, a] = [await upload(ctx, editor, 1), await upload(ctx, editor, 2), await upload(ctx, editor, 3)];
+  t.same(await order(ctx, 'day-1', editor), [a, b, c], 'each new upload comes first, the others move down');
+  t.same(await positions(ctx, 'day-1', editor), [0, 1, 2], 'positions stay 0, 1, 2…');
 
   let res = await patch(ctx, c!, { position: 0 }, editor);
   t.equal(res.statusCode, 200);
   t.same(await order(ctx, 'day-1', editor), [c, a, b], 'moved to the front, the others after it');
-  await patch(ctx, c!, { position: 2 }, editor);
+  await patch(ctx, c!, { position: 1 }, editor);
   t.same(await order(ctx, 'day-1', editor), [a, c, b], 'and into the middle');
+  t.same(await positions(ctx, 'day-1', editor), [0, 1, 2]);
+  const d = await upload(ctx, editor, 4);
+  t.same(await order(ctx, 'day-1', editor), [d, a, c, b], 'a later upload leads, the curated order follows');
+  res = await patch(ctx, d!, { position: 3 }, editor);
+  t.equal(res.json().position, 3);
+  t.same(await order(ctx, 'day-1', editor), [a, c, b, d], 'a move to a later place closes the gap it leaves');
+  res = await patch(ctx, b!, { position: 1000 }, editor);
+  t.equal(res.json().position, 3, 'a place past the end is the last');
+  t.same(await order(ctx, 'day-1', editor), [a, c, d, b]);
+  await patch(ctx, b!, { position: 2 }, editor);
 
   await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf/albums/day-1', headers: ctx.auth(editor), payload: { coverAssetId: a } });
   res = await patch(ctx, a!, { album: 'day-2' }, editor);
   t.equal(res.statusCode, 200, res.body);
   t.equal(res.json().album, 'day-2');
-  t.same(await order(ctx, 'day-1', editor), [c, b]);
+  t.same(await order(ctx, 'day-1', editor), [c, b, d]);
   t.same(await order(ctx, 'day-2', editor), [a]);
   const day1 = (await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1', headers: ctx.auth(editor) })).json();
   t.equal(day1.coverAssetId ?? null, null, 'an asset that leaves an album stops being its cover');

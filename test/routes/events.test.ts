@@ -305,7 +305,7 @@ t.test('deleting an album removes it, its assets\' rows and every object of thos
   t.same(await ctx.storage.list(''), [], 'storage is empty');
 });
 
-t.test('an album page is cursor-paginated in upload order and shows the public only ready assets', async (t) => {
+t.test('an album page is cursor-paginated in album order (newest upload first) and shows the public only ready assets', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
   const editor = await ctx.mint('editor', 'conf');
@@ -335,7 +335,8 @@ t.test('an album page is cursor-paginated in upload order and shows the public o
     pages++;
   } while (cursor !== null && pages < 10);
   t.equal(pages, 3, 'pages of 3, 3 and 1');
-  t.same(seen, ids, 'every asset exactly once, in upload order');
+  const newestFirst = [...ids].reverse();
+  t.same(seen, newestFirst, 'every asset exactly once, the newest upload first');
 
   const exact = await page('?limit=7');
   t.equal(exact.json().assets.length, 7);
@@ -369,10 +370,10 @@ t.test('an album page is cursor-paginated in upload order and shows the public o
     cursor = json.nextCursor;
     pages++;
   } while (cursor !== null && pages < 10);
-  t.same(publicSeen, ids.filter((id) => id !== ids[1]), 'once ready, the public sees every asset but the hidden one, in order');
+  t.same(publicSeen, newestFirst.filter((id) => id !== ids[1]), 'once ready, the public sees every asset but the hidden one, in order');
   t.notOk(JSON.stringify((await page('', {})).json()).includes('IMG_'), 'no original filename reaches the public');
   const editorView = (await page('?limit=1')).json().assets[0];
-  t.equal(editorView.originalFilename, 'IMG_0.png', 'the editor sees the filename');
+  t.equal(editorView.originalFilename, 'IMG_6.png', 'the editor sees the filename');
 });
 
 t.test('an asset is answered as JSON with its stored fields and renditions', async (t) => {

@@ -57,7 +57,7 @@ export const PatchAssetBody = Type.Object({
   credit: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
   license: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
   album: Type.Optional(Slug),
-  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'place in the album, 0 first; the assets from there on move down one' })),
+  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'place in the album, 0 first (past the end: last); the others keep their order around it. New uploads come first.' })),
   hidden: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
