@@ -32,9 +32,14 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000 },
 };
 
-/** Workers per queue in one process: photos use the cores, ffmpeg uses them all by itself. */
+/**
+ * Workers per queue in one process. Photos: one more than the cores, so a core whose job waits
+ * (the S3 download and uploads, exiftool, the database) has another photo to work on — on 2
+ * cores bench/images' processor path gave 2.65–2.83 photos/s with 3 jobs against 2.53 with 2,
+ * for ≈ 30 MB more peak RSS. ffmpeg uses all the cores by itself.
+ */
 export const QUEUE_CONCURRENCY: Readonly<Record<QueueName, number>> = {
-  images: Math.max(1, os.availableParallelism()),
+  images: Math.max(1, os.availableParallelism()) + 1,
   videos: 1,
   maintenance: 2,
 };
