@@ -9,7 +9,8 @@
  *   proposed   the same pipeline with the encoder settings the profile recommends
  *              (PROPOSED in bench/images-variant.ts);
  *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
- *              spooled to a work directory (a local copy instead of the S3 download),
+ *              spooled to a work directory by the worker's spool() (from a local file instead
+ *              of the S3 download),
  *              decodableImage(), the exiftool metadata read, deriveImage(), the directory removed.
  * Photos are taken from one shared list by `concurrency` loops, as a BullMQ worker with that
  * concurrency takes jobs. The first photo is processed once, untimed, before the clock starts.
@@ -18,15 +19,15 @@
  * timed part, peak during it from 10 ms sampling, and the kernel's high-water mark), the
  * latency of each photo and the bytes of each rendition.
  */
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import { decodableImage } from '../src/media/decode.js';
 import { deriveImage } from '../src/media/images.js';
 import { createMetadataReader, type MetadataReader } from '../src/media/metadata.js';
+import { spool } from '../src/storage/spool.js';
 import { PROPOSED, deriveVariant } from './images-variant.js';
 
 export interface LamhaRunSpec {
@@ -96,7 +97,7 @@ async function one(file: string): Promise<Rendered> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-bench-image-'));
   try {
     const original = path.join(work, 'original');
-    await pipeline(createReadStream(file), createWriteStream(original));
+    await spool(createReadStream(file), original);
     const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000 });
     await metadata!.read(original);
     return sizes(await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit }));

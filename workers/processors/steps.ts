@@ -2,17 +2,17 @@
  * Steps every media processor takes: spool the original to disk once, report progress, store
  * renditions under deterministic keys, record the result or the failure, announce readiness.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
 import { publishAssetReady } from '../../src/queues/live.js';
 import { createChanges } from '../../src/services/changes.js';
 import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
+import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
 
 /** Rendition objects have deterministic keys and are rewritten whole, never edited. */
@@ -63,9 +63,10 @@ function isAlive(pid: number): boolean {
 /** The original, copied to `dir/original` (decoders need a file; S3 streams are read once). */
 export async function spoolOriginal(deps: ProcessorDeps, assetId: string, dir: string, signal: AbortSignal): Promise<string> {
   const file = path.join(dir, 'original');
-  await pipeline(await deps.storage.get(originalKey(assetId)), createWriteStream(file), { signal });
+  await spool(await deps.storage.get(originalKey(assetId)), file, signal);
   return file;
 }
+
 
 export function progressReporter(job: Job, deps: ProcessorDeps, assetId: string): (percent: number) => Promise<void> {
   let last = -1;
