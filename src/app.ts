@@ -18,7 +18,7 @@ import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
 import media from './routes/media/index.js';
-import pages from './routes/pages/index.js';
+import pages, { wantsNotFoundPage, type PagesOptions } from './routes/pages/index.js';
 import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
@@ -71,7 +71,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request) => {
+  // A browser that follows a broken link gets the gallery's own 404 page, in its language; the
+  // API and everything else get the JSON error.
+  const notFoundPage: PagesOptions['notFound'] = {};
+  app.setNotFoundHandler(async (request, reply) => {
+    if (notFoundPage.send && wantsNotFoundPage(request)) return notFoundPage.send(request, reply);
     throw new NotFoundError(`No route ${request.method} ${request.url.split('?')[0]}`);
   });
 
@@ -109,7 +113,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});
-  await app.register(pages);
+  await app.register(pages, { notFound: notFoundPage });
   await app.register(staticFiles);
   return app;
 }

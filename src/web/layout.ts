@@ -35,7 +35,8 @@ export interface LayoutInput {
   noindex?: boolean;
 }
 
-const OG_LOCALE: Record<Locale, string> = { ar: 'ar_AR', en: 'en_GB', ku: 'ku_TR', ckb: 'ckb_IQ', fr: 'fr_FR' };
+/** Open Graph locales as Facebook names them: Sorani is `cb_IQ` there, not the ISO `ckb`. */
+export const OG_LOCALE: Record<Locale, string> = { ar: 'ar_AR', en: 'en_GB', ku: 'ku_TR', ckb: 'cb_IQ', fr: 'fr_FR' };
 
 /**
  * The page's canonical URL: itself when its content exists in its locale; otherwise the page

@@ -149,6 +149,32 @@ t.test('hidden, unfinished, unpublished and misplaced things are 404 with a loca
   t.equal(ckb.doc.querySelector('h1')!.textContent, 'پەڕەکە نەدۆزرایەوە');
 });
 
+t.test('a path outside every language: the 404 page in the browser\'s language, JSON for the API and for non-browsers', async (t) => {
+  const { ctx } = await gallery(t);
+  const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+  const ar = await page(ctx, '/de/e/conf', { ...browser, 'accept-language': 'ar-SY,ar;q=0.9' });
+  t.equal(ar.res.statusCode, 404);
+  t.equal(ar.res.headers['content-type'], 'text/html; charset=utf-8');
+  t.equal(ar.doc.querySelector('html')!.getAttribute('lang'), 'ar');
+  t.equal(ar.doc.querySelector('html')!.getAttribute('dir'), 'rtl');
+  t.equal(ar.doc.querySelector('h1')!.textContent, 'الصفحة غير موجودة');
+  t.match(String(ar.res.headers.vary), /Accept-Language/);
+  const en = await page(ctx, '/nothing-here', browser);
+  t.equal(en.res.statusCode, 404);
+  t.equal(en.doc.querySelector('html')!.getAttribute('lang'), 'en', 'English when the browser names no language Lamha speaks');
+  t.equal(en.res.headers['content-encoding'], undefined, 'as the client accepts it');
+
+  for (const [url, headers] of [['/nothing-here', {}], ['/api/v1/nothing', browser], ['/media/nothing', browser], ['/static/nothing.js', browser]] as const) {
+    const res = await ctx.app.inject({ url, headers });
+    t.equal(res.statusCode, 404, url);
+    t.match(res.headers['content-type'], /^application\/json/, `${url}: JSON`);
+    t.equal(res.json().code, 'LAMHA_NOT_FOUND', url);
+  }
+  const post = await ctx.app.inject({ method: 'POST', url: '/nothing-here', headers: browser });
+  t.equal(post.statusCode, 404);
+  t.match(post.headers['content-type'], /^application\/json/, 'only GET and HEAD get the page');
+});
+
 t.test('/ sends the visitor to the language their browser asks for', async (t) => {
   const { ctx } = await gallery(t);
   const cases: [string | undefined, string][] = [
@@ -185,6 +211,9 @@ t.test('hreflang alternates, canonical URL and share tags', async (t) => {
   t.equal(meta('og:image:alt'), 'A woman at a lectern');
   t.equal(meta('twitter:card'), 'summary_large_image');
   t.equal(meta('twitter:image'), meta('og:image'));
+  t.equal(meta('og:locale'), 'en_GB');
+  const sorani = (await page(ctx, '/ckb/e/conf')).doc;
+  t.equal(sorani.querySelector('meta[property="og:locale"]')!.getAttribute('content'), 'cb_IQ', 'Sorani as Facebook names it');
 
   for (const url of ['/ar/e/conf', '/ar/e/conf/day-1']) {
     const d = (await page(ctx, url)).doc;

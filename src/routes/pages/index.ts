@@ -113,7 +113,32 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
   });
 };
 
-const pages: FastifyPluginAsync = async (app) => {
+/** The visitor's language from Accept-Language, English when none Lamha speaks matches. */
+function negotiatedLocale(request: FastifyRequest): Locale {
+  // The fallback first: with no header, or `*`, Negotiator answers the first it is offered.
+  return (new Negotiator(request).language(NEGOTIATION_ORDER) as Locale | undefined) ?? FALLBACK_LOCALE;
+}
+
+/** Paths that are never pages: their 404 stays JSON whoever asks. */
+const NOT_PAGES = /^\/(api|media|static|docs)(\/|$)/;
+
+/**
+ * Whether a request that matched no route should get the localized HTML 404 rather than the
+ * API's JSON one: a browser (it asks for text/html) fetching a path outside the API, as when a
+ * visitor follows a broken link or mistypes a language (`/de/`).
+ */
+export function wantsNotFoundPage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  if (NOT_PAGES.test(request.url)) return false;
+  return (request.headers.accept ?? '').includes('text/html');
+}
+
+export interface PagesOptions {
+  /** filled in at registration: sends the localized 404 page, for the app's own not-found handler */
+  notFound?: { send?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> };
+}
+
+const pages: FastifyPluginAsync<PagesOptions> = async (app, options) => {
   const gallery = createGallery({ db: app.db });
   const cache = createPageCache({
     redis: app.redis,
@@ -136,9 +161,18 @@ const pages: FastifyPluginAsync = async (app) => {
     return id;
   }
 
+  if (options.notFound) {
+    options.notFound.send = async (request, reply) => {
+      const locale = negotiatedLocale(request);
+      const { page, source } = await cache.get('site', `${locale}:404`, async () => ({
+        status: 404, html: notFoundPage(pageContext({ locale, publicUrl: app.config.publicUrl, path: '' })),
+      }));
+      return sendPage(request, reply, page, source, locale, 'Accept, Accept-Encoding, Accept-Language');
+    };
+  }
+
   app.get('/', HIDDEN, async (request, reply) => {
-    // The fallback first: with no header, or `*`, Negotiator answers the first it is offered.
-    const locale = (new Negotiator(request).language(NEGOTIATION_ORDER) as Locale | undefined) ?? FALLBACK_LOCALE;
+    const locale = negotiatedLocale(request);
     return reply
       .header('vary', 'Accept-Language')
       .header('cache-control', 'public, max-age=0, must-revalidate')

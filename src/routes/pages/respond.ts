@@ -58,13 +58,14 @@ export function notModified(header: string | undefined, page: CachedPage): boole
   });
 }
 
-export function sendPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage, source: CacheSource, locale: string): FastifyReply {
+/** `vary`: the request headers the answer depends on besides the path (an error page's also depends on Accept-Language). */
+export function sendPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage, source: CacheSource, locale: string, vary = 'Accept-Encoding'): FastifyReply {
   const enc = chooseEncoding(request.headers['accept-encoding']);
   reply
     .header('content-type', 'text/html; charset=utf-8')
     .header('content-language', locale)
     .header('cache-control', 'public, max-age=0, must-revalidate')
-    .header('vary', 'Accept-Encoding')
+    .header('vary', vary)
     .header('etag', etagOf(page, enc))
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
