@@ -9,7 +9,8 @@ export interface EventRow {
   description: Localized;
   startsOn: string;
   endsOn: string;
-  venue: string | null;
+  /** per locale, like the title; null when none is given */
+  venue: Localized | null;
   locales: string[];
   defaultLocale: string;
   status: 'draft' | 'published';
@@ -27,7 +28,7 @@ export interface NewEvent {
   description?: Localized | undefined;
   startsOn: string;
   endsOn: string;
-  venue?: string | null | undefined;
+  venue?: Localized | null | undefined;
   locales: string[];
   defaultLocale: string;
 }

@@ -32,8 +32,7 @@ export const DEMO_EVENT = {
     en: 'A sample event showing what Lamha does: albums in three languages, photos sized for every screen, and a video with subtitles. The pictures and the video are open test files of the project.',
     ku: 'Bûyereke nimûne ku nîşan dide Lamha çi dike: albûm bi sê zimanan, wêne ji bo her ekranê, û vîdyoyek bi binnivîsan. Wêne û vîdyo pelên ceribandinê yên vekirî yên projeyê ne.',
   },
-  // one text in the contract, not one per language: the three names of the city
-  venue: 'باريس · Paris · Parîs',
+  venue: { ar: 'باريس', en: 'Paris', ku: 'Parîs' },
 } as const;
 
 export const DEMO_ALBUMS = [

@@ -42,15 +42,17 @@ export function createEventService({ db, deleteAsset, changes }: {
       return listEvents(db, { all: isAdmin(p), alsoEventId: p?.role === 'press' ? null : p?.eventId ?? null });
     },
 
-    async create(p: Principal | null, input: NewEvent): Promise<EventRow> {
+    async create(p: Principal | null, input: EventInput): Promise<EventRow> {
       demand(p, isAdmin(p), 'create events');
       checkLocales(input.locales, input.defaultLocale);
       checkDates(input.startsOn, input.endsOn);
       checkLocalized('title', input.title, input.locales, true);
       if (input.description) checkLocalized('description', input.description, input.locales, false);
+      const venue = venueOf(input.venue, input.defaultLocale);
+      if (venue) checkLocalized('venue', venue, input.locales, false);
       let event: EventRow;
       try {
-        event = await insertEvent(db, input);
+        event = await insertEvent(db, { ...input, venue });
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An event "${input.slug}" exists already`);
         throw err;
@@ -59,15 +61,19 @@ export function createEventService({ db, deleteAsset, changes }: {
       return event;
     },
 
-    async update(p: Principal | null, slug: string, patch: EventPatch): Promise<EventRow> {
+    async update(p: Principal | null, slug: string, input: EventPatchInput): Promise<EventRow> {
       const event = await visibleEvent(p, slug);
       demand(p, canCurate(p, event.id), 'edit this event');
-      const locales = patch.locales ?? event.locales;
-      checkLocales(locales, patch.defaultLocale ?? event.defaultLocale);
-      checkDates(patch.startsOn ?? event.startsOn, patch.endsOn ?? event.endsOn);
+      const locales = input.locales ?? event.locales;
+      const defaultLocale = input.defaultLocale ?? event.defaultLocale;
+      checkLocales(locales, defaultLocale);
+      checkDates(input.startsOn ?? event.startsOn, input.endsOn ?? event.endsOn);
+      const patch: EventPatch = { ...input, venue: input.venue === undefined ? undefined : venueOf(input.venue, defaultLocale) };
       // checked against the locales the event will have: dropping a locale that still has text is refused
       checkLocalized('title', patch.title ?? event.title, locales, true);
       checkLocalized('description', patch.description ?? event.description, locales, false);
+      const venue = patch.venue === undefined ? event.venue : patch.venue;
+      if (venue) checkLocalized('venue', venue, locales, false);
       const updated = (await updateEvent(db, event.id, patch))!;
       await changes.touch(event.id);
       return updated;
@@ -137,6 +143,19 @@ function checkLocales(locales: string[], defaultLocale: string): void {
 
 function checkDates(startsOn: string, endsOn: string): void {
   if (endsOn < startsOn) throw new ValidationError('endsOn must not be before startsOn');
+}
+
+/** A venue as given: per locale, or one text (the default locale's). Blank texts are dropped; nothing left is null. */
+export type VenueInput = Localized | string | null;
+
+export type EventInput = Omit<NewEvent, 'venue'> & { venue?: VenueInput | undefined };
+export type EventPatchInput = Omit<EventPatch, 'venue'> & { venue?: VenueInput | undefined };
+
+export function venueOf(venue: VenueInput | undefined, defaultLocale: string): Localized | null {
+  if (venue === undefined || venue === null) return null;
+  const given = typeof venue === 'string' ? { [defaultLocale]: venue } : venue;
+  const kept = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ''));
+  return Object.keys(kept).length > 0 ? kept : null;
 }
 
 /** Multilingual text: only the event's locales, and (when required) one in at least one of them. */

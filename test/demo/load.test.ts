@@ -35,8 +35,8 @@ t.test('loads a published demo event in three languages whose photos get ready t
   // the public sees the event and both albums, in three languages
   const event = (await ctx.app.inject({ url: '/api/v1/events/lamha-demo' })).json();
   t.match(event, { slug: 'lamha-demo', locales: ['ar', 'en', 'ku'], defaultLocale: 'ar', status: 'published' });
-  for (const field of ['title', 'description']) t.same(Object.keys(event[field]).sort(), ['ar', 'en', 'ku'], `${field} in three languages`);
-  t.match(event.venue, /باريس.*Paris/);
+  for (const field of ['title', 'description', 'venue']) t.same(Object.keys(event[field]).sort(), ['ar', 'en', 'ku'], `${field} in three languages`);
+  t.equal(event.venue.ar, 'باريس');
   t.same(event.albums.map((a: { slug: string }) => a.slug), ['day-1', 'day-2']);
   for (const album of event.albums) {
     t.equal(album.status, 'published', `${album.slug} published`);

@@ -13,7 +13,7 @@ const EVENT = {
   description: { en: 'Two days of talks' },
   startsOn: '2026-12-01',
   endsOn: '2026-12-02',
-  venue: 'Maison de la Mutualité',
+  venue: { ar: 'دار التعاضد', en: 'Maison de la Mutualité' },
   locales: ['ar', 'en', 'ku'],
   defaultLocale: 'ar',
 };
@@ -110,12 +110,19 @@ t.test('PATCH of an event changes only the fields sent', async (t) => {
   await createEvent(ctx, EVENT);
   const res = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: 'Salle Pleyel', endsOn: '2026-12-03' } });
   t.equal(res.statusCode, 200, res.body);
-  t.same(res.json(), { ...EVENT, venue: 'Salle Pleyel', endsOn: '2026-12-03', status: 'draft', albums: [] });
+  t.same(res.json(), { ...EVENT, venue: { ar: 'Salle Pleyel' }, endsOn: '2026-12-03', status: 'draft', albums: [] }, 'one text is the default locale\'s');
   const got = await ctx.app.inject({ url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin) });
   t.same(got.json(), res.json(), 'the change is stored');
 
+  const both = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: { en: ' Salle Pleyel ', ku: '  ' } } });
+  t.same(both.json().venue, { en: 'Salle Pleyel' }, 'per locale, trimmed, blanks dropped');
+  const foreign = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: { de: 'Saal' } } });
+  t.equal(foreign.statusCode, 400);
+  t.match(foreign.json(), { code: 'LAMHA_VALIDATION', message: /venue/ });
   const cleared = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: null } });
   t.equal(cleared.json().venue, null, 'venue can be cleared');
+  const blank = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: ' ' } });
+  t.equal(blank.json().venue, null, 'a blank venue is none');
   t.same(cleared.json().title, EVENT.title);
 });
 
@@ -161,7 +168,7 @@ t.test('PATCH of an event refuses an empty body and locales that leave out the d
   const got = await ctx.app.inject({ url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin) });
   t.same(got.json(), { ...EVENT, status: 'draft', albums: [] }, 'nothing changed');
 
-  const ok = await patch({ locales: ['en', 'ku'], defaultLocale: 'en', title: { en: 'Paris' }, description: {} });
+  const ok = await patch({ locales: ['en', 'ku'], defaultLocale: 'en', title: { en: 'Paris' }, description: {}, venue: { en: 'Maison de la Mutualité' } });
   t.equal(ok.statusCode, 200, `locales and default locale together: ${ok.body}`);
   t.match(ok.json(), { locales: ['en', 'ku'], defaultLocale: 'en' });
 });

@@ -361,3 +361,16 @@ t.test('a link with a trailing slash leads to the page without it', async (t) =>
   t.equal((await ctx.app.inject({ url: '/en/' })).statusCode, 200);
   t.equal((await ctx.app.inject({ url: '/en/nothing' })).statusCode, 404);
 });
+
+t.test('the venue in the visitor\'s language, else the event\'s own, marked with its language', async (t) => {
+  const { ctx } = await gallery(t);
+  const en = (await page(ctx, '/en/e/conf')).doc;
+  t.equal(en.querySelector('.facts dd:not(:first-of-type), .facts div:nth-child(2) dd')!.textContent, 'Paris');
+  const ku = (await page(ctx, '/ku/e/conf')).doc;
+  const dd = ku.querySelector('.facts div:nth-child(2) dd')!;
+  t.equal(dd.textContent, 'باريس', 'no Kurmanji venue: the default locale\'s');
+  t.equal(dd.getAttribute('lang'), 'ar');
+  t.equal(dd.getAttribute('dir'), 'rtl');
+  const list = (await page(ctx, '/en/')).doc;
+  t.equal(list.querySelector('.card .venue')!.textContent, 'Paris');
+});

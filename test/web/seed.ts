@@ -30,14 +30,14 @@ export function flatThumbhash(r: number, g: number, b: number): string {
 
 export async function seedGalleryEvent(
   ctx: TestContext,
-  o: { slug?: string; status?: 'draft' | 'published'; locales?: string[]; defaultLocale?: string; title?: Record<string, string>; description?: Record<string, string>; venue?: string | null } = {},
+  o: { slug?: string; status?: 'draft' | 'published'; locales?: string[]; defaultLocale?: string; title?: Record<string, string>; description?: Record<string, string>; venue?: Record<string, string> | null } = {},
 ): Promise<{ id: string; slug: string }> {
   const slug = o.slug ?? 'conf';
   const { rows } = await ctx.db.query<{ id: string }>(
     `INSERT INTO events (slug, title, description, starts_on, ends_on, venue, locales, default_locale, status)
      VALUES ($1, $2, $3, '2026-12-01', '2026-12-02', $4, $5, $6, $7) RETURNING id`,
     [slug, o.title ?? { ar: 'مؤتمر المجتمع المدني', en: 'Civil society conference', ku: 'Konferansa civaka sivîl' },
-      o.description ?? { ar: 'يومان في باريس', en: 'Two days in Paris' }, o.venue === undefined ? 'Paris' : o.venue,
+      o.description ?? { ar: 'يومان في باريس', en: 'Two days in Paris' }, o.venue === undefined ? { ar: 'باريس', en: 'Paris' } : o.venue,
       o.locales ?? ['ar', 'en', 'ku'], o.defaultLocale ?? 'ar', o.status ?? 'published'],
   );
   return { id: rows[0]!.id, slug };

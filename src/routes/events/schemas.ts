@@ -6,6 +6,12 @@ import { AssetView } from '../assets/schemas.js';
 
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 
+/** Per locale like the title, or one text for the event's default locale. */
+const Venue = Type.Union([
+  Type.Record(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }), Type.String({ maxLength: 500 })),
+  Type.String({ maxLength: 500 }),
+], { description: 'where it takes place, per locale ({"ar": "باريس", "en": "Paris"}), or one text taken as the default locale\'s' });
+
 export const EventParams = Type.Object({ event: Slug });
 export const AlbumParams = Type.Object({ event: Slug, album: Slug });
 
@@ -15,7 +21,7 @@ export const CreateEventBody = Type.Object({
   description: Type.Optional(Localized),
   startsOn: Day,
   endsOn: Day,
-  venue: Type.Optional(Type.String({ maxLength: 500 })),
+  venue: Type.Optional(Venue),
   locales: Type.Array(LocaleTag, { minItems: 1 }),
   defaultLocale: LocaleTag,
 }, { additionalProperties: false });
@@ -26,7 +32,7 @@ export const PatchEventBody = Type.Object({
   startsOn: Type.Optional(Day),
   endsOn: Type.Optional(Day),
   // Null first: with type coercion on, a null tried against the string branch first would be stored as "".
-  venue: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
+  venue: Type.Optional(Type.Union([Type.Null(), Venue])),
   locales: Type.Optional(Type.Array(LocaleTag, { minItems: 1 })),
   defaultLocale: Type.Optional(LocaleTag),
   status: Type.Optional(Status),
@@ -48,7 +54,7 @@ export const EventView = Type.Object({
   description: Localized,
   startsOn: Type.String(),
   endsOn: Type.String(),
-  venue: Type.Union([Type.String(), Type.Null()]),
+  venue: Type.Union([Localized, Type.Null()]),
   locales: Type.Array(Type.String()),
   defaultLocale: Type.String(),
   status: Status,

@@ -10,6 +10,7 @@ import { langAttrs, para } from '../partials/text.js';
 
 export function eventPage(ctx: PageContext, { event, albums }: EventPage): string {
   const title = titleOf(event, event, ctx.locale);
+  const venue = pick(event.venue, ctx.locale, event.defaultLocale, event.locales);
   const description = pick(event.description, ctx.locale, event.defaultLocale, event.locales);
   const cards = albums.map((album, i) => {
     const albumTitle = titleOf(album, event, ctx.locale);
@@ -26,7 +27,7 @@ export function eventPage(ctx: PageContext, { event, albums }: EventPage): strin
 <h1!${langAttrs(title)}>${title.text}</h1>
 <dl class="facts">
 <div><dt>${ctx.t('event.dates')}</dt><dd>${formatDays(event.startsOn, event.endsOn, ctx.locale)}</dd></div>
-!${event.venue ? html`<div><dt>${ctx.t('event.venue')}</dt><dd>${event.venue}</dd></div>` : ''}
+!${venue ? html`<div><dt>${ctx.t('event.venue')}</dt><dd!${langAttrs(venue)}>${venue.text}</dd></div>` : ''}
 </dl>
 !${para('lede', description)}
 </header>

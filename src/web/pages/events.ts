@@ -2,7 +2,7 @@
 import { html } from 'ghtml';
 import type { EventCard } from '../../services/gallery.js';
 import { href, pathOf, type PageContext } from '../context.js';
-import { formatDays, titleOf } from '../i18n.js';
+import { formatDays, pick, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia } from '../media.js';
 import { coverImage } from '../partials/cover.js';
@@ -11,13 +11,14 @@ import { langAttrs } from '../partials/text.js';
 export function eventsPage(ctx: PageContext, events: EventCard[]): string {
   const cards = events.map(({ event, cover }, i) => {
     const title = titleOf(event, event, ctx.locale);
+    const venue = pick(event.venue, ctx.locale, event.defaultLocale, event.locales);
     return html`<li class="card">
 <a href="${href(ctx, pathOf('e', event.slug))}">
 !${coverImage(ctx, cover, '', i >= 4)}
 <h2!${langAttrs(title)}>${title.text}</h2>
 </a>
 <p class="dates">${formatDays(event.startsOn, event.endsOn, ctx.locale)}</p>
-!${event.venue ? html`<p class="venue">${event.venue}</p>` : ''}
+!${venue ? html`<p class="venue"!${langAttrs(venue)}>${venue.text}</p>` : ''}
 </li>`;
   });
   const firstCover = events.find((e) => e.cover)?.cover;
