@@ -83,7 +83,7 @@ const load = () => os.loadavg().map((n) => n.toFixed(2)).join(' ');
 async function seed(db: Db): Promise<void> {
   const { rows: [event] } = await db.query<{ id: string }>(
     `INSERT INTO events (slug, title, description, starts_on, ends_on, venue, locales, default_locale, status)
-     VALUES ('conf', $1, $2, '2026-12-01', '2026-12-02', 'Paris', '{ar,en,ku}', 'ar', 'published') RETURNING id`,
+     VALUES ('conf', $1, $2, '2026-12-01', '2026-12-02', '{"ar": "باريس", "en": "Paris"}', '{ar,en,ku}', 'ar', 'published') RETURNING id`,
     [{ ar: 'مؤتمر المجتمع المدني', en: 'Civil society conference', ku: 'Konferansa civaka sivîl' }, { ar: 'يومان في باريس', en: 'Two days in Paris' }],
   );
   const { rows: [album] } = await db.query<{ id: string }>(
