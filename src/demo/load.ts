@@ -104,7 +104,9 @@ export async function loadDemo(deps: DemoDeps, options: { root?: string } = {}):
   }
 
   const loaded: LoadedDemo['assets'] = [];
-  for (const item of DEMO_ITEMS) {
+  // A new upload comes first in its album: the last item goes up first, so the albums read in
+  // the order DEMO_ITEMS lists them.
+  for (const item of [...DEMO_ITEMS].reverse()) {
     const file = path.join(fixtures, item.file);
     // a file already in the event (by its bytes) is not sent again
     let id = (await findAssetIdBySha256(db, event.id, await sha256Of(file)))?.id;
@@ -129,7 +131,7 @@ export async function loadDemo(deps: DemoDeps, options: { root?: string } = {}):
       await subtitles.put(p, id, locale, await readFile(path.join(subtitleDir, name)));
       changes++;
     }
-    loaded.push({ file: item.file, album: item.album, id, kind: asset.kind });
+    loaded.unshift({ file: item.file, album: item.album, id, kind: asset.kind });
   }
 
   const base = `${deps.config.publicUrl}/${event.defaultLocale}/e/${slug}`;

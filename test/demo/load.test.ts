@@ -45,6 +45,11 @@ t.test('loads a published demo event in three languages whose photos get ready t
 
   // every file is there, captioned in three languages, credited and licensed
   t.equal(demo.assets.length, DEMO_ITEMS.length);
+  t.same(demo.assets.map((a) => a.file), DEMO_ITEMS.map((i) => i.file), 'reported in the order the demo lists them');
+  for (const album of ['day-1', 'day-2']) {
+    const listed = (await ctx.app.inject({ url: `/api/v1/events/lamha-demo/albums/${album}`, headers: ctx.auth(ctx.admin) })).json();
+    t.same(listed.assets.map((a: { id: string }) => a.id), demo.assets.filter((a) => a.album === album).map((a) => a.id), `${album} reads in that order too`);
+  }
   const photos = demo.assets.filter((a) => a.kind === 'image');
   const videos = demo.assets.filter((a) => a.kind === 'video');
   t.ok(photos.length >= 5, `${photos.length} photos`);
