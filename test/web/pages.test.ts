@@ -262,6 +262,9 @@ t.test('album grid: srcset over the renditions, width and height, placeholder co
   t.match(link.getAttribute('data-pswp-src'), /large\.webp\?v=/);
   t.match(link.getAttribute('data-download'), /large\.jpg\?v=/);
   t.equal(link.getAttribute('data-download-name'), `conf-${ids[1]!.slice(0, 8)}.jpg`);
+  t.equal(tile.getAttribute('data-place'), undefined, 'grid tiles carry no place: their order is it');
+  const fragment = parse((await ctx.app.inject({ url: `/en/e/conf/day-1/${ids[1]}/tile` })).body);
+  t.equal(fragment.querySelector('li.tile')!.getAttribute('data-place'), '2', 'a tile fetched alone names its place for the live view');
   const grid = doc.querySelector('#grid')!;
   t.equal(grid.getAttribute('data-tile-url'), '/en/e/conf/day-1/{assetId}/tile');
   t.equal(grid.getAttribute('data-live-url'), '/api/v1/events/conf/live');
@@ -300,8 +303,10 @@ t.test('the tile fragment is the grid’s tile', async (t) => {
   t.equal(fragment.statusCode, 200);
   t.match(fragment.headers['content-type'], /text\/html/);
   const grid = (await page(ctx, '/ar/e/conf/day-1')).doc;
-  // The only tile of the album is its first: fetched at high priority in the grid, not when inserted live.
-  t.equal(parse(fragment.body).querySelector('li.tile')!.toString(), grid.querySelector(`#a-${id}`)!.toString().replace(' fetchpriority="high"', ''));
+  // The only tile of the album is its first: fetched at high priority in the grid, not when
+  // inserted live; alone, it names its place.
+  t.equal(parse(fragment.body).querySelector('li.tile')!.toString(),
+    grid.querySelector(`#a-${id}`)!.toString().replace(' fetchpriority="high"', '').replace(' style=', ' data-place="1" style='));
 });
 
 t.test('album covers are public assets only: a hidden chosen cover gives way to the first public one', async (t) => {

@@ -92,7 +92,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     return serve(request, reply, await scopeOf(event), `${path}/tile`, async () => {
       const data = await gallery.asset(event, album, asset);
       if (!data) return { status: 404, html: '' };
-      return { status: 200, html: tile(ctxFor(path, data.event), data.event, data.album, data.asset, { index: data.index, lazy: false }) };
+      return { status: 200, html: tile(ctxFor(path, data.event), data.event, data.album, data.asset, { index: data.index, lazy: false, placed: true }) };
     });
   });
 

@@ -32,6 +32,8 @@ export interface TileOptions {
   index: number;
   lazy: boolean;
   priority?: boolean;
+  /** name the index on the tile (`data-place`): a tile fetched alone, for the live view to put in its place */
+  placed?: boolean;
 }
 
 export function subtitleTracks(ctx: PageContext, asset: GalleryAsset) {
@@ -56,7 +58,7 @@ export function tile(ctx: PageContext, event: EventRow, album: AlbumRow, asset: 
     ? html` data-download="!${attrUrl(media.download.url)}" data-download-name="${downloadName(event.slug, asset.id, media.download.ext)}"`
     : '';
   const pswp = largest ? html` data-pswp-src="!${attrUrl(largest.url)}" data-pswp-width="${largest.width}" data-pswp-height="${largest.height}"` : '';
-  return html`<li class="tile tile--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}" style="--w:${w};--h:${h}">
+  return html`<li class="tile tile--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}"!${o.placed ? html` data-place="${o.index}"` : ''} style="--w:${w};--h:${h}">
 <a class="tile-link" href="${link}"!${pswp}!${download}!${video}>!${image(media, { alt: altOf(ctx, event, asset, o.index), sizes: tileSizes(w, h), lazy: o.lazy, priority: o.priority, placeholder: asset.placeholder })}</a>
 <div class="tile-caption" id="c-${asset.id}">
 !${para('caption', captionOf(ctx, event, asset))}

@@ -1,6 +1,7 @@
-// Live album: new items appear at the top of the open grid while the event goes on. The server
-// sends `asset.ready` events (Server-Sent Events); the tile's HTML comes from the page's own
-// tile route, so it is rendered exactly like the rest of the grid. EventSource reconnects by itself.
+// Live album: new items appear at the top of the open grid while the event goes on (each where a
+// reload would show it). The server sends `asset.ready` events (Server-Sent Events); the tile's
+// HTML comes from the page's own tile route, so it is rendered exactly like the rest of the grid.
+// EventSource reconnects by itself.
 
 import { applyPlaceholders } from './placeholders.js';
 import { ensureOwnStyles } from './styles.js';
@@ -36,6 +37,24 @@ export function initLive(grid) {
   };
   const pending = new Set();
 
+  // The tile's place in the album (data-place, 1-based): a new upload is first; an item that
+  // became ready late (a long video) goes where a reload would show it. One that belongs on a
+  // later page is left to that page.
+  function place(tile) {
+    const index = Number(tile.dataset.place) - 1;
+    const tiles = grid.querySelectorAll(':scope > li.tile');
+    if (!(index >= 0) || index === 0) {
+      grid.prepend(tile);
+    } else if (index < tiles.length) {
+      tiles[index].before(tile);
+    } else if (!document.querySelector('a[rel="next"]')) {
+      grid.append(tile);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   async function insert(assetId) {
     if (document.getElementById(`a-${assetId}`) || pending.has(assetId)) return;
     pending.add(assetId);
@@ -46,8 +65,8 @@ export function initLive(grid) {
       template.innerHTML = await res.text();
       const tile = template.content.querySelector('.tile');
       if (!tile || document.getElementById(`a-${assetId}`)) return;
+      if (!place(tile)) return;
       if (!reducedMotion()) tile.classList.add('tile--new');
-      grid.prepend(tile);
       applyPlaceholders(tile);
       grid.dispatchEvent(new CustomEvent('lamha:tile-added', { detail: { assetId, tile } }));
       announce(t('live.newItem', 'New item'));
