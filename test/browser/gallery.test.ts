@@ -13,6 +13,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, collectErrors, launch, screenshot } from './browser.js';
+import { publishAssetReady } from '../../src/queues/live.js';
 import { makeClip, startGallery, type Gallery } from './server.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -373,6 +374,20 @@ if (!existsSync(CHROMIUM)) {
       t.equal(await page.$eval('#grid > li.tile', (li) => li.id), `a-${missed}`, 'the missed item arrives at the top');
       t.equal(await page.getAttribute('#grid', 'data-live'), 'open');
       t.same(own.filter((e) => !e.includes('/api/v1/events/conf/live')), [], 'no error but the refused reconnections');
+    });
+
+    await t.test('an item that became ready late goes to its place, not to the top', async (t) => {
+      const page = await open(t, albumUrl);
+      await page.waitForFunction(() => document.getElementById('grid')?.dataset.live === 'open', null, { timeout: 15_000 });
+      const before = await page.$$eval('#grid > li.tile', (lis) => lis.map((li) => li.id));
+      t.ok(before.length >= 4, `${before.length} tiles`);
+      // as if the page had been loaded while the third item was still processing
+      const late = before[2]!.slice(2);
+      await page.$eval(`#a-${late}`, (li) => li.remove());
+      const { rows: [row] } = await g.ctx.db.query<{ eventId: string; albumId: string }>('SELECT event_id AS "eventId", album_id AS "albumId" FROM assets WHERE id = $1', [late]);
+      await publishAssetReady(g.ctx.redis, g.ctx.config.redisPrefix, { eventId: row!.eventId, albumId: row!.albumId, assetId: late });
+      await page.waitForSelector(`#grid > li#a-${late}`, { timeout: 15_000 });
+      t.same(await page.$$eval('#grid > li.tile', (lis) => lis.map((li) => li.id)), before, 'back in its own place, third');
     });
 
     await t.test('no page logged an error', async (t) => {
