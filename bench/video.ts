@@ -183,7 +183,7 @@ async function lamhaSet(clip: string, probe: VideoProbe, dir: string): Promise<P
   const mp4 = path.join(dir, 'download.mp4');
   const mp4Args = mp4Output(probe, mp4);
   const joined = path.join(dir, 'download-rung.mp4');
-  const dl = await timed(`lamha MP4 ${plan.remux ? 'remux of the source' : `copy of the ${plan.rung} rung`}`, mp4, async () => {
+  const dl = await timed(`lamha MP4 ${plan.rung === null ? 'remux of the source' : `copy of the ${plan.rung} rung`}`, mp4, async () => {
     if (plan.rung !== null) await joinVariant(path.join(hlsDir, plan.rung, 'index.m3u8'), joined);
     await runFfmpeg({ inputs: plan.rung !== null ? [{ path: joined, format: 'mov' }] : [{ path: clip, format: probe.container }], output: mp4Args }, ffCtl(probe));
   }, `ffmpeg -i <${plan.rung ?? 'clip'}> ${mp4Args.join(' ')}`);

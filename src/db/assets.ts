@@ -209,10 +209,10 @@ export async function placeAt(db: Queryable, albumId: string, assetId: string, i
        SELECT id, position, (row_number() OVER (ORDER BY position, id) - 1)::int AS i FROM assets WHERE album_id = $1 AND id <> $2
      ), place AS (
        SELECT LEAST($3::int, count(*)::int) AS place FROM others
+     ), wanted AS (
+       SELECT o.id, o.position, o.i + (o.i >= p.place)::int AS target FROM others o, place p
      ), renumbered AS (
-       UPDATE assets a SET position = CASE WHEN o.i >= p.place THEN o.i + 1 ELSE o.i END
-       FROM others o, place p
-       WHERE a.id = o.id AND a.position <> CASE WHEN o.i >= p.place THEN o.i + 1 ELSE o.i END
+       UPDATE assets a SET position = w.target FROM wanted w WHERE a.id = w.id AND w.position <> w.target
      )
      SELECT place FROM place`,
     [albumId, assetId, index],

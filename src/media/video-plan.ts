@@ -92,9 +92,10 @@ export function isPlainH264(probe: VideoProbe): boolean {
 }
 
 export interface DownloadPlan {
-  /** the source itself is copied: it is already a plain H.264/AAC of at most 720p */
-  remux: boolean;
-  /** else the HLS rung whose streams are copied (720p, or the top rung of a smaller source) */
+  /**
+   * the HLS rung whose streams are copied (720p, or the top rung of a smaller source); null when
+   * the source itself is copied, being already a plain H.264/AAC of at most 720p
+   */
   rung: string | null;
   width: number;
   height: number;
@@ -109,11 +110,11 @@ export function downloadPlan(probe: VideoProbe): DownloadPlan {
   const short = Math.min(probe.width, probe.height);
   const audioOk = !probe.hasAudio || probe.audioCodec === 'aac';
   if (short <= 720 && isPlainH264(probe) && audioOk && probe.rotation === 0) {
-    return { remux: true, rung: null, width: probe.width, height: probe.height };
+    return { rung: null, width: probe.width, height: probe.height };
   }
   const rungs = planLadder(probe.width, probe.height);
   const target = rungs.find((r) => r.name === '720p') ?? rungs[rungs.length - 1]!;
-  return { remux: false, rung: target.name, width: target.width, height: target.height };
+  return { rung: target.name, width: target.width, height: target.height };
 }
 
 /**

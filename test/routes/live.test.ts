@@ -48,9 +48,9 @@ interface Stream {
   close(): void;
 }
 
-function openStream(url: string): Promise<Stream> {
+function openStream(url: string, headers: Record<string, string> = {}): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = http.get(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       let buf = '';
       const waiters = new Set<() => void>();
       res.setEncoding('utf8');
@@ -231,29 +231,8 @@ t.test('a client reconnecting with Last-Event-ID is first told of the public ass
     await ctx.db.query('UPDATE assets SET updated_at = $2 WHERE id = $1', [id, at]);
   }
   const proc = await apiProcess(t, ctx);
-  const resumed = await new Promise<Stream>((resolve, reject) => {
-    // what a reconnecting EventSource sends: the id of the last event it received
-    const req = http.get(`${proc.base}/api/v1/events/conf/live`, { headers: { accept: 'text/event-stream', 'last-event-id': seen! } }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { buf += c; });
-      const s = {
-        res, text: () => buf,
-        events: () => buf.split('\n\n').filter((b) => b.includes('event: asset.ready')).map((b) => ({ event: 'asset.ready', id: /^id: (.*)$/m.exec(b)?.[1], data: /^data: (.*)$/m.exec(b)?.[1] ?? '' })),
-        until: async (pred: (x: Stream) => boolean, ms = 5_000) => {
-          const end = Date.now() + ms;
-          while (!pred(s as Stream)) {
-            if (Date.now() > end) throw new Error(`timed out: ${buf}`);
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        },
-        ended: new Promise<void>((r) => res.on('close', r)),
-        close: () => req.destroy(),
-      } as Stream;
-      resolve(s);
-    });
-    req.on('error', reject);
-  });
+  // what a reconnecting EventSource sends: the id of the last event it received
+  const resumed = await openStream(`${proc.base}/api/v1/events/conf/live`, { 'last-event-id': seen! });
   t.teardown(() => resumed.close());
   await resumed.until((s) => s.events().length >= 2);
   await new Promise((r) => setTimeout(r, 200));

@@ -67,6 +67,13 @@ export async function spoolOriginal(deps: ProcessorDeps, assetId: string, dir: s
   return file;
 }
 
+/**
+ * Removes what processors made for the asset; subtitle tracks beside them are people's uploads,
+ * recorded in their own rows, and stay.
+ */
+export async function clearRenditions(deps: ProcessorDeps, assetId: string): Promise<number> {
+  return deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) });
+}
 
 export function progressReporter(job: Job, deps: ProcessorDeps, assetId: string): (percent: number) => Promise<void> {
   let last = -1;
@@ -133,8 +140,7 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
   if (inputFault || lastAttempt) {
     const reason = err instanceof Error ? err.message : String(err);
     await failAsset(deps.db, assetId, reason);
-    // what a failed run made goes; subtitle tracks people uploaded stay with their rows
-    await deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) }).catch(() => 0);
+    await clearRenditions(deps, assetId).catch(() => 0);
     // A re-processed asset that was public is public no more. Not fatal: the failure is recorded.
     const eventId = (await findAssetToProcess(deps.db, assetId).catch(() => undefined))?.eventId;
     if (eventId) await galleryChanges(deps).touch(eventId).catch((e: unknown) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'));

@@ -19,9 +19,8 @@ import {
   downloadPlan, hlsOutput, mp4Output, planLadder, posterInput, posterOutput, storyboardOutput, storyboardPlan, storyboardVtt,
 } from '../../src/media/video-plan.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
-import { renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
-import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
+import { clearRenditions, complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
 
 const HLS_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
 /** ffmpeg names a rung's initialisation segment init.mp4, or init_<n>.mp4 when there are several rungs. */
@@ -86,9 +85,8 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
 
       await assertNoMetadata([mp4, ...(await hlsFiles(hlsDir)).filter((f) => INIT_SEGMENT.test(f))], { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
 
-      // One set of renditions: whatever an interrupted earlier attempt left goes first
-      // (subtitle tracks are people's uploads, not renditions: they stay).
-      await deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) });
+      // One set of renditions: whatever an interrupted earlier attempt left goes first.
+      await clearRenditions(deps, assetId);
       const top = rungs[rungs.length - 1]!;
       const items: RenditionSource[] = [
         ...(await hlsFiles(hlsDir)).map((file) => {
@@ -118,7 +116,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         location: probe.location,
         renditions,
       });
-      return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.remux ? 'the source' : `the ${plan.rung} rung`}` : 'skipped: the asset was deleted while it was processed';
+      return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.rung === null ? 'the source' : `the ${plan.rung} rung`}` : 'skipped: the asset was deleted while it was processed';
     });
   } catch (err) {
     return recordFailure(job, deps, assetId, err, isInputFault(err));

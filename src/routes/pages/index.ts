@@ -35,13 +35,17 @@ interface LocaleOptions {
   gallery: Gallery;
   cache: PageCache;
   scopeOf: (eventSlug: string) => Promise<string>;
+  sendNotFound: SendNotFound;
 }
+
+/** The site's 404 page in `locale`; `vary` as sendPage's. */
+type SendNotFound = (request: FastifyRequest, reply: FastifyReply, locale: Locale, vary?: string) => Promise<FastifyReply>;
 
 interface EventParams { event: string }
 interface AlbumParams extends EventParams { album: string }
 interface AssetParams extends AlbumParams { asset: string }
 
-const localePages = async (app: FastifyInstance, { locale, gallery, cache, scopeOf }: LocaleOptions) => {
+const localePages = async (app: FastifyInstance, { locale, gallery, cache, scopeOf, sendNotFound }: LocaleOptions) => {
   const publicUrl = app.config.publicUrl;
   const ctxFor = (path: string, event?: { locales: string[]; defaultLocale: string }) =>
     pageContext({ locale, publicUrl, path, ...(event && { contentLocales: event.locales, defaultLocale: event.defaultLocale }) });
@@ -107,10 +111,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
     }
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const { page, source } = await cache.get('site', `${locale}:404`, async () => notFound(''));
-    return sendPage(request, reply, page, source, locale);
-  });
+  app.setNotFoundHandler(async (request, reply) => sendNotFound(request, reply, locale));
 };
 
 /** The visitor's language from Accept-Language, English when none Lamha speaks matches. */
@@ -161,14 +162,15 @@ const pages: FastifyPluginAsync<PagesOptions> = async (app, options) => {
     return id;
   }
 
+  const sendNotFound: SendNotFound = async (request, reply, locale, vary) => {
+    const { page, source } = await cache.get('site', `${locale}:404`, async () => ({
+      status: 404, html: notFoundPage(pageContext({ locale, publicUrl: app.config.publicUrl, path: '' })),
+    }));
+    return sendPage(request, reply, page, source, locale, vary);
+  };
   if (options.notFound) {
-    options.notFound.send = async (request, reply) => {
-      const locale = negotiatedLocale(request);
-      const { page, source } = await cache.get('site', `${locale}:404`, async () => ({
-        status: 404, html: notFoundPage(pageContext({ locale, publicUrl: app.config.publicUrl, path: '' })),
-      }));
-      return sendPage(request, reply, page, source, locale, 'Accept, Accept-Encoding, Accept-Language');
-    };
+    // outside every locale, the language comes from the browser
+    options.notFound.send = (request, reply) => sendNotFound(request, reply, negotiatedLocale(request), 'Accept, Accept-Encoding, Accept-Language');
   }
 
   app.get('/', HIDDEN, async (request, reply) => {
@@ -180,7 +182,7 @@ const pages: FastifyPluginAsync<PagesOptions> = async (app, options) => {
   });
 
   for (const locale of LOCALES) {
-    await app.register(localePages, { prefix: `/${locale}`, locale, gallery, cache, scopeOf });
+    await app.register(localePages, { prefix: `/${locale}`, locale, gallery, cache, scopeOf, sendNotFound });
   }
 };
 

@@ -22,8 +22,6 @@ import { ByteLru } from './lru.js';
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
 
-export type Encoding = 'br' | 'gzip' | 'identity';
-
 export interface CachedPage {
   version: string;
   status: number;

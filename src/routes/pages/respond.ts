@@ -5,30 +5,8 @@
  * up on the next load instead of minutes later.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import Negotiator from 'negotiator';
-import type { CachedPage, CacheSource, Encoding } from './page-cache.js';
-
-const AVAILABLE = ['br', 'gzip', 'identity'];
-
-/** negotiator 1.x takes a preference order for ties; @types/negotiator (0.6) does not know it yet. */
-interface NegotiatorWithPreferred {
-  encoding(available: string[], options: { preferred: string[] }): string | undefined;
-}
-const chosen = new Map<string, Encoding>();
-
-/** The best encoding the client accepts; header values repeat, so answers are remembered. */
-export function chooseEncoding(header: string | undefined): Encoding {
-  if (!header) return 'identity';
-  let enc = chosen.get(header);
-  if (enc === undefined) {
-    // The client's weights first; among equals, brotli (smallest), then gzip.
-    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as NegotiatorWithPreferred;
-    enc = (negotiator.encoding(AVAILABLE, { preferred: AVAILABLE }) as Encoding | undefined) ?? 'identity';
-    if (chosen.size > 1000) chosen.clear();
-    chosen.set(header, enc);
-  }
-  return enc;
-}
+import { chooseEncoding, type Encoding } from '../encoding.js';
+import type { CachedPage, CacheSource } from './page-cache.js';
 
 /**
  * What the pages may load: only this site's own scripts, styles, media and connections, so

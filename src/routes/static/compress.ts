@@ -10,21 +10,12 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import Negotiator from 'negotiator';
+import { chooseEncoding } from '../encoding.js';
 
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
 export const COMPRESSIBLE = /\.(m?js|css|svg|json|map)$/;
-const ENCODINGS = ['br', 'gzip', 'identity'];
-
-/** negotiator 1.x takes a preference order for ties; @types/negotiator (0.6) does not know it yet. */
-interface NegotiatorWithPreferred {
-  encoding(available: string[], options: { preferred: string[] }): string | undefined;
-}
-
-type Encoding = 'br' | 'gzip';
-
 interface Copies {
   key: string;
   br: Buffer;
@@ -68,11 +59,8 @@ export function createCompressor() {
     async onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
       const file = files.get(reply);
       if (!file || reply.statusCode !== 200 || request.headers.range) return payload;
-      // The client's weights first; among equals, brotli (smallest), as the pages do.
-      const negotiator = new Negotiator({ headers: { 'accept-encoding': request.headers['accept-encoding'] ?? '' } }) as unknown as NegotiatorWithPreferred;
-      const chosen = negotiator.encoding(ENCODINGS, { preferred: ENCODINGS });
-      const enc: Encoding | undefined = chosen === 'br' || chosen === 'gzip' ? chosen : undefined;
-      if (!enc) return payload;
+      const enc = chooseEncoding(request.headers['accept-encoding']);
+      if (enc === 'identity') return payload;
       const body = (await compressed(file.path, file.stat))[enc];
       // the file stream is replaced, so it is closed here rather than left open
       (payload as { destroy?: () => void } | null)?.destroy?.();

@@ -43,15 +43,10 @@ export function initLive(grid) {
   function place(tile) {
     const index = Number(tile.dataset.place) - 1;
     const tiles = grid.querySelectorAll(':scope > li.tile');
-    if (!(index >= 0) || index === 0) {
-      grid.prepend(tile);
-    } else if (index < tiles.length) {
-      tiles[index].before(tile);
-    } else if (!document.querySelector('a[rel="next"]')) {
-      grid.append(tile);
-    } else {
-      return false;
-    }
+    const next = tiles[index >= 0 ? index : 0];
+    if (next) next.before(tile);
+    else if (!document.querySelector('a[rel="next"]')) grid.append(tile);
+    else return false;
     return true;
   }
 

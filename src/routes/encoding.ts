@@ -1,0 +1,29 @@
+/** Content coding for the bodies Lamha compresses itself (pages, scripts and styles). */
+import Negotiator from 'negotiator';
+
+export type Encoding = 'br' | 'gzip' | 'identity';
+
+const AVAILABLE: Encoding[] = ['br', 'gzip', 'identity'];
+
+/** negotiator 1.x takes a preference order for ties; @types/negotiator (0.6) does not know it yet. */
+interface NegotiatorWithPreferred {
+  encoding(available: string[], options: { preferred: string[] }): string | undefined;
+}
+
+const chosen = new Map<string, Encoding>();
+
+/**
+ * The best encoding the client accepts: its weights first; among equals, brotli (smallest),
+ * then gzip. Header values repeat, so answers are remembered.
+ */
+export function chooseEncoding(header: string | undefined): Encoding {
+  if (!header) return 'identity';
+  let enc = chosen.get(header);
+  if (enc === undefined) {
+    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as NegotiatorWithPreferred;
+    enc = (negotiator.encoding(AVAILABLE, { preferred: AVAILABLE }) as Encoding | undefined) ?? 'identity';
+    if (chosen.size > 1000) chosen.clear();
+    chosen.set(header, enc);
+  }
+  return enc;
+}
