@@ -28,6 +28,7 @@ import { decodableImage } from '../src/media/decode.js';
 import { deriveImage } from '../src/media/images.js';
 import { createMetadataReader, type MetadataReader } from '../src/media/metadata.js';
 import { spool } from '../src/storage/spool.js';
+import { childrenCpuSeconds } from './harness.js';
 import { PROPOSED, deriveVariant } from './images-variant.js';
 
 export interface LamhaRunSpec {
@@ -65,21 +66,6 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 10);
 
-/** CPU seconds used so far by each child process (Linux /proc), by pid. */
-function childCpu(): Map<number, number> {
-  const out = new Map<number, number>();
-  try {
-    for (const pid of readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in clock ticks (USER_HZ = 100)
-    }
-  } catch {
-    // a child that just exited
-  }
-  return out;
-}
-
 function hwmRss(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -114,7 +100,7 @@ try {
 
   const latencies: number[] = [];
   const bytes: Record<string, number> = {};
-  const children0 = childCpu();
+  const children0 = childrenCpuSeconds(process.pid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let cursor = 0;
@@ -129,8 +115,7 @@ try {
   }));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  let childCpuSeconds = 0;
-  for (const [pid, s] of childCpu()) childCpuSeconds += s - (children0.get(pid) ?? 0);
+  const childCpuSeconds = childrenCpuSeconds(process.pid) - children0;
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   clearInterval(sampler);
 

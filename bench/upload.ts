@@ -32,24 +32,22 @@
  * Output: a table on stdout (progress on stderr) and bench/results/upload-<date>.json.
  * Exit status 1 when a run fails or a stored object does not match what was sent.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import { EMBEDDED_S3_KEYS } from '../src/config.js';
-import { createDb, quoteIdent, type Db } from '../src/db/database.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createDb, type Db } from '../src/db/database.js';
 import { originalKey } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
+import {
+  apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
+  type Child, type MemoryReport, type ServerInfo, type Target,
+} from './harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
 const MB = 1e6;
 const GOAL_RATIO = 0.8;
@@ -62,10 +60,6 @@ const READBACK = process.env.BENCH_READBACK !== '0';
 const SERVER_RUNTIME = process.env.BENCH_SERVER_RUNTIME ?? 'js';
 if (SERVER_RUNTIME !== 'js' && SERVER_RUNTIME !== 'tsx') throw new Error(`BENCH_SERVER_RUNTIME must be js or tsx (got "${SERVER_RUNTIME}")`);
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://127.0.0.1/lamha_test';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
 const toMB = (bytes: number) => bytes / MB;
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -104,172 +98,6 @@ function payloadDigest(total: number, seed: string): { sha256: Buffer; seconds: 
   const hash = createHash('sha256');
   for (const chunk of payloadChunks(total, seed)) hash.update(chunk);
   return { sha256: hash.digest(), seconds: (performance.now() - t0) / 1000 };
-}
-
-// ---------------------------------------------------------------- child processes
-
-/** Lines a child prints on stdout, read one by one. */
-class Lines {
-  private readonly queue: string[] = [];
-  private waiting: ((line: string | undefined) => void) | undefined;
-  private ended = false;
-  constructor(child: ChildProcess) {
-    const rl = readline.createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = undefined;
-        w(line);
-      } else this.queue.push(line);
-    });
-    rl.on('close', () => {
-      this.ended = true;
-      this.waiting?.(undefined);
-    });
-  }
-
-  /** The next JSON line, or undefined once the child has closed stdout. */
-  async next<T>(timeoutMs: number): Promise<T | undefined> {
-    for (;;) {
-      let line = this.queue.shift();
-      if (line === undefined) {
-        if (this.ended) return undefined;
-        line = await new Promise<string | undefined>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no output from child after ${timeoutMs} ms`)), timeoutMs);
-          this.waiting = (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          };
-        });
-        if (line === undefined) return undefined;
-      }
-      if (line.trim().startsWith('{')) return JSON.parse(line) as T;
-      process.stderr.write(`${line}\n`); // stray output of the child
-    }
-  }
-}
-
-function spawnNode(args: string[], env: Record<string, string>): { child: ChildProcess; lines: Lines } {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return { child, lines: new Lines(child) };
-}
-
-function spawnTs(file: string, env: Record<string, string>, nodeArgs: string[] = []): { child: ChildProcess; lines: Lines } {
-  return spawnNode([...nodeArgs, '--import', 'tsx', path.join(ROOT, file)], env);
-}
-
-const BUILD_DIR = path.join(ROOT, 'bench', 'results', '.build');
-
-/** Compiles the API process and what it imports to JS (type errors are reported, not fatal). */
-function buildServer(): string {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const t0 = performance.now();
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench/tsconfig.server.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    log(`tsc reported errors (the JS is emitted anyway):\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
-  const entry = path.join(BUILD_DIR, 'bench', 'upload-server.js');
-  if (!existsSync(entry)) throw new Error(`the API process was not compiled (${entry} missing)`);
-  // Migrations are found next to the compiled database module, as in dist/.
-  cpSync(path.join(ROOT, 'src/db/migrations'), path.join(BUILD_DIR, 'src/db/migrations'), { recursive: true });
-  log(`compiled the API process in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return entry;
-}
-
-async function stopChild(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------- S3 target
-
-interface Target {
-  kind: 'rgw' | 's3' | 'embedded';
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  region: string;
-  /** the process serving S3, when known (for its CPU time) */
-  pid?: number;
-  /** ceph.conf of a local scripts/rgw.sh cluster serving this endpoint */
-  rgwConf?: string;
-  close(): Promise<void>;
-}
-
-/** The scripts/rgw.sh cluster behind `endpoint`, if this machine runs it. */
-function localRgw(endpoint: string): { conf: string; pid?: number } | undefined {
-  const dir = (process.env.RGW_DIR ?? path.join(process.env.TMPDIR ?? '/tmp', 'lamha-rgw')).replace(/\/+$/, '');
-  const conf = path.join(dir, 'ceph.conf');
-  if (!existsSync(conf)) return undefined;
-  const url = new URL(endpoint);
-  if (!readFileSync(conf, 'utf8').includes(`endpoint=127.0.0.1:${url.port || '80'}`)) return undefined;
-  let pid: number | undefined;
-  try {
-    pid = Number(readFileSync(path.join(dir, 'run', 'client.rgw.pid'), 'utf8').trim()) || undefined;
-  } catch {
-    // no pid file: no CPU figures for the gateway
-  }
-  return { conf, ...(pid && { pid }) };
-}
-
-async function openTarget(): Promise<Target> {
-  const { S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION } = process.env;
-  if (S3_ENDPOINT && S3_ACCESS_KEY && S3_SECRET_KEY) {
-    const rgw = localRgw(S3_ENDPOINT);
-    return {
-      kind: rgw ? 'rgw' : 's3', endpoint: S3_ENDPOINT, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, region: S3_REGION || 'us-east-1',
-      ...(rgw && { rgwConf: rgw.conf }), ...(rgw?.pid && { pid: rgw.pid }),
-      close: async () => {},
-    };
-  }
-  const { child, lines } = spawnTs('bench/embedded-s3.ts', {});
-  const info = await lines.next<{ endpoint: string }>(60_000);
-  if (!info) throw new Error('the embedded S3 server did not start');
-  return {
-    kind: 'embedded', endpoint: info.endpoint, ...EMBEDDED_S3_KEYS, region: 'us-east-1', ...(child.pid && { pid: child.pid }),
-    close: () => stopChild(child),
-  };
-}
-
-/**
- * RGW keeps deleted data until its garbage collector runs (30 s at the earliest with
- * scripts/rgw.sh); on a RAM-backed OSD, four 1 GiB runs in a row would not fit. Run it now.
- */
-async function collectGarbage(target: Target): Promise<number | undefined> {
-  if (!target.rgwConf) return undefined;
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    execFile('radosgw-admin', ['-c', target.rgwConf!, 'gc', 'process', '--include-all'], { timeout: 300_000 }, (err) => {
-      if (err) log(`radosgw-admin gc process failed (deleted data is reclaimed later): ${err.message}`);
-      resolve();
-    });
-  });
-  return (performance.now() - t0) / 1000;
-}
-
-async function emptyBucket(store: ObjectStore): Promise<void> {
-  for (const key of await store.list('')) await store.delete(key);
 }
 
 // ---------------------------------------------------------------- runs
@@ -315,13 +143,13 @@ async function runBaseline(store: ObjectStore, target: Target, round: number, by
   ownPeak = process.memoryUsage.rss();
   const cpu0 = cpuSelf();
   const sys0 = cpuSelfSystem();
-  const s3cpu0 = cpuSecondsOf(target.pid);
+  const s3cpu0 = s3CpuSeconds(target);
   const t0 = performance.now();
   const put = await store.put(key, payloadStream(bytes, seed), { contentType: 'image/jpeg' });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSelf() - cpu0;
   const sys = cpuSelfSystem() - sys0;
-  const s3cpu1 = cpuSecondsOf(target.pid);
+  const s3cpu1 = s3CpuSeconds(target);
   const stat = await store.stat(key);
   await store.delete(key);
   return {
@@ -332,27 +160,6 @@ async function runBaseline(store: ObjectStore, target: Target, round: number, by
     peakRssMB: toMB(ownPeak),
     verified: { size: stat.size === bytes && put.bytes === bytes },
   };
-}
-
-interface ServerInfo {
-  port: number;
-  url: string;
-  token: string;
-  schema: string;
-  redisPrefix: string;
-  event: string;
-  album: string;
-}
-
-interface MemoryReport {
-  peakRss: number;
-  rss: number;
-  peakHeapUsed: number;
-  peakArrayBuffers: number;
-  maxRss: number;
-  samples: number;
-  cpuUserMicros: number;
-  cpuSystemMicros: number;
 }
 
 async function peak(server: ServerInfo, reset: boolean): Promise<MemoryReport> {
@@ -410,10 +217,10 @@ async function runApi(
 ): Promise<RunResult> {
   const before = await peak(server, true);
   const cpu0 = cpuSelf();
-  const s3cpu0 = cpuSecondsOf(target.pid);
+  const s3cpu0 = s3CpuSeconds(target);
   const res = await postFile(server, bytes, seed);
   const clientCpu = cpuSelf() - cpu0;
-  const s3cpu1 = cpuSecondsOf(target.pid);
+  const s3cpu1 = s3CpuSeconds(target);
   const after = await peak(server, false);
   if (res.statusCode !== 201) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(res.json)}`);
   const asset = (res.json as { assets: { id: string; duplicate: boolean }[] }).assets[0]!;
@@ -468,7 +275,7 @@ async function main(): Promise<number> {
     endpoint: target.endpoint, accessKey: target.accessKey, secretKey: target.secretKey, region: target.region,
     bucket: `lamha-bench-${unique}`,
   });
-  let api: { child: ChildProcess; lines: Lines } | undefined;
+  let api: Child | undefined;
   let server: ServerInfo | undefined;
   let final: MemoryReport | undefined;
   let db: Db | undefined;
@@ -481,14 +288,11 @@ async function main(): Promise<number> {
     log(`target: ${target.kind} ${target.endpoint}, bucket ${store.bucket}, ${BYTES} bytes × ${ROUNDS} rounds`);
     await store.ensureBucket();
 
-    const serverEnv = {
-      BENCH_S3_ENDPOINT: target.endpoint, BENCH_S3_ACCESS_KEY: target.accessKey, BENCH_S3_SECRET_KEY: target.secretKey,
-      BENCH_S3_REGION: target.region, BENCH_S3_BUCKET: store.bucket, DATABASE_URL, REDIS_URL,
-    };
+    const serverEnv = apiEnv(target, store.bucket);
     api = process.env.BENCH_SERVER_ENTRY
       ? spawnNode([...SERVER_NODE_ARGS, path.resolve(process.env.BENCH_SERVER_ENTRY)], serverEnv)
       : SERVER_RUNTIME === 'js'
-      ? spawnNode([...SERVER_NODE_ARGS, buildServer()], serverEnv)
+      ? spawnNode([...SERVER_NODE_ARGS, buildServices(['upload-server'])['upload-server']], serverEnv)
       : spawnTs('bench/upload-server.ts', serverEnv, SERVER_NODE_ARGS);
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');
@@ -522,28 +326,9 @@ async function main(): Promise<number> {
     failure = err;
     log(`FAILED: ${err instanceof Error ? err.stack : String(err)}`);
   } finally {
-    if (api) {
-      const exited = stopChild(api.child);
-      final = (await api.lines.next<{ final: MemoryReport }>(30_000).catch(() => undefined))?.final;
-      await exited;
-      if (api.child.exitCode !== 0 && server) {
-        // The API process did not clean up after itself: its schema and Redis keys go here.
-        const admin = createDb({ url: DATABASE_URL, max: 1 });
-        await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(server.schema)} CASCADE`).catch(() => {});
-        await admin.end();
-        const redis = createRedis(REDIS_URL);
-        const keys = await redis.keys(`${server.redisPrefix}:*`).catch(() => [] as string[]);
-        if (keys.length > 0) await redis.del(...keys).catch(() => {});
-        redis.disconnect();
-      }
-    }
+    if (api) final = await stopApi(api, server);
     await db?.end();
-    try {
-      await emptyBucket(store);
-      await store.client.removeBucket(store.bucket);
-    } catch (err) {
-      log(`could not remove bucket ${store.bucket}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    await removeBucket(store);
     await collectGarbage(target);
     await target.close();
     rmSync(BUILD_DIR, { recursive: true, force: true });

@@ -1,0 +1,190 @@
+/**
+ * bench/images' `lamha worker` run: the photos go the whole way a photographer's upload goes —
+ * POSTed to the API (bench/upload-server.ts), stored in S3, queued — and the real worker
+ * (bench/images-worker.ts: the worker's deps and BullMQ workers with their production
+ * concurrency and sharp settings, MALLOC_ARENA_MAX=2) makes them ready: the original downloaded
+ * from S3, metadata, renditions uploaded, rows written in PostgreSQL, the announcement on Redis.
+ *
+ * The photos of a run are all uploaded while the `images` queue is paused; the clock runs from
+ * its resumption until the last of them has left `processing`, polled in PostgreSQL every 20 ms.
+ * The worker's CPU time (and its exiftool processes'), its RSS and the S3 server's CPU time
+ * (when it is a local process) are taken over the same span. Every photo must end `ready` with
+ * its rendition rows, each of them an object in the bucket; then the run's assets are removed.
+ * One photo goes through first, untimed.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { createDb, type Db } from '../src/db/database.js';
+import { createRedis } from '../src/queues/redis.js';
+import { originalKey, renditionPrefix } from '../src/storage/keys.js';
+import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
+import {
+  apiEnv, BUILD_DIR, buildServices, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
+  spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
+} from './harness.js';
+import type { WorkerReport } from './images-worker.js';
+
+export interface WorkerRunResult {
+  photos: number;
+  /** from the queue's resumption until the last photo left `processing` */
+  seconds: number;
+  photosPerSecond: number;
+  /** the worker process */
+  cpuSeconds: number;
+  /** its exiftool processes */
+  childCpuSeconds: number;
+  /** the S3 server, when it is a process on this machine */
+  s3CpuSeconds: number | undefined;
+  idleRssMB: number;
+  peakRssMB: number;
+  /** rendition rows per photo (each checked to be an object in the bucket) */
+  renditionsPerPhoto: number;
+  s3: Target['kind'];
+  load1: number;
+}
+
+export interface WorkerBench {
+  run(files: string[]): Promise<WorkerRunResult>;
+  close(): Promise<void>;
+}
+
+const POLL_MS = 20;
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBench> {
+  const target = await openTarget();
+  const store: ObjectStore = createObjectStore({
+    endpoint: target.endpoint, accessKey: target.accessKey, secretKey: target.secretKey, region: target.region,
+    bucket: `lamha-bench-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`,
+  });
+  let api: Child | undefined;
+  let server: ServerInfo | undefined;
+  let worker: Child | undefined;
+  let db: Db | undefined;
+  const redis = createRedis(REDIS_URL);
+  let images: Queue | undefined;
+
+  const close = async () => {
+    if (worker) await stopChild(worker.child);
+    if (api) await stopApi(api, server);
+    await images?.close();
+    redis.disconnect();
+    await db?.end();
+    await removeBucket(store);
+    await collectGarbage(target);
+    await target.close();
+    rmSync(BUILD_DIR, { recursive: true, force: true });
+  };
+
+  try {
+    await store.ensureBucket();
+    const entries = runtime === 'js' ? buildServices(['upload-server', 'images-worker']) : undefined;
+    const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([entries[name]], env) : spawnTs(`bench/${name}.ts`, env));
+    api = start('upload-server', apiEnv(target, store.bucket));
+    server = await api.lines.next<ServerInfo>(120_000);
+    if (!server) throw new Error('the API process exited before listening');
+    worker = start('images-worker', { ...apiEnv(target, store.bucket), BENCH_SCHEMA: server.schema, BENCH_REDIS_PREFIX: server.redisPrefix, MALLOC_ARENA_MAX: '2' });
+    if (!(await worker.lines.next<{ started: boolean }>(120_000))?.started) throw new Error('the worker process exited before starting');
+    db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });
+    images = new Queue('images', { connection: redis, prefix: server.redisPrefix });
+    log(`worker run: API ${api.child.pid} and worker ${worker.child.pid} on schema ${server.schema}, S3 ${target.kind} ${target.endpoint}`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const ctx = { target, store, server, worker, db, images };
+
+  return {
+    async run(files) {
+      await timedRun(ctx, files.slice(0, 1)); // warm-up
+      return timedRun(ctx, files);
+    },
+    close,
+  };
+}
+
+interface Context {
+  target: Target;
+  store: ObjectStore;
+  server: ServerInfo;
+  worker: Child;
+  db: Db;
+  images: Queue;
+}
+
+async function report(worker: Child): Promise<WorkerReport> {
+  worker.child.stdin!.write('report\n');
+  const r = await worker.lines.next<WorkerReport>(30_000);
+  if (!r) throw new Error('the worker process exited');
+  return r;
+}
+
+async function upload(server: ServerInfo, file: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([await readFile(file)], { type: 'image/jpeg' }), path.basename(file));
+  const res = await fetch(`${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`, {
+    method: 'POST', headers: { authorization: `Bearer ${server.token}` }, body: form,
+  });
+  const body = await res.json() as { assets?: { id: string; duplicate: boolean }[] };
+  const asset = body.assets?.[0];
+  if (res.status !== 201 || !asset) throw new Error(`upload of ${file} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (asset.duplicate) throw new Error(`${file} was taken for a duplicate: an earlier run was not cleaned up`);
+  return asset.id;
+}
+
+async function timedRun({ target, store, server, worker, db, images }: Context, files: string[]): Promise<WorkerRunResult> {
+  await images.pause();
+  const ids: string[] = [];
+  try {
+    for (const file of files) ids.push(await upload(server, file));
+    const before = await report(worker);
+    const s3cpu0 = s3CpuSeconds(target);
+    const load1 = os.loadavg()[0]!;
+    const t0 = performance.now();
+    await images.resume();
+    for (;;) {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assets WHERE id = ANY($1) AND status = 'processing'`, [ids]);
+      if (rows[0]!.n === 0) break;
+      if (performance.now() - t0 > RUN_TIMEOUT_MS) throw new Error(`${rows[0]!.n} photos still processing after ${RUN_TIMEOUT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await report(worker);
+    const s3cpu1 = s3CpuSeconds(target);
+
+    const { rows: ends } = await db.query<{ id: string; status: string; error: string | null }>('SELECT id, status, error FROM assets WHERE id = ANY($1)', [ids]);
+    const failed = ends.filter((a) => a.status !== 'ready');
+    if (ends.length !== ids.length || failed.length > 0) throw new Error(`not every photo became ready: ${JSON.stringify(failed)}`);
+    const { rows: renditions } = await db.query<{ asset_id: string; key: string }>('SELECT asset_id, key FROM renditions WHERE asset_id = ANY($1)', [ids]);
+    for (const id of ids) {
+      const keys = renditions.filter((r) => r.asset_id === id).map((r) => r.key).sort();
+      const stored = (await store.list(renditionPrefix(id))).sort();
+      if (keys.length === 0 || keys.some((k) => !stored.includes(k))) throw new Error(`asset ${id}: renditions ${JSON.stringify(keys)}, in the bucket ${JSON.stringify(stored)}`);
+    }
+    return {
+      photos: files.length,
+      seconds,
+      photosPerSecond: files.length / seconds,
+      cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+      childCpuSeconds: after.childCpuSeconds - before.childCpuSeconds,
+      s3CpuSeconds: s3cpu0 !== undefined && s3cpu1 !== undefined ? s3cpu1 - s3cpu0 : undefined,
+      idleRssMB: before.rss / 1e6,
+      peakRssMB: after.peakRss / 1e6,
+      renditionsPerPhoto: renditions.length / ids.length,
+      s3: target.kind,
+      load1,
+    };
+  } finally {
+    await images.resume();
+    for (const id of ids) {
+      for (const key of await store.list(renditionPrefix(id))) await store.delete(key);
+      await store.delete(originalKey(id));
+    }
+    await db.query('DELETE FROM assets WHERE id = ANY($1)', [ids]);
+    await collectGarbage(target);
+  }
+}
