@@ -7,7 +7,7 @@
  *
  * Its RSS is sampled every 50 ms. GET /bench/peak answers the peak since the last reset
  * (?reset=1 starts a new window), the kernel's high-water mark and the CPU time used so far.
- * On SIGTERM (or when stdin closes) it prints {"final": …} on stdout, removes its schema and Redis keys, and exits.
+ * On SIGTERM (or when stdin closes) it prints {"final": …} on stdout, removes its schema and every Redis key under its prefix, and exits.
  *
  * Environment: BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY, BENCH_S3_SECRET_KEY, BENCH_S3_REGION,
  * BENCH_S3_BUCKET (required); DATABASE_URL, REDIS_URL, BENCH_LOG_LEVEL (default warn).
@@ -144,6 +144,10 @@ async function shutdown(): Promise<void> {
     await app.close();
     for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
     await queues.close();
+    // and what a worker sharing the prefix left (bench/images' worker run: the gallery's versions)
+    for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
     redis.disconnect();
     await db.end();
     const admin = createDb({ url: DATABASE_URL, max: 1 });
