@@ -76,29 +76,46 @@ export function spawnTs(file: string, env: Record<string, string | undefined>, n
   return spawnNode([...nodeArgs, '--import', 'tsx', path.join(ROOT, file)], env);
 }
 
+/**
+ * Compiles what `tsconfig` (under bench/) lists, and what it imports, to JS into `outDir`, as it
+ * runs in production. Type errors are reported, not fatal: the JS is emitted anyway.
+ */
+export function compile(tsconfig: string, outDir: string, what: string): void {
+  rmSync(outDir, { recursive: true, force: true });
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench', tsconfig)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    log(`tsc reported errors (the JS is emitted anyway):\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+  }
+  log(`compiled ${what} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 /** Where bench/tsconfig.server.json compiles the service processes under benchmark. */
 export const BUILD_DIR = path.join(ROOT, 'bench', 'results', '.build');
 
 /**
  * Compiles the service processes under benchmark (bench/tsconfig.server.json: the API and the
- * worker) and what they import to JS, as they run in production; answers the path of the
- * compiled `bench/<name>.js` for each name. Type errors are reported, not fatal.
+ * worker); answers the path of the compiled `bench/<name>.js` for each name.
  */
 export function buildServices<N extends string>(names: N[]): Record<N, string> {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const t0 = performance.now();
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench/tsconfig.server.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    log(`tsc reported errors (the JS is emitted anyway):\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
+  compile('tsconfig.server.json', BUILD_DIR, names.join(', '));
   const entries = Object.fromEntries(names.map((n) => [n, path.join(BUILD_DIR, 'bench', `${n}.js`)])) as Record<N, string>;
   for (const entry of Object.values<string>(entries)) if (!existsSync(entry)) throw new Error(`${entry} was not compiled`);
   // Migrations and the gallery's static files are found next to the compiled modules, as in dist/.
   cpSync(path.join(ROOT, 'src/db/migrations'), path.join(BUILD_DIR, 'src/db/migrations'), { recursive: true });
   cpSync(path.join(ROOT, 'src/web/static'), path.join(BUILD_DIR, 'src/web/static'), { recursive: true });
-  log(`compiled ${names.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return entries;
+}
+
+/** The variable `name` of this process's environment; a process of a benchmark without it exits (status 2). */
+export function requiredEnv(name: string, who: string): string {
+  const v = process.env[name];
+  if (!v) {
+    process.stderr.write(`${who}: ${name} is required\n`);
+    process.exit(2);
+  }
+  return v;
 }
 
 export async function stopChild(child: ChildProcess, timeoutMs = 30_000): Promise<void> {

@@ -23,7 +23,7 @@ import { createRedis } from '../src/queues/redis.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {
-  apiEnv, BUILD_DIR, buildServices, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
+  apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
   spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import type { WorkerReport } from './images-worker.js';

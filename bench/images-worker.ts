@@ -23,7 +23,7 @@ import { createRedis } from '../src/queues/redis.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { createProcessorDeps } from '../workers/deps.js';
 import { startWorkers } from '../workers/worker.js';
-import { childrenCpuSeconds, DATABASE_URL, REDIS_URL } from './harness.js';
+import { childrenCpuSeconds, DATABASE_URL, REDIS_URL, requiredEnv } from './harness.js';
 
 export interface WorkerReport {
   rss: number;
@@ -35,14 +35,7 @@ export interface WorkerReport {
   childCpuSeconds: number;
 }
 
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`images-worker: ${name} is required\n`);
-    process.exit(2);
-  }
-  return v;
-}
+const required = (name: string) => requiredEnv(name, 'images-worker');
 
 let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => {

@@ -52,7 +52,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { WORKER_SHARP_THREADS } from '../src/media/images.js';
 import { QUEUE_CONCURRENCY } from '../src/queues/jobs.js';
@@ -61,9 +60,9 @@ import { CURRENT, PROPOSED } from './images-variant.js';
 import type { LamhaRunResult, LamhaRunSpec } from './images-lamha.js';
 import type { ProfileResult, ProfileSpec } from './images-profile.js';
 import { envInt } from './env.js';
+import { compile, log, ROOT } from './harness.js';
 import { openWorkerBench, type WorkerBench, type WorkerRunResult } from './images-e2e.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_PHOTOS_PER_SECOND = 4;
 const GOAL_RATIO = 3;
 /** the worker's default: IMAGE_MAX_PIXELS */
@@ -81,7 +80,6 @@ if (RUNTIME !== 'js' && RUNTIME !== 'tsx') throw new Error(`BENCH_RUNTIME must b
 const WORKER_CONCURRENCY = QUEUE_CONCURRENCY.images;
 const WORKER_RUN = process.env.BENCH_WORKER !== '0';
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const load1 = () => round2(os.loadavg()[0]!);
@@ -89,18 +87,6 @@ const load1 = () => round2(os.loadavg()[0]!);
 // ---------------------------------------------------------------- Lamha runs (child processes)
 
 const BUILD_DIR = path.join(ROOT, 'bench', 'results', '.build-images');
-
-/** Compiles the Lamha run processes and what they import to JS (type errors are reported, not fatal). */
-function build(): void {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const t0 = performance.now();
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench/tsconfig.images.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    log(`tsc reported errors (the JS is emitted anyway):\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
-  log(`compiled the Lamha run processes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 /** Runs bench/<name>.ts in a child process with `spec` and answers its JSON line. */
 /** `env` is added to this process's environment; an undefined value removes the variable. */
@@ -369,7 +355,7 @@ async function main(): Promise<number> {
     const sizesMB = made.files.map((f) => statSync(f).size / 1e6);
     inputs = { ...made, sizesMB };
     log(`${PHOTOS} photos ${PHOTO_WIDTH}×${PHOTO_HEIGHT}, ${fmt(Math.min(...sizesMB))}–${fmt(Math.max(...sizesMB))} MB (mean ${fmt(sizesMB.reduce((a, b) => a + b, 0) / PHOTOS)})`);
-    if (RUNTIME === 'js') build();
+    if (RUNTIME === 'js') compile('tsconfig.images.json', BUILD_DIR, 'the Lamha run processes');
     log(`ImageMagick: ${magick} (${magickVersion}), ${MAGICK_PARALLEL} photos at a time${TIME ? '' : '; no /usr/bin/time: per-process RSS from sampling only'}`);
     log(`Lamha as the worker runs it: ${settingName(worker)}`);
     if (WORKER_RUN && ROUNDS > 0) workerBench = await openWorkerBench(RUNTIME);

@@ -22,20 +22,11 @@ import { createQueues } from '../src/queues/producer.js';
 import { createRedis } from '../src/queues/redis.js';
 import { generateToken, hashToken } from '../src/services/tokens.js';
 import { createObjectStore } from '../src/storage/object-store.js';
+import { DATABASE_URL, REDIS_URL, requiredEnv } from './harness.js';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://127.0.0.1/lamha_test';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const required = (name: string) => requiredEnv(name, 'upload-server');
 const EVENT = 'bench';
 const ALBUM = 'uploads';
-
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`upload-server: ${name} is required\n`);
-    process.exit(2);
-  }
-  return v;
-}
 
 // RSS sampling starts first, so the window covers start-up too.
 let peakRss = process.memoryUsage.rss();
