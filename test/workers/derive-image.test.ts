@@ -124,12 +124,27 @@ t.test('caption, credit and capture time come from the file; GPS lands only in p
   t.notOk('ar' in asset.caption, 'not mislabelled as the Arabic default');
   t.equal(typeof asset.capturedAt, 'string');
   t.same([asset.width, asset.height], [527, 350]);
+  t.match(asset.metadata, {
+    camera: { make: 'NIKON CORPORATION', model: 'NIKON D2X' }, lens: '70.0-200.0 mm f/2.8',
+    headline: 'Lincoln Memorial', copyright: /Julie Doe/, keywords: ['North America', 'United States of America', 'America'],
+  }, 'camera, lens and IPTC/XMP text are shown');
+  t.equal(asset.metadata.keywords.length, 34);
   t.match(asset.placeholder, /^[A-Za-z0-9+/]+=*$/, 'a thumbhash placeholder');
   const { rows } = await ctx.db.query('SELECT private_latitude, private_longitude FROM assets WHERE id = $1', [id]);
   t.ok(Math.abs(rows[0].private_latitude - 38.8902) < 0.001 && Math.abs(rows[0].private_longitude + 77.0493) < 0.001, 'GPS kept privately');
   const body = JSON.stringify(asset);
   const leak = body.match(/.{30}(?:38\.89|77\.04|latitude|longitude|gps).{30}/i)?.[0];
   t.equal(leak, undefined, `the API shows no location (${leak})`);
+
+  // the capture's own offset, and the exposure, as the phone stored them
+  const vivo = await uploadFile(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
+  t.equal((await settled(ctx, vivo)).status, 'ready');
+  const phone = (await ctx.app.inject({ url: `/api/v1/assets/${vivo}` })).json();
+  t.equal(phone.capturedAt, '2023-07-09T12:36:33.616Z');
+  t.equal(phone.capturedOffset, '+08:00', '20:36 local time at the place of capture');
+  t.match(phone.metadata, { camera: { make: 'vivo', model: 'vivo X90 Pro+' }, exposure: { exposureTime: String, fNumber: Number, iso: Number, focalLength: Number } });
+  const phoneBody = JSON.stringify(phone);
+  t.notMatch(phoneBody, /latitude|longitude|gps/i, 'nor any location');
 
   // what the uploader wrote wins over the file
   const [own] = await upload(ctx, [{ name: 'caption', body: 'كلمة الافتتاح' }, { name: 'credit', body: 'Lina K.' }, { name: 'file', filename: 'x.jpg', body: await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg')) }]);

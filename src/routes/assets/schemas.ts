@@ -16,6 +16,33 @@ const Rendition = Type.Object({
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/**
+ * What the worker read from the file and may be shown: a photo's camera, lens, exposure and
+ * IPTC/XMP text, a video's codecs. Only the properties named here are ever sent; location is
+ * not among them and never stored with them.
+ */
+const FileMetadata = Type.Object({
+  camera: Type.Optional(Type.Object({ make: Nullable(Type.String()), model: Nullable(Type.String()) })),
+  lens: Type.Optional(Type.String()),
+  exposure: Type.Optional(Type.Object({
+    exposureTime: Nullable(Type.String({ description: 'seconds, as photographers write it: "1/200", "2"' })),
+    fNumber: Nullable(Type.Number()),
+    iso: Nullable(Type.Number()),
+    focalLength: Nullable(Type.Number({ description: 'millimetres' })),
+  })),
+  headline: Type.Optional(Type.String()),
+  title: Type.Optional(Type.String()),
+  copyright: Type.Optional(Type.String()),
+  keywords: Type.Optional(Type.Array(Type.String())),
+  video: Type.Optional(Type.Object({
+    codec: Nullable(Type.String()),
+    frameRate: Nullable(Type.Number()),
+    bitDepth: Nullable(Type.Integer()),
+    hdr: Nullable(Type.Boolean()),
+  })),
+  audio: Type.Optional(Nullable(Type.Object({ codec: Nullable(Type.String()) }))),
+}, { description: 'read from the file by the worker; empty until the asset is ready' });
+
 export const AssetView = Type.Object({
   id: Type.String(),
   event: Type.String(),
@@ -28,7 +55,9 @@ export const AssetView = Type.Object({
   width: Nullable(Type.Integer()),
   height: Nullable(Type.Integer()),
   durationMs: Nullable(Type.Integer()),
-  capturedAt: Nullable(Type.String()),
+  capturedAt: Nullable(Type.String({ description: 'the moment of capture (UTC); without a known offset, the camera\'s clock reading taken as UTC' })),
+  capturedOffset: Nullable(Type.String({ description: 'the UTC offset the camera stated for the capture, "+02:00"; with capturedAt it gives the local time' })),
+  metadata: FileMetadata,
   caption: Localized,
   altText: Localized,
   credit: Nullable(Type.String()),
@@ -86,6 +115,8 @@ export function assetView(a: AssetWithRenditions, p: Principal | null, publicUrl
     height: a.height,
     durationMs: a.durationMs,
     capturedAt: a.capturedAt?.toISOString() ?? null,
+    capturedOffset: a.capturedOffset,
+    metadata: a.metadata,
     caption: a.caption,
     altText: a.altText,
     credit: a.credit,
