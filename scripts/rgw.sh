@@ -126,6 +126,13 @@ running() {
   for d in "${DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || return 1; done
 }
 
+# memstore's accounting of used bytes can wrap below zero after many deletions (seen after a few
+# GiB of benchmark uploads and deletes): the OSD then reports itself full and RGW holds every write
+# without an error. Such a cluster is started afresh rather than reused.
+osd_full() {
+  timeout 10 ceph -c "$CONF" --connect-timeout 5 health 2>/dev/null | grep -q 'full osd'
+}
+
 dump_logs() {
   local f
   for f in "$RGW_DIR"/log/*; do
@@ -298,10 +305,13 @@ cmd_start() {
   cmd_install
   lock
   if running; then
-    cat "$ENV_FILE"
-    return 0
+    if ! osd_full; then
+      cat "$ENV_FILE"
+      return 0
+    fi
+    log "the OSD reports itself full (it would hold every write): starting afresh"
   fi
-  # Leftovers of a killed/failed run: stop surviving daemons, wipe, restart.
+  # Leftovers of a killed/failed run, or a full OSD: stop surviving daemons, wipe, restart.
   teardown
   local t0=$SECONDS
   # Any failure below (set -e or die) exits through this trap: show the logs,
@@ -330,7 +340,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-  if running && http_ok; then
+  if running && http_ok && ! osd_full; then
     cat "$ENV_FILE"
     return 0
   fi
