@@ -37,16 +37,19 @@ RUN apt-get update \
       tini \
  && rm -rf /var/lib/apt/lists/*
 
-# MALLOC_ARENA_MAX: glibc's allocator keeps up to 8 arenas per core, and libvips' threads in the
-# worker fill them: with 2 arenas the worker's peak RSS fell from ≈397 to ≈296 MB at the same speed
-# (bench/images). glibc reads it only at process start, hence here and not in the code; the API,
-# with few threads, loses nothing by it. The worker sets sharp's threads itself (src/media/images.ts):
-# sharp would otherwise take this variable as a cue to run one libvips thread per core per photo.
+# glibc's allocator is tuned per kind of process, where each is started (docker-compose.yml, and
+# package.json's scripts outside Docker), as it reads its settings only at process start:
+# - the worker: MALLOC_ARENA_MAX=2. glibc keeps up to 8 arenas per core, which libvips' threads
+#   fill: with 2 its peak RSS fell from ≈397 to ≈296 MB at the same speed (bench/images). The worker
+#   sets sharp's threads itself (src/media/images.ts): sharp would otherwise take this variable as
+#   a cue to run one libvips thread per core per photo.
+# - the API: MALLOC_MMAP_THRESHOLD_=131072, buffers of 128 KiB and more (an upload's S3 parts) in
+#   mappings of their own that go back to the system when freed. Peak RSS during a 1 GiB upload
+#   181–202 MB against 194–220 without, and 205–249 with the worker's MALLOC_ARENA_MAX=2 (bench/upload).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    DATA_DIR=/app/data \
-    MALLOC_ARENA_MAX=2
+    DATA_DIR=/app/data
 
 WORKDIR /app
 

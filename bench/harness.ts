@@ -276,7 +276,13 @@ export interface MemoryReport {
   cpuSystemMicros: number;
 }
 
-/** The environment bench/upload-server.ts needs for `target` and `bucket`. */
+/**
+ * glibc's allocator settings the API process runs with in production (package.json's `api`
+ * script, docker-compose.yml's api service; the Dockerfile says why), for the API under benchmark.
+ */
+export const API_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' } as const;
+
+/** The environment bench/upload-server.ts (and a worker on the same bucket) needs for `target` and `bucket`. */
 export function apiEnv(target: Target, bucket: string): Record<string, string> {
   return {
     BENCH_S3_ENDPOINT: target.endpoint, BENCH_S3_ACCESS_KEY: target.accessKey, BENCH_S3_SECRET_KEY: target.secretKey,

@@ -44,7 +44,7 @@ import { originalKey } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
-  apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
+  API_MALLOC_ENV, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
   type Child, type MemoryReport, type ServerInfo, type Target,
 } from './harness.js';
 
@@ -288,7 +288,7 @@ async function main(): Promise<number> {
     log(`target: ${target.kind} ${target.endpoint}, bucket ${store.bucket}, ${BYTES} bytes × ${ROUNDS} rounds`);
     await store.ensureBucket();
 
-    const serverEnv = apiEnv(target, store.bucket);
+    const serverEnv = { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV };
     api = process.env.BENCH_SERVER_ENTRY
       ? spawnNode([...SERVER_NODE_ARGS, path.resolve(process.env.BENCH_SERVER_ENTRY)], serverEnv)
       : SERVER_RUNTIME === 'js'

@@ -44,7 +44,7 @@ const JPEG_FALLBACK: JpegOptions = { quality: 82, chromaSubsampling: '4:2:0' };
  * core, so more threads per photo only contend: on 2 cores bench/images' grid found 2 jobs × 1
  * thread as fast as any other setting. Set explicitly because sharp's own default depends on the
  * environment: 1 on glibc, but the core count once MALLOC_ARENA_MAX is set — and the worker runs
- * with MALLOC_ARENA_MAX=2 (Dockerfile, package.json), which cut its peak RSS from ≈397 to ≈296 MB
+ * with MALLOC_ARENA_MAX=2 (docker-compose.yml, package.json), which cut its peak RSS from ≈397 to ≈296 MB
  * at the same speed.
  */
 export const WORKER_SHARP_THREADS = 1;
