@@ -45,7 +45,7 @@ RUN apt-get update \
 #   a cue to run one libvips thread per core per photo.
 # - the API: MALLOC_MMAP_THRESHOLD_=131072, buffers of 128 KiB and more (an upload's S3 parts) in
 #   mappings of their own that go back to the system when freed. Peak RSS during a 1 GiB upload
-#   181–202 MB against 194–220 without, and 205–249 with the worker's MALLOC_ARENA_MAX=2 (bench/upload).
+#   187–202 MB against 198–220 without, and 207–249 with the worker's MALLOC_ARENA_MAX=2 (bench/upload).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
