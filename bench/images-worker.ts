@@ -70,13 +70,11 @@ process.stdout.write(`${JSON.stringify({ started: true })}\n`);
 
 function report(): WorkerReport {
   const rss = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
   const out: WorkerReport = {
     rss,
     peakRss: Math.max(peakRss, rss),
-    cpuSeconds: (() => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1e6;
-    })(),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     childCpuSeconds: childrenCpuSeconds(process.pid),
   };
   peakRss = rss;
