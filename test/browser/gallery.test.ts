@@ -61,7 +61,13 @@ if (!existsSync(CHROMIUM)) {
       collectErrors(page, errors);
       const res = await page.goto(url);
       if (!res || res.status() !== 200) throw new Error(`${url}: ${res?.status()}`);
+      await lightboxReady(page);
       return page;
+    }
+
+    /** The lightbox module loads after the page: a click or Enter before it follows the link instead. */
+    async function lightboxReady(page: Page): Promise<void> {
+      if (await page.$('#grid')) await page.waitForSelector('#grid[data-lightbox="ready"]', { state: 'attached', timeout: 15_000 });
     }
 
     await t.test('is right-to-left and its images load', async (t) => {
@@ -313,6 +319,7 @@ if (!existsSync(CHROMIUM)) {
       const page = await context.newPage();
       collectErrors(page, errors);
       await page.goto(albumUrl);
+      await lightboxReady(page);
       await page.click(`#a-${photos[0]} .tile-link`);
       await page.waitForFunction(() => (window as any).pswp?.opener.isOpen);
       const options = await page.evaluate(() => {
@@ -357,6 +364,8 @@ if (!existsSync(CHROMIUM)) {
       const seen = await g.upload(fixture('exif-orientation_6.jpg'), { caption: 'قبل الانقطاع' });
       await g.ready(seen);
       await page.waitForSelector(`#grid > li#a-${seen}`, { timeout: 30_000 });
+      // its pictures loaded first: the outage below is the live stream's, not a cut image download
+      await page.waitForFunction((id) => [...document.querySelectorAll(`#a-${id} img`)].every((img) => (img as HTMLImageElement).complete), seen, { timeout: 15_000 });
 
       // the connection drops, and the network stays down for a while
       const live = `${g.url}/api/v1/events/conf/live`;

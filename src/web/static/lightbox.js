@@ -264,6 +264,8 @@ export function initLightbox(grid) {
   }
   window.addEventListener('hashchange', openFromHash);
   openFromHash();
+  // Until now a tile's link leads to its own page; from now on it opens here.
+  grid.dataset.lightbox = 'ready';
 
   return { open, lightbox };
 }
