@@ -20,12 +20,12 @@ export const ForbiddenError = createError<[string]>('LAMHA_FORBIDDEN', '%s', 403
 export const NoFileError = createError('LAMHA_NO_FILE', 'The request holds no file part named "file"', 400);
 export const EmptyFileError = createError<[string]>('LAMHA_EMPTY_FILE', 'The file "%s" is empty', 400);
 export const TooLargeError = createError<[number]>('LAMHA_TOO_LARGE', 'The file is larger than the limit of %d bytes', 413);
-export const UnsupportedTypeError = createError<[string]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
+export const UnsupportedTypeError = createError<[message: string, options?: { cause: unknown }]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
 export const TooManyPartsError = createError<[string]>('LAMHA_TOO_MANY_PARTS', '%s', 413);
 export const PixelLimitError = createError<[number, number, number]>('LAMHA_PIXEL_LIMIT', 'The image is %d×%d pixels, more than the limit of %d', 422);
 export const VideoTooLongError = createError<[number, number]>('LAMHA_VIDEO_TOO_LONG', 'The video lasts %d s, longer than the limit of %d s', 422);
 export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_VIDEO_TOO_LARGE', 'The video frame is %d×%d pixels, more than the limit of %d', 422);
-export const UndecodableError = createError<[string]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
+export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
 
 // Subtitles

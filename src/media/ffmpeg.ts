@@ -11,11 +11,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { demuxerOf, parseProbeReport, UndecodableVideoError, UnsupportedVideoError, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
+import { UndecodableError, UnsupportedTypeError } from '../errors.js';
+import { demuxerOf, parseProbeReport, readProbeReport, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
 import { spawnFfmpeg } from './ffmpeg-run.js';
 import { runTool, ToolError, type ToolFailure } from './run.js';
 
-export { demuxerOf, parseIso6709, UndecodableVideoError, UnsupportedVideoError, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
+export { demuxerOf, parseIso6709, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
 export { ToolError } from './run.js';
 
 export interface ToolPaths {
@@ -78,14 +79,11 @@ export async function probeVideo(file: string, ctl: RunControl & ToolPaths): Pro
  */
 export async function probeTags(file: string, ctl: RunControl & ToolPaths): Promise<{ container: string; tags: Record<string, string> }> {
   const json = await ffprobeReport(file, ctl);
-  let report: { format?: { format_name?: string; tags?: Record<string, string> }; streams?: { tags?: Record<string, string> }[] };
-  try {
-    report = JSON.parse(json) as typeof report;
-  } catch (err) {
-    throw new UndecodableVideoError('ffprobe gave an unreadable report', { cause: err });
-  }
+  const report = readProbeReport(json);
   const tags: Record<string, string> = {};
-  for (const t of [report.format?.tags, ...(report.streams ?? []).map((s) => s.tags)]) Object.assign(tags, t ?? {});
+  for (const t of [report.format?.tags, ...(report.streams ?? []).map((s) => s.tags)]) {
+    for (const [k, v] of Object.entries(t ?? {})) if (typeof v === 'string') tags[k] = v;
+  }
   return { container: report.format?.format_name ?? '', tags };
 }
 
@@ -217,11 +215,11 @@ function probeFailure(err: unknown): unknown {
   if (/No such file or directory|Permission denied|Is a directory/i.test(err.stderr)) return err;
   const reason = err.stderr.split('\n').filter(Boolean).slice(-3).join('; ') || `ffprobe exited with code ${err.exitCode}`;
   if (/not on whitelist/i.test(err.stderr)) {
-    return new UnsupportedVideoError(`not an accepted video container: ${reason}`, { cause: err });
+    return new UnsupportedTypeError(`not an accepted video container: ${reason}`, { cause: err });
   }
   const demuxers = [...err.stderr.matchAll(/\[([\w,]+) @ 0x[0-9a-f]+\]/gi)].map((m) => m[1]!);
   if (demuxers.some((d) => d.split(',').every((n) => VIDEO_DEMUXERS.includes(n)))) {
-    return new UndecodableVideoError(`the video cannot be read: ${reason}`, { cause: err });
+    return new UndecodableError(`the video cannot be read: ${reason}`, { cause: err });
   }
-  return new UnsupportedVideoError(`not a readable video: ${reason}`, { cause: err });
+  return new UnsupportedTypeError(`not a readable video: ${reason}`, { cause: err });
 }

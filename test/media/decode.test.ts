@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo, UndecodableError } from '../../src/media/decode.js';
+import { UndecodableError } from '../../src/errors.js';
+import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo } from '../../src/media/decode.js';
 import { runTool, ToolError } from '../../src/media/run.js';
 
 const run = promisify(execFile);
@@ -239,8 +240,8 @@ t.test('copies a PNG without its metadata: no eXIf or text chunks, the ICC profi
 
   const truncated = path.join(dir, 'truncated.png');
   await writeFile(truncated, (await readFile(src)).subarray(0, 300));
-  await t.rejects(copyPngWithoutMetadata(truncated, path.join(dir, 'x.png')), UndecodableError);
-  await t.rejects(copyPngWithoutMetadata(path.join(FIXTURES, 'exif-orientation_1.jpg'), path.join(dir, 'y.png')), UndecodableError);
+  await t.rejects(copyPngWithoutMetadata(truncated, path.join(dir, 'x.png')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote a truncated PNG$/ });
+  await t.rejects(copyPngWithoutMetadata(path.join(FIXTURES, 'exif-orientation_1.jpg'), path.join(dir, 'y.png')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote no PNG$/ });
 });
 
 t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile whole', async (t) => {
@@ -288,7 +289,7 @@ t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile 
 
   const truncated = path.join(dir, 'truncated.jpg');
   await writeFile(truncated, (await readFile(src)).subarray(0, 200_000));
-  await t.rejects(copyJpegWithoutMetadata(truncated, path.join(dir, 'out.jpg')), UndecodableError);
+  await t.rejects(copyJpegWithoutMetadata(truncated, path.join(dir, 'out.jpg')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote a JPEG without EOI$/ });
 });
 
 t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError naming the reason', async (t) => {
@@ -301,9 +302,11 @@ t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError nami
 
   const e1 = await decodableImage(corrupt, 'image/heic', dir, LONG).catch((e: unknown) => e);
   t.type(e1, UndecodableError);
-  t.match((e1 as Error).message, /^not a readable HEIF file: .*meta/);
+  t.match(e1, { code: 'LAMHA_UNDECODABLE', statusCode: 422 });
+  t.match((e1 as Error).message, /^The file cannot be decoded: not a readable HEIF file: .*meta/);
   const e2 = await decodableImage(truncated, 'image/heic', dir, LONG).catch((e: unknown) => e);
   t.type(e2, UndecodableError);
+  t.match(e2, { code: 'LAMHA_UNDECODABLE' });
   t.match((e2 as Error).message, /HEIF.*(end of file|outside of file)/i);
   t.same((await readdir(dir)).sort(), ['corrupt.heic', 'truncated.heic'], 'no output left');
 });
@@ -349,10 +352,12 @@ t.test('refuses a password-protected PDF and a damaged one with clear Undecodabl
 
   const e1 = await decodableImage(encrypted, 'application/pdf', dir, LONG).catch((e: unknown) => e);
   t.type(e1, UndecodableError);
-  t.equal((e1 as Error).message, 'PDF is protected by a password and cannot be previewed');
+  t.match(e1, { code: 'LAMHA_UNDECODABLE' });
+  t.equal((e1 as Error).message, 'The file cannot be decoded: PDF is protected by a password and cannot be previewed');
   const e2 = await decodableImage(damaged, 'application/pdf', dir, LONG).catch((e: unknown) => e);
   t.type(e2, UndecodableError);
-  t.match((e2 as Error).message, /^PDF is damaged or not a PDF: .*Syntax Error/s);
+  t.match(e2, { code: 'LAMHA_UNDECODABLE' });
+  t.match((e2 as Error).message, /^The file cannot be decoded: PDF is damaged or not a PDF: .*Syntax Error/s);
   t.notOk((await readdir(dir)).includes('page.png'));
 });
 

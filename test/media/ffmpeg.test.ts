@@ -7,13 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { UndecodableError, UnsupportedTypeError } from '../../src/errors.js';
 import {
   parseIso6709,
   probeVideo,
   runFfmpeg,
   ToolError,
-  UndecodableVideoError,
-  UnsupportedVideoError,
   VIDEO_DEMUXERS,
   withTempDir,
   type VideoProbe,
@@ -166,15 +165,15 @@ t.test('probeVideo', async (t) => {
     await writeFile(random, randomBytes(64 * 1024));
     for (const file of [fixture('png_rgba_alpha.png'), fixture('pdf_distiller_linearized_xmp.pdf'), random, clip.audioOnly]) {
       const err = await probeVideo(file, CTL).catch((e: unknown) => e);
-      t.type(err, UnsupportedVideoError, path.basename(file));
-      t.equal((err as UnsupportedVideoError).code, 'LAMHA_UNSUPPORTED_TYPE');
-      t.equal((err as UnsupportedVideoError).statusCode, 415);
+      t.type(err, UnsupportedTypeError, path.basename(file));
+      t.equal((err as { code: string; statusCode: number }).code, 'LAMHA_UNSUPPORTED_TYPE');
+      t.equal((err as { code: string; statusCode: number }).statusCode, 415);
     }
     // ffmpeg's probe falls back on the name when no demuxer knows the bytes: still refused
     const named = path.join(work, 'random.mp4');
     await writeFile(named, randomBytes(64 * 1024));
     const err = await probeVideo(named, CTL).catch((e: unknown) => e);
-    t.ok(err instanceof UnsupportedVideoError || err instanceof UndecodableVideoError, String(err));
+    t.ok(err instanceof UnsupportedTypeError || err instanceof UndecodableError, String(err));
   });
 
   t.test('reports a truncated MP4 as undecodable with LAMHA_UNDECODABLE', async (t) => {
@@ -182,8 +181,8 @@ t.test('probeVideo', async (t) => {
     // the moov box is at the end of a file made without +faststart: cut it off
     await writeFile(truncated, (await readFile(clip.landscape)).subarray(0, 20_000));
     const err = await probeVideo(truncated, CTL).catch((e: unknown) => e);
-    t.type(err, UndecodableVideoError);
-    t.equal((err as UndecodableVideoError).code, 'LAMHA_UNDECODABLE');
+    t.type(err, UndecodableError);
+    t.equal((err as { code: string }).code, 'LAMHA_UNDECODABLE');
     t.match((err as Error).message, /moov atom not found/);
   });
 
@@ -374,7 +373,7 @@ t.test('the HLS/concat local-file-read files read nothing', async (t) => {
         },
         (err: Error) => {
           seen.push(err.message);
-          t.ok(err instanceof UnsupportedVideoError || err instanceof UndecodableVideoError, `probe refused it: ${err.message.slice(0, 160)}`);
+          t.ok(err instanceof UnsupportedTypeError || err instanceof UndecodableError, `probe refused it: ${err.message.slice(0, 160)}`);
           return null;
         },
       );
