@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import t from 'tap';
 import { UndecodableError } from '../../src/errors.js';
 import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo } from '../../src/media/decode.js';
 import { runTool, ToolError } from '../../src/media/run.js';
+import { descendants, waitFor } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,12 +27,10 @@ async function workDir(t: { teardown(fn: () => unknown): void }): Promise<string
   return dir;
 }
 
-/** Names of this process's child processes that are media tools. */
+/** Names of this process's descendants that are media tools (ps failing fails the test). */
 function childTools(): string[] {
-  const out = execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((s) => s.trim())
+  return descendants()
+    .map((p) => p.command)
     .filter((name) => /^(heif-|pdftoppm|sleep)/.test(name));
 }
 
@@ -417,6 +416,17 @@ t.test('honours an abort signal, before and during a conversion', async (t) => {
   t.ok(Date.now() - started < 3000, 'promptly');
   t.same(childTools(), [], 'no child process remains');
   t.same(await readdir(dir), [], 'no partial JPEG left');
+});
+
+t.test('control: the leftover-process check sees a conversion while it runs', async (t) => {
+  const dir = await workDir(t);
+  const controller = new AbortController();
+  const running = decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, signal: controller.signal }).catch((e: unknown) => e);
+  const seen = await waitFor(() => childTools().some((name) => name.startsWith('heif-')), 30_000);
+  controller.abort();
+  t.ok(seen, 'heif-info or heif-convert was seen running');
+  t.match(await running, { kind: 'abort' });
+  t.same(childTools(), [], 'and is gone once the call has settled');
 });
 
 t.test('hands back other types untouched', async (t) => {
