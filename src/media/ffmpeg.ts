@@ -113,7 +113,7 @@ async function ffprobeRun(file: string, ctl: RunControl & ToolPaths, loglevel: '
     // warnings about a damaged stream can be many; the one looked for comes at the end of probing
     return await runNiced(ctl.ffprobePath ?? 'ffprobe', 'ffprobe', args, ctl, MAX_PROBE_REPORT, loglevel === 'warning' ? 64 * 1024 : MAX_STDERR);
   } catch (err) {
-    throw probeFailure(err);
+    throw probeFailure(err, file);
   }
 }
 
@@ -207,13 +207,15 @@ async function runNiced(cmd: string, tool: string, args: string[], ctl: RunContr
  * ffprobe exits non-zero when it cannot open the file. A demuxer outside the allow-list, or
  * none recognising the bytes, means we do not take the file (415); an allowed demuxer that
  * fails on it (its name prefixes the message, e.g. "[mov,mp4,… @ 0x…] moov atom not found")
- * means it is damaged (422). Timeouts, aborts and a missing ffprobe stay ToolErrors.
+ * means it is damaged (422). Timeouts, aborts and a missing ffprobe stay ToolErrors. The
+ * message may reach an uploader: it names "the file", not where it was spooled.
  */
-function probeFailure(err: unknown): unknown {
+function probeFailure(err: unknown, file: string): unknown {
   if (!(err instanceof ToolError) || err.kind !== 'exit') return err;
   // our own fault (a spool file gone, a wrong path), not the file's
   if (/No such file or directory|Permission denied|Is a directory/i.test(err.stderr)) return err;
-  const reason = err.stderr.split('\n').filter(Boolean).slice(-3).join('; ') || `ffprobe exited with code ${err.exitCode}`;
+  const lines = err.stderr.split('\n').filter(Boolean).slice(-3).map((line) => line.replaceAll(fileUrl(file), 'the file'));
+  const reason = lines.join('; ') || `ffprobe exited with code ${err.exitCode}`;
   if (/not on whitelist/i.test(err.stderr)) {
     return new UnsupportedTypeError(`not an accepted video container: ${reason}`, { cause: err });
   }
