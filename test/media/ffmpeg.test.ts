@@ -359,7 +359,7 @@ t.test('withTempDir removes its directory after success and after an error', asy
     boom,
   );
   t.notOk(existsSync(dir), 'removed in finally');
-  await t.rejects(withTempDir('../escape', async () => 1), TypeError);
+  await t.rejects(withTempDir('../escape', async () => 1), { name: 'TypeError', message: 'bad temp dir prefix: ../escape' });
 });
 
 t.test('the HLS/concat local-file-read files read nothing', async (t) => {
