@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import { FRAMEWORK_ERRORS, NotFoundError } from './errors.js';
+import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import services from './plugins/services.js';
@@ -125,8 +125,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 function errorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  let statusCode = 500;
-  let code = 'LAMHA_INTERNAL';
+  let { statusCode, code }: { statusCode: number; code: string } = HANDLER_ERRORS.internal;
   let message = error.message;
   if (error.validation) {
     statusCode = 400;
@@ -137,12 +136,10 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
   } else if (error.code && FRAMEWORK_ERRORS[error.code]) {
     ({ statusCode, code } = FRAMEWORK_ERRORS[error.code]!);
   } else if (/Unexpected end of (form|multipart data)/i.test(error.message)) {
-    statusCode = 400;
-    code = 'LAMHA_UPLOAD_ABORTED';
-    message = 'The upload ended before the multipart body was complete';
+    ({ statusCode, code, message } = HANDLER_ERRORS.uploadAborted);
   } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     statusCode = error.statusCode;
-    code = 'LAMHA_BAD_REQUEST';
+    code = HANDLER_ERRORS.badRequest.code;
   }
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');

@@ -1,11 +1,12 @@
 /**
- * Every LAMHA_* error code, grouped by area, each with its HTTP status. Routes and services
- * throw these; the error handler in app.ts turns them into {statusCode, code, error, message}.
+ * Every LAMHA_* error code, grouped by area, each with its HTTP status. Routes, services and
+ * the media adapters throw these (an adapter translates a tool's failure into one at its edge);
+ * the error handler in app.ts turns them into {statusCode, code, error, message}, and gives the
+ * codes at the end of this file to errors that are not ours.
  */
 import createError from '@fastify/error';
 
 // Requests
-export const BadRequestError = createError<[string]>('LAMHA_BAD_REQUEST', '%s', 400);
 export const ValidationError = createError<[string]>('LAMHA_VALIDATION', '%s', 400);
 export const NotFoundError = createError<[string]>('LAMHA_NOT_FOUND', '%s', 404);
 export const ConflictError = createError<[string]>('LAMHA_CONFLICT', '%s', 409);
@@ -20,13 +21,11 @@ export const ForbiddenError = createError<[string]>('LAMHA_FORBIDDEN', '%s', 403
 export const NoFileError = createError('LAMHA_NO_FILE', 'The request holds no file part named "file"', 400);
 export const EmptyFileError = createError<[string]>('LAMHA_EMPTY_FILE', 'The file "%s" is empty', 400);
 export const TooLargeError = createError<[number]>('LAMHA_TOO_LARGE', 'The file is larger than the limit of %d bytes', 413);
-export const UnsupportedTypeError = createError<[string]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
-export const TooManyPartsError = createError<[string]>('LAMHA_TOO_MANY_PARTS', '%s', 413);
+export const UnsupportedTypeError = createError<[message: string, options?: { cause: unknown }]>('LAMHA_UNSUPPORTED_TYPE', '%s', 415);
 export const PixelLimitError = createError<[number, number, number]>('LAMHA_PIXEL_LIMIT', 'The image is %d×%d pixels, more than the limit of %d', 422);
 export const VideoTooLongError = createError<[number, number]>('LAMHA_VIDEO_TOO_LONG', 'The video lasts %d s, longer than the limit of %d s', 422);
 export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_VIDEO_TOO_LARGE', 'The video frame is %d×%d pixels, more than the limit of %d', 422);
-export const UndecodableError = createError<[string]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
-export const UploadAbortedError = createError('LAMHA_UPLOAD_ABORTED', 'The upload was interrupted before the file was complete', 400);
+export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 
 // Subtitles
 export const InvalidSubtitlesError = createError<[string]>('LAMHA_INVALID_SUBTITLES', '%s', 400);
@@ -36,7 +35,17 @@ export const NotVideoError = createError<[string]>('LAMHA_NOT_VIDEO', '%s', 409)
 // Dependencies
 export const LiveUnavailableError = createError<[string]>('LAMHA_LIVE_UNAVAILABLE', '%s', 503);
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
-export const InternalError = createError('LAMHA_INTERNAL', 'Internal server error', 500);
+
+/**
+ * What the error handler answers to errors no code of ours threw (nothing throws these):
+ * a body cut off mid-way, another client error of the framework's (with its own 4xx status),
+ * and anything else (500, details in the log only).
+ */
+export const HANDLER_ERRORS = Object.freeze({
+  uploadAborted: { code: 'LAMHA_UPLOAD_ABORTED', statusCode: 400, message: 'The upload ended before the multipart body was complete' },
+  badRequest: { code: 'LAMHA_BAD_REQUEST' },
+  internal: { code: 'LAMHA_INTERNAL', statusCode: 500 },
+});
 
 /** Fastify's and its plugins' errors for a client's mistakes, answered with our codes. */
 export const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; statusCode: number }>> = {

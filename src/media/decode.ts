@@ -6,6 +6,7 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { UndecodableError } from '../errors.js';
 import { runTool, ToolError } from './run.js';
 
 export interface DecodeOptions {
@@ -33,17 +34,11 @@ export interface DecodableImage {
 }
 
 /**
- * The input itself is at fault (corrupt, truncated, password-protected, not what its type
- * says): retrying cannot help. Timeouts, aborts and a missing tool are `ToolError`s instead.
+ * Faults of the input itself (corrupt, truncated, password-protected, not what its type says)
+ * are LAMHA_UNDECODABLE: retrying cannot help. Timeouts, aborts and a missing tool stay
+ * `ToolError`s.
  */
-export class UndecodableError extends Error {
-  readonly tool: string;
-  constructor(message: string, tool: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UndecodableError';
-    this.tool = tool;
-  }
-}
+type Undecodable = InstanceType<typeof UndecodableError>;
 
 const HEIF_TYPES = new Set(['image/heic', 'image/heif', 'image/heic-sequence', 'image/heif-sequence']);
 const PDF_LONG_EDGE = 2048;
@@ -93,7 +88,7 @@ function budget(opts: DecodeOptions): () => number {
 function inputFault(err: unknown, what: string): unknown {
   if (err instanceof ToolError && err.kind === 'exit') {
     const reason = err.stderr === '' ? `${err.tool} exited with code ${err.exitCode}` : err.stderr;
-    return new UndecodableError(`${what}: ${reason}`, err.tool, { cause: err });
+    return new UndecodableError(`${what}: ${reason}`, { cause: err });
   }
   return err;
 }
@@ -130,11 +125,10 @@ async function heifToPixels(input: string, workDir: string, opts: DecodeOptions)
     throw inputFault(err, 'not a readable HEIF file');
   });
   const images = parseHeifInfo(info.stdout);
-  if (images.length === 0) throw new UndecodableError('not a readable HEIF file: it holds no image', 'heif-info');
+  if (images.length === 0) throw new UndecodableError('not a readable HEIF file: it holds no image');
   if (images.length > MAX_HEIF_TOP_LEVEL_IMAGES) {
     throw new UndecodableError(
       `HEIF file holds ${images.length} top-level images; at most ${MAX_HEIF_TOP_LEVEL_IMAGES} are accepted`,
-      'heif-info',
     );
   }
   const primaryIndex = Math.max(0, images.findIndex((i) => i.primary));
@@ -228,12 +222,12 @@ interface FilteredCopy {
   /** `length` bytes at `pos`, in a buffer reused by the next read */
   readAt(pos: number, length: number): Promise<Buffer>;
   to: FileHandle;
-  malformed(what: string): UndecodableError;
+  malformed(what: string): Undecodable;
 }
 
 /** Opens the source and the copy for a streaming filter of heif-convert's output; both are closed after. */
 async function copyFiltered(src: string, dest: string, format: string, bufferSize: number, body: (copy: FilteredCopy) => Promise<void>): Promise<void> {
-  const malformed = (what: string): UndecodableError => new UndecodableError(`heif-convert wrote ${what}`, 'heif-convert');
+  const malformed = (what: string): Undecodable => new UndecodableError(`heif-convert wrote ${what}`);
   const from = await open(src, 'r');
   try {
     const to = await open(dest, 'w');
@@ -305,14 +299,14 @@ async function pdfFirstPage(input: string, workDir: string, opts: DecodeOptions)
     await runTool(pdftoppm, args, { timeoutMs: opts.timeoutMs, signal: opts.signal });
   } catch (err) {
     if (err instanceof ToolError && err.kind === 'exit' && /incorrect password/i.test(err.stderr)) {
-      throw new UndecodableError('PDF is protected by a password and cannot be previewed', err.tool, { cause: err });
+      throw new UndecodableError('PDF is protected by a password and cannot be previewed', { cause: err });
     }
     throw inputFault(err, 'PDF is damaged or not a PDF');
   }
   const output = `${root}.png`;
   // checked, not assumed from the exit status
   const probe = await open(output, 'r').catch(() => undefined);
-  if (probe === undefined) throw new UndecodableError('PDF has no page that could be rendered', 'pdftoppm');
+  if (probe === undefined) throw new UndecodableError('PDF has no page that could be rendered');
   await probe.close();
   return output;
 }

@@ -1,7 +1,9 @@
 /**
  * Reads ffprobe's JSON report (`-print_format json -show_format -show_streams`) into a
- * VideoProbe, and the errors an unreadable video is reported with. Pure: no process is run here.
+ * VideoProbe. Pure: no process is run here. A file that is not a video Lamha accepts is
+ * LAMHA_UNSUPPORTED_TYPE; an accepted container that cannot be read is LAMHA_UNDECODABLE.
  */
+import { UndecodableError, UnsupportedTypeError } from '../errors.js';
 
 /** Demuxers ffprobe and ffmpeg may open; anything else (hls, concat, image2, …) is refused. */
 export const VIDEO_DEMUXERS: readonly string[] = Object.freeze([
@@ -34,26 +36,6 @@ export interface VideoProbe {
   location: { latitude: number; longitude: number; altitude: number | null } | null;
 }
 
-/** Not a video Lamha accepts: ffprobe cannot tell what it is, or its container is not allowed. */
-export class UnsupportedVideoError extends Error {
-  readonly code = 'LAMHA_UNSUPPORTED_TYPE';
-  readonly statusCode = 415;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnsupportedVideoError';
-  }
-}
-
-/** An allowed container that cannot be read (truncated, corrupt): retrying cannot help. */
-export class UndecodableVideoError extends Error {
-  readonly code = 'LAMHA_UNDECODABLE';
-  readonly statusCode = 422;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UndecodableVideoError';
-  }
-}
-
 type Tags = Record<string, string | undefined>;
 
 interface ProbeStream {
@@ -73,7 +55,7 @@ interface ProbeStream {
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
-interface ProbeReport {
+export interface ProbeReport {
   format?: { format_name?: string; duration?: string; tags?: Tags };
   streams?: ProbeStream[];
 }
@@ -82,31 +64,35 @@ interface ProbeReport {
 export function demuxerOf(container: string): string {
   const names = container.split(',').map((n) => n.trim());
   if (names.length === 0 || !names.every((n) => VIDEO_DEMUXERS.includes(n))) {
-    throw new UnsupportedVideoError(`the container "${container}" is not an accepted video format`);
+    throw new UnsupportedTypeError(`the container "${container}" is not an accepted video format`);
   }
   return names[0]!;
 }
 
+/** ffprobe's JSON report, as it came; a cut or garbled one is the file's fault (it made ffprobe write so much). */
+export function readProbeReport(json: string): ProbeReport {
+  try {
+    return JSON.parse(json) as ProbeReport;
+  } catch (err) {
+    throw new UndecodableError('ffprobe gave an unreadable report', { cause: err });
+  }
+}
+
 /** Turns ffprobe's JSON report into a VideoProbe; throws when it holds no usable video. */
 export function parseProbeReport(json: string): VideoProbe {
-  let report: ProbeReport;
-  try {
-    report = JSON.parse(json) as ProbeReport;
-  } catch (err) {
-    throw new UndecodableVideoError('ffprobe gave an unreadable report', { cause: err });
-  }
+  const report = readProbeReport(json);
   const container = report.format?.format_name;
-  if (typeof container !== 'string' || container === '') throw new UnsupportedVideoError('ffprobe could not tell the container');
+  if (typeof container !== 'string' || container === '') throw new UnsupportedTypeError('ffprobe could not tell the container');
   demuxerOf(container);
 
   const streams = Array.isArray(report.streams) ? report.streams : [];
   // Cover art in MP4/MKV is a video stream too; it is not the video.
   const video = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && s.disposition?.timed_thumbnails !== 1);
-  if (video === undefined) throw new UnsupportedVideoError(`the ${container} file holds no video stream`);
+  if (video === undefined) throw new UnsupportedTypeError(`the ${container} file holds no video stream`);
   const { width, height, codec_name: codec } = video;
-  if (typeof codec !== 'string' || codec === '' || codec === 'none') throw new UndecodableVideoError('the video stream has an unknown codec');
+  if (typeof codec !== 'string' || codec === '' || codec === 'none') throw new UndecodableError('the video stream has an unknown codec');
   if (!Number.isInteger(width) || !Number.isInteger(height) || width! <= 0 || height! <= 0) {
-    throw new UndecodableVideoError(`the ${codec} video stream has no picture size`);
+    throw new UndecodableError(`the ${codec} video stream has no picture size`);
   }
   const audio = streams.find((s) => s.codec_type === 'audio');
   const rotation = rotationOf(video);

@@ -11,11 +11,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { demuxerOf, parseProbeReport, UndecodableVideoError, UnsupportedVideoError, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
+import { UndecodableError, UnsupportedTypeError } from '../errors.js';
+import { demuxerOf, parseProbeReport, readProbeReport, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
 import { spawnFfmpeg } from './ffmpeg-run.js';
 import { runTool, ToolError, type ToolFailure } from './run.js';
 
-export { demuxerOf, parseIso6709, UndecodableVideoError, UnsupportedVideoError, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
+export { demuxerOf, parseIso6709, VIDEO_DEMUXERS, type VideoProbe } from './ffmpeg-probe.js';
 export { ToolError } from './run.js';
 
 export interface ToolPaths {
@@ -78,14 +79,11 @@ export async function probeVideo(file: string, ctl: RunControl & ToolPaths): Pro
  */
 export async function probeTags(file: string, ctl: RunControl & ToolPaths): Promise<{ container: string; tags: Record<string, string> }> {
   const json = await ffprobeReport(file, ctl);
-  let report: { format?: { format_name?: string; tags?: Record<string, string> }; streams?: { tags?: Record<string, string> }[] };
-  try {
-    report = JSON.parse(json) as typeof report;
-  } catch (err) {
-    throw new UndecodableVideoError('ffprobe gave an unreadable report', { cause: err });
-  }
+  const report = readProbeReport(json);
   const tags: Record<string, string> = {};
-  for (const t of [report.format?.tags, ...(report.streams ?? []).map((s) => s.tags)]) Object.assign(tags, t ?? {});
+  for (const t of [report.format?.tags, ...(report.streams ?? []).map((s) => s.tags)]) {
+    for (const [k, v] of Object.entries(t ?? {})) if (typeof v === 'string') tags[k] = v;
+  }
   return { container: report.format?.format_name ?? '', tags };
 }
 
@@ -115,7 +113,7 @@ async function ffprobeRun(file: string, ctl: RunControl & ToolPaths, loglevel: '
     // warnings about a damaged stream can be many; the one looked for comes at the end of probing
     return await runNiced(ctl.ffprobePath ?? 'ffprobe', 'ffprobe', args, ctl, MAX_PROBE_REPORT, loglevel === 'warning' ? 64 * 1024 : MAX_STDERR);
   } catch (err) {
-    throw probeFailure(err);
+    throw probeFailure(err, file);
   }
 }
 
@@ -209,19 +207,21 @@ async function runNiced(cmd: string, tool: string, args: string[], ctl: RunContr
  * ffprobe exits non-zero when it cannot open the file. A demuxer outside the allow-list, or
  * none recognising the bytes, means we do not take the file (415); an allowed demuxer that
  * fails on it (its name prefixes the message, e.g. "[mov,mp4,… @ 0x…] moov atom not found")
- * means it is damaged (422). Timeouts, aborts and a missing ffprobe stay ToolErrors.
+ * means it is damaged (422). Timeouts, aborts and a missing ffprobe stay ToolErrors. The
+ * message may reach an uploader: it names "the file", not where it was spooled.
  */
-function probeFailure(err: unknown): unknown {
+function probeFailure(err: unknown, file: string): unknown {
   if (!(err instanceof ToolError) || err.kind !== 'exit') return err;
   // our own fault (a spool file gone, a wrong path), not the file's
   if (/No such file or directory|Permission denied|Is a directory/i.test(err.stderr)) return err;
-  const reason = err.stderr.split('\n').filter(Boolean).slice(-3).join('; ') || `ffprobe exited with code ${err.exitCode}`;
+  const lines = err.stderr.split('\n').filter(Boolean).slice(-3).map((line) => line.replaceAll(fileUrl(file), 'the file'));
+  const reason = lines.join('; ') || `ffprobe exited with code ${err.exitCode}`;
   if (/not on whitelist/i.test(err.stderr)) {
-    return new UnsupportedVideoError(`not an accepted video container: ${reason}`, { cause: err });
+    return new UnsupportedTypeError(`not an accepted video container: ${reason}`, { cause: err });
   }
   const demuxers = [...err.stderr.matchAll(/\[([\w,]+) @ 0x[0-9a-f]+\]/gi)].map((m) => m[1]!);
   if (demuxers.some((d) => d.split(',').every((n) => VIDEO_DEMUXERS.includes(n)))) {
-    return new UndecodableVideoError(`the video cannot be read: ${reason}`, { cause: err });
+    return new UndecodableError(`the video cannot be read: ${reason}`, { cause: err });
   }
-  return new UnsupportedVideoError(`not a readable video: ${reason}`, { cause: err });
+  return new UnsupportedTypeError(`not a readable video: ${reason}`, { cause: err });
 }

@@ -5,13 +5,16 @@
  * stored object. Those bytes are laid at their offsets in a sparse temp file of the object's
  * size, and our guarded ffprobe (file protocol only, demuxer allow-list, timeout) reads that:
  * the demuxers seek exactly as in the whole file, and what they would find between the pieces
- * reads as zeros. Nothing decodes; a failure answers "unknown" and the worker decides.
+ * reads as zeros. Nothing decodes; a failure answers "unknown" and the worker decides, except
+ * when the head is the whole file and the container's own demuxer cannot read it: that file is
+ * damaged whatever reads it (LAMHA_UNDECODABLE).
  */
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { UndecodableError } from '../errors.js';
 import { probeVideoExtent, withTempDir, type RunControl, type ToolPaths } from './ffmpeg.js';
 
 export interface VideoExtent {
@@ -38,7 +41,8 @@ const DECLARED_DURATION = /^(mov|matroska)\b/;
 
 /**
  * What the head alone says, when the head is all that exists yet (the upload is still
- * streaming). `whole`: the head is the entire file. undefined when ffprobe cannot read it.
+ * streaming). `whole`: the head is the entire file. undefined when ffprobe cannot read it;
+ * a whole file that the demuxer of its container fails on rejects with LAMHA_UNDECODABLE.
  */
 export async function extentFromHead(head: Buffer, whole: boolean, ctl: RunControl & ToolPaths): Promise<VideoExtent | undefined> {
   return probeSparse([{ offset: 0, data: head }], head.length, whole, ctl);
@@ -112,6 +116,8 @@ async function probeSparse(
     try {
       result = await probeVideoExtent(file, ctl);
     } catch (err) {
+      // Only a file without holes is judged: zeros where bytes are yet to come may well be what fails.
+      if (whole && pieces.length === 1 && err instanceof UndecodableError) throw err;
       ctl.log?.debug({ err }, 'the upload does not say its duration and frame size');
       return undefined;
     }

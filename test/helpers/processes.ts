@@ -1,5 +1,5 @@
-/** Child processes for tests: a project entry point run with tsx, and a private redis-server. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Child processes for tests: a project entry point run with tsx, a private redis-server, and who is still running. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -58,4 +58,33 @@ export async function privateRedis(t: { teardown(fn: () => unknown): void }, fla
   }), 5000);
   if (!up) throw new Error('private redis-server did not start');
   return `redis://127.0.0.1:${port}`;
+}
+
+/**
+ * Every process below `pid` (children, theirs, …) with its command name, as `ps` lists them. A
+ * `ps` that cannot run, fails, or does not list `pid` itself throws: an empty list must mean
+ * "none left", never "could not look".
+ */
+export function descendants(pid = process.pid): { pid: number; command: string }[] {
+  const ps = spawnSync('ps', ['-A', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+  if (ps.error !== undefined) throw new Error(`ps could not be run: ${ps.error.message}`);
+  if (ps.status !== 0) throw new Error(`ps failed (${ps.status ?? ps.signal}): ${ps.stderr.trim()}`);
+  const rows = ps.stdout.split('\n').flatMap((line) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    return m ? [{ pid: Number(m[1]), ppid: Number(m[2]), command: m[3]!.trim() }] : [];
+  });
+  if (!rows.some((r) => r.pid === pid)) throw new Error(`ps does not list process ${pid}, so its children cannot be told:\n${ps.stdout}`);
+  const found: { pid: number; command: string }[] = [];
+  const parents = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      // ps itself is a child of ours while it lists
+      if (r.pid === ps.pid || !parents.has(r.ppid) || parents.has(r.pid)) continue;
+      parents.add(r.pid);
+      found.push({ pid: r.pid, command: r.command });
+      grew = true;
+    }
+  }
+  return found;
 }

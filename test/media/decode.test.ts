@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo, UndecodableError } from '../../src/media/decode.js';
+import { UndecodableError } from '../../src/errors.js';
+import { copyJpegWithoutMetadata, copyPngWithoutMetadata, decodableImage, parseHeifInfo } from '../../src/media/decode.js';
 import { runTool, ToolError } from '../../src/media/run.js';
+import { descendants, waitFor } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,12 +27,10 @@ async function workDir(t: { teardown(fn: () => unknown): void }): Promise<string
   return dir;
 }
 
-/** Names of this process's child processes that are media tools. */
+/** Names of this process's descendants that are media tools (ps failing fails the test). */
 function childTools(): string[] {
-  const out = execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((s) => s.trim())
+  return descendants()
+    .map((p) => p.command)
     .filter((name) => /^(heif-|pdftoppm|sleep)/.test(name));
 }
 
@@ -239,8 +239,8 @@ t.test('copies a PNG without its metadata: no eXIf or text chunks, the ICC profi
 
   const truncated = path.join(dir, 'truncated.png');
   await writeFile(truncated, (await readFile(src)).subarray(0, 300));
-  await t.rejects(copyPngWithoutMetadata(truncated, path.join(dir, 'x.png')), UndecodableError);
-  await t.rejects(copyPngWithoutMetadata(path.join(FIXTURES, 'exif-orientation_1.jpg'), path.join(dir, 'y.png')), UndecodableError);
+  await t.rejects(copyPngWithoutMetadata(truncated, path.join(dir, 'x.png')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote a truncated PNG$/ });
+  await t.rejects(copyPngWithoutMetadata(path.join(FIXTURES, 'exif-orientation_1.jpg'), path.join(dir, 'y.png')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote no PNG$/ });
 });
 
 t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile whole', async (t) => {
@@ -288,7 +288,7 @@ t.test('copies a JPEG without its metadata, keeping a multi-segment ICC profile 
 
   const truncated = path.join(dir, 'truncated.jpg');
   await writeFile(truncated, (await readFile(src)).subarray(0, 200_000));
-  await t.rejects(copyJpegWithoutMetadata(truncated, path.join(dir, 'out.jpg')), UndecodableError);
+  await t.rejects(copyJpegWithoutMetadata(truncated, path.join(dir, 'out.jpg')), { code: 'LAMHA_UNDECODABLE', message: /heif-convert wrote a JPEG without EOI$/ });
 });
 
 t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError naming the reason', async (t) => {
@@ -301,9 +301,11 @@ t.test('refuses a corrupt HEIC and a truncated one with an UndecodableError nami
 
   const e1 = await decodableImage(corrupt, 'image/heic', dir, LONG).catch((e: unknown) => e);
   t.type(e1, UndecodableError);
-  t.match((e1 as Error).message, /^not a readable HEIF file: .*meta/);
+  t.match(e1, { code: 'LAMHA_UNDECODABLE', statusCode: 422 });
+  t.match((e1 as Error).message, /^The file cannot be decoded: not a readable HEIF file: .*meta/);
   const e2 = await decodableImage(truncated, 'image/heic', dir, LONG).catch((e: unknown) => e);
   t.type(e2, UndecodableError);
+  t.match(e2, { code: 'LAMHA_UNDECODABLE' });
   t.match((e2 as Error).message, /HEIF.*(end of file|outside of file)/i);
   t.same((await readdir(dir)).sort(), ['corrupt.heic', 'truncated.heic'], 'no output left');
 });
@@ -349,10 +351,12 @@ t.test('refuses a password-protected PDF and a damaged one with clear Undecodabl
 
   const e1 = await decodableImage(encrypted, 'application/pdf', dir, LONG).catch((e: unknown) => e);
   t.type(e1, UndecodableError);
-  t.equal((e1 as Error).message, 'PDF is protected by a password and cannot be previewed');
+  t.match(e1, { code: 'LAMHA_UNDECODABLE' });
+  t.equal((e1 as Error).message, 'The file cannot be decoded: PDF is protected by a password and cannot be previewed');
   const e2 = await decodableImage(damaged, 'application/pdf', dir, LONG).catch((e: unknown) => e);
   t.type(e2, UndecodableError);
-  t.match((e2 as Error).message, /^PDF is damaged or not a PDF: .*Syntax Error/s);
+  t.match(e2, { code: 'LAMHA_UNDECODABLE' });
+  t.match((e2 as Error).message, /^The file cannot be decoded: PDF is damaged or not a PDF: .*Syntax Error/s);
   t.notOk((await readdir(dir)).includes('page.png'));
 });
 
@@ -412,6 +416,17 @@ t.test('honours an abort signal, before and during a conversion', async (t) => {
   t.ok(Date.now() - started < 3000, 'promptly');
   t.same(childTools(), [], 'no child process remains');
   t.same(await readdir(dir), [], 'no partial JPEG left');
+});
+
+t.test('control: the leftover-process check sees a conversion while it runs', async (t) => {
+  const dir = await workDir(t);
+  const controller = new AbortController();
+  const running = decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, signal: controller.signal }).catch((e: unknown) => e);
+  const seen = await waitFor(() => childTools().some((name) => name.startsWith('heif-')), 30_000);
+  controller.abort();
+  t.ok(seen, 'heif-info or heif-convert was seen running');
+  t.match(await running, { kind: 'abort' });
+  t.same(childTools(), [], 'and is gone once the call has settled');
 });
 
 t.test('hands back other types untouched', async (t) => {

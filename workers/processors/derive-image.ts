@@ -6,7 +6,7 @@
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { findAssetToProcess } from '../../src/db/processing.js';
-import { decodableImage, UndecodableError as ToolUndecodableError } from '../../src/media/decode.js';
+import { decodableImage } from '../../src/media/decode.js';
 import { deriveImage } from '../../src/media/images.js';
 import type { PhotoMetadata } from '../../src/media/metadata.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
@@ -49,7 +49,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
       return done ? `ready: ${renditions.map((r) => r.name).join(', ')}` : 'skipped: the asset was deleted while it was processed';
     });
   } catch (err) {
-    return recordFailure(job, deps, assetId, err, err instanceof ToolUndecodableError || isInputFault(err));
+    return recordFailure(job, deps, assetId, err, isInputFault(err));
   }
 }
 
