@@ -24,6 +24,11 @@ t.test('serves the gallery entry script with an ETag, a short max-age and 304 on
   const again = await app.inject({ url: '/static/gallery.js', headers: { 'if-none-match': etag } });
   t.equal(again.statusCode, 304);
   t.equal(again.body, '');
+  const strong = etag.replace(/^W\//, '');
+  for (const tags of [`"older", ${etag}`, strong, `"older", ${strong}`]) {
+    t.equal((await app.inject({ url: '/static/gallery.js', headers: { 'if-none-match': tags } })).statusCode, 304, `If-None-Match: ${tags}`);
+  }
+  t.equal((await app.inject({ url: '/static/gallery.js', headers: { 'if-none-match': '"older"' } })).statusCode, 200, 'another tag: the file');
 });
 
 t.test('a URL versioned with the file\'s current hash is immutable; a stale version is not', async (t) => {
@@ -93,8 +98,11 @@ t.test('/favicon.ico is an icon, so browsers log no 404 on any page', async (t) 
   t.same([...body.subarray(22, 30)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'holding a PNG');
   const { width, height } = await (await import('sharp')).default(body.subarray(22)).metadata();
   t.same([width, height], [32, 32]);
-  const again = await app.inject({ url: '/favicon.ico', headers: { 'if-none-match': res.headers.etag as string } });
-  t.equal(again.statusCode, 304);
+  const etag = res.headers.etag as string;
+  for (const tags of [etag, `"older", ${etag}`, `W/${etag}`, '*']) {
+    t.equal((await app.inject({ url: '/favicon.ico', headers: { 'if-none-match': tags } })).statusCode, 304, `If-None-Match: ${tags}`);
+  }
+  t.equal((await app.inject({ url: '/favicon.ico', headers: { 'if-none-match': '"older"' } })).statusCode, 200, 'another tag: the icon');
 });
 
 t.test('scripts go out in brotli or gzip when the client takes it, with the same ETag and 304', async (t) => {

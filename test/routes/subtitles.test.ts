@@ -83,6 +83,10 @@ t.test('subtitles round-trip: an Arabic SRT with a BOM and CRLF is stored as exa
   t.ok(got.rawPayload.equals(ARABIC_VTT), 'GET answers the same bytes');
   const again = await ctx.app.inject({ url: `/api/v1/assets/${video}/subtitles/ar`, headers: { ...ctx.auth(owner), 'if-none-match': String(got.headers.etag) } });
   t.equal(again.statusCode, 304);
+  const revalidate = (tags: string) => ctx.app.inject({ url: `/api/v1/assets/${video}/subtitles/ar`, headers: { ...ctx.auth(owner), 'if-none-match': tags } });
+  t.equal((await revalidate(`"stale-copy", ${String(got.headers.etag)}`)).statusCode, 304, 'one tag of a list');
+  t.equal((await revalidate(`W/${String(got.headers.etag)}`)).statusCode, 304, 'a weak tag (a cache that compressed it)');
+  t.equal((await revalidate('"stale-copy"')).statusCode, 200, 'another tag: the track');
 
   const asset = await ctx.app.inject({ url: `/api/v1/assets/${video}`, headers: ctx.auth(owner) });
   t.same(asset.json().subtitles, { ar: { url: `http://gallery.test/api/v1/assets/${video}/subtitles/ar`, label: 'العربية', dir: 'rtl' } });
