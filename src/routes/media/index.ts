@@ -13,8 +13,8 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../errors.js';
-import { errorRefs } from '../common.js';
 import { notModified } from '../../http-cache.js';
+import { errorRefs } from '../common.js';
 import { answerRange, cacheControl, entityTag } from './http.js';
 import { MAX_REWRITTEN_PLAYLIST, PLAYLIST_TYPE, versionPlaylist } from './playlist.js';
 
