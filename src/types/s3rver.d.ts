@@ -7,8 +7,17 @@ declare module 's3rver' {
     resetOnClose?: boolean;
     configureBuckets?: { name: string; configs?: unknown[] }[];
   }
+  /** The part of a Koa context the embedded server's own middleware uses. */
+  interface KoaContext {
+    method: string;
+    path: string;
+    query: Record<string, string | string[] | undefined>;
+    status: number;
+  }
+  /** S3rver is a Koa application: its middleware list is composed when it starts listening. */
   export default class S3rver {
     constructor(options: S3rverOptions);
+    middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[];
     run(): Promise<{ address: string; port: number; family: string }>;
     close(): Promise<void>;
   }

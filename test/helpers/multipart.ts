@@ -60,3 +60,78 @@ export function* patternChunks(total: number, chunk = 1 << 20): Generator<Buffer
     yield n === chunk ? Buffer.from(block) : Buffer.from(block.subarray(0, n));
   }
 }
+
+/** A streamed POST that stops after a given number of body bytes until told to go on or to give up. */
+export interface SteppedPost {
+  /** resolves once at least `pauseAt` bytes of the body are written (the rest waits for resume()); rejects if the server answers first */
+  reached: Promise<void>;
+  resume(): void;
+  /** the client goes away mid-body: the connection is destroyed */
+  abort(): void;
+  /** whether the server has answered yet */
+  answered(): boolean;
+  /** the answer; rejects when the connection ends without one */
+  response: Promise<{ statusCode: number; json: any }>;
+}
+
+export function postInSteps(url: string, headers: Record<string, string>, body: Readable, pauseAt: number): SteppedPost {
+  const req = http.request(url, { method: 'POST', headers });
+  let answered = false;
+  let holding = false;
+  let passed = false;
+  let sent = 0;
+  let onReached!: () => void;
+  let notReached!: (err: Error) => void;
+  const reached = new Promise<void>((resolve, reject) => {
+    onReached = resolve;
+    notReached = reject;
+  });
+  const response = new Promise<{ statusCode: number; json: any }>((resolve, reject) => {
+    req.on('response', (res) => {
+      answered = true;
+      notReached(new Error(`the server answered ${res.statusCode} after ${sent} bytes, before ${pauseAt}`));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ statusCode: res.statusCode!, json: text ? JSON.parse(text) : undefined });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (err) => {
+      notReached(err);
+      reject(err);
+    });
+  });
+  // observed by whoever awaits them
+  response.catch(() => {});
+  reached.catch(() => {});
+  body.on('data', (c: Buffer) => {
+    sent += c.length;
+    const drained = req.write(c);
+    if (!passed && sent >= pauseAt) {
+      holding = true;
+      passed = true;
+      body.pause();
+      onReached();
+    } else if (!drained) {
+      body.pause();
+      req.once('drain', () => { if (!holding) body.resume(); });
+    }
+  });
+  body.on('end', () => req.end());
+  body.on('error', (err) => req.destroy(err));
+  return {
+    reached,
+    resume: () => {
+      holding = false;
+      body.resume();
+    },
+    abort: () => {
+      body.destroy();
+      req.destroy();
+    },
+    answered: () => answered,
+    response,
+  };
+}

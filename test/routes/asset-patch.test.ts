@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
+import { unchangedIfRefused } from '../helpers/state.js';
 
 const jpeg = (n: number) => readFileSync(new URL(`../fixtures/exif-orientation_${n}.jpg`, import.meta.url));
 
@@ -168,7 +169,7 @@ t.test('who may edit: editors of the event everything, the uploader its captions
     ['an admin', ctx.admin, { license: 'CC BY 4.0' }, 200],
   ];
   for (const [who, token, payload, status] of expectations) {
-    const res = await patch(ctx, id, payload, token);
+    const res = await unchangedIfRefused(t, ctx, who, () => patch(ctx, id, payload, token));
     t.equal(res.statusCode, status, `${who}: ${res.body}`);
   }
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(tokens.editor) })).json();
@@ -177,7 +178,7 @@ t.test('who may edit: editors of the event everything, the uploader its captions
   // an asset the public cannot see does not exist for the public and for other events
   await ctx.db.query("UPDATE assets SET status = 'processing' WHERE id = $1", [id]);
   for (const [who, token, status] of [['the public', undefined, 404], ['press', tokens.press, 404], ['another event\'s editor', tokens.editorB, 404], ['the uploader', tokens.owner, 200]] as const) {
-    t.equal((await patch(ctx, id, caption, token)).statusCode, status, `processing, ${who}`);
+    t.equal((await unchangedIfRefused(t, ctx, `processing, ${who}`, () => patch(ctx, id, caption, token))).statusCode, status, `processing, ${who}`);
   }
   t.equal((await patch(ctx, '00000000-0000-4000-8000-000000000000', caption, tokens.editor)).statusCode, 404, 'no such asset');
 });

@@ -1,11 +1,13 @@
 /**
- * The authorization matrix: for each route, who gets 2xx, 401, 403 or 404.
+ * The authorization matrix: for each route, who gets 2xx, 401, 403 or 404; and after every
+ * refusal, that nothing changed (rows, objects, queued jobs, gallery versions).
  */
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { readFileSync } from 'node:fs';
 import { hashToken } from '../../src/services/tokens.js';
+import { unchangedIfRefused } from '../helpers/state.js';
 
 const JPEG = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url));
 
@@ -51,7 +53,7 @@ t.test('a token that is not live is refused with 401 everywhere, even on public 
   const s = await setup(t);
   for (const who of ['garbage', 'expired', 'revoked'] as const) {
     for (const url of ['/api/v1/events', '/api/v1/events/a']) {
-      const res = await s.ctx.app.inject({ url, headers: headers(s, who) });
+      const res = await unchangedIfRefused(t, s.ctx, `${who} GET ${url}`, () => s.ctx.app.inject({ url, headers: headers(s, who) }));
       t.equal(res.statusCode, 401, `${who} GET ${url}`);
       t.equal(res.json().code, 'LAMHA_UNAUTHORIZED');
     }
@@ -64,10 +66,10 @@ t.test('creating events: admin only', async (t) => {
   const s = await setup(t);
   const expected: [Who, number][] = [['public', 401], ['editorA', 403], ['photographerA', 403], ['pressA', 403], ['admin', 201]];
   for (const [who, status] of expected) {
-    const res = await s.ctx.app.inject({
+    const res = await unchangedIfRefused(t, s.ctx, `POST event as ${who}`, () => s.ctx.app.inject({
       method: 'POST', url: '/api/v1/events', headers: headers(s, who),
       payload: { slug: `new-${who.toLowerCase()}`, title: { en: 'New' }, startsOn: '2026-01-01', endsOn: '2026-01-02', locales: ['en'], defaultLocale: 'en' },
-    });
+    }));
     t.equal(res.statusCode, status, `${who}: ${res.body}`);
   }
 });
@@ -78,11 +80,11 @@ t.test('editing an event and its albums: admin and that event\'s editor', async 
     ['public', 401], ['photographerA', 403], ['pressA', 403], ['editorB', 403], ['editorA', 200], ['admin', 200],
   ];
   for (const [who, status] of expected) {
-    const patch = await s.ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/a', headers: headers(s, who), payload: { venue: `venue by ${who}` } });
+    const patch = await unchangedIfRefused(t, s.ctx, `PATCH event as ${who}`, () => s.ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/a', headers: headers(s, who), payload: { venue: `venue by ${who}` } }));
     t.equal(patch.statusCode, status, `PATCH event as ${who}`);
-    const album = await s.ctx.app.inject({ method: 'POST', url: '/api/v1/events/a/albums', headers: headers(s, who), payload: { slug: `album-${who.toLowerCase()}`, title: { en: 'x' } } });
+    const album = await unchangedIfRefused(t, s.ctx, `POST album as ${who}`, () => s.ctx.app.inject({ method: 'POST', url: '/api/v1/events/a/albums', headers: headers(s, who), payload: { slug: `album-${who.toLowerCase()}`, title: { en: 'x' } } }));
     t.equal(album.statusCode, status === 200 ? 201 : status, `POST album as ${who}`);
-    const albumPatch = await s.ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/a/albums/day-1', headers: headers(s, who), payload: { caption: { en: `by ${who}` } } });
+    const albumPatch = await unchangedIfRefused(t, s.ctx, `PATCH album as ${who}`, () => s.ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/a/albums/day-1', headers: headers(s, who), payload: { caption: { en: `by ${who}` } } }));
     t.equal(albumPatch.statusCode, status, `PATCH album as ${who}`);
   }
 });
@@ -116,10 +118,10 @@ t.test('uploading: photographers, editors and admins of the event', async (t) =>
   ];
   for (const [who, status] of expected) {
     await s.ctx.db.query('DELETE FROM assets'); // each upload is new again
-    const res = await uploadAs(s, who);
+    const res = await unchangedIfRefused(t, s.ctx, `upload as ${who}`, () => uploadAs(s, who));
     t.equal(res.statusCode, status, `${who}: ${res.body}`);
   }
-  const draft = await uploadAs(s, 'photographerA', 'draft');
+  const draft = await unchangedIfRefused(t, s.ctx, 'upload to another event\'s draft', () => uploadAs(s, 'photographerA', 'draft'));
   t.equal(draft.statusCode, 404, 'another event\'s draft does not exist for this token');
 });
 
@@ -144,7 +146,7 @@ t.test('assets: processing ones are the event\'s business; deleting is for edito
   t.notOk('originalFilename' in pub || 'error' in pub || 'progress' in pub, 'the public sees no editor fields');
 
   for (const [who, status] of [['public', 401], ['pressA', 403], ['photographerA', 403], ['editorB', 403], ['editorA', 204]] as [Who, number][]) {
-    const res = await s.ctx.app.inject({ method: 'DELETE', url, headers: headers(s, who) });
+    const res = await unchangedIfRefused(t, s.ctx, `DELETE asset as ${who}`, () => s.ctx.app.inject({ method: 'DELETE', url, headers: headers(s, who) }));
     t.equal(res.statusCode, status, `DELETE as ${who}`);
   }
   t.equal((await s.ctx.app.inject({ url, headers: headers(s, 'admin') })).statusCode, 404, 'gone after delete');
@@ -164,7 +166,7 @@ t.test('hidden assets and unpublished albums are 404 to the public', async (t) =
 
 t.test('tokens: admins mint any; editors mint photographer and press tokens of their event', async (t) => {
   const s = await setup(t);
-  const mint = (who: Who, payload: object) => s.ctx.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: headers(s, who), payload });
+  const mint = (who: Who, payload: object) => unchangedIfRefused(t, s.ctx, `mint as ${who} ${JSON.stringify(payload)}`, () => s.ctx.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: headers(s, who), payload }));
   const cases: [Who, object, number, string?][] = [
     ['public', { role: 'photographer', event: 'a', label: 'x' }, 401],
     ['photographerA', { role: 'photographer', event: 'a', label: 'x' }, 403],
@@ -193,12 +195,12 @@ t.test('tokens: admins mint any; editors mint photographer and press tokens of t
   t.match(minted.token, /^lamha_[A-Za-z0-9_-]{43}$/);
   const { rows } = await s.ctx.db.query('SELECT token_hash FROM tokens WHERE id = $1', [minted.id]);
   t.notOk(rows[0].token_hash.toString('utf8').includes(minted.token), 'only the hash is stored');
-  t.equal((await uploadAs(s, 'public')).statusCode, 401);
+  t.equal((await unchangedIfRefused(t, s.ctx, 'upload as the public', () => uploadAs(s, 'public'))).statusCode, 401);
   const form = multipart([{ name: 'file', filename: 'a.jpg', body: JPEG }]);
   const up = await s.ctx.app.inject({ method: 'POST', url: '/api/v1/events/a/albums/day-1/assets', headers: { ...s.ctx.auth(minted.token), ...form.headers }, payload: form.body });
   t.equal(up.statusCode, 201, 'the minted token works');
 
-  const revoke = (who: Who, id: string) => s.ctx.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: headers(s, who) });
+  const revoke = (who: Who, id: string) => unchangedIfRefused(t, s.ctx, `revoke ${id} as ${who}`, () => s.ctx.app.inject({ method: 'DELETE', url: `/api/v1/tokens/${id}`, headers: headers(s, who) }));
   t.equal((await revoke('photographerA', minted.id)).statusCode, 403);
   t.equal((await revoke('editorB', minted.id)).statusCode, 404, 'another event\'s editor cannot see it');
   t.equal((await revoke('public', minted.id)).statusCode, 401);

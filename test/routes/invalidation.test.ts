@@ -80,17 +80,29 @@ t.test('the worker bumps the version when an asset becomes ready, before it anno
   await ctx.storage.delete(`originals/${bad}`); // the worker finds nothing to decode: failed for good
   const before = Number(await changes.version(id));
 
-  const seen: number[] = [];
+  // each announcement with the version read as it arrives (reads are chained, so in order)
+  const seen: { message: string; version: number }[] = [];
+  let reading = Promise.resolve();
+  const channel = `${ctx.config.redisPrefix}:live:${id}`;
   const subscriber = ctx.redis.duplicate();
   t.teardown(() => subscriber.disconnect());
-  await subscriber.subscribe(`${ctx.config.redisPrefix}:live:${id}`);
-  subscriber.on('message', () => void changes.version(id).then((v) => seen.push(Number(v))));
+  await subscriber.subscribe(channel);
+  subscriber.on('message', (_channel, message: string) => {
+    reading = reading.then(async () => { seen.push({ message, version: Number(await changes.version(id)) }); });
+  });
 
   runWorkers(t, ctx, ['images']);
   t.equal((await settled(ctx, good)).status, 'ready');
   t.equal((await settled(ctx, bad)).status, 'failed');
-  await new Promise((r) => setTimeout(r, 200));
+  // the worker bumps after it records the row: wait for the bumps, then mark the end of the announcements
+  const until = Date.now() + 10_000;
+  while (Number(await changes.version(id)) < before + 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   t.ok(Number(await changes.version(id)) >= before + 2, 'one bump for the ready asset, one for the failed one');
-  t.equal(seen.length, 1, 'one announcement');
-  t.ok(seen[0]! > before, 'when the gallery hears of the new asset, the version has moved already');
+  await ctx.redis.publish(channel, 'sentinel');
+  while (!seen.some((s) => s.message === 'sentinel') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const announced = seen.filter((s) => s.message !== 'sentinel');
+  t.equal(seen.length, announced.length + 1, 'the sentinel arrived after them');
+  t.equal(announced.length, 1, 'one announcement: for the ready asset, none for the failed one');
+  t.match(JSON.parse(announced[0]!.message), { assetId: good });
+  t.ok(announced[0]!.version > before, 'when the gallery hears of the new asset, the version has moved already');
 });

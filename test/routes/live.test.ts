@@ -7,6 +7,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { publishAssetReady } from '../../src/queues/live.js';
@@ -16,9 +17,17 @@ import { multipart } from '../helpers/multipart.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
-async function upload(ctx: TestContext, n: number): Promise<string> {
+/** Announces a ready asset from its row, as the worker does. */
+async function announceReady(ctx: TestContext, publisher: Redis, assetId: string): Promise<void> {
+  const { rows } = await ctx.db.query<{ event_id: string; album_id: string }>('SELECT event_id, album_id FROM assets WHERE id = $1', [assetId]);
+  await publishAssetReady(publisher, ctx.config.redisPrefix, { eventId: rows[0]!.event_id, albumId: rows[0]!.album_id, assetId });
+}
+
+const ids = (s: Stream) => s.events().map((e) => e.id);
+
+async function upload(ctx: TestContext, n: number, event = 'conf'): Promise<string> {
   const form = multipart([{ name: 'file', filename: `${n}.jpg`, body: readFileSync(new URL(`../fixtures/exif-orientation_${n}.jpg`, import.meta.url)) }]);
-  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  const res = await ctx.app.inject({ method: 'POST', url: `/api/v1/events/${event}/albums/day-1/assets`, headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
   const id = res.json().assets[0].id as string;
   await ctx.db.query("UPDATE assets SET status = 'ready' WHERE id = $1", [id]);
   return id;
@@ -134,7 +143,8 @@ t.test('only assets the public may see are announced, and only to streams of the
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
   await seedEvent(ctx, { event: 'other' });
-  const [hidden, draft, shown] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3)];
+  const [hidden, draft, shown, sentinel, sentinelAfterHiding] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3), await upload(ctx, 5), await upload(ctx, 6)];
+  const otherSentinel = await upload(ctx, 7, 'other');
   await ctx.db.query('UPDATE assets SET hidden = true WHERE id = $1', [hidden]);
   await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers: ctx.auth(ctx.admin), payload: { slug: 'draft', title: { en: 'Draft' } } });
   await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${draft}`, headers: ctx.auth(ctx.admin), payload: { album: 'draft' } });
@@ -154,15 +164,20 @@ t.test('only assets the public may see are announced, and only to streams of the
   await publisher.publish(`${ctx.config.redisPrefix}:live:${row(shown).event_id}`, 'not json');
   await announce(shown);
   await conf.until((s) => s.events().length >= 1);
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(conf.events().map((e) => JSON.parse(e.data).assetId), [shown], 'hidden, draft-album and processing assets are not announced');
-  t.same(other.events(), [], 'another event\'s stream hears nothing');
+  // Announcements are checked one by one against the database, concurrently: a sentinel sent
+  // once the allowed one is through marks the end of what each stream could have received.
+  await announce(sentinel);
+  await announce(otherSentinel);
+  await conf.until((s) => ids(s).includes(sentinel));
+  await other.until((s) => ids(s).includes(otherSentinel));
+  t.same(conf.events().map((e) => JSON.parse(e.data).assetId), [shown, sentinel], 'hidden, draft-album and processing assets are not announced');
+  t.same(ids(other), [otherSentinel], 'another event\'s stream hears only its own');
 
-  const before = conf.events().length;
   await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${shown}`, headers: ctx.auth(ctx.admin), payload: { hidden: true } });
   await announce(shown);
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal(conf.events().length, before, 'hidden after it was announced: not announced again');
+  await announce(sentinelAfterHiding);
+  await conf.until((s) => ids(s).includes(sentinelAfterHiding));
+  t.same(ids(conf), [shown, sentinel, sentinelAfterHiding], 'hidden after it was announced: not announced again');
 });
 
 t.test('draft and unknown events have no live stream for the public', async (t) => {
@@ -190,11 +205,14 @@ t.test('clients that go away leave nothing behind; closing the app ends open str
   const until = Date.now() + 2_000;
   while (app.live.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   t.equal(app.live.size, 0, 'every stream removed when its client left');
-  const { rows } = await ctx.db.query<{ event_id: string; album_id: string }>('SELECT event_id, album_id FROM assets WHERE id = $1', [id]);
-  await publishAssetReady(redis, ctx.config.redisPrefix, { eventId: rows[0]!.event_id, albumId: rows[0]!.album_id, assetId: id });
-  await new Promise((r) => setTimeout(r, 100));
-
+  // an announcement with no one listening is dropped; the next client still gets the next one
+  await announceReady(ctx, redis, id);
   const open = await Promise.all([openStream(`${base}/api/v1/events/conf/live`), openStream(`${base}/api/v1/events/conf/live`)]);
+  const next = await upload(ctx, 2);
+  await announceReady(ctx, redis, next);
+  for (const s of open) await s.until((x) => x.events().length > 0);
+  t.same(open.map(ids), [[next], [next]], 'a client that came after hears the next announcement, not the one made before it came');
+
   const started = Date.now();
   await app.close();
   t.ok(Date.now() - started < 2_000, `app.close() did not wait for the streams (${Date.now() - started} ms)`);
@@ -222,7 +240,7 @@ t.test('without Redis the live stream answers 503 LAMHA_LIVE_UNAVAILABLE', async
 t.test('a client reconnecting with Last-Event-ID is first told of the public assets that became ready since', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
-  const [seen, missed, hidden, later] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3), await upload(ctx, 4)];
+  const [seen, missed, hidden, later, sentinel] = [await upload(ctx, 1), await upload(ctx, 2), await upload(ctx, 3), await upload(ctx, 4), await upload(ctx, 5)];
   await ctx.db.query('UPDATE assets SET hidden = true WHERE id = $1', [hidden]);
   // ready times as the worker records them: the renditions' and the row's, in one transaction
   const readyAt = [[seen, '2026-12-01T10:00:00Z'], [missed, '2026-12-01T10:05:00Z'], [hidden, '2026-12-01T10:06:00Z'], [later, '2026-12-01T10:07:00Z']];
@@ -235,11 +253,14 @@ t.test('a client reconnecting with Last-Event-ID is first told of the public ass
   const resumed = await openStream(`${proc.base}/api/v1/events/conf/live`, { 'last-event-id': seen! });
   t.teardown(() => resumed.close());
   await resumed.until((s) => s.events().length >= 2);
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(resumed.events().map((e) => e.id), [missed, later], 'the missed ones, oldest first; not the one it had, not the hidden one');
-
   const fresh = await openStream(`${proc.base}/api/v1/events/conf/live`);
   t.teardown(() => fresh.close());
-  await new Promise((r) => setTimeout(r, 200));
-  t.same(fresh.events(), [], 'a new client gets no replay');
+  // a live announcement after the replay marks the end of what either stream could have been sent
+  const publisher = createRedis(REDIS_URL);
+  t.teardown(() => publisher.disconnect());
+  await announceReady(ctx, publisher, sentinel);
+  await resumed.until((s) => ids(s).includes(sentinel));
+  await fresh.until((s) => ids(s).includes(sentinel));
+  t.same(ids(resumed), [missed, later, sentinel], 'the missed ones, oldest first; not the one it had, not the hidden one');
+  t.same(ids(fresh), [sentinel], 'a new client gets no replay');
 });

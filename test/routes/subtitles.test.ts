@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { filePart, multipart } from '../helpers/multipart.js';
+import { unchangedIfRefused } from '../helpers/state.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -83,6 +84,10 @@ t.test('subtitles round-trip: an Arabic SRT with a BOM and CRLF is stored as exa
   t.ok(got.rawPayload.equals(ARABIC_VTT), 'GET answers the same bytes');
   const again = await ctx.app.inject({ url: `/api/v1/assets/${video}/subtitles/ar`, headers: { ...ctx.auth(owner), 'if-none-match': String(got.headers.etag) } });
   t.equal(again.statusCode, 304);
+  const revalidate = (tags: string) => ctx.app.inject({ url: `/api/v1/assets/${video}/subtitles/ar`, headers: { ...ctx.auth(owner), 'if-none-match': tags } });
+  t.equal((await revalidate(`"stale-copy", ${String(got.headers.etag)}`)).statusCode, 304, 'one tag of a list');
+  t.equal((await revalidate(`W/${String(got.headers.etag)}`)).statusCode, 304, 'a weak tag (a cache that compressed it)');
+  t.equal((await revalidate('"stale-copy"')).statusCode, 200, 'another tag: the track');
 
   const asset = await ctx.app.inject({ url: `/api/v1/assets/${video}`, headers: ctx.auth(owner) });
   t.same(asset.json().subtitles, { ar: { url: `http://gallery.test/api/v1/assets/${video}/subtitles/ar`, label: 'العربية', dir: 'rtl' } });
@@ -167,17 +172,17 @@ t.test('who may write: editors and the uploader; not the public, press or anothe
     ['admin', 200],
   ];
   for (const [name, status, code] of expected) {
-    const res = await put(ctx, video, 'ar', ARABIC_SRT, who[name], 'application/x-subrip');
+    const res = await unchangedIfRefused(t, ctx, `PUT as ${name}`, () => put(ctx, video, 'ar', ARABIC_SRT, who[name], 'application/x-subrip'));
     t.equal(res.statusCode, status, `PUT as ${name}: ${res.body}`);
     if (code) t.equal(res.json().code, code, name);
   }
 
   // refused before the body is read: a 403 stays a 403 even for a body over the limit
-  const big = await put(ctx, video, 'ar', Buffer.alloc(2 * 1024 * 1024, 'a'), who.press);
+  const big = await unchangedIfRefused(t, ctx, 'PUT over the limit as press', () => put(ctx, video, 'ar', Buffer.alloc(2 * 1024 * 1024, 'a'), who.press));
   t.equal(big.statusCode, 403);
 
   for (const [name, status] of [['public', 401], ['press', 403], ['otherPhotographer', 403]] as const) {
-    const res = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/assets/${video}/subtitles/ar`, headers: who[name] });
+    const res = await unchangedIfRefused(t, ctx, `DELETE as ${name}`, () => ctx.app.inject({ method: 'DELETE', url: `/api/v1/assets/${video}/subtitles/ar`, headers: who[name] }));
     t.equal(res.statusCode, status, `DELETE as ${name}`);
   }
   t.same(await subtitleObjects(ctx), [`renditions/${video}/subtitles/ar.vtt`], 'nothing was removed by those');

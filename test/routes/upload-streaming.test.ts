@@ -1,19 +1,27 @@
 /**
- * Uploads over real HTTP: big files stream through, limits cut them off, a client that goes
- * away leaves nothing behind, and deleting an asset removes every object it owns.
+ * Uploads over real HTTP: a file of several S3 parts streams through, limits cut one off, a
+ * client that goes away leaves nothing behind, and deleting an asset removes every object it
+ * owns. Each S3 lane gets a bucket whose multipart uploads the test can see (test/helpers/s3.ts)
+ * and a 5 MiB part size (S3's smallest), so a few tens of MiB are already several parts; the
+ * memory and throughput of uploads of hundreds of MiB are measured in bench/upload.ts.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
-import { multipart, patternChunks, post } from '../helpers/multipart.js';
-import { incompleteUploads } from '../helpers/s3.js';
+import { buildApp } from '../../src/app.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
+import { createTestContext, s3Kinds, seedEvent, type S3Kind, type TestContext } from '../helpers/context.js';
+import { multipart, patternChunks, postInSteps } from '../helpers/multipart.js';
+import { s3Lane, type S3Lane } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;
+const PART = 5 * MiB;
 const JPEG_HEAD = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url)).subarray(0, 4096);
 const UPLOAD_PATH = '/api/v1/events/conf/albums/day-1/assets';
+
+type Teardown = Parameters<typeof createTestContext>[0];
 
 /** A JPEG-headed body of `total` bytes, hashed as it is generated. */
 function jpegLike(total: number): { stream: Readable; sha256: () => string } {
@@ -30,96 +38,107 @@ function jpegLike(total: number): { stream: Readable; sha256: () => string } {
   return { stream: Readable.from(gen()), sha256: () => (digest ??= hash.digest('hex')) };
 }
 
-async function listen(ctx: TestContext): Promise<string> {
-  await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-  const addr = ctx.app.server.address() as { port: number };
-  return `http://127.0.0.1:${addr.port}`;
+interface Server {
+  ctx: TestContext;
+  lane: S3Lane;
+  storage: ObjectStore;
+  base: string;
+  token: string;
 }
 
-async function leftovers(ctx: TestContext, s3: string) {
-  const { rows } = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM assets');
-  return { objects: await ctx.storage.list(''), rows: rows[0]!.n, incomplete: s3 === 'rgw' ? (await incompleteUploads(ctx.storage)).length : 0 };
+/** The API listening on a loopback port of its own (port 0), storing into the lane's bucket. */
+async function uploadServer(t: Teardown, s3: S3Kind, env: Record<string, string> = {}): Promise<Server> {
+  const ctx = await createTestContext(t, { s3, env });
+  const lane = await s3Lane(t, s3, { partSize: PART });
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: lane.storage, queues: ctx.queues } });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  await seedEvent({ ...ctx, app });
+  return { ctx: { ...ctx, app }, lane, storage: lane.storage, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, token: await ctx.mint('photographer', 'conf') };
 }
 
+async function leftovers(s: Server) {
+  const { rows } = await s.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM assets');
+  return { objects: await s.storage.list(''), rows: rows[0]!.n, incomplete: await s.lane.incomplete() };
+}
+
+/** Polls `fn` until `ok` holds or `ms` pass; answers the last value either way, for the assertion to judge. */
 async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
+/** The multipart uploads under originals/ once the server has begun one (after its first part). */
+const underWay = (s: Server) => eventually(() => s.lane.incomplete('originals/'), (keys) => keys.length > 0);
+
 for (const s3 of s3Kinds()) {
   t.test(`with the ${s3} S3 server`, async (t) => {
-    t.test('a 200 MB upload is stored whole: its bytes hash to the SHA-256 the client computed', async (t) => {
-      const ctx = await createTestContext(t, { s3 });
-      await seedEvent(ctx);
-      const base = await listen(ctx);
-      const token = await ctx.mint('photographer', 'conf');
-      const body = jpegLike(200 * MiB);
+    t.test('a file of several S3 parts is stored whole: its bytes hash to the SHA-256 the client computed', async (t) => {
+      const s = await uploadServer(t, s3);
+      const size = 24 * MiB;
+      const body = jpegLike(size);
       const form = multipart([{ name: 'file', filename: 'long-panel.jpg', contentType: 'image/jpeg', body: body.stream }]);
-      const res = await post(base + UPLOAD_PATH, { ...ctx.auth(token), ...form.headers }, form.body);
+      const post = postInSteps(s.base + UPLOAD_PATH, { ...s.ctx.auth(s.token), ...form.headers }, form.body, 3 * PART);
+      await post.reached;
+      t.equal((await underWay(s)).length, 1, 'a multipart upload is under way while the client is still sending');
+      post.resume();
+      const res = await post.response;
       t.equal(res.statusCode, 201, JSON.stringify(res.json));
       const id = res.json.assets[0].id;
-      const { rows } = await ctx.db.query("SELECT bytes, encode(sha256, 'hex') AS sha FROM assets WHERE id = $1", [id]);
-      t.same(rows[0], { bytes: 200 * MiB, sha: body.sha256() });
+      const { rows } = await s.ctx.db.query("SELECT bytes, encode(sha256, 'hex') AS sha FROM assets WHERE id = $1", [id]);
+      t.same(rows[0], { bytes: size, sha: body.sha256() });
       const stored = createHash('sha256');
       let bytes = 0;
-      for await (const c of await ctx.storage.get(`originals/${id}`)) {
+      for await (const c of await s.storage.get(`originals/${id}`)) {
         stored.update(c);
         bytes += c.length;
       }
-      t.equal(bytes, 200 * MiB);
+      t.equal(bytes, size);
       t.equal(stored.digest('hex'), body.sha256(), 'the stored object hashes to the same SHA-256');
+      t.same(await s.lane.incomplete(), [], 'the multipart upload was completed');
     });
 
     t.test('a file over UPLOAD_MAX_BYTES gets 413 and its partial object is removed', async (t) => {
-      const ctx = await createTestContext(t, { s3, env: { UPLOAD_MAX_BYTES: String(20 * MiB) } });
-      await seedEvent(ctx);
-      const base = await listen(ctx);
-      const token = await ctx.mint('photographer', 'conf');
+      const s = await uploadServer(t, s3, { UPLOAD_MAX_BYTES: String(20 * MiB) });
       const small = jpegLike(1 * MiB);
-      const big = jpegLike(40 * MiB);
+      const big = jpegLike(30 * MiB);
       const form = multipart([
         { name: 'file', filename: 'ok.jpg', body: small.stream },
         { name: 'file', filename: 'huge.jpg', body: big.stream },
       ]);
-      const res = await post(base + UPLOAD_PATH, { ...ctx.auth(token), ...form.headers }, form.body).catch((err: Error) => ({ statusCode: 0, json: { err: err.message } }));
+      const post = postInSteps(s.base + UPLOAD_PATH, { ...s.ctx.auth(s.token), ...form.headers }, form.body, 1 * MiB + 3 * PART);
+      await post.reached;
+      t.equal((await underWay(s)).length, 1, 'the big file\'s multipart upload is under way before the limit');
+      t.equal((await s.storage.list('originals/')).length, 1, 'and the first file is stored');
+      post.resume();
+      // the server answers and closes while the client may still be writing: a reset is as good as an answer lost
+      const res = await post.response.catch((err: Error) => ({ statusCode: 0, json: { err: err.message } }));
       t.equal(res.statusCode, 413, JSON.stringify(res.json));
       t.equal(res.json.code, 'LAMHA_TOO_LARGE');
       t.match(res.json.message, /limit of 20971520 bytes/);
-      t.same(await eventually(() => leftovers(ctx, s3), (l) => l.objects.length === 0 && l.incomplete === 0), { objects: [], rows: 0, incomplete: 0 });
+      t.same(await eventually(() => leftovers(s), (l) => l.objects.length === 0 && l.incomplete.length === 0), { objects: [], rows: 0, incomplete: [] });
     });
 
     t.test('a client that disconnects mid-file leaves no object, no row and no multipart upload', async (t) => {
-      const ctx = await createTestContext(t, { s3 });
-      await seedEvent(ctx);
-      const base = await listen(ctx);
-      const token = await ctx.mint('photographer', 'conf');
-      const body = jpegLike(60 * MiB);
+      const s = await uploadServer(t, s3);
+      const body = jpegLike(30 * MiB);
       const form = multipart([{ name: 'file', filename: 'cut.jpg', body: body.stream }]);
-      await new Promise<void>((resolve) => {
-        const req = http.request(base + UPLOAD_PATH, { method: 'POST', headers: { ...ctx.auth(token), ...form.headers } });
-        req.on('error', () => resolve());
-        req.on('response', () => resolve());
-        let sent = 0;
-        form.body.on('data', (c: Buffer) => {
-          sent += c.length;
-          // past two S3 parts, so a multipart upload is under way when the client vanishes
-          if (sent > 25 * MiB) {
-            form.body.destroy();
-            req.destroy();
-            resolve();
-          } else if (!req.write(c)) {
-            form.body.pause();
-            req.once('drain', () => form.body.resume());
-          }
-        });
-      });
-      t.same(await eventually(() => leftovers(ctx, s3), (l) => l.objects.length === 0 && l.incomplete === 0), { objects: [], rows: 0, incomplete: 0 });
+      const post = postInSteps(s.base + UPLOAD_PATH, { ...s.ctx.auth(s.token), ...form.headers }, form.body, 3 * PART);
+      await post.reached;
+      // proof that the upload is in flight when the client vanishes, not refused or finished already
+      const inFlight = await underWay(s);
+      t.equal(inFlight.length, 1, 'a multipart upload is under way');
+      t.match(inFlight[0], /^originals\/[0-9a-f-]{36}$/, 'of an original');
+      t.notOk(post.answered(), 'the server has not answered');
+      post.abort();
+      await t.rejects(post.response, 'the client never gets an answer');
+      t.same(await eventually(() => leftovers(s), (l) => l.objects.length === 0 && l.incomplete.length === 0), { objects: [], rows: 0, incomplete: [] });
       // and the server still serves
-      t.equal((await ctx.app.inject({ url: '/healthz' })).statusCode, 200);
+      t.equal((await s.ctx.app.inject({ url: '/healthz' })).statusCode, 200);
     });
 
     t.test('deleting an asset removes its row, its original and every rendition object', async (t) => {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { aviWithGab2, ftypBox } from '../helpers/exploits.js';
 import { filePart, multipart, type FormPart } from '../helpers/multipart.js';
+import { s3Lane } from '../helpers/s3.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const URL_ = '/api/v1/events/conf/albums/day-1/assets';
@@ -184,5 +186,56 @@ for (const s3 of s3Kinds()) {
       t.equal(bad.json.code, 'LAMHA_VALIDATION');
       t.same(await objectsOf(ctx), [`originals/${res.json.assets[0].id}`]);
     });
+
+    t.test('more form fields than allowed get 413 LAMHA_TOO_MANY_PARTS and the file stored before them is removed', async (t) => {
+      const ctx = await createTestContext(t, { s3 });
+      await seedEvent(ctx);
+      const token = await ctx.mint('photographer', 'conf');
+      // the app allows 20 fields a request (app.ts); captions are a field the upload knows
+      const captions = Array.from({ length: 21 }, (_, i) => ({ name: 'caption', body: `caption ${i}` }));
+      const res = await upload(ctx, token, [filePart(fixture('exif-orientation_1.jpg')), ...captions]);
+      t.equal(res.statusCode, 413, JSON.stringify(res.json));
+      t.match(res.json, { statusCode: 413, code: 'LAMHA_TOO_MANY_PARTS', error: 'Payload Too Large' });
+      t.same(await objectsOf(ctx), []);
+      t.equal(await assetCount(ctx), 0);
+      const twenty = await upload(ctx, token, [filePart(fixture('exif-orientation_1.jpg')), ...captions.slice(1)]);
+      t.equal(twenty.statusCode, 201, 'twenty fields are taken');
+    });
+
+    t.test('a body that ends before its multipart end gets 400 LAMHA_UPLOAD_ABORTED and nothing is kept', async (t) => {
+      const ctx = await createTestContext(t, { s3 });
+      await seedEvent(ctx);
+      const token = await ctx.mint('photographer', 'conf');
+      const form = multipart([filePart(fixture('exif-orientation_1.jpg')), filePart(fixture('png_rgba_alpha.png'))]);
+      const chunks: Buffer[] = [];
+      for await (const c of form.body) chunks.push(c as Buffer);
+      const whole = Buffer.concat(chunks);
+      // a complete first file, then the second cut off in its middle: what a dropped connection's proxy forwards
+      const second = whole.indexOf('png_rgba_alpha.png');
+      const cut = whole.subarray(0, second + 2000);
+      const res = await ctx.app.inject({ method: 'POST', url: URL_, headers: { ...ctx.auth(token), ...form.headers }, payload: cut });
+      t.equal(res.statusCode, 400, res.body);
+      t.match(res.json(), { statusCode: 400, code: 'LAMHA_UPLOAD_ABORTED', error: 'Bad Request' });
+      t.same(await objectsOf(ctx), [], 'the first file, stored whole, is removed too');
+      t.equal(await assetCount(ctx), 0);
+    });
   });
 }
+
+t.test('with the S3 server down, an upload gets 503 LAMHA_STORAGE_UNAVAILABLE and writes no row', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const lane = await s3Lane(t, 'embedded');
+  await lane.embedded!.close();
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: lane.storage, queues: ctx.queues } });
+  t.teardown(() => app.close());
+  const form = multipart([filePart(fixture('exif-orientation_1.jpg'))]);
+  const res = await app.inject({ method: 'POST', url: URL_, headers: { ...ctx.auth(await ctx.mint('photographer', 'conf')), ...form.headers }, payload: form.body });
+  t.equal(res.statusCode, 503, res.body);
+  t.same(res.json(), {
+    statusCode: 503, code: 'LAMHA_STORAGE_UNAVAILABLE', error: 'Service Unavailable', message: 'A service Lamha depends on is unavailable; try again shortly',
+  });
+  t.notMatch(res.body, /127\.0\.0\.1|ECONNREFUSED/, 'the storage address stays in the log');
+  t.equal(await assetCount(ctx), 0);
+  t.equal(await ctx.queues.queues.images.count(), 0, 'nothing queued');
+});

@@ -82,6 +82,9 @@ t.test('strong ETag, 304 on If-None-Match, revalidated every time', async (t) =>
   t.equal(notModified.body, '');
   t.equal(notModified.headers.etag, etag);
   t.equal((await get(ctx, '/en/e/conf/day-1', { 'if-none-match': `"other", ${etag}` })).statusCode, 304, 'one of a list');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'if-none-match': `W/${etag}` })).statusCode, 304, 'a weak tag (a proxy that re-encoded it)');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'if-none-match': '"other"' })).statusCode, 200, 'another tag: the page');
+  t.equal((await get(ctx, '/en/e/conf/day-1', { 'if-none-match': etag, 'cache-control': 'no-cache' })).statusCode, 200, 'a reload (no-cache) gets the page');
   const br = await get(ctx, '/en/e/conf/day-1', { 'accept-encoding': 'br', 'if-none-match': etag });
   t.equal(br.statusCode, 304, 'the same content in another encoding is not modified');
   t.not(br.headers.etag, etag, 'but each encoding has its own tag');

@@ -302,10 +302,29 @@ t.test('the tile fragment is the grid’s tile', async (t) => {
   const fragment = await ctx.app.inject({ url: `/ar/e/conf/day-1/${id}/tile` });
   t.equal(fragment.statusCode, 200);
   t.match(fragment.headers['content-type'], /text\/html/);
+  // What the tile must hold, from the seeded row (3000×2000, its largest rendition 2048×1365)
+  // and the URL scheme, not from the code that renders it.
+  const doc = parse(fragment.body);
+  t.equal(doc.querySelectorAll('li').length, 1, 'one tile and nothing else');
+  const li = doc.querySelector('li')!;
+  t.same([li.id, li.getAttribute('class'), li.getAttribute('data-asset-id'), li.getAttribute('data-kind'), li.getAttribute('data-place'), li.getAttribute('style')],
+    [`a-${id}`, 'tile tile--image', id, 'image', '1', '--w:2048;--h:1365']);
+  const link = li.querySelector('a.tile-link')!;
+  t.equal(link.getAttribute('href'), `/ar/e/conf/day-1/${id}`);
+  t.match(link.getAttribute('data-pswp-src'), new RegExp(`^/media/${id}/large\\.webp\\?v=\\w+$`));
+  t.same([link.getAttribute('data-pswp-width'), link.getAttribute('data-pswp-height')], ['2048', '1365']);
+  t.match(link.getAttribute('data-download'), new RegExp(`^/media/${id}/large\\.jpg\\?v=\\w+$`));
+  t.equal(link.getAttribute('data-download-name'), `conf-${id.slice(0, 8)}.jpg`);
+  const img = link.querySelector('img')!;
+  t.same([img.getAttribute('width'), img.getAttribute('height'), img.getAttribute('alt')], ['2048', '1365', 'وصول المشاركين'], 'the caption is the alt text');
+  t.match(img.getAttribute('src'), new RegExp(`^/media/${id}/medium\\.webp\\?v=\\w+$`));
+  t.equal(img.getAttribute('fetchpriority'), undefined, 'inserted live: not fetched at high priority');
+  t.equal(li.querySelector(`#c-${id} .caption`)!.textContent.trim(), 'وصول المشاركين');
+
   const grid = (await page(ctx, '/ar/e/conf/day-1')).doc;
   // The only tile of the album is its first: fetched at high priority in the grid, not when
   // inserted live; alone, it names its place.
-  t.equal(parse(fragment.body).querySelector('li.tile')!.toString(),
+  t.equal(doc.querySelector('li.tile')!.toString(),
     grid.querySelector(`#a-${id}`)!.toString().replace(' fetchpriority="high"', '').replace(' style=', ' data-place="1" style='));
 });
 

@@ -9,14 +9,12 @@ import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
+import { IMMUTABLE } from '../../src/http-cache.js';
 import { publishAssetReady } from '../../src/queues/live.js';
 import { createChanges } from '../../src/services/changes.js';
 import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
-
-/** Rendition objects have deterministic keys and are rewritten whole, never edited. */
-export const RENDITION_CACHE = 'public, max-age=31536000, immutable';
 
 /**
  * Runs `fn` in a fresh work dir, removed afterwards. The dir's name carries this process's id,
@@ -99,7 +97,8 @@ export async function storeRenditions(deps: ProcessorDeps, assetId: string, item
   const out: NewRendition[] = [];
   for (const r of items) {
     const key = renditionKey(assetId, r.name);
-    const options = { contentType: r.type, headers: { 'Cache-Control': RENDITION_CACHE } };
+    // rendition keys are deterministic and their objects rewritten whole, never edited
+    const options = { contentType: r.type, headers: { 'Cache-Control': IMMUTABLE } };
     let bytes: number;
     if (Buffer.isBuffer(r.data)) {
       await deps.storage.put(key, r.data, options);

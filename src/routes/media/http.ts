@@ -3,9 +3,7 @@
  * validators (RFC 9110 §8.8), conditional requests (§13) and byte ranges (§14).
  */
 import parseRange from 'range-parser';
-
-/** A year: the longest lifetime caches honour, for URLs whose bytes never change. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
+import { IMMUTABLE } from '../../http-cache.js';
 /**
  * A URL without the current `?v=` may be answered differently tomorrow (the rendition re-made),
  * so caches keep it a few minutes and then revalidate with the ETag (a 304 is cheap).
@@ -22,13 +20,6 @@ export function cacheControl(open: boolean, requested: string | undefined, curre
 /** Strong: the same version and size are the same bytes, since a rewrite gets a new version. */
 export function entityTag(version: string, bytes: number): string {
   return `"${version}-${bytes.toString(36)}"`;
-}
-
-/** If-None-Match uses the weak comparison: W/"x" matches "x"; `*` matches anything. */
-export function matchesNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
 export type RangeAnswer =

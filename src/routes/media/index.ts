@@ -13,8 +13,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../errors.js';
+import { notModified } from '../../http-cache.js';
 import { errorRefs } from '../common.js';
-import { answerRange, cacheControl, entityTag, matchesNoneMatch } from './http.js';
+import { answerRange, cacheControl, entityTag } from './http.js';
 import { MAX_REWRITTEN_PLAYLIST, PLAYLIST_TYPE, versionPlaylist } from './playlist.js';
 
 const MediaParams = Type.Object({
@@ -52,7 +53,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
         .header('cache-control', cacheControl(r.open, request.query.v, r.version))
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
-      if (matchesNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      if (notModified(request.headers, etag)) return reply.code(304).send();
 
       const range = answerRange(request.headers.range, header(request.headers['if-range']), etag, size);
       if (range.kind === 'unsatisfiable') {

@@ -5,6 +5,7 @@
  * up on the next load instead of minutes later.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { notModified } from '../../http-cache.js';
 import { chooseEncoding, type Encoding } from '../encoding.js';
 import type { CachedPage, CacheSource } from './page-cache.js';
 
@@ -26,16 +27,6 @@ export function etagOf(page: CachedPage, enc: Encoding): string {
   return `"${page.hash}${SUFFIX[enc]}"`;
 }
 
-/** Whether If-None-Match names this page in any encoding (the client has the same content). */
-export function notModified(header: string | undefined, page: CachedPage): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => {
-    const t = tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
-    return t === page.hash || t === `${page.hash}-br` || t === `${page.hash}-gz`;
-  });
-}
-
 /** `vary`: the request headers the answer depends on besides the path (an error page's also depends on Accept-Language). */
 export function sendPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage, source: CacheSource, locale: string, vary = 'Accept-Encoding'): FastifyReply {
   const enc = chooseEncoding(request.headers['accept-encoding']);
@@ -49,7 +40,7 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, page: Cac
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
     .header('referrer-policy', 'strict-origin-when-cross-origin')
     .header('x-lamha-cache', source);
-  if (page.status === 200 && notModified(request.headers['if-none-match'], page)) return reply.code(304).send();
+  if (page.status === 200 && notModified(request.headers, etagOf(page, 'identity'), etagOf(page, 'br'), etagOf(page, 'gzip'))) return reply.code(304).send();
   if (enc !== 'identity') reply.header('content-encoding', enc);
   return reply.code(page.status).send(enc === 'br' ? page.br : enc === 'gzip' ? page.gzip : page.identity);
 }

@@ -10,11 +10,11 @@
 import fastifyStatic from '@fastify/static';
 import type { Stats } from 'node:fs';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { IMMUTABLE, notModified } from '../../http-cache.js';
 import { createCompressor } from './compress.js';
 import { renderFavicon } from './favicon.js';
 import { ownVersion, STATIC_DIR, VENDOR } from './files.js';
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 const SHORT = { own: 'public, max-age=600', vendor: 'public, max-age=86400' };
 
 function cacheHeaders(kind: 'own' | 'vendor', current: (file: string) => string | undefined, compressor: ReturnType<typeof createCompressor>) {
@@ -58,7 +58,7 @@ const staticFiles: FastifyPluginAsync = async (app) => {
   const favicon = await renderFavicon();
   app.get('/favicon.ico', { schema: { hide: true } }, async (request, reply) => {
     reply.header('etag', favicon.etag).header('cache-control', 'public, max-age=86400');
-    if (request.headers['if-none-match'] === favicon.etag) return reply.code(304).send();
+    if (notModified(request.headers, favicon.etag)) return reply.code(304).send();
     return reply.type('image/x-icon').send(favicon.body);
   });
 };

@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { UnsupportedMediaTypeError, InvalidSubtitlesError } from '../../errors.js';
+import { notModified } from '../../http-cache.js';
 import { createSubtitleService, SUBTITLE_CONTENT_TYPE, SUBTITLE_MAX_BYTES } from '../../services/subtitles.js';
 import { errorRefs } from '../common.js';
 import { SubtitleParams, SubtitleReply, subtitleReply } from './schemas.js';
@@ -60,7 +61,7 @@ const subtitles: FastifyPluginAsyncTypebox = async (app) => {
       // Tracks can be replaced: caches revalidate after a few minutes instead of keeping an old one for long.
       .header('cache-control', open ? 'public, max-age=300' : 'private, no-store')
       .header('x-content-type-options', 'nosniff');
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (notModified(request.headers, etag)) return reply.code(304).send();
     return reply
       .header('content-type', SUBTITLE_CONTENT_TYPE)
       .header('content-length', subtitle.bytes)
