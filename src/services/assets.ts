@@ -9,8 +9,8 @@ import { findEventById } from '../db/events.js';
 import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
-import { jobId } from '../queues/jobs.js';
-import { originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
+import { PROCESSING_JOB } from '../queues/jobs.js';
+import { HLS_PART_TYPES, originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
 import type { Changes } from './changes.js';
@@ -80,13 +80,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
   /** Deletes the row (renditions cascade), drops queued work and removes every object. */
   async function deleteAsset(id: string): Promise<void> {
     if (!(await deleteAssetRow(db, id))) return;
-    await Promise.all(
-      (['derive-image', 'transcode-video'] as const).map(async (name) => {
-        const queue = queues.queues[name === 'derive-image' ? 'images' : 'videos'];
-        // A job already running keeps its lock; its processor finds the asset gone and stops.
-        await queue.remove(jobId(name, id)).catch(() => 0);
-      }),
-    );
+    // A job already running keeps its lock; its processor finds the asset gone and stops.
+    await Promise.all([...new Set(Object.values(PROCESSING_JOB))].map((name) => queues.cancel(name, id).catch(() => {})));
     await purgeObjects(id);
   }
 
@@ -203,8 +198,6 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     },
   };
 }
-
-const HLS_PART_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

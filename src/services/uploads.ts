@@ -16,6 +16,7 @@ import { dimensionsFromHead } from '../media/dimensions.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
+import { PROCESSING_JOB } from '../queues/jobs.js';
 import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { peek } from '../storage/peek.js';
@@ -209,7 +210,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         for (const { file, asset } of results) {
           if (asset.duplicate) continue;
           try {
-            await queues.enqueue(file.kind === 'video' ? 'transcode-video' : 'derive-image', { assetId: asset.id });
+            await queues.enqueue(PROCESSING_JOB[file.kind], { assetId: asset.id });
           } catch (err) {
             // The row stays `processing`; the reconciler queues it again once Redis is back.
             log.error({ err, assetId: asset.id }, 'could not queue processing of an upload');
