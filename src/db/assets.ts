@@ -1,5 +1,6 @@
 import type { Queryable } from './database.js';
 import type { Localized } from './events.js';
+import { listSubtitles, type SubtitleRow } from './subtitles.js';
 import type { AssetKind } from '../media/types.js';
 
 export type AssetStatus = 'processing' | 'ready' | 'failed';
@@ -48,6 +49,13 @@ export interface RenditionRow {
   type: string;
   /** when this rendition was last written: its version in URLs */
   createdAt: Date;
+}
+
+/** An asset with what it is shown with: its renditions and (videos) its subtitle tracks. */
+export interface AssetWithMedia extends AssetRow {
+  renditions: RenditionRow[];
+  /** subtitle tracks of a video, by locale */
+  subtitles: SubtitleRow[];
 }
 
 // Private location columns are deliberately absent: nothing selected here can leak them.
@@ -148,6 +156,20 @@ export async function listRenditions(db: Queryable, assetIds: string[]): Promise
     [assetIds],
   );
   return rows;
+}
+
+/** The assets, in the same order, each with its renditions and subtitle tracks (two queries for all). */
+export async function withMedia(db: Queryable, assets: AssetRow[]): Promise<AssetWithMedia[]> {
+  const ids = assets.map((a) => a.id);
+  const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
+  const byAsset = <T extends { assetId: string }>(rows: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const r of rows) map.set(r.assetId, [...(map.get(r.assetId) ?? []), r]);
+    return map;
+  };
+  const r = byAsset(renditions);
+  const s = byAsset(subtitles);
+  return assets.map((a) => ({ ...a, renditions: r.get(a.id) ?? [], subtitles: s.get(a.id) ?? [] }));
 }
 
 export async function deleteAssetRow(db: Queryable, id: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 /** The queries of the processors: what an asset is, and what processing made of it. */
 import type { Queryable } from './database.js';
 import type { Localized } from './events.js';
-import type { AssetStatus } from './assets.js';
+import type { AssetStatus, RenditionRow } from './assets.js';
 
 export interface AssetToProcess {
   id: string;
@@ -31,14 +31,8 @@ export async function setProgress(db: Queryable, id: string, progress: number): 
   await db.query(`UPDATE assets SET progress = $2, updated_at = now() WHERE id = $1 AND status = 'processing'`, [id, Math.round(progress)]);
 }
 
-export interface NewRendition {
-  name: string;
-  key: string;
-  width: number | null;
-  height: number | null;
-  bytes: number;
-  type: string;
-}
+/** A rendition as a processor records it: the row without what the database fills in. */
+export type NewRendition = Omit<RenditionRow, 'assetId' | 'createdAt'>;
 
 export interface ProcessedImage {
   width: number;

@@ -1,12 +1,11 @@
 import type { Log } from '../log.js';
 import { inTransaction, type Db } from '../db/database.js';
 import {
-  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset,
-  type AssetCursor, type AssetPatch, type AssetRow, type LocalizedPatch, type RenditionRow,
+  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset, withMedia,
+  type AssetCursor, type AssetPatch, type AssetRow, type AssetWithMedia, type LocalizedPatch,
 } from '../db/assets.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
 import { findEventById } from '../db/events.js';
-import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { PROCESSING_JOB } from '../queues/jobs.js';
@@ -25,12 +24,6 @@ export interface MediaObject {
   version: string;
   /** whether the public may fetch it too */
   open: boolean;
-}
-
-export interface AssetWithRenditions extends AssetRow {
-  renditions: RenditionRow[];
-  /** subtitle tracks of a video, by locale */
-  subtitles: SubtitleRow[];
 }
 
 /** What the public sees of an event's assets: ready, not hidden, in a published album of a published event. */
@@ -90,10 +83,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     deleteAsset,
     purgeObjects,
 
-    async get(p: Principal | null, id: string): Promise<AssetWithRenditions> {
-      const asset = await visibleAsset(p, id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
-      return { ...asset, renditions, subtitles };
+    async get(p: Principal | null, id: string): Promise<AssetWithMedia> {
+      return (await withMedia(db, [await visibleAsset(p, id)]))[0]!;
     },
 
     /**
@@ -133,7 +124,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
      * A move to another album without a position puts the asset last there; a position puts it
      * at that place (0 first; past the end means last), the others keeping their order around it.
      */
-    async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithRenditions> {
+    async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithMedia> {
       const asset = await visibleAsset(p, id);
       const curator = canCurate(p, asset.eventId);
       const owner = p !== null && asset.uploadedBy !== null && p.tokenId === asset.uploadedBy;
@@ -174,25 +165,17 @@ export function createAssetService({ db, storage, queues, log, changes }: {
       });
       if (!found) throw new NotFoundError(`No asset ${id}`);
       await changes.touch(asset.eventId);
-      const updated = await visibleAsset(p, asset.id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
-      return { ...updated, renditions, subtitles };
+      return (await withMedia(db, [await visibleAsset(p, asset.id)]))[0]!;
     },
 
     /** One page of an album; `cursor` is the opaque string from the previous page's `nextCursor`. */
-    async page(p: Principal | null, album: AlbumRow, cursor: string | undefined, limit: number): Promise<{ items: AssetWithRenditions[]; nextCursor: string | null }> {
+    async page(p: Principal | null, album: AlbumRow, cursor: string | undefined, limit: number): Promise<{ items: AssetWithMedia[]; nextCursor: string | null }> {
       const rows = await listAlbumAssets(db, album.id, { publicOnly: !isInsider(p, album.eventId), after: decodeCursor(cursor), limit: limit + 1 });
       const more = rows.length > limit;
       const items = rows.slice(0, limit);
-      const ids = items.map((a) => a.id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
       const last = items[items.length - 1];
       return {
-        items: items.map((a) => ({
-          ...a,
-          renditions: renditions.filter((r) => r.assetId === a.id),
-          subtitles: subtitles.filter((s) => s.assetId === a.id),
-        })),
+        items: await withMedia(db, items),
         nextCursor: more && last ? encodeCursor({ position: last.position, id: last.id }) : null,
       };
     },
