@@ -1,5 +1,5 @@
 import type { Log } from '../log.js';
-import { inTransaction, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import {
   deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset, withMedia,
   type AssetCursor, type AssetPatch, type AssetRow, type AssetWithMedia, type LocalizedPatch,
@@ -50,8 +50,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
   storage: ObjectStore;
   queues: Queues;
   log: Log;
-  /** told of every change the public could see, so page caches drop what they hold */
-  changes: Pick<Changes, 'touch'>;
+  /** every change the public could see is written through it, so page caches drop what they hold */
+  changes: Pick<Changes, 'write'>;
 }) {
   async function visibleAsset(p: Principal | null, id: string): Promise<AssetRow> {
     const asset = UUID.test(id) ? await findAsset(db, id) : undefined;
@@ -71,8 +71,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
   }
 
   /** Deletes the row (renditions cascade), drops queued work and removes every object. */
-  async function deleteAsset(id: string): Promise<void> {
-    if (!(await deleteAssetRow(db, id))) return;
+  async function deleteAsset({ id, eventId }: { id: string; eventId: string }): Promise<void> {
+    if (!(await changes.write(eventId, (w) => deleteAssetRow(w, id)))) return;
     // A job already running keeps its lock; its processor finds the asset gone and stops.
     await Promise.all([...new Set(Object.values(PROCESSING_JOB))].map((name) => queues.cancel(name, id).catch(() => {})));
     await purgeObjects(id);
@@ -113,8 +113,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     async remove(p: Principal | null, id: string): Promise<void> {
       const asset = await visibleAsset(p, id);
       demand(p, canCurate(p, asset.eventId), 'delete assets of this event');
-      await deleteAsset(asset.id);
-      await changes.touch(asset.eventId);
+      await deleteAsset(asset);
     },
 
     /**
@@ -151,7 +150,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
         caption: edit.caption, altText: edit.altText, credit: edit.credit, license: edit.license, hidden: edit.hidden,
       };
       const moved = albumId !== asset.albumId;
-      const found = await inTransaction(db, async (tx) => {
+      const found = await changes.write(asset.eventId, async (tx) => {
         if (moved) {
           patch.albumId = albumId;
           await dropCover(tx, asset.albumId, asset.id);
@@ -164,7 +163,6 @@ export function createAssetService({ db, storage, queues, log, changes }: {
         return updateAsset(tx, asset.id, patch);
       });
       if (!found) throw new NotFoundError(`No asset ${id}`);
-      await changes.touch(asset.eventId);
       return (await withMedia(db, [await visibleAsset(p, asset.id)]))[0]!;
     },
 
