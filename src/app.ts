@@ -23,7 +23,7 @@ import pages, { wantsNotFoundPage, type PagesOptions } from './routes/pages/inde
 import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
-import { anonymizeIp } from './services/privacy.js';
+import { anonymizeIp } from './anonymize-ip.js';
 
 export interface BuildOptions {
   deps?: Partial<Infra>;

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
-import { assertNoEviction, createRedis } from './queues/redis.js';
+import { assertNoEviction, createRedis } from './redis/connection.js';
 import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 

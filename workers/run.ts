@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Log } from '../src/log.js';
 import { createQueues, type Queues } from '../src/queues/producer.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis } from '../src/redis/connection.js';
 import { requeueProcessing } from '../src/services/reconcile.js';
 import type { Connections } from '../src/startup.js';
 import { createProcessorDeps } from './deps.js';

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { createDb, type Db } from '../db/database.js';
 import { createQueues, type Queues } from '../queues/producer.js';
-import { createRedis } from '../queues/redis.js';
+import { createRedis } from '../redis/connection.js';
 import { storageFromConfig } from '../startup.js';
 import type { ObjectStore } from '../storage/object-store.js';
 

@@ -6,7 +6,7 @@ import { listAssetIdsOfAlbum } from '../db/assets.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { canCurate, demand, isAdmin, isInsider, type Principal } from './access.js';
 import type { Changes } from './changes.js';
-import { isLocale } from './locales.js';
+import { isLocale } from '../locales.js';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';

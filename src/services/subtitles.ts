@@ -15,7 +15,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, type Principal } from './access.js';
 import { isPublic, type AssetService } from './assets.js';
 import type { Changes } from './changes.js';
-import { RTL_LOCALES, type Locale } from './locales.js';
+import { RTL_LOCALES, type Locale } from '../locales.js';
 
 /** Largest subtitle file accepted: a two-hour panel in WebVTT is a few hundred KiB. */
 export const SUBTITLE_MAX_BYTES = 1024 * 1024;

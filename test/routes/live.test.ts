@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
-import { publishAssetReady } from '../../src/queues/live.js';
-import { createRedis } from '../../src/queues/redis.js';
+import { publishAssetReady } from '../../src/redis/live.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
-import { publishAssetReady } from '../../src/queues/live.js';
+import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';

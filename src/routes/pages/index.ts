@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import Negotiator from 'negotiator';
 import { LRUCache } from 'lru-cache';
 import { createGallery, type Gallery } from '../../services/gallery.js';
-import { LOCALES, type Locale } from '../../services/locales.js';
+import { LOCALES, type Locale } from '../../locales.js';
 import { pageContext, pathOf } from '../../web/context.js';
 import { albumPage } from '../../web/pages/album.js';
 import { assetPage } from '../../web/pages/asset.js';
