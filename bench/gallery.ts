@@ -54,7 +54,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent, type Db } from '../src/db/database.js';
 import { createQueues } from '../src/queues/producer.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis } from '../src/redis/connection.js';
 import { startEmbeddedS3 } from '../src/storage/embedded-s3.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';

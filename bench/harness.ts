@@ -301,7 +301,7 @@ export async function stopApi(api: Child, server: ServerInfo | undefined): Promi
   if (api.child.exitCode !== 0 && server) {
     // imported here, so that the processes measured with this module (bench/images-lamha) load no database or Redis client
     const { createDb, quoteIdent } = await import('../src/db/database.js');
-    const { createRedis } = await import('../src/queues/redis.js');
+    const { createRedis } = await import('../src/redis/connection.js');
     const admin = createDb({ url: DATABASE_URL, max: 1 });
     await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(server.schema)} CASCADE`).catch(() => {});
     await admin.end();

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { createDb, type Db } from '../src/db/database.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis } from '../src/redis/connection.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/database.js';
 import { createQueues } from '../src/queues/producer.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis } from '../src/redis/connection.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { createProcessorDeps } from '../workers/deps.js';
 import { startWorkers } from '../workers/worker.js';

@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent } from '../src/db/database.js';
 import { insertToken, type Role } from '../src/db/tokens.js';
 import { createQueues } from '../src/queues/producer.js';
-import { createRedis } from '../src/queues/redis.js';
+import { createRedis } from '../src/redis/connection.js';
 import { generateToken, hashToken } from '../src/services/tokens.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { DATABASE_URL, REDIS_URL, requiredEnv } from './harness.js';

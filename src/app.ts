@@ -2,6 +2,7 @@
  * buildApp(config, deps?) → a Fastify instance with every plugin and route; it never listens.
  * Tests build it and use inject(); server.ts builds it and listens.
  */
+import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -22,7 +23,7 @@ import pages, { wantsNotFoundPage, type PagesOptions } from './routes/pages/inde
 import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
-import { anonymizeIp } from './services/privacy.js';
+import { anonymizeIp } from './anonymize-ip.js';
 
 export interface BuildOptions {
   deps?: Partial<Infra>;
@@ -118,12 +119,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   return app;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 function errorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   let { statusCode, code }: { statusCode: number; code: string } = HANDLER_ERRORS.internal;
   let message = error.message;
@@ -155,5 +150,5 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
     request.raw.resume();
     void reply.header('connection', 'close');
   }
-  return reply.code(statusCode).send({ statusCode, code, error: STATUS_TEXT[statusCode] ?? 'Error', message });
+  return reply.code(statusCode).send({ statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message });
 }

@@ -1,13 +1,15 @@
 /**
- * What every Lamha process does before it serves: database created and migrated, object
- * storage reachable with its bucket, Redis safe for queues.
+ * The start-up wiring every Lamha process shares (the API, the worker, both in one): the
+ * configuration, the connections, prepared (database created and migrated, object storage
+ * reachable with its bucket, Redis safe for queues), and a graceful close on SIGTERM.
  */
 import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { ensureDatabase, migrate } from './db/database.js';
+import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
-import { assertNoEviction } from './queues/redis.js';
-import type { ObjectStore } from './storage/object-store.js';
+import { assertNoEviction, createRedis } from './redis/connection.js';
+import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
+import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 
 /** Reads the configuration or ends the process with one message naming every bad key. */
 export function configOrExit(): Readonly<Config> {
@@ -20,6 +22,11 @@ export function configOrExit(): Readonly<Config> {
     }
     throw err;
   }
+}
+
+export function storageFromConfig(config: Readonly<Config>, endpoint = config.s3.endpoint): ObjectStore {
+  if (!endpoint) throw new Error('no S3 endpoint: start the embedded S3 server first');
+  return createObjectStore({ ...config.s3, endpoint });
 }
 
 /** Prepares the database, Redis and the bucket, or ends the process with one plain message. */
@@ -40,6 +47,38 @@ export async function prepareOrExit({ config, redis, storage, log }: { config: R
 /** The embedded S3 server's address, as the API process that runs it and the worker both see it. */
 export function embeddedEndpoint(config: Readonly<Config>): string {
   return `http://127.0.0.1:${config.embeddedS3Port}`;
+}
+
+export interface Connections {
+  db: Db;
+  redis: Redis;
+  storage: ObjectStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The process's connections, prepared. Without S3_ENDPOINT the process that serves the API
+ * runs the embedded S3 server (`runEmbeddedS3`); a worker on the same machine uses it there.
+ * A worker's Redis connection retries forever (BullMQ blocks on it); the API's fails fast.
+ */
+export async function openConnections(config: Readonly<Config>, log: Log, options: { runEmbeddedS3: boolean; forWorker: boolean }): Promise<Connections> {
+  let embedded: EmbeddedS3 | undefined;
+  if (options.runEmbeddedS3 && !config.s3.endpoint) {
+    embedded = await startEmbeddedS3({ dataDir: config.dataDir, port: config.embeddedS3Port });
+    log.info(`embedded S3 server on ${embedded.endpoint}, objects under ${config.dataDir}`);
+  }
+  const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
+  const redis = createRedis(config.redisUrl, { forWorker: options.forWorker });
+  await prepareOrExit({ config, redis, storage, log });
+  const db = createDb({ url: config.databaseUrl });
+  return {
+    db, redis, storage,
+    async close() {
+      redis.disconnect();
+      await db.end();
+      await embedded?.close();
+    },
+  };
 }
 
 /** SIGINT/SIGTERM run `close` once; a second signal forces the exit. */

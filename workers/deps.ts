@@ -9,6 +9,7 @@ import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
 import { configureSharpForWorker } from '../src/media/images.js';
 import { createMetadataReader } from '../src/media/metadata.js';
+import { createChanges } from '../src/services/changes.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import type { ProcessorDeps } from './processors/registry.js';
@@ -19,11 +20,13 @@ export function createProcessorDeps(
   config: Readonly<Config>,
   base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
 ): ProcessorDeps & { close(): Promise<void> } {
+  const changes = createChanges({ redis: base.publisher, prefix: config.redisPrefix, db: base.db });
   configureSharpForWorker();
   const metadata = createMetadataReader({ timeoutMs: 30_000 });
   return {
     ...base,
     metadata,
+    changes,
     settings: {
       imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,

@@ -1,4 +1,4 @@
-import { updateById, type Queryable } from './database.js';
+import { updateById, type GalleryWrite, type Queryable } from './database.js';
 import type { Localized } from './events.js';
 
 export interface AlbumRow {
@@ -19,15 +19,16 @@ const COLUMNS = `id, event_id AS "eventId", slug, title, caption, position, stat
   (SELECT count(*)::int FROM assets a WHERE a.album_id = albums.id) AS "assetCount",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+/** Inserts an album into the write's event. */
 export async function insertAlbum(
-  db: Queryable,
-  a: { eventId: string; slug: string; title: Localized; caption?: Localized | undefined; position?: number | undefined },
+  w: GalleryWrite,
+  a: { slug: string; title: Localized; caption?: Localized | undefined; position?: number | undefined },
 ): Promise<AlbumRow> {
-  const { rows } = await db.query<AlbumRow>(
+  const { rows } = await w.query<AlbumRow>(
     `INSERT INTO albums (event_id, slug, title, caption, position)
      VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT COALESCE(max(position) + 1, 0) FROM albums WHERE event_id = $1)))
      RETURNING ${COLUMNS}`,
-    [a.eventId, a.slug, a.title, a.caption ?? {}, a.position ?? null],
+    [w.eventId, a.slug, a.title, a.caption ?? {}, a.position ?? null],
   );
   return rows[0]!;
 }
@@ -61,10 +62,10 @@ const PATCHABLE: Record<keyof AlbumPatch, string> = {
   coverAssetId: 'cover_asset_id',
 };
 
-export function updateAlbum(db: Queryable, id: string, patch: AlbumPatch): Promise<AlbumRow | undefined> {
-  return updateById<AlbumPatch, AlbumRow>(db, 'albums', id, PATCHABLE, patch, COLUMNS);
+export function updateAlbum(w: GalleryWrite, id: string, patch: AlbumPatch): Promise<AlbumRow | undefined> {
+  return updateById<AlbumPatch, AlbumRow>(w, 'albums', id, PATCHABLE, patch, COLUMNS);
 }
 
-export async function deleteAlbumRow(db: Queryable, id: string): Promise<void> {
-  await db.query('DELETE FROM albums WHERE id = $1', [id]);
+export async function deleteAlbumRow(w: GalleryWrite, id: string): Promise<void> {
+  await w.query('DELETE FROM albums WHERE id = $1 AND event_id = $2', [id, w.eventId]);
 }

@@ -1,5 +1,6 @@
-import type { Queryable } from './database.js';
+import type { GalleryWrite, Queryable } from './database.js';
 import type { Localized } from './events.js';
+import { listSubtitles, type SubtitleRow } from './subtitles.js';
 import type { AssetKind } from '../media/types.js';
 
 export type AssetStatus = 'processing' | 'ready' | 'failed';
@@ -50,6 +51,13 @@ export interface RenditionRow {
   createdAt: Date;
 }
 
+/** An asset with what it is shown with: its renditions and (videos) its subtitle tracks. */
+export interface AssetWithMedia extends AssetRow {
+  renditions: RenditionRow[];
+  /** subtitle tracks of a video, by locale */
+  subtitles: SubtitleRow[];
+}
+
 // Private location columns are deliberately absent: nothing selected here can leak them.
 const COLUMNS = `a.id, a.event_id AS "eventId", e.slug AS "eventSlug", e.status AS "eventStatus",
   a.album_id AS "albumId", al.slug AS "albumSlug", al.status AS "albumStatus", a.kind, a.mime_type AS "mimeType",
@@ -61,7 +69,6 @@ const FROM = `assets a JOIN events e ON e.id = a.event_id JOIN albums al ON al.i
 
 export interface NewAsset {
   id: string;
-  eventId: string;
   albumId: string;
   kind: AssetKind;
   mimeType: string;
@@ -80,8 +87,8 @@ export interface NewAsset {
  * newest photos lead, as the live view shows them arriving. One statement, so the move happens
  * only when the insert does; the UPDATE does not see the new row (same snapshot).
  */
-export async function insertAssetUnlessDuplicate(db: Queryable, a: NewAsset): Promise<boolean> {
-  const { rows } = await db.query<{ inserted: number }>(
+export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): Promise<boolean> {
+  const { rows } = await w.query<{ inserted: number }>(
     `WITH inserted AS (
        INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
          caption, credit, license, position)
@@ -92,7 +99,7 @@ export async function insertAssetUnlessDuplicate(db: Queryable, a: NewAsset): Pr
        UPDATE assets SET position = position + 1 WHERE album_id = $3 AND EXISTS (SELECT 1 FROM inserted)
      )
      SELECT count(*)::int AS inserted FROM inserted`,
-    [a.id, a.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
+    [a.id, w.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
       a.caption ?? {}, a.credit ?? null, a.license ?? null],
   );
   return rows[0]!.inserted === 1;
@@ -150,8 +157,22 @@ export async function listRenditions(db: Queryable, assetIds: string[]): Promise
   return rows;
 }
 
-export async function deleteAssetRow(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM assets WHERE id = $1', [id]);
+/** The assets, in the same order, each with its renditions and subtitle tracks (two queries for all). */
+export async function withMedia(db: Queryable, assets: AssetRow[]): Promise<AssetWithMedia[]> {
+  const ids = assets.map((a) => a.id);
+  const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
+  const byAsset = <T extends { assetId: string }>(rows: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const r of rows) map.set(r.assetId, [...(map.get(r.assetId) ?? []), r]);
+    return map;
+  };
+  const r = byAsset(renditions);
+  const s = byAsset(subtitles);
+  return assets.map((a) => ({ ...a, renditions: r.get(a.id) ?? [], subtitles: s.get(a.id) ?? [] }));
+}
+
+export async function deleteAssetRow(w: GalleryWrite, id: string): Promise<boolean> {
+  const { rowCount } = await w.query('DELETE FROM assets WHERE id = $1 AND event_id = $2', [id, w.eventId]);
   return rowCount === 1;
 }
 
@@ -172,9 +193,9 @@ export interface AssetPatch {
  * Applies `patch` to the asset; answers false when it is gone. Run it in a transaction when it
  * moves or reorders: the positions of the other assets of the album are shifted first.
  */
-export async function updateAsset(db: Queryable, id: string, patch: AssetPatch): Promise<boolean> {
+export async function updateAsset(w: GalleryWrite, id: string, patch: AssetPatch): Promise<boolean> {
   const sets: string[] = [];
-  const values: unknown[] = [id];
+  const values: unknown[] = [id, w.eventId];
   const add = (sql: (n: string) => string, value: unknown) => {
     values.push(value);
     sets.push(sql(`$${values.length}`));
@@ -188,7 +209,7 @@ export async function updateAsset(db: Queryable, id: string, patch: AssetPatch):
   if (patch.albumId !== undefined) add((n) => `album_id = ${n}`, patch.albumId);
   if (patch.position !== undefined) add((n) => `position = ${n}`, patch.position);
   sets.push('updated_at = now()');
-  const { rowCount } = await db.query(`UPDATE assets SET ${sets.join(', ')} WHERE id = $1`, values);
+  const { rowCount } = await w.query(`UPDATE assets SET ${sets.join(', ')} WHERE id = $1 AND event_id = $2`, values);
   return rowCount === 1;
 }
 
@@ -203,10 +224,11 @@ export async function nextPosition(db: Queryable, albumId: string): Promise<numb
  * free for the asset (clamped to the end), and answers the place it gets. Renumbering closes the
  * gap the asset leaves (a move to a later place must not skip one) and any left by deletions.
  */
-export async function placeAt(db: Queryable, albumId: string, assetId: string, index: number): Promise<number> {
-  const { rows } = await db.query<{ place: number }>(
+export async function placeAt(w: GalleryWrite, albumId: string, assetId: string, index: number): Promise<number> {
+  const { rows } = await w.query<{ place: number }>(
     `WITH others AS (
-       SELECT id, position, (row_number() OVER (ORDER BY position, id) - 1)::int AS i FROM assets WHERE album_id = $1 AND id <> $2
+       SELECT id, position, (row_number() OVER (ORDER BY position, id) - 1)::int AS i FROM assets
+       WHERE album_id = $1 AND id <> $2 AND event_id = $4
      ), place AS (
        SELECT LEAST($3::int, count(*)::int) AS place FROM others
      ), wanted AS (
@@ -215,14 +237,14 @@ export async function placeAt(db: Queryable, albumId: string, assetId: string, i
        UPDATE assets a SET position = w.target FROM wanted w WHERE a.id = w.id AND w.position <> w.target
      )
      SELECT place FROM place`,
-    [albumId, assetId, index],
+    [albumId, assetId, index, w.eventId],
   );
   return rows[0]!.place;
 }
 
 /** An asset leaving an album stops being its cover. */
-export async function dropCover(db: Queryable, albumId: string, assetId: string): Promise<void> {
-  await db.query('UPDATE albums SET cover_asset_id = NULL, updated_at = now() WHERE id = $1 AND cover_asset_id = $2', [albumId, assetId]);
+export async function dropCover(w: GalleryWrite, albumId: string, assetId: string): Promise<void> {
+  await w.query('UPDATE albums SET cover_asset_id = NULL, updated_at = now() WHERE id = $1 AND cover_asset_id = $2 AND event_id = $3', [albumId, assetId, w.eventId]);
 }
 
 /**

@@ -9,6 +9,20 @@ import { runner } from 'node-pg-migrate';
 export type Db = pg.Pool;
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+declare const galleryWriteBrand: unique symbol;
+
+/**
+ * A transaction that changes what the public gallery shows, for one event. Every query that
+ * inserts, updates or deletes an event, album, asset, rendition or subtitle row takes one
+ * instead of a Queryable, and scopes its rows to `eventId`. Only `write()` of the gallery's
+ * change versions (services/changes.ts) makes one, and it bumps the event's version after the
+ * commit: a mutation that forgets the bump does not compile.
+ */
+export interface GalleryWrite extends Queryable {
+  readonly eventId: string;
+  readonly [galleryWriteBrand]: true;
+}
+
 // bigint counts (bytes) fit in a JS number up to 8 PiB; numeric aggregates likewise.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
@@ -96,9 +110,8 @@ export function withDefaultUser(url: string): string {
   return u.toString();
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+/** A schema or database name quoted for SQL (pg's escapeIdentifier; the tests and benchmarks use it by this name). */
+export const quoteIdent = pg.escapeIdentifier;
 
 export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
@@ -116,19 +129,19 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
 }
 
 /**
- * UPDATE of the fields present in `patch`, each mapped to its column by `columns`; answers the
+ * UPDATE of the fields present in `patch` of a row of the write's event, each mapped to its column by `columns`; answers the
  * updated row (selected with `returning`) or undefined when no row has that id.
  */
 export async function updateById<P extends object, R extends object>(
-  db: Queryable,
-  table: string,
+  w: GalleryWrite,
+  table: 'events' | 'albums',
   id: string,
   columns: Record<keyof P, string>,
   patch: P,
   returning: string,
 ): Promise<R | undefined> {
   const sets: string[] = [];
-  const values: unknown[] = [id];
+  const values: unknown[] = [id, w.eventId];
   for (const [field, column] of Object.entries(columns) as [keyof P, string][]) {
     const v = patch[field];
     if (v === undefined) continue;
@@ -136,6 +149,7 @@ export async function updateById<P extends object, R extends object>(
     sets.push(`${column} = $${values.length}`);
   }
   sets.push('updated_at = now()');
-  const { rows } = await db.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = $1 RETURNING ${returning}`, values);
+  const scope = table === 'events' ? 'id' : 'event_id';
+  const { rows } = await w.query(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = $1 AND ${scope} = $2 RETURNING ${returning}`, values);
   return rows[0] as R | undefined;
 }

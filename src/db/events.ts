@@ -1,4 +1,4 @@
-import { updateById, type Queryable } from './database.js';
+import { updateById, type GalleryWrite, type Queryable } from './database.js';
 
 export type Localized = Record<string, string>;
 
@@ -33,11 +33,12 @@ export interface NewEvent {
   defaultLocale: string;
 }
 
-export async function insertEvent(db: Queryable, e: NewEvent): Promise<EventRow> {
-  const { rows } = await db.query<EventRow>(
-    `INSERT INTO events (slug, title, description, starts_on, ends_on, venue, locales, default_locale)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-    [e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale],
+/** Inserts the event with the write's event id. */
+export async function insertEvent(w: GalleryWrite, e: NewEvent): Promise<EventRow> {
+  const { rows } = await w.query<EventRow>(
+    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+    [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale],
   );
   return rows[0]!;
 }
@@ -76,6 +77,7 @@ const PATCHABLE: Record<keyof EventPatch, string> = {
   status: 'status',
 };
 
-export async function updateEvent(db: Queryable, id: string, patch: EventPatch): Promise<EventRow | undefined> {
-  return updateById<EventPatch, EventRow>(db, 'events', id, PATCHABLE, patch, COLUMNS);
+/** Updates the write's event. */
+export async function updateEvent(w: GalleryWrite, patch: EventPatch): Promise<EventRow | undefined> {
+  return updateById<EventPatch, EventRow>(w, 'events', w.eventId, PATCHABLE, patch, COLUMNS);
 }

@@ -1,7 +1,7 @@
 /** The queries of the processors: what an asset is, and what processing made of it. */
-import type { Queryable } from './database.js';
+import type { GalleryWrite, Queryable } from './database.js';
 import type { Localized } from './events.js';
-import type { AssetStatus } from './assets.js';
+import type { AssetStatus, RenditionRow } from './assets.js';
 
 export interface AssetToProcess {
   id: string;
@@ -27,18 +27,13 @@ export async function findAssetToProcess(db: Queryable, id: string): Promise<Ass
   return rows[0];
 }
 
+/** Progress is shown to insiders only, never on a public page: it needs no gallery write. */
 export async function setProgress(db: Queryable, id: string, progress: number): Promise<void> {
   await db.query(`UPDATE assets SET progress = $2, updated_at = now() WHERE id = $1 AND status = 'processing'`, [id, Math.round(progress)]);
 }
 
-export interface NewRendition {
-  name: string;
-  key: string;
-  width: number | null;
-  height: number | null;
-  bytes: number;
-  type: string;
-}
+/** A rendition as a processor records it: the row without what the database fills in. */
+export type NewRendition = Omit<RenditionRow, 'assetId' | 'createdAt'>;
 
 export interface ProcessedImage {
   width: number;
@@ -62,21 +57,21 @@ export interface ProcessedImage {
  * Records renditions and metadata and makes the asset ready, in one transaction; answers false
  * when the asset was deleted meanwhile (nothing is written then).
  */
-export async function completeAsset(db: Queryable, id: string, p: ProcessedImage): Promise<boolean> {
-  const { rowCount } = await db.query(
+export async function completeAsset(w: GalleryWrite, id: string, p: ProcessedImage): Promise<boolean> {
+  const { rowCount } = await w.query(
     `UPDATE assets SET status = 'ready', progress = 100, error = NULL, width = $2, height = $3, placeholder = $4,
        captured_at = $5, captured_offset = $6, metadata = $7,
        caption = CASE WHEN caption = '{}'::jsonb THEN $8::jsonb ELSE caption END,
        credit = COALESCE(NULLIF(credit, ''), $9), license = COALESCE(NULLIF(license, ''), $10),
        private_latitude = $11, private_longitude = $12, private_altitude = $13, duration_ms = $14, updated_at = now()
-     WHERE id = $1`,
+     WHERE id = $1 AND event_id = $15`,
     [id, p.width, p.height, p.placeholder, p.capturedAt, p.capturedOffset, p.metadata, p.caption, p.credit, p.license,
-      p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null],
+      p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null, w.eventId],
   );
   if (rowCount !== 1) return false;
-  await db.query('DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))', [id, p.renditions.map((r) => r.name)]);
+  await w.query('DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))', [id, p.renditions.map((r) => r.name)]);
   for (const r of p.renditions) {
-    await db.query(
+    await w.query(
       `INSERT INTO renditions (asset_id, name, key, width, height, bytes, type) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (asset_id, name) DO UPDATE SET key = EXCLUDED.key, width = EXCLUDED.width, height = EXCLUDED.height,
          bytes = EXCLUDED.bytes, type = EXCLUDED.type, created_at = now()`,
@@ -86,6 +81,9 @@ export async function completeAsset(db: Queryable, id: string, p: ProcessedImage
   return true;
 }
 
-export async function failAsset(db: Queryable, id: string, reason: string): Promise<void> {
-  await db.query(`UPDATE assets SET status = 'failed', error = $2, progress = NULL, updated_at = now() WHERE id = $1`, [id, reason.slice(0, 1000)]);
+export async function failAsset(w: GalleryWrite, id: string, reason: string): Promise<void> {
+  await w.query(
+    `UPDATE assets SET status = 'failed', error = $2, progress = NULL, updated_at = now() WHERE id = $1 AND event_id = $3`,
+    [id, reason.slice(0, 1000), w.eventId],
+  );
 }

@@ -7,8 +7,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { createDb, type Db } from '../db/database.js';
 import { createQueues, type Queues } from '../queues/producer.js';
-import { createRedis } from '../queues/redis.js';
-import { createObjectStore, type ObjectStore } from '../storage/object-store.js';
+import { createRedis } from '../redis/connection.js';
+import { storageFromConfig } from '../startup.js';
+import type { ObjectStore } from '../storage/object-store.js';
 
 export interface Infra {
   db: Db;
@@ -26,11 +27,6 @@ declare module 'fastify' {
 export interface InfraOptions {
   config: Readonly<Config>;
   deps?: Partial<Infra>;
-}
-
-export function storageFromConfig(config: Readonly<Config>, endpoint = config.s3.endpoint): ObjectStore {
-  if (!endpoint) throw new Error('no S3 endpoint: start the embedded S3 server first');
-  return createObjectStore({ ...config.s3, endpoint });
 }
 
 export default fp<InfraOptions>(async (app, { config, deps = {} }) => {

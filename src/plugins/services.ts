@@ -10,7 +10,7 @@ export interface Services {
   events: EventService;
   assets: AssetService;
   uploads: UploadService;
-  /** gallery versions: bumped on every change the public could see */
+  /** gallery versions: every change the public could see is written through it */
   changes: Changes;
 }
 
@@ -23,7 +23,7 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { db, storage, queues, config, redis } = app;
   const log = app.log.child({ component: 'services' });
-  const changes = createChanges({ redis, prefix: config.redisPrefix });
+  const changes = createChanges({ redis, prefix: config.redisPrefix, db });
   const assets = createAssetService({ db, storage, queues, log, changes });
   const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
   const services: Services = {

@@ -3,6 +3,7 @@
  * live here and nowhere else.
  */
 import os from 'node:os';
+import type { AssetKind } from '../media/types.js';
 
 export const QUEUE_NAMES = ['images', 'videos', 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -30,6 +31,13 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000 },
   'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000 },
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000 },
+};
+
+/** The job that makes an asset's renditions, by the asset's kind. */
+export const PROCESSING_JOB: Readonly<Record<AssetKind, 'derive-image' | 'transcode-video'>> = {
+  image: 'derive-image',
+  document: 'derive-image',
+  video: 'transcode-video',
 };
 
 /**

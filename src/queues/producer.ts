@@ -4,6 +4,8 @@ import { JOB_POLICY, PRIORITY, QUEUE_NAMES, jobId, type JobName, type JobPayload
 
 export interface Queues {
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options?: { backfill?: boolean }): Promise<string>;
+  /** Drops the asset's job while it waits; one already running keeps its lock. */
+  cancel(name: JobName, assetId: string): Promise<void>;
   readonly queues: Readonly<Record<QueueName, Queue>>;
   close(): Promise<void>;
 }
@@ -24,6 +26,9 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
         removeOnFail: { age: 7 * 24 * 3600 },
       });
       return id;
+    },
+    async cancel(name, assetId) {
+      await queues[JOB_POLICY[name].queue].remove(jobId(name, assetId));
     },
     async close() {
       await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -1,6 +1,6 @@
 /** Schemas shared by several resources. */
 import { Type } from 'typebox';
-import { LOCALES } from '../services/locales.js';
+import { LOCALES } from '../locales.js';
 
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),

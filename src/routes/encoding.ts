@@ -1,4 +1,5 @@
 /** Content coding for the bodies Lamha compresses itself (pages, scripts and styles). */
+import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 
 export type Encoding = 'br' | 'gzip' | 'identity';
@@ -10,7 +11,7 @@ interface NegotiatorWithPreferred {
   encoding(available: string[], options: { preferred: string[] }): string | undefined;
 }
 
-const chosen = new Map<string, Encoding>();
+const chosen = new LRUCache<string, Encoding>({ max: 1000 });
 
 /**
  * The best encoding the client accepts: its weights first; among equals, brotli (smallest),
@@ -22,7 +23,6 @@ export function chooseEncoding(header: string | undefined): Encoding {
   if (enc === undefined) {
     const negotiator = new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as NegotiatorWithPreferred;
     enc = (negotiator.encoding(AVAILABLE, { preferred: AVAILABLE }) as Encoding | undefined) ?? 'identity';
-    if (chosen.size > 1000) chosen.clear();
     chosen.set(header, enc);
   }
   return enc;

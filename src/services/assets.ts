@@ -1,16 +1,15 @@
 import type { Log } from '../log.js';
-import { inTransaction, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import {
-  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset,
-  type AssetCursor, type AssetPatch, type AssetRow, type LocalizedPatch, type RenditionRow,
+  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset, withMedia,
+  type AssetCursor, type AssetPatch, type AssetRow, type AssetWithMedia, type LocalizedPatch,
 } from '../db/assets.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
 import { findEventById } from '../db/events.js';
-import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
-import { jobId } from '../queues/jobs.js';
-import { originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
+import { PROCESSING_JOB } from '../queues/jobs.js';
+import { HLS_PART_TYPES, originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
 import type { Changes } from './changes.js';
@@ -25,12 +24,6 @@ export interface MediaObject {
   version: string;
   /** whether the public may fetch it too */
   open: boolean;
-}
-
-export interface AssetWithRenditions extends AssetRow {
-  renditions: RenditionRow[];
-  /** subtitle tracks of a video, by locale */
-  subtitles: SubtitleRow[];
 }
 
 /** What the public sees of an event's assets: ready, not hidden, in a published album of a published event. */
@@ -57,8 +50,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
   storage: ObjectStore;
   queues: Queues;
   log: Log;
-  /** told of every change the public could see, so page caches drop what they hold */
-  changes: Pick<Changes, 'touch'>;
+  /** every change the public could see is written through it, so page caches drop what they hold */
+  changes: Pick<Changes, 'write'>;
 }) {
   async function visibleAsset(p: Principal | null, id: string): Promise<AssetRow> {
     const asset = UUID.test(id) ? await findAsset(db, id) : undefined;
@@ -78,15 +71,10 @@ export function createAssetService({ db, storage, queues, log, changes }: {
   }
 
   /** Deletes the row (renditions cascade), drops queued work and removes every object. */
-  async function deleteAsset(id: string): Promise<void> {
-    if (!(await deleteAssetRow(db, id))) return;
-    await Promise.all(
-      (['derive-image', 'transcode-video'] as const).map(async (name) => {
-        const queue = queues.queues[name === 'derive-image' ? 'images' : 'videos'];
-        // A job already running keeps its lock; its processor finds the asset gone and stops.
-        await queue.remove(jobId(name, id)).catch(() => 0);
-      }),
-    );
+  async function deleteAsset({ id, eventId }: { id: string; eventId: string }): Promise<void> {
+    if (!(await changes.write(eventId, (w) => deleteAssetRow(w, id)))) return;
+    // A job already running keeps its lock; its processor finds the asset gone and stops.
+    await Promise.all([...new Set(Object.values(PROCESSING_JOB))].map((name) => queues.cancel(name, id).catch(() => {})));
     await purgeObjects(id);
   }
 
@@ -95,10 +83,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     deleteAsset,
     purgeObjects,
 
-    async get(p: Principal | null, id: string): Promise<AssetWithRenditions> {
-      const asset = await visibleAsset(p, id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
-      return { ...asset, renditions, subtitles };
+    async get(p: Principal | null, id: string): Promise<AssetWithMedia> {
+      return (await withMedia(db, [await visibleAsset(p, id)]))[0]!;
     },
 
     /**
@@ -127,8 +113,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     async remove(p: Principal | null, id: string): Promise<void> {
       const asset = await visibleAsset(p, id);
       demand(p, canCurate(p, asset.eventId), 'delete assets of this event');
-      await deleteAsset(asset.id);
-      await changes.touch(asset.eventId);
+      await deleteAsset(asset);
     },
 
     /**
@@ -138,7 +123,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
      * A move to another album without a position puts the asset last there; a position puts it
      * at that place (0 first; past the end means last), the others keeping their order around it.
      */
-    async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithRenditions> {
+    async edit(p: Principal | null, id: string, edit: AssetEdit): Promise<AssetWithMedia> {
       const asset = await visibleAsset(p, id);
       const curator = canCurate(p, asset.eventId);
       const owner = p !== null && asset.uploadedBy !== null && p.tokenId === asset.uploadedBy;
@@ -165,7 +150,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
         caption: edit.caption, altText: edit.altText, credit: edit.credit, license: edit.license, hidden: edit.hidden,
       };
       const moved = albumId !== asset.albumId;
-      const found = await inTransaction(db, async (tx) => {
+      const found = await changes.write(asset.eventId, async (tx) => {
         if (moved) {
           patch.albumId = albumId;
           await dropCover(tx, asset.albumId, asset.id);
@@ -178,33 +163,22 @@ export function createAssetService({ db, storage, queues, log, changes }: {
         return updateAsset(tx, asset.id, patch);
       });
       if (!found) throw new NotFoundError(`No asset ${id}`);
-      await changes.touch(asset.eventId);
-      const updated = await visibleAsset(p, asset.id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, [asset.id]), listSubtitles(db, [asset.id])]);
-      return { ...updated, renditions, subtitles };
+      return (await withMedia(db, [await visibleAsset(p, asset.id)]))[0]!;
     },
 
     /** One page of an album; `cursor` is the opaque string from the previous page's `nextCursor`. */
-    async page(p: Principal | null, album: AlbumRow, cursor: string | undefined, limit: number): Promise<{ items: AssetWithRenditions[]; nextCursor: string | null }> {
+    async page(p: Principal | null, album: AlbumRow, cursor: string | undefined, limit: number): Promise<{ items: AssetWithMedia[]; nextCursor: string | null }> {
       const rows = await listAlbumAssets(db, album.id, { publicOnly: !isInsider(p, album.eventId), after: decodeCursor(cursor), limit: limit + 1 });
       const more = rows.length > limit;
       const items = rows.slice(0, limit);
-      const ids = items.map((a) => a.id);
-      const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
       const last = items[items.length - 1];
       return {
-        items: items.map((a) => ({
-          ...a,
-          renditions: renditions.filter((r) => r.assetId === a.id),
-          subtitles: subtitles.filter((s) => s.assetId === a.id),
-        })),
+        items: await withMedia(db, items),
         nextCursor: more && last ? encodeCursor({ position: last.position, id: last.id }) : null,
       };
     },
   };
 }
-
-const HLS_PART_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { findAlbum, insertAlbum, listAlbums, updateAlbum, deleteAlbumRow, type AlbumPatch, type AlbumRow } from '../db/albums.js';
 import { findEventBySlug, insertEvent, listEvents, updateEvent, type EventPatch, type EventRow, type Localized, type NewEvent } from '../db/events.js';
@@ -5,16 +6,16 @@ import { listAssetIdsOfAlbum } from '../db/assets.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { canCurate, demand, isAdmin, isInsider, type Principal } from './access.js';
 import type { Changes } from './changes.js';
-import { isLocale } from './locales.js';
+import { isLocale } from '../locales.js';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
 export function createEventService({ db, deleteAsset, changes }: {
   db: Db;
-  deleteAsset: (id: string) => Promise<void>;
-  /** told of every change the public could see, so page caches drop what they hold */
-  changes: Pick<Changes, 'touch'>;
+  deleteAsset: (asset: { id: string; eventId: string }) => Promise<void>;
+  /** every change the public could see is written through it, so page caches drop what they hold */
+  changes: Pick<Changes, 'write'>;
 }) {
   /** The event if `p` may see it (published, or an insider's), else 404. */
   async function visibleEvent(p: Principal | null, slug: string): Promise<EventRow> {
@@ -50,15 +51,12 @@ export function createEventService({ db, deleteAsset, changes }: {
       if (input.description) checkLocalized('description', input.description, input.locales, false);
       const venue = venueOf(input.venue, input.defaultLocale);
       if (venue) checkLocalized('venue', venue, input.locales, false);
-      let event: EventRow;
       try {
-        event = await insertEvent(db, { ...input, venue });
+        return await changes.write(randomUUID(), (w) => insertEvent(w, { ...input, venue }));
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An event "${input.slug}" exists already`);
         throw err;
       }
-      await changes.touch(event.id);
-      return event;
     },
 
     async update(p: Principal | null, slug: string, input: EventPatchInput): Promise<EventRow> {
@@ -74,9 +72,7 @@ export function createEventService({ db, deleteAsset, changes }: {
       checkLocalized('description', patch.description ?? event.description, locales, false);
       const venue = patch.venue === undefined ? event.venue : patch.venue;
       if (venue) checkLocalized('venue', venue, locales, false);
-      const updated = (await updateEvent(db, event.id, patch))!;
-      await changes.touch(event.id);
-      return updated;
+      return (await changes.write(event.id, (w) => updateEvent(w, patch)))!;
     },
 
     async albums(p: Principal | null, event: EventRow): Promise<AlbumRow[]> {
@@ -88,15 +84,12 @@ export function createEventService({ db, deleteAsset, changes }: {
       demand(p, canCurate(p, event.id), 'create albums in this event');
       checkLocalized('title', input.title, event.locales, true);
       if (input.caption) checkLocalized('caption', input.caption, event.locales, false);
-      let album: AlbumRow;
       try {
-        album = await insertAlbum(db, { eventId: event.id, ...input });
+        return await changes.write(event.id, (w) => insertAlbum(w, input));
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`An album "${input.slug}" exists already in "${eventSlug}"`);
         throw err;
       }
-      await changes.touch(event.id);
-      return album;
     },
 
     async updateAlbum(p: Principal | null, eventSlug: string, albumSlug: string, patch: AlbumPatch): Promise<AlbumRow> {
@@ -108,28 +101,21 @@ export function createEventService({ db, deleteAsset, changes }: {
         const { rows } = await db.query('SELECT 1 FROM assets WHERE id = $1 AND album_id = $2', [patch.coverAssetId, album.id]);
         if (rows.length === 0) throw new ValidationError('coverAssetId must be an asset of this album');
       }
-      let updated: AlbumRow;
       try {
-        updated = (await updateAlbum(db, album.id, patch))!;
+        return (await changes.write(event.id, (w) => updateAlbum(w, album.id, patch)))!;
       } catch (err) {
         if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new ValidationError('coverAssetId must be an asset of this album');
         throw err;
       }
-      await changes.touch(event.id);
-      return updated;
     },
 
     /** Deletes the album with every asset in it and every object of those assets. */
     async deleteAlbum(p: Principal | null, eventSlug: string, albumSlug: string): Promise<void> {
       const { event, album } = await visibleAlbum(p, eventSlug, albumSlug);
       demand(p, canCurate(p, event.id), 'delete this album');
-      try {
-        for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset(id);
-        await deleteAlbumRow(db, album.id);
-      } finally {
-        // also when it stopped half-way: some assets are gone already
-        await changes.touch(event.id);
-      }
+      // each asset is its own change: one that stops half-way leaves the gallery told of what went
+      for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset({ id, eventId: event.id });
+      await changes.write(event.id, (w) => deleteAlbumRow(w, album.id));
     },
   };
 }

@@ -5,16 +5,12 @@
  */
 import type { Db } from '../db/database.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
-import { findAsset, listAlbumAssets, listRenditions, type AssetRow, type RenditionRow } from '../db/assets.js';
+import { findAsset, listAlbumAssets, withMedia as loadMedia, type AssetRow, type AssetWithMedia } from '../db/assets.js';
 import { findEventBySlug, listEvents, type EventRow } from '../db/events.js';
 import { listPublicAlbums, publicNeighbours, publicPageStart, type PublicAlbum } from '../db/gallery.js';
-import { listSubtitles, type SubtitleRow } from '../db/subtitles.js';
 import { isPublic } from './assets.js';
 
-export interface GalleryAsset extends AssetRow {
-  renditions: RenditionRow[];
-  subtitles: SubtitleRow[];
-}
+export type GalleryAsset = AssetWithMedia;
 
 export interface AlbumCard extends PublicAlbum {
   cover: GalleryAsset | null;
@@ -59,18 +55,7 @@ export const ALBUM_PAGE_SIZE = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createGallery({ db, pageSize = ALBUM_PAGE_SIZE }: { db: Db; pageSize?: number }) {
-  async function withMedia(assets: AssetRow[]): Promise<GalleryAsset[]> {
-    const ids = assets.map((a) => a.id);
-    const [renditions, subtitles] = await Promise.all([listRenditions(db, ids), listSubtitles(db, ids)]);
-    const byAsset = <T extends { assetId: string }>(rows: T[]) => {
-      const map = new Map<string, T[]>();
-      for (const r of rows) map.set(r.assetId, [...(map.get(r.assetId) ?? []), r]);
-      return map;
-    };
-    const r = byAsset(renditions);
-    const s = byAsset(subtitles);
-    return assets.map((a) => ({ ...a, renditions: r.get(a.id) ?? [], subtitles: s.get(a.id) ?? [] }));
-  }
+  const withMedia = (assets: AssetRow[]) => loadMedia(db, assets);
 
   async function publicEvent(slug: string): Promise<EventRow | null> {
     const event = await findEventBySlug(db, slug);

@@ -3,14 +3,16 @@
  * queued again (a job that already waits keeps its place: job ids are per asset).
  */
 import type { Db } from '../db/database.js';
+import type { AssetKind } from '../media/types.js';
+import { PROCESSING_JOB } from '../queues/jobs.js';
 import type { Queues } from '../queues/producer.js';
 
 export async function requeueProcessing({ db, queues }: { db: Db; queues: Queues }): Promise<number> {
-  const { rows } = await db.query<{ id: string; kind: string }>(
+  const { rows } = await db.query<{ id: string; kind: AssetKind }>(
     `SELECT id, kind FROM assets WHERE status = 'processing' ORDER BY created_at`,
   );
   for (const { id, kind } of rows) {
-    await queues.enqueue(kind === 'video' ? 'transcode-video' : 'derive-image', { assetId: id }, { backfill: true });
+    await queues.enqueue(PROCESSING_JOB[kind], { assetId: id }, { backfill: true });
   }
   return rows.length;
 }

@@ -15,7 +15,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, type Principal } from './access.js';
 import { isPublic, type AssetService } from './assets.js';
 import type { Changes } from './changes.js';
-import { RTL_LOCALES, type Locale } from './locales.js';
+import { RTL_LOCALES, type Locale } from '../locales.js';
 
 /** Largest subtitle file accepted: a two-hour panel in WebVTT is a few hundred KiB. */
 export const SUBTITLE_MAX_BYTES = 1024 * 1024;
@@ -44,8 +44,8 @@ export function createSubtitleService({ db, storage, assets, log, changes }: {
   storage: ObjectStore;
   assets: Pick<AssetService, 'visibleAsset'>;
   log: Log;
-  /** told when a track comes or goes: pages list the tracks of their videos */
-  changes: Pick<Changes, 'touch'>;
+  /** tracks are written through it: pages list the tracks of their videos */
+  changes: Pick<Changes, 'write'>;
 }) {
   async function editable(p: Principal | null, id: string): Promise<AssetRow> {
     const asset = await assets.visibleAsset(p, id);
@@ -78,16 +78,17 @@ export function createSubtitleService({ db, storage, assets, log, changes }: {
       const bytes = Buffer.from(vtt, 'utf8');
       const key = subtitleKey(asset.id, locale);
       await storage.put(key, bytes, { contentType: SUBTITLE_CONTENT_TYPE });
-      try {
-        const { row, created } = await upsertSubtitle(db, { assetId: asset.id, locale, key, bytes: bytes.length, cueCount: cues });
-        await changes.touch(asset.eventId);
-        return { subtitle: row, created };
-      } catch (err) {
-        if ((err as { code?: string }).code !== '23503') throw err; // foreign_key_violation
+      const stored = await changes.write(asset.eventId, (w) => upsertSubtitle(w, { assetId: asset.id, locale, key, bytes: bytes.length, cueCount: cues }))
+        .catch((err: unknown) => {
+          if ((err as { code?: string }).code === '23503') return undefined; // foreign_key_violation
+          throw err;
+        });
+      if (!stored) {
         // The asset was deleted meanwhile, its objects with it: do not leave this one behind.
         await storage.delete(key).catch(() => {});
         throw new NotFoundError(`No asset ${id}`);
       }
+      return { subtitle: stored.row, created: stored.created };
     },
 
     /** The track and its bytes; `open` when the public may read it too (for caching). */
@@ -101,9 +102,8 @@ export function createSubtitleService({ db, storage, assets, log, changes }: {
     /** Removes the track; also one in a locale the event has since dropped. */
     async remove(p: Principal | null, id: string, locale: string): Promise<void> {
       const asset = await editable(p, id);
-      const row = await deleteSubtitle(db, asset.id, locale);
+      const row = await changes.write(asset.eventId, (w) => deleteSubtitle(w, asset.id, locale));
       if (!row) throw new NotFoundError(`Asset ${id} has no ${locale} subtitles`);
-      await changes.touch(asset.eventId);
       try {
         await storage.delete(row.key);
       } catch (err) {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import type { Log } from '../log.js';
-import { inTransaction, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
 import type { Localized } from '../db/events.js';
 import {
@@ -16,6 +16,7 @@ import { dimensionsFromHead } from '../media/dimensions.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
+import { PROCESSING_JOB } from '../queues/jobs.js';
 import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { peek } from '../storage/peek.js';
@@ -61,8 +62,8 @@ export interface UploadDeps {
   /** videos longer or with larger frames are refused when their headers say so */
   video: { maxSeconds: number; maxPixels: number; ffprobePath?: string };
   log: Log;
-  /** told of new assets: an album's count can show them before they are ready */
-  changes: Pick<Changes, 'touch'>;
+  /** new assets are written through it: an album's count can show them before they are ready */
+  changes: Pick<Changes, 'write'>;
 }
 
 /** ffprobe reads headers only; a probe that takes longer leaves the question to the worker. */
@@ -179,11 +180,13 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         const captionText = fields.get('caption')?.trim();
         const caption: Localized | undefined = captionText ? { [locale]: captionText } : undefined;
 
-        const results = await inTransaction(db, async (tx) => {
+        // A failed bump is not fatal: the rows are in and must still be queued; the worker bumps again when they are ready.
+        const bumpFailed = (err: unknown) => log.warn({ err, eventId: event.id }, 'could not bump the gallery version after an upload');
+        const results = await changes.write(event.id, async (tx) => {
           const out: { file: StoredFile; asset: UploadedAsset }[] = [];
           for (const file of stored) {
             const inserted = await insertAssetUnlessDuplicate(tx, {
-              id: file.id, eventId: event.id, albumId: album.id, kind: file.kind, mimeType: file.mimeType,
+              id: file.id, albumId: album.id, kind: file.kind, mimeType: file.mimeType,
               bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p!.tokenId,
               caption, credit: fields.get('credit')?.trim() || undefined, license: fields.get('license')?.trim() || undefined,
             });
@@ -195,12 +198,8 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
             }
           }
           return out;
-        });
+        }, { onBumpError: bumpFailed });
         committed = true;
-        if (results.some((r) => !r.asset.duplicate)) {
-          // Not fatal: the rows are in and must still be queued; the worker bumps the version again when they are ready.
-          await changes.touch(event.id).catch((err: unknown) => log.warn({ err, eventId: event.id }, 'could not bump the gallery version after an upload'));
-        }
 
         // The same bytes are stored once: drop the copies that turned out to be duplicates.
         await Promise.all(results.filter((r) => r.asset.duplicate).map((r) => storage.delete(originalKey(r.file.id)).catch((err) => {
@@ -209,7 +208,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         for (const { file, asset } of results) {
           if (asset.duplicate) continue;
           try {
-            await queues.enqueue(file.kind === 'video' ? 'transcode-video' : 'derive-image', { assetId: asset.id });
+            await queues.enqueue(PROCESSING_JOB[file.kind], { assetId: asset.id });
           } catch (err) {
             // The row stays `processing`; the reconciler queues it again once Redis is back.
             log.error({ err, assetId: asset.id }, 'could not queue processing of an upload');

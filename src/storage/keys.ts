@@ -25,3 +25,10 @@ export function renditionKey(assetId: string, name: string): string {
   if (!RENDITION_NAME.test(name) || name.includes('..')) throw new TypeError(`not a rendition name: ${name}`);
   return renditionPrefix(assetId) + name;
 }
+
+/** Content types of the parts of an HLS rendition (`hls/…`), by their extension. */
+export const HLS_PART_TYPES: Readonly<Record<string, string>> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+};

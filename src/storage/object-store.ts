@@ -37,13 +37,6 @@ export interface ObjectStat {
   lastModified: Date;
 }
 
-export interface PresignOptions {
-  expiresSeconds: number;
-  contentType?: string;
-  contentDisposition?: string;
-  cacheControl?: string;
-}
-
 export interface ObjectStore {
   readonly endpoint: string;
   readonly bucket: string;
@@ -61,7 +54,6 @@ export interface ObjectStore {
   /** Deletes every object whose key starts with `prefix` (but not with `except`); answers how many. */
   deletePrefix(prefix: string, options?: { except?: string }): Promise<number>;
   list(prefix: string): Promise<string[]>;
-  presignGet(key: string, options: PresignOptions): Promise<string>;
   /** The minio client itself, for tests and tools that inspect the store. */
   readonly client: Client;
 }
@@ -237,17 +229,6 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         }
       }
       return keys.length;
-    },
-    async presignGet(key, opts) {
-      const params: Record<string, string> = {};
-      if (opts.contentType) params['response-content-type'] = opts.contentType;
-      if (opts.contentDisposition) params['response-content-disposition'] = opts.contentDisposition;
-      if (opts.cacheControl) params['response-cache-control'] = opts.cacheControl;
-      try {
-        return await client.presignedGetObject(bucket, key, opts.expiresSeconds, params);
-      } catch (err) {
-        throw translate(err, key);
-      }
     },
   };
   return store;

@@ -1,5 +1,5 @@
 /** What every template knows about the request it renders for. */
-import { LOCALES, type Locale } from '../services/locales.js';
+import { LOCALES, type Locale } from '../locales.js';
 import { dirOf, type Dir } from './i18n.js';
 import { numberFormat, translator, type Translate } from './locales/index.js';
 

@@ -2,7 +2,7 @@
  * Choosing text for the visitor: multilingual fields with their fallback, writing direction,
  * and dates in the locale's own format.
  */
-import { RTL_LOCALES, type Locale } from '../services/locales.js';
+import { RTL_LOCALES, type Locale } from '../locales.js';
 import { TEXT } from './locales/index.js';
 
 export type Dir = 'rtl' | 'ltr';

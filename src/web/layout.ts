@@ -3,7 +3,7 @@
  * skip link, header with the language switcher, breadcrumbs, main landmark and footer.
  */
 import { html } from 'ghtml';
-import { LOCALES, type Locale } from '../services/locales.js';
+import { LOCALES, type Locale } from '../locales.js';
 import { absolute, href, type PageContext } from './context.js';
 import { dirOf } from './i18n.js';
 import { staticUrl } from '../routes/static/files.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, collectErrors, launch, screenshot } from './browser.js';
-import { publishAssetReady } from '../../src/queues/live.js';
+import { publishAssetReady } from '../../src/redis/live.js';
 import { makeClip, startGallery, type Gallery } from './server.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;

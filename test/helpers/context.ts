@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent, type Db } from '../../src/db/database.js';
 import { insertToken, type Role } from '../../src/db/tokens.js';
 import { createQueues, type Queues } from '../../src/queues/producer.js';
-import { createRedis } from '../../src/queues/redis.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { generateToken, hashToken } from '../../src/services/tokens.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded-s3.js';
 import { createObjectStore, type ObjectStore } from '../../src/storage/object-store.js';

@@ -1,6 +1,6 @@
 /** Runs the real queue workers of the given queues against a test context until teardown. */
 import type { Job } from 'bullmq';
-import { createRedis } from '../../src/queues/redis.js';
+import { createRedis } from '../../src/redis/connection.js';
 import type { QueueName } from '../../src/queues/jobs.js';
 import { createProcessorDeps } from '../../workers/deps.js';
 import type { ProcessorDeps } from '../../workers/processors/registry.js';

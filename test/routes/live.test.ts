@@ -10,8 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
-import { publishAssetReady } from '../../src/queues/live.js';
-import { createRedis } from '../../src/queues/redis.js';
+import { publishAssetReady } from '../../src/redis/live.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 

@@ -1,6 +1,6 @@
 /** Interface text and date formats of every locale. */
 import t from 'tap';
-import { LOCALES } from '../../src/services/locales.js';
+import { LOCALES } from '../../src/locales.js';
 import { dirOf, fallbackDay, formatDay, formatDays, pick } from '../../src/web/i18n.js';
 import { CLIENT_KEYS, TEXT } from '../../src/web/locales/index.js';
 

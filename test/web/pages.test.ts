@@ -1,7 +1,7 @@
 /** The gallery's HTML as visitors and share previews see it, through app.inject. */
 import { parse, type HTMLElement } from 'node-html-parser';
 import t from 'tap';
-import { LOCALES } from '../../src/services/locales.js';
+import { LOCALES } from '../../src/locales.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { seedAlbum, seedAsset, seedGalleryEvent } from './seed.js';
 

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { ExifTool } from 'exiftool-vendored';
 import t from 'tap';
-import { liveChannel } from '../../src/queues/live.js';
+import { liveChannel } from '../../src/redis/live.js';
 import { deriveImageJob } from '../../workers/processors/derive-image.js';
 import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart, type FormPart } from '../helpers/multipart.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
-import { assertNoEviction } from '../../src/queues/redis.js';
+import { assertNoEviction } from '../../src/redis/connection.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
 import { runWorkers } from '../helpers/workers.js';
 import { createTestContext, DATABASE_URL, seedEvent, type TestContext } from '../helpers/context.js';

@@ -10,7 +10,7 @@ import { decodableImage } from '../../src/media/decode.js';
 import { deriveImage } from '../../src/media/images.js';
 import type { PhotoMetadata } from '../../src/media/metadata.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
-import { RTL_LOCALES } from '../../src/services/locales.js';
+import { RTL_LOCALES } from '../../src/locales.js';
 import type { ProcessedImage } from '../../src/db/processing.js';
 import type { ProcessorDeps } from './registry.js';
 import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions } from './steps.js';

@@ -9,6 +9,7 @@ import type { JobName } from '../../src/queues/jobs.js';
 import type { Queues } from '../../src/queues/producer.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import type { MetadataReader } from '../../src/media/metadata.js';
+import type { Changes } from '../../src/services/changes.js';
 import { deriveImageJob } from './derive-image.js';
 import { transcodeVideoJob } from './transcode-video.js';
 import { purgeAsset } from './purge-asset.js';
@@ -32,6 +33,8 @@ export interface ProcessorDeps {
   metadata: MetadataReader;
   /** a connection for PUBLISH (live updates) */
   publisher: Redis;
+  /** the gallery's change versions: what processing makes public is written through it */
+  changes: Pick<Changes, 'write'>;
   settings: ProcessorSettings;
 }
 

@@ -7,11 +7,9 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { inTransaction } from '../../src/db/database.js';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
 import { IMMUTABLE } from '../../src/http-cache.js';
-import { publishAssetReady } from '../../src/queues/live.js';
-import { createChanges } from '../../src/services/changes.js';
+import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
@@ -114,20 +112,14 @@ export async function storeRenditions(deps: ProcessorDeps, assetId: string, item
 
 /** Records the result and announces it; answers false (and removes the renditions) when the asset was deleted meanwhile. */
 export async function complete(deps: ProcessorDeps, asset: { id: string; eventId: string; albumId: string }, result: ProcessedImage): Promise<boolean> {
-  const stillThere = await inTransaction(deps.db, (tx) => completeAsset(tx, asset.id, result));
+  // write() bumps the version before the announcement: a gallery told of the asset then fetches pages that already show it.
+  const stillThere = await deps.changes.write(asset.eventId, (w) => completeAsset(w, asset.id, result));
   if (!stillThere) {
     await deps.storage.deletePrefix(renditionPrefix(asset.id));
     return false;
   }
-  // The version first: a gallery told of the asset then fetches pages that already show it.
-  await galleryChanges(deps).touch(asset.eventId);
   await publishAssetReady(deps.publisher, deps.settings.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id });
   return true;
-}
-
-/** The gallery's change versions, on the worker's publishing connection. */
-function galleryChanges(deps: ProcessorDeps) {
-  return createChanges({ redis: deps.publisher, prefix: deps.settings.redisPrefix });
 }
 
 /**
@@ -138,11 +130,14 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   if (inputFault || lastAttempt) {
     const reason = err instanceof Error ? err.message : String(err);
-    await failAsset(deps.db, assetId, reason);
+    const eventId = (await findAssetToProcess(deps.db, assetId))?.eventId;
+    // A re-processed asset that was public is public no more. A failed bump is not fatal: the failure is recorded.
+    if (eventId) {
+      await deps.changes.write(eventId, (w) => failAsset(w, assetId, reason), {
+        onBumpError: (e) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'),
+      });
+    }
     await clearRenditions(deps, assetId).catch(() => 0);
-    // A re-processed asset that was public is public no more. Not fatal: the failure is recorded.
-    const eventId = (await findAssetToProcess(deps.db, assetId).catch(() => undefined))?.eventId;
-    if (eventId) await galleryChanges(deps).touch(eventId).catch((e: unknown) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'));
     if (inputFault) throw new UnrecoverableError(reason);
   }
   throw err;

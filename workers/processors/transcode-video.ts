@@ -19,10 +19,10 @@ import {
   downloadPlan, hlsOutput, mp4Output, planLadder, posterInput, posterOutput, storyboardOutput, storyboardPlan, storyboardVtt,
 } from '../../src/media/video-plan.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
+import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { clearRenditions, complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
 
-const HLS_TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
 /** ffmpeg names a rung's initialisation segment init.mp4, or init_<n>.mp4 when there are several rungs. */
 const INIT_SEGMENT = /\/init(_\d+)?\.mp4$/;
 /** Tags an output may carry: container bookkeeping, nothing about the source or the device. */
@@ -92,7 +92,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         ...(await hlsFiles(hlsDir)).map((file) => {
           const rel = path.relative(hlsDir, file).split(path.sep).join('/');
           const isMaster = rel === 'master.m3u8';
-          return { name: `hls/${rel}`, type: HLS_TYPES[path.extname(file)] ?? 'application/octet-stream', width: isMaster ? top.width : null, height: isMaster ? top.height : null, data: { file } };
+          return { name: `hls/${rel}`, type: HLS_PART_TYPES[path.extname(file)] ?? 'application/octet-stream', width: isMaster ? top.width : null, height: isMaster ? top.height : null, data: { file } };
         }),
         { name: 'download.mp4', type: 'video/mp4', width: plan.width, height: plan.height, data: { file: mp4 } },
         ...poster.renditions,

@@ -1,6 +1,6 @@
 import { renditionUrl } from '../../services/urls.js';
 import { Type } from 'typebox';
-import type { AssetWithRenditions } from '../../services/assets.js';
+import type { AssetWithMedia } from '../../db/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
 import { Localized, Slug } from '../common.js';
 import { SubtitleLink, subtitleLinks } from '../subtitles/schemas.js';
@@ -98,7 +98,7 @@ export const UploadReply = Type.Object({
   })),
 });
 
-export function assetView(a: AssetWithRenditions, p: Principal | null, publicUrl: string) {
+export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: string) {
   const renditions = Object.fromEntries(a.renditions.map((r) => [r.name, {
     url: renditionUrl(publicUrl, r), width: r.width, height: r.height, type: r.type,
   }]));

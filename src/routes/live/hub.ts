@@ -1,7 +1,7 @@
 /**
  * The live hub of one API process: one Redis subscriber connection (a duplicate of the app's),
  * subscribed to every event's live channel by pattern, and the open Server-Sent Event streams,
- * grouped by event, that its messages fan out to. Workers publish on Redis (queues/live.ts), so
+ * grouped by event, that its messages fan out to. Workers publish on Redis (redis/live.ts), so
  * a gallery open on any API process hears of an asset whichever worker made it.
  *
  * Only what the public may see is announced: each message is checked against the asset's row
@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../../db/database.js';
 import { findAsset, listPublicReadyAfter } from '../../db/assets.js';
 import type { Log } from '../../log.js';
-import type { AssetReady } from '../../queues/live.js';
+import type { AssetReady } from '../../redis/live.js';
 import { isPublic } from '../../services/assets.js';
 
 export interface LiveHubOptions {

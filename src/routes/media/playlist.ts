@@ -5,11 +5,12 @@
  * playlists therefore carry the version on every URI they name (all parts of one HLS rendition
  * are written by one job and share the master's version), so segments are immutable too.
  */
+import { HLS_PART_TYPES } from '../../storage/keys.js';
 
 /** Playlists larger than this are served as stored (a two-hour video's is well under 200 KiB). */
 export const MAX_REWRITTEN_PLAYLIST = 2 * 1024 * 1024;
 
-export const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+export const PLAYLIST_TYPE = HLS_PART_TYPES['.m3u8']!;
 
 /** `text` with `?v=<version>` on each URI line and each URI="…" attribute that has no query yet. */
 export function versionPlaylist(text: string, version: string): string {

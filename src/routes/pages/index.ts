@@ -11,8 +11,9 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
+import { LRUCache } from 'lru-cache';
 import { createGallery, type Gallery } from '../../services/gallery.js';
-import { LOCALES, type Locale } from '../../services/locales.js';
+import { LOCALES, type Locale } from '../../locales.js';
 import { pageContext, pathOf } from '../../web/context.js';
 import { albumPage } from '../../web/pages/album.js';
 import { assetPage } from '../../web/pages/asset.js';
@@ -151,13 +152,12 @@ const pages: FastifyPluginAsync<PagesOptions> = async (app, options) => {
   // Event slugs never change (PATCH cannot rename), so slug → id is learnt once per process.
   // An unknown slug is not remembered: its 404 is cached under the site's version, which the
   // event's creation bumps.
-  const eventIds = new Map<string, string>();
+  const eventIds = new LRUCache<string, string>({ max: 10_000 });
   async function scopeOf(slug: string): Promise<string> {
     const known = eventIds.get(slug);
     if (known) return known;
     const id = await gallery.eventId(slug);
     if (!id) return 'site';
-    if (eventIds.size >= 10_000) eventIds.clear();
     eventIds.set(slug, id);
     return id;
   }

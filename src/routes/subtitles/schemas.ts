@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { SubtitleRow } from '../../db/subtitles.js';
-import { isLocale } from '../../services/locales.js';
+import { isLocale } from '../../locales.js';
 import { LOCALE_LABELS, subtitleDir } from '../../services/subtitles.js';
 import { LocaleTag } from '../common.js';
 

@@ -1,5 +1,5 @@
 /** Interface text of every locale Lamha speaks, and the lookups the templates use. */
-import { isLocale, type Locale } from '../../services/locales.js';
+import { isLocale, type Locale } from '../../locales.js';
 import { ar } from './ar.js';
 import { ckb } from './ckb.js';
 import { en, type LocaleText, type StringKey } from './en.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { anonymizeIp } from '../../src/services/privacy.js';
+import { anonymizeIp } from '../src/anonymize-ip.js';
 
 t.test('keeps the /24 of an IPv4 address', async (t) => {
   t.equal(anonymizeIp('203.0.113.77'), '203.0.113.0');

@@ -1,0 +1,53 @@
+/**
+ * The one way to change what the public sees: changes.write() scopes its queries to one event
+ * and bumps that event's version (and the site's) after the commit, never for a rollback.
+ */
+import t from 'tap';
+import { findAlbum, updateAlbum } from '../../src/db/albums.js';
+import { findEventBySlug } from '../../src/db/events.js';
+import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
+
+async function twoEvents(ctx: TestContext) {
+  await seedEvent(ctx, { event: 'one' });
+  await seedEvent(ctx, { event: 'two' });
+  const one = (await findEventBySlug(ctx.db, 'one'))!;
+  const two = (await findEventBySlug(ctx.db, 'two'))!;
+  return { one, two, albumOfTwo: (await findAlbum(ctx.db, two.id, 'day-1'))! };
+}
+
+t.test('a write for one event cannot change the rows of another', async (t) => {
+  const ctx = await createTestContext(t);
+  const { changes } = ctx.app.services;
+  const { one, two, albumOfTwo } = await twoEvents(ctx);
+  const before = await changes.version(two.id);
+  const updated = await changes.write(one.id, (w) => updateAlbum(w, albumOfTwo.id, { status: 'draft' }));
+  t.equal(updated, undefined, 'no row of event "one" has that id');
+  t.equal((await findAlbum(ctx.db, two.id, 'day-1'))!.status, 'published', 'the other event\'s album is unchanged');
+  t.equal(await changes.version(two.id), before, 'and its version did not move');
+});
+
+t.test('a committed write bumps the event and the site after the commit; a rolled-back one bumps nothing', async (t) => {
+  const ctx = await createTestContext(t);
+  const { changes } = ctx.app.services;
+  const { two, albumOfTwo } = await twoEvents(ctx);
+  const [event, site] = [await changes.version(two.id), await changes.version('site')];
+
+  const seenInside: string[] = [];
+  await changes.write(two.id, async (w) => {
+    await updateAlbum(w, albumOfTwo.id, { status: 'draft' });
+    seenInside.push(await changes.version(two.id));
+  });
+  t.same(seenInside, [event], 'not bumped before the commit (a page rendered then would cache the old rows under the new version)');
+  t.not(await changes.version(two.id), event, 'the event\'s version moved');
+  t.not(await changes.version('site'), site, 'the site\'s version moved');
+
+  const [event2, site2] = [await changes.version(two.id), await changes.version('site')];
+  const boom = new Error('refused half-way');
+  await t.rejects(changes.write(two.id, async (w) => {
+    await updateAlbum(w, albumOfTwo.id, { status: 'published' });
+    throw boom;
+  }), boom);
+  t.equal((await findAlbum(ctx.db, two.id, 'day-1'))!.status, 'draft', 'rolled back');
+  t.equal(await changes.version(two.id), event2, 'no bump for a rollback');
+  t.equal(await changes.version('site'), site2);
+});

@@ -1,0 +1,46 @@
+/**
+ * The worker's part of a process: the processors' deps, a BullMQ Worker per queue, and the
+ * re-queuing of what PostgreSQL says is still processing. Used by workers/main.ts (the worker
+ * alone) and start.ts (the API and the worker in one).
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+import type { Log } from '../src/log.js';
+import { createQueues, type Queues } from '../src/queues/producer.js';
+import { createRedis } from '../src/redis/connection.js';
+import { requeueProcessing } from '../src/services/reconcile.js';
+import type { Connections } from '../src/startup.js';
+import { createProcessorDeps } from './deps.js';
+import { startWorkers } from './worker.js';
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * `connection` is the blocking connection the Workers consume on: the process's own Redis when
+ * it retries forever (a worker process), else a new one made here. `queues` are the producer's
+ * (the API's in a shared process), made here when not given.
+ */
+export async function startWorker(
+  config: Readonly<Config>,
+  log: Log,
+  { db, storage, redis }: Pick<Connections, 'db' | 'storage' | 'redis'>,
+  options: { connection?: Redis; queues?: Queues } = {},
+): Promise<RunningWorker> {
+  const connection = options.connection ?? createRedis(config.redisUrl, { forWorker: true });
+  const queues = options.queues ?? createQueues({ connection, prefix: config.redisPrefix });
+  const deps = createProcessorDeps(config, { db, storage, queues, log, publisher: redis });
+  const workers = startWorkers({ ...deps, connection, prefix: config.redisPrefix });
+  log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
+  const requeued = await requeueProcessing({ db, queues });
+  if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
+  return {
+    async close() {
+      await workers.close();
+      await deps.close();
+      if (!options.queues) await queues.close();
+      if (!options.connection) connection.disconnect();
+    },
+  };
+}
