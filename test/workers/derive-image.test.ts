@@ -361,7 +361,8 @@ t.test('an asset that becomes ready is announced on Redis pub/sub, with progress
   const id = await uploadFile(ctx, 'png_rgba_alpha.png');
   runWorkers(t, ctx, ['images']);
   t.equal((await settled(ctx, id)).status, 'ready');
-  await new Promise((r) => setTimeout(r, 200));
+  // the message follows the row's update: wait for it rather than for a fixed while
+  t.ok(await waitFor(() => messages.length > 0, 10_000), 'a message arrived');
   t.match(messages, [{ type: 'asset.ready', assetId: id }]);
   const { rows: a } = await ctx.db.query('SELECT progress FROM assets WHERE id = $1', [id]);
   t.equal(a[0].progress, 100);
