@@ -36,6 +36,10 @@ export interface Config {
   logLevel: string;
   /** prefix of every Redis key (BullMQ queues, pub/sub channels) */
   redisPrefix: string;
+  /** how long a worker's lock on a running job lasts unrenewed: a dead worker's job is taken over after it */
+  workerLockMs: number;
+  /** how often workers look for jobs whose lock expired (stalled) and queue them again */
+  workerStalledIntervalMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -120,6 +124,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX may hold only letters, digits, "_", "." and "-" (got "${redisPrefix}")`);
 
+  // BullMQ's defaults; tests shorten them so a killed worker's job is taken over in seconds
+  const workerLockMs = int('WORKER_LOCK_MS', 30_000, 1_000, 3_600_000);
+  const workerStalledIntervalMs = int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 3_600_000);
+
   const config: Config = {
     port,
     host,
@@ -138,6 +146,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,
     redisPrefix,
+    workerLockMs,
+    workerStalledIntervalMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -17,6 +17,17 @@ t.test('defaults: port 3000 on loopback, 10 GiB uploads, the embedded S3 server'
   t.equal(config.logLevel, 'info');
   t.equal(config.adminToken, undefined);
   t.ok(path.isAbsolute(config.dataDir), 'DATA_DIR resolved to an absolute path');
+  t.equal(config.workerLockMs, 30_000, 'BullMQ\'s own lock duration');
+  t.equal(config.workerStalledIntervalMs, 30_000, 'BullMQ\'s own stalled-check interval');
+});
+
+t.test('reads the workers\' lock and stalled-check timings, within bounds', async (t) => {
+  const config = loadConfig({ WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' });
+  t.equal(config.workerLockMs, 4000);
+  t.equal(config.workerStalledIntervalMs, 1000);
+  for (const [key, value] of [['WORKER_LOCK_MS', '999'], ['WORKER_LOCK_MS', '2s'], ['WORKER_STALLED_INTERVAL_MS', '499'], ['WORKER_STALLED_INTERVAL_MS', '3600001']] as const) {
+    t.throws(() => loadConfig({ [key]: value }), { name: 'ConfigError', problems: [new RegExp(`^${key} `)] }, `${key}=${value}`);
+  }
 });
 
 t.test('reads a good environment, including a real S3 endpoint with its keys', async (t) => {

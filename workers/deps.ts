@@ -30,6 +30,7 @@ export function createProcessorDeps(
     settings: {
       imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
+      workerLockMs: config.workerLockMs, workerStalledIntervalMs: config.workerStalledIntervalMs,
     },
     close: () => metadata.close(),
   };

@@ -26,6 +26,9 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: QUEUE_CONCURRENCY[queue],
+      // renewed every half of it; ffmpeg and sharp work off the event loop, so renewal keeps up
+      lockDuration: deps.settings.workerLockMs,
+      stalledInterval: deps.settings.workerStalledIntervalMs,
     });
     worker.on('failed', (job, err) => deps.log.warn({ err, queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, 'job failed'));
     worker.on('error', (err) => deps.log.error({ err, queue }, 'worker error'));

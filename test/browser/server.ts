@@ -3,10 +3,10 @@
  * that address, so rendition URLs resolve in the browser), the real queue workers, and an
  * Arabic-default published event seeded through the HTTP API.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { testClip } from '../helpers/clips.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart, type FormPart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
@@ -19,8 +19,10 @@ export interface Gallery {
   ctx: TestContext;
   /** http://127.0.0.1:PORT */
   url: string;
-  /** uploads one file to conf/day-1 with an Arabic caption and credit; answers the asset id */
-  upload(file: string, fields?: { caption?: string; locale?: string; credit?: string }): Promise<string>;
+  /** uploads one file to conf/day-1 (or another album of conf) with an Arabic caption and credit; answers the asset id */
+  upload(file: string, fields?: { caption?: string; locale?: string; credit?: string }, album?: string): Promise<string>;
+  /** creates and publishes another album of conf */
+  album(slug: string): Promise<void>;
   /** waits until the asset is ready (fails the test otherwise) */
   ready(id: string): Promise<void>;
   /** stores a subtitle track for a video */
@@ -50,14 +52,20 @@ export async function startGallery(t: Teardown): Promise<Gallery> {
   return {
     ctx,
     url,
-    async upload(file, fields = {}) {
+    async upload(file, fields = {}, album = 'day-1') {
       const parts: FormPart[] = [];
       for (const [name, value] of Object.entries({ locale: 'ar', ...fields })) if (value !== undefined) parts.push({ name, body: value });
       parts.push({ name: 'file', filename: path.basename(file), body: await readFile(file) });
       const form = multipart(parts);
-      const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...headers, ...form.headers }, payload: form.body });
+      const res = await ctx.app.inject({ method: 'POST', url: `/api/v1/events/conf/albums/${album}/assets`, headers: { ...headers, ...form.headers }, payload: form.body });
       if (res.statusCode !== 201) throw new Error(`upload ${file}: ${res.statusCode} ${res.body}`);
       return res.json().assets[0].id as string;
+    },
+    async album(slug) {
+      const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers, payload: { slug, title: { ar: slug, en: slug } } });
+      if (created.statusCode !== 201) throw new Error(`album ${slug}: ${created.statusCode} ${created.body}`);
+      const published = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/events/conf/albums/${slug}`, headers, payload: { status: 'published' } });
+      if (published.statusCode !== 200) throw new Error(`publish ${slug}: ${published.statusCode} ${published.body}`);
     },
     async ready(id) {
       const end = await settled(ctx, id, 180_000);
@@ -71,11 +79,6 @@ export async function startGallery(t: Teardown): Promise<Gallery> {
 }
 
 /** An H.264/AAC clip made by ffmpeg from its test sources, long enough to watch it play. */
-export function makeClip(dir: string, seconds = 8): string {
-  const out = path.join(dir, 'clip.mp4');
-  execFileSync('ffmpeg', ['-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out]);
-  return out;
+export function makeClip(seconds = 8): Promise<string> {
+  return testClip({ width: 640, height: 360, fps: 25, seconds });
 }

@@ -413,7 +413,8 @@ t.test('honours an abort signal, before and during a conversion', async (t) => {
   t.equal((during as Error).name, 'AbortError');
   t.equal((during as ToolError).kind, 'abort');
   t.match((during as Error).message, /^heif-(info|convert) was aborted and killed/);
-  t.ok(Date.now() - started < 3000, 'promptly');
+  // the kind says it was aborted; the bound, far under LONG's timeout, catches only a wait for it on a busy machine
+  t.ok(Date.now() - started < 30_000, 'promptly, not at the timeout');
   t.same(childTools(), [], 'no child process remains');
   t.same(await readdir(dir), [], 'no partial JPEG left');
 });

@@ -4,40 +4,30 @@
  * Matroska) or the end of the stored file does (MP4 with its moov last, MPEG-TS, AVI).
  * Long but tiny clips: a test pattern at one frame a second.
  */
-import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
+import { clip } from '../helpers/clips.js';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { incompleteUploads } from '../helpers/s3.js';
 
 const UPLOAD_PATH = '/api/v1/events/conf/albums/day-1/assets';
 
-let scratch: string;
 const clips: Record<string, string> = {};
 
-function ffmpeg(args: string[], out: string): string {
-  const file = path.join(scratch, out);
-  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, file]);
-  return file;
-}
-
 t.before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-limits-'));
   // 20 minutes at 1 fps, ≈10 MB: more than one 8 MiB part, and far more than the 256 KiB head
-  clips.mp4Last = ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-t', '1200', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '600'], 'long-moov-last.mp4');
-  clips.mp4First = ffmpeg(['-i', clips.mp4Last, '-c', 'copy', '-movflags', '+faststart'], 'long-moov-first.mp4');
-  clips.mkv = ffmpeg(['-i', clips.mp4Last, '-c', 'copy'], 'long.mkv');
-  clips.ts = ffmpeg(['-i', clips.mp4Last, '-c', 'copy'], 'long.ts');
-  clips.avi = ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-t', '1200', '-c:v', 'mpeg4', '-q:v', '10'], 'long.avi');
+  clips.mp4Last = await clip(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-t', '1200', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '600']);
+  clips.mp4First = await clip(['-i', clips.mp4Last, '-c', 'copy', '-movflags', '+faststart']);
+  clips.mkv = await clip(['-i', clips.mp4Last, '-c', 'copy'], 'mkv');
+  clips.ts = await clip(['-i', clips.mp4Last, '-c', 'copy'], 'ts');
+  clips.avi = await clip(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-t', '1200', '-c:v', 'mpeg4', '-q:v', '10'], 'avi');
   // a 1280×720 frame, 40 s: moov last and well beyond the head
-  clips.wideLast = ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=1', '-t', '40', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'], 'wide-moov-last.mp4');
-  clips.wideFirst = ffmpeg(['-i', clips.wideLast, '-c', 'copy', '-movflags', '+faststart'], 'wide-moov-first.mp4');
+  clips.wideLast = await clip(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=1', '-t', '40', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  clips.wideFirst = await clip(['-i', clips.wideLast, '-c', 'copy', '-movflags', '+faststart']);
 });
-t.teardown(() => rm(scratch, { recursive: true, force: true }));
 
 async function upload(ctx: TestContext, file: string) {
   const form = multipart([{ name: 'file', filename: path.basename(file), body: createReadStream(file) }]);

@@ -98,8 +98,11 @@ t.test('no rendition carries metadata but a colour profile: no GPS, no camera, n
   runWorkers(t, ctx, ['images']);
   const files = ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'jpeg_nikon-d2x_gps_iptc_xmp.jpg', 'heic_iphone7plus_gps_rot90.heic', 'avif_iphone12pro_exif_gps.avif',
     'png_rgba_alpha.png', 'tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'exif-orientation_6.jpg'];
-  for (const file of files) {
-    const id = await uploadFile(ctx, file);
+  // all queued at once: the worker derives them side by side
+  const ids: string[] = [];
+  for (const file of files) ids.push(await uploadFile(ctx, file));
+  for (const [i, file] of files.entries()) {
+    const id = ids[i]!;
     t.equal((await settled(ctx, id)).status, 'ready', file);
     for (const r of await renditionsOf(ctx, id)) {
       const tags = await metadataTags(await objectBytes(ctx, r.key), r.type === 'image/jpeg' ? 'jpg' : 'webp');
@@ -179,8 +182,10 @@ t.test('every accepted image format gets renditions: CMYK and progressive JPEG, 
     ['pdf_distiller_linearized_xmp.pdf', undefined, 0, 0],
     ...made.map(([n, b]) => [n, b, 600, 450] as [string, Buffer, number, number]),
   ];
-  for (const [name, body, width, height] of cases) {
-    const id = await uploadFile(ctx, name, body);
+  const ids: string[] = [];
+  for (const [name, body] of cases) ids.push(await uploadFile(ctx, name, body));
+  for (const [i, [name, , width, height]] of cases.entries()) {
+    const id = ids[i]!;
     const end = await settled(ctx, id);
     t.equal(end.status, 'ready', `${name}: ${end.error}`);
     const { rows } = await ctx.db.query('SELECT width, height FROM assets WHERE id = $1', [id]);
@@ -361,7 +366,8 @@ t.test('an asset that becomes ready is announced on Redis pub/sub, with progress
   const id = await uploadFile(ctx, 'png_rgba_alpha.png');
   runWorkers(t, ctx, ['images']);
   t.equal((await settled(ctx, id)).status, 'ready');
-  await new Promise((r) => setTimeout(r, 200));
+  // the message follows the row's update: wait for it rather than for a fixed while
+  t.ok(await waitFor(() => messages.length > 0, 10_000), 'a message arrived');
   t.match(messages, [{ type: 'asset.ready', assetId: id }]);
   const { rows: a } = await ctx.db.query('SELECT progress FROM assets WHERE id = $1', [id]);
   t.equal(a[0].progress, 100);

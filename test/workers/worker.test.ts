@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { assertNoEviction } from '../../src/redis/connection.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
 import { runWorkers } from '../helpers/workers.js';
-import { createTestContext, DATABASE_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { createTestContext, REDIS_URL, seedEvent, testDatabase, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { privateRedis, runEntry, waitFor } from '../helpers/processes.js';
 import { readFileSync } from 'node:fs';
@@ -26,35 +26,53 @@ t.test('refuses a Redis that may evict keys, naming the setting to change', asyn
 
   // the worker process itself refuses to start
   const lru = await privateRedis(t, ['--maxmemory-policy', 'volatile-lru']);
-  const run = runEntry('workers/main.ts', { REDIS_URL: lru, DATABASE_URL, S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY: 'x', S3_SECRET_KEY: 'y', LOG_LEVEL: 'info' });
+  // it migrates before it looks at Redis: a database of its own, not the shared one
+  const run = runEntry('workers/main.ts', { REDIS_URL: lru, DATABASE_URL: await testDatabase(t), S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY: 'x', S3_SECRET_KEY: 'y', LOG_LEVEL: 'info' });
   const exit = await run.exit;
   t.not(exit.code, 0, 'exits with an error');
   t.match(run.output(), /maxmemory-policy is "volatile-lru"/);
 });
 
-t.test('the worker process consumes the queues and closes gracefully on SIGTERM', async (t) => {
-  const ctx = await createTestContext(t);
+t.test('the worker process consumes the queues of its prefix in its database and closes gracefully on SIGTERM', async (t) => {
+  const ctx = await createTestContext(t, { ownDatabase: true });
   await seedEvent(ctx);
   const id = await uploadOne(ctx);
   // the asset is deleted while storage "failed": its objects wait for the maintenance queue
   await ctx.db.query('DELETE FROM assets WHERE id = $1', [id]);
   await ctx.storage.put(`renditions/${id}/thumb.webp`, Buffer.from('x'));
   await ctx.queues.enqueue('purge-asset', { assetId: id });
+  // an asset of this database only: a worker reading another database would purge its original too
+  const kept = await uploadOne(ctx);
+  // no thumbnails for it: they would only add objects to the listing below
+  await ctx.queues.queues.images.obliterate({ force: true });
+  await ctx.db.query("UPDATE assets SET status = 'ready' WHERE id = $1", [kept]);
+  await ctx.queues.enqueue('purge-asset', { assetId: kept });
 
   const run = runEntry('workers/main.ts', {
-    DATABASE_URL,
-    REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: ctx.config.redisPrefix,
+    DATABASE_URL: ctx.config.databaseUrl,
+    REDIS_URL, REDIS_PREFIX: ctx.config.redisPrefix,
     S3_ENDPOINT: ctx.storage.endpoint,
     S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
     S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'info',
   });
   t.teardown(() => run.child.kill('SIGKILL'));
-  const purged = await waitFor(async () => (await ctx.storage.list('')).length === 0, 20_000);
-  t.ok(purged, `the purge job removed the objects\n${run.output()}`);
+  const purged = await waitFor(async () => !(await ctx.storage.list('')).some((k) => k.includes(id)), 20_000);
+  t.ok(purged, `the purge job removed the deleted asset's objects\n${run.output()}`);
+  const keptJob = await ctx.queues.queues.maintenance.getJob(`purge-asset-${kept}`);
+  t.ok(await waitFor(async () => (await keptJob!.getState()) === 'completed', 20_000), `the other purge job ran\n${run.output()}`);
+  t.equal((await ctx.queues.queues.maintenance.getJob(`purge-asset-${kept}`))?.returnvalue, 'skipped: asset exists', 'it found the asset in the test\'s database');
+  t.same(await ctx.storage.list(''), [`originals/${kept}`]);
   run.child.kill('SIGTERM');
   const exit = await run.exit;
   t.equal(exit.code, 0, 'exits cleanly after SIGTERM');
   t.match(run.output(), /SIGTERM: closing/);
+});
+
+t.test('the workers take their lock duration and stalled-check interval from the configuration', async (t) => {
+  const ctx = await createTestContext(t, { env: { WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1500' } });
+  const { workers } = runWorkers(t, ctx, ['images', 'videos', 'maintenance']);
+  t.equal(workers.length, 3);
+  for (const w of workers) t.match(w.opts, { lockDuration: 4000, lockRenewTime: 2000, stalledInterval: 1500 }, w.name);
 });
 
 t.test('a purge job never deletes the objects of an asset that exists', async (t) => {

@@ -23,6 +23,10 @@ export interface ProcessorSettings {
   redisPrefix: string;
   ffmpegPath: string;
   ffprobePath: string;
+  /** BullMQ `lockDuration` of the Worker running the processors: a dead worker's job waits this long */
+  workerLockMs: number;
+  /** BullMQ `stalledInterval`: how often jobs with an expired lock are queued again */
+  workerStalledIntervalMs: number;
 }
 
 export interface ProcessorDeps {
