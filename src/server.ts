@@ -4,9 +4,9 @@
  * `--demo` also loads the demo event (`npm run demo`, src/demo).
  * Without S3_ENDPOINT, this process runs the embedded S3 server.
  */
-import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { createDb } from './db/database.js';
+import { createLogger, logDestination } from './log.js';
 import { storageFromConfig } from './plugins/infra.js';
 import { createRedis } from './queues/redis.js';
 import { requeueProcessing } from './services/reconcile.js';
@@ -19,7 +19,7 @@ import { startWorkers, type Workers } from '../workers/worker.js';
 
 const config = configOrExit();
 const withWorker = process.argv.includes('--with-worker');
-const log = pino({ level: config.logLevel, name: 'lamha' });
+const log = createLogger({ level: config.logLevel, name: 'lamha' });
 
 let embedded: EmbeddedS3 | undefined;
 if (!config.s3.endpoint) {
@@ -37,7 +37,7 @@ if (firstAdmin) {
   process.stdout.write(`\nNo ADMIN_TOKEN was set, so an admin token was created. Keep it; it is not shown again:\n\n  ${firstAdmin}\n\n`);
 }
 
-const app = await buildApp(config, { deps: { db, redis, storage } });
+const app = await buildApp(config, { deps: { db, redis, storage }, logStream: logDestination() });
 await app.listen({ port: config.port, host: config.host });
 
 let workers: Workers | undefined;

@@ -2,8 +2,8 @@
  * The worker process (`npm run worker`): consumes the queues until SIGTERM, then lets running
  * jobs finish. Any number of these may run on any number of machines.
  */
-import { pino } from 'pino';
 import { createDb } from '../src/db/database.js';
+import { createLogger } from '../src/log.js';
 import { storageFromConfig } from '../src/plugins/infra.js';
 import { createQueues } from '../src/queues/producer.js';
 import { createRedis } from '../src/queues/redis.js';
@@ -13,7 +13,7 @@ import { createProcessorDeps } from './deps.js';
 import { startWorkers } from './worker.js';
 
 const config = configOrExit();
-const log = pino({ level: config.logLevel, name: 'lamha-worker' });
+const log = createLogger({ level: config.logLevel, name: 'lamha-worker' });
 const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
 const redis = createRedis(config.redisUrl, { forWorker: true });
 await prepareOrExit({ config, redis, storage, log });
