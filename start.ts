@@ -4,13 +4,13 @@
  * module that needs both: src/ never imports workers/, and workers/ never imports the app.
  * `--demo` (`npm run demo`) also loads the demo event.
  */
-import { pino } from 'pino';
 import { loadDemoIfAsked, startApi } from './src/api.js';
+import { createLogger } from './src/log.js';
 import { configOrExit, onShutdown, openConnections } from './src/startup.js';
 import { startWorker } from './workers/run.js';
 
 const config = configOrExit();
-const log = pino({ level: config.logLevel, name: 'lamha' });
+const log = createLogger({ level: config.logLevel, name: 'lamha' });
 const connections = await openConnections(config, log, { runEmbeddedS3: true, forWorker: false });
 const app = await startApi(config, connections);
 const worker = await startWorker(config, log.child({ component: 'worker' }), connections, { queues: app.queues });

@@ -7,23 +7,31 @@
 #   ffmpeg            ffmpeg, ffprobe           video
 #   imagemagick       convert-im6.q16           only for benchmarks and tests that compare against it
 #   chromium          chromium                  only for the browser tests (test/browser, driven by playwright-core)
+#   procps            ps                        only for tests that look for leftover child processes
+#   redis-server      redis-server              only for tests that start a Redis of their own
 #   wrk               wrk                       only for bench/gallery (an HTTP load generator in C)
+#
+# The tests also make HEVC clips, so with --test (and by default) ffmpeg must have the libx265
+# encoder, as Debian's has; an ffmpeg without it first on PATH is an error, not a skipped test.
 #
 # ImageMagick is detected by its versioned binary, not `convert`: another program named
 # `convert` may come first on PATH, and the tests call /usr/bin/convert explicitly.
 #
-# Options: --runtime  only what the service needs (no ImageMagick, Chromium or wrk), as `npm start` asks;
+# Options: --runtime  only what the service needs (libheif, poppler, ffmpeg), as `npm start` asks;
+#          --test     what the test suite uses (all but wrk), as `npm test` asks;
+#                     with neither, everything, the benchmarks' wrk included;
 #          --optional on failure (not root, no network) warn and succeed: the service runs,
 #                     and HEIC photos, PDFs and videos fail with a clear reason until installed.
 set -euo pipefail
 
-runtime=0
+mode=all
 optional=0
 for arg in "$@"; do
   case "$arg" in
-    --runtime) runtime=1 ;;
+    --runtime) mode=runtime ;;
+    --test) mode=test ;;
     --optional) optional=1 ;;
-    *) echo "usage: $0 [--runtime] [--optional]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runtime | --test] [--optional]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,11 +42,27 @@ declare -A TOOLS=(
   [ffmpeg]="ffmpeg ffprobe"
   [imagemagick]="convert-im6.q16"
   [chromium]="chromium"
+  [procps]="ps"
+  [redis-server]="redis-server"
   [wrk]="wrk"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
-[ "$runtime" = 1 ] && unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[wrk]'
+case "$mode" in
+  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' ;;
+  test) unset 'TOOLS[wrk]' ;;
+esac
+
+# The HEVC tests encode with libx265: a build without it must not turn them into skips.
+check_x265() {
+  [ "$mode" = runtime ] && return 0
+  local encoders
+  encoders=$(ffmpeg -hide_banner -encoders 2>/dev/null) || true
+  if [[ "$encoders" != *libx265* ]]; then
+    log "error: $(command -v ffmpeg) has no libx265 encoder, which the tests need: use Debian's ffmpeg (apt-get install ffmpeg, /usr/bin first on PATH)"
+    exit 1
+  fi
+}
 if [ "$optional" = 1 ]; then
   # any failure below becomes a warning
   trap 'log "warning: could not install the media tools; HEIC photos, PDFs and videos will fail until they are installed"; exit 0' ERR
@@ -55,7 +79,10 @@ for pkg in "${!TOOLS[@]}"; do
   done
 done
 
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -eq 0 ]; then
+  check_x265
+  exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
   log "missing, and not root: apt-get install -y --no-install-recommends ${missing[*]}"
@@ -77,3 +104,4 @@ for pkg in "${missing[@]}"; do
   done
 done
 log "installed ${missing[*]}"
+check_x265

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { demoBanner, loadDemo } from './demo/load.js';
-import type { Log } from './log.js';
+import { logDestination, type Log } from './log.js';
 import { createTokenService } from './services/tokens.js';
 import type { Connections } from './startup.js';
 
@@ -17,7 +17,7 @@ export async function startApi(config: Readonly<Config>, connections: Connection
     // Shown once, never stored in clear: the operator copies it now or mints another later.
     process.stdout.write(`\nNo ADMIN_TOKEN was set, so an admin token was created. Keep it; it is not shown again:\n\n  ${firstAdmin}\n\n`);
   }
-  const app = await buildApp(config, { deps: { db, redis, storage } });
+  const app = await buildApp(config, { deps: { db, redis, storage }, logStream: logDestination() });
   await app.listen({ port: config.port, host: config.host });
   return app;
 }

@@ -4,12 +4,12 @@
  * S3_ENDPOINT, this process runs the embedded S3 server. `npm start` runs the API and the
  * worker in one process: start.ts.
  */
-import { pino } from 'pino';
 import { loadDemoIfAsked, startApi } from './api.js';
+import { createLogger } from './log.js';
 import { configOrExit, onShutdown, openConnections } from './startup.js';
 
 const config = configOrExit();
-const log = pino({ level: config.logLevel, name: 'lamha' });
+const log = createLogger({ level: config.logLevel, name: 'lamha' });
 const connections = await openConnections(config, log, { runEmbeddedS3: true, forWorker: false });
 const app = await startApi(config, connections);
 

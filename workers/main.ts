@@ -2,12 +2,12 @@
  * The worker process (`npm run worker`): consumes the queues until SIGTERM, then lets running
  * jobs finish. Any number of these may run on any number of machines.
  */
-import { pino } from 'pino';
+import { createLogger } from '../src/log.js';
 import { configOrExit, onShutdown, openConnections } from '../src/startup.js';
 import { startWorker } from './run.js';
 
 const config = configOrExit();
-const log = pino({ level: config.logLevel, name: 'lamha-worker' });
+const log = createLogger({ level: config.logLevel, name: 'lamha-worker' });
 const connections = await openConnections(config, log, { runEmbeddedS3: false, forWorker: true });
 const worker = await startWorker(config, log, connections, { connection: connections.redis });
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import tap from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent, withDefaultUser, type Db } from '../../src/db/database.js';
@@ -21,9 +22,25 @@ import { createObjectStore, type ObjectStore } from '../../src/storage/object-st
 
 export type S3Kind = 'rgw' | 'embedded';
 
-/** The S3 servers this run has: RGW when the test lane started it, and always the embedded one. */
+let rgwSkipReported = false;
+
+/**
+ * The S3 servers this run has: the Ceph RGW that `npm test` starts, and the embedded one. A run
+ * without the RGW (`npx tap <file>` alone) fails here rather than silently losing a lane, unless
+ * LAMHA_TEST_S3=embedded asks for the embedded server only; the RGW lane then shows as skipped.
+ */
 export function s3Kinds(): S3Kind[] {
-  return process.env.S3_ENDPOINT ? ['rgw', 'embedded'] : ['embedded'];
+  if (process.env.LAMHA_TEST_S3 === 'embedded') {
+    if (!rgwSkipReported) {
+      rgwSkipReported = true;
+      tap.test('the Ceph RGW lane', { skip: 'LAMHA_TEST_S3=embedded: the embedded S3 server only' }, () => {});
+    }
+    return ['embedded'];
+  }
+  if (!process.env.S3_ENDPOINT) {
+    throw new Error('no Ceph RGW for this run (S3_ENDPOINT is unset): run `npm test -- <file>`, which starts one, or set LAMHA_TEST_S3=embedded to test against the embedded S3 server only');
+  }
+  return ['rgw', 'embedded'];
 }
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1/lamha_test';
