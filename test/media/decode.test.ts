@@ -377,20 +377,22 @@ t.test('kills a tool that outlives a 1 ms timeout and leaves no process behind',
 
 t.test('kills heif-convert when the budget runs out mid-conversion and removes its partial output', async (t) => {
   const dir = await workDir(t);
-  // a budget that runs out halfway through heif-convert, timed on this machine as it is now
-  const timed = async (fn: () => Promise<unknown>): Promise<number> => {
-    const started = Date.now();
-    await fn();
-    return Date.now() - started;
-  };
-  const scratch = await workDir(t);
-  const info = await timed(() => run('heif-info', [IPHONE_7_PLUS]));
-  const convert = await timed(() => run('heif-convert', ['--quiet', '-q', '95', IPHONE_7_PLUS, path.join(scratch, 'x.jpg')]));
-  const timeoutMs = info + Math.round(convert / 2);
-  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs }).catch((e: unknown) => e);
+  // A converter that has written part of its output and then hangs: the budget runs out
+  // mid-conversion whatever the machine's load (a budget timed against the real tool raced it).
+  const bin = await workDir(t);
+  const hanging = path.join(bin, 'heif-convert');
+  await writeFile(hanging, '#!/bin/sh\nfor out; do :; done\nhead -c 4096 /dev/urandom > "$out"\nexec sleep 600\n', { mode: 0o755 });
+  let partial: string[] = [];
+  const watch = setInterval(() => {
+    readdir(dir).then((names) => { if (names.length > 0) partial = names; }, () => {});
+  }, 20);
+  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs: 3000, heifConvertPath: hanging })
+    .catch((e: unknown) => e)
+    .finally(() => clearInterval(watch));
   t.type(err, ToolError);
   t.equal((err as ToolError).kind, 'timeout');
   t.equal((err as ToolError).tool, 'heif-convert');
+  t.ok(partial.length > 0, `control: the converter had written part of its output (${partial})`);
   t.same(childTools(), [], 'no child process remains');
   t.same(await readdir(dir), [], 'no partial JPEG left');
 });

@@ -215,7 +215,7 @@ t.test('clients that go away leave nothing behind; closing the app ends open str
 
   const started = Date.now();
   await app.close();
-  t.ok(Date.now() - started < 2_000, `app.close() did not wait for the streams (${Date.now() - started} ms)`);
+  t.ok(Date.now() - started < 10_000, `app.close() did not wait for the streams (${Date.now() - started} ms)`);
   await Promise.all(open.map((s) => s.ended));
   t.pass('the clients saw their streams end');
   t.equal(app.live.size, 0);
