@@ -119,6 +119,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   return app;
 }
 
+/** How long a refused upload's remaining body is read and dropped before its connection is cut. */
+const LINGER_MS = 5_000;
+
 function errorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   let { statusCode, code }: { statusCode: number; code: string } = HANDLER_ERRORS.internal;
   let message = error.message;
@@ -144,11 +147,16 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
     request.log.info({ code, message }, 'request refused');
   }
   if (!request.raw.complete) {
-    // Refused before the body was read (too large, wrong type, no rights): stop reading the
-    // rest, tell the client this connection ends, and let the socket close after the reply.
+    // Refused before the body was read (too large, wrong type, no rights): the rest is read and
+    // dropped for a while after the answer (a lingering close), because closing at once resets a
+    // client that is still sending before it has read the answer. A client that keeps sending
+    // longer than that is cut off.
     request.raw.unpipe();
     request.raw.resume();
-    void reply.header('connection', 'close');
+    const cutOff = setTimeout(() => request.raw.destroy(), LINGER_MS);
+    cutOff.unref();
+    request.raw.once('end', () => clearTimeout(cutOff));
+    request.raw.once('close', () => clearTimeout(cutOff));
   }
   return reply.code(statusCode).send({ statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message });
 }
