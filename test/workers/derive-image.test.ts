@@ -70,6 +70,10 @@ function difference(a: Buffer, b: Buffer): number {
   return sum / a.length;
 }
 
+
+// Two subtests at a time: each has its own context (schema, bucket, queue prefix) and workers.
+t.jobs = 2;
+
 t.test('the orientation set (1–8) comes out upright: every rendition shows what orientation 1 shows', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);

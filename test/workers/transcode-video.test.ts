@@ -14,6 +14,10 @@ import { runWorkers, settled } from '../helpers/workers.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
+// Two subtests at a time: each has its own context and workers, and while one waits on ffmpeg's
+// output the other's ffmpeg has a core; run one by one, this file alone was the suite's tail.
+t.jobs = 2;
+
 let scratch: string;
 t.before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-clips-'));

@@ -16,6 +16,10 @@ async function uploadOne(ctx: TestContext): Promise<string> {
   return res.json().assets[0].id;
 }
 
+
+// Two subtests at a time: each has its own context (schema, bucket, queue prefix) and workers.
+t.jobs = 2;
+
 t.test('refuses a Redis that may evict keys, naming the setting to change', async (t) => {
   const url = await privateRedis(t, ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
   const redis = new Redis(url);
