@@ -4,11 +4,11 @@
  * Arabic-default published event seeded through the HTTP API.
  */
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { testClip } from '../helpers/clips.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart, type FormPart } from '../helpers/multipart.js';
+import { freePort } from '../helpers/processes.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
 interface Teardown {
@@ -29,24 +29,29 @@ export interface Gallery {
   subtitles(id: string, locale: string, vtt: string): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * The app listening on a port its PUBLIC_URL names. The URL is part of the configuration the app
+ * is built with, so the port is picked before it is bound: should another process take it in
+ * between, the next attempt picks another.
+ */
+async function listeningContext(t: Teardown): Promise<{ ctx: TestContext; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const ctx = await createTestContext(t, { env: { PUBLIC_URL: url } });
+    try {
+      await ctx.app.listen({ port, host: '127.0.0.1' });
+      return { ctx, url };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw err;
+    }
+  }
 }
 
 export async function startGallery(t: Teardown): Promise<Gallery> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const ctx = await createTestContext(t, { env: { PUBLIC_URL: url } });
+  const { ctx, url } = await listeningContext(t);
   await seedEvent(ctx); // conf / day-1, locales ar, en, ku, default ar, published
   runWorkers(t, ctx, ['images', 'videos']);
-  await ctx.app.listen({ port, host: '127.0.0.1' });
   const headers = ctx.auth(ctx.admin);
 
   return {

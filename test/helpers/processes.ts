@@ -45,19 +45,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A redis-server of the test's own (Debian's, as on every machine of ours), with extra flags. */
+/**
+ * A redis-server of the test's own (Debian's, as on every machine of ours), with extra flags.
+ * redis-server cannot be handed a bound socket, so a port is picked and, should another process
+ * take it first, picked again.
+ */
 export async function privateRedis(t: { teardown(fn: () => unknown): void }, flags: string[]): Promise<string> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...flags], { stdio: 'ignore' });
-  t.teardown(() => {
-    child.kill('SIGTERM');
-  });
-  const up = await waitFor(() => new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-    s.on('error', () => resolve(false));
-  }), 5000);
-  if (!up) throw new Error('private redis-server did not start');
-  return `redis://127.0.0.1:${port}`;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...flags], { stdio: 'ignore' });
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    const up = await waitFor(() => exited || new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }), 5000);
+    if (up && !exited) {
+      t.teardown(() => {
+        child.kill('SIGTERM');
+      });
+      return `redis://127.0.0.1:${port}`;
+    }
+    child.kill('SIGKILL');
+    if (attempt === 5) throw new Error(`private redis-server did not start (${exited ? 'it exited: port taken?' : 'no answer'})`);
+  }
 }
 
 /**
