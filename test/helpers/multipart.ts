@@ -33,18 +33,21 @@ export function filePart(path: string, filename = path.split('/').pop()!, conten
   return { name: 'file', filename, ...(contentType && { contentType }), body: createReadStream(path) };
 }
 
+/** Reads a response's status and JSON body (a test's small answer, so collected whole). */
+function readJson(res: http.IncomingMessage, resolve: (r: { statusCode: number; json: any }) => void, reject: (err: Error) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    resolve({ statusCode: res.statusCode!, json: text ? JSON.parse(text) : undefined });
+  });
+  res.on('error', reject);
+}
+
 /** POSTs a streamed body to a listening server; answers status and parsed JSON. */
 export function post(url: string, headers: Record<string, string>, body: Readable): Promise<{ statusCode: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ statusCode: res.statusCode!, json: text ? JSON.parse(text) : undefined });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(url, { method: 'POST', headers }, (res) => readJson(res, resolve, reject));
     req.on('error', reject);
     body.on('error', (err) => req.destroy(err));
     body.pipe(req);
@@ -90,13 +93,7 @@ export function postInSteps(url: string, headers: Record<string, string>, body: 
     req.on('response', (res) => {
       answered = true;
       notReached(new Error(`the server answered ${res.statusCode} after ${sent} bytes, before ${pauseAt}`));
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ statusCode: res.statusCode!, json: text ? JSON.parse(text) : undefined });
-      });
-      res.on('error', reject);
+      readJson(res, resolve, reject);
     });
     req.on('error', (err) => {
       notReached(err);
