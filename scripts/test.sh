@@ -150,7 +150,7 @@ else
   # start, its report printed after the other lane's.
   mapfile -t heavy < <(find test/browser test/workers -name '*.test.ts' | sort)
   mapfile -t rest < <(find test -name '*.test.ts' -not -path 'test/browser/*' -not -path 'test/workers/*' | sort)
-  mkdir -p .tap && rm -f .tap/failed-heavy .tap/heavy.out
+  rm -f .tap/failed-heavy .tap/heavy.out
   npx tap --jobs=$(( jobs / 2 )) --save=.tap/failed-heavy "$@" "${heavy[@]}" >.tap/heavy.out 2>&1 &
   heavy_pid=$!
   npx tap --jobs=$(( jobs - jobs / 2 + 1 )) --save=.tap/failed-files "$@" "${rest[@]}"
