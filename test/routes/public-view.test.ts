@@ -4,13 +4,20 @@
  * in an album's count or cover. Insiders (admins, the event's editors, the uploader) see them.
  */
 import { createHash } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
+import { runWorkers, settled } from '../helpers/workers.js';
 
-async function upload(ctx: TestContext, token: string, body: Buffer): Promise<string> {
-  const form = multipart([{ name: 'file', filename: 'photo.png', body }]);
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+
+async function upload(ctx: TestContext, token: string, body: Buffer, filename = 'photo.png'): Promise<string> {
+  const form = multipart([{ name: 'file', filename, body }]);
   const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(token), ...form.headers }, payload: form.body });
   if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
   return res.json().assets[0].id;
@@ -127,4 +134,47 @@ t.test('the public is told only of the assets it may see in an album\'s count an
   const none = (await albumOf({})).album;
   t.match(none, { assetCount: 0, coverAssetId: null, assets: [] }, 'nothing visible: no count and no cover');
   t.match((await albumOf(ctx.auth(editor))).album, { assetCount: 4, coverAssetId: hidden });
+});
+
+t.test('a camera body\'s owner name, copyright, comment and serials never become public text (Canon 600D, EXIF only)', async (t) => {
+  const work = await mkdtemp(path.join(tmpdir(), 'lamha-names-'));
+  const exiftool = new ExifTool({ maxProcs: 1 });
+  t.teardown(async () => {
+    await exiftool.end();
+    await rm(work, { recursive: true, force: true });
+  });
+  // the real camera file: its owner name "Patrik" in IFD0:Artist, body and lens serials in
+  // ExifIFD; a copyright, owner and comment set in the body's menus too; no IPTC or XMP
+  const file = path.join(work, 'IMG_5910.jpg');
+  await copyFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg'), file);
+  await exiftool.write(file, { 'IFD0:Copyright': 'Copyright Patrik Owner', 'ExifIFD:OwnerName': 'Patrik Owner', 'IFD0:ImageDescription': 'Camera of Patrik Owner' } as never,
+    { writeArgs: ['-overwrite_original', '-XMP:all=', '-IPTC:all=', '-Photoshop:all='] });
+  const raw = await exiftool.readRaw(file, { readArgs: ['-G1', '-a', '-IFD0:Artist', '-IFD0:Copyright', '-XMP:all', '-IPTC:all'] });
+  t.match(raw, { 'IFD0:Artist': 'Patrik', 'IFD0:Copyright': 'Copyright Patrik Owner' }, 'the upload names its owner in EXIF');
+  t.notOk(Object.keys(raw).some((k) => /^(XMP|IPTC)/.test(k)), 'and has no IPTC or XMP');
+
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  // uploaded without a credit: the photographer chose not to be named
+  const id = await upload(ctx, await ctx.mint('photographer', 'conf'), await readFile(file), 'IMG_5910.jpg');
+  t.match(await settled(ctx, id), { status: 'ready' });
+
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json();
+  t.equal(asset.credit, null, 'no credit');
+  t.notOk('copyright' in asset.metadata, 'no copyright');
+  t.same(asset.caption, {}, 'no caption');
+  t.match(asset.metadata.camera, { model: 'Canon EOS 600D' }, 'the camera model is still shown');
+  const outputs: [string, string][] = [
+    ['asset JSON', JSON.stringify(asset)],
+    ['album JSON', (await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1' })).body],
+  ];
+  for (const url of ['/en/e/conf/day-1', `/en/e/conf/day-1/${id}`, `/ar/e/conf/day-1/${id}`]) {
+    const page = await ctx.app.inject({ url });
+    t.equal(page.statusCode, 200, url);
+    outputs.push([url, page.body]);
+  }
+  for (const [what, body] of outputs) {
+    t.notMatch(body, /Patrik|Owner|123063022888|0000129324/, `${what}: no owner name or serial`);
+  }
 });

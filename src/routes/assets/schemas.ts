@@ -54,7 +54,7 @@ export const AssetView = Type.Object({
   height: Nullable(Type.Integer()),
   durationMs: Nullable(Type.Integer()),
   capturedAt: Nullable(Type.String({ description: 'the moment of capture (UTC); without a known offset, the camera\'s clock reading taken as UTC' })),
-  capturedOffset: Nullable(Type.String({ description: 'the capture\'s UTC offset, "+02:00", as the file states it or as its GPS time implies; null when unknown. With capturedAt it gives the local time' })),
+  capturedOffset: Nullable(Type.String({ description: 'the capture\'s UTC offset, "+02:00", only as the file states it (never derived from GPS); null when unknown. With capturedAt it gives the local time' })),
   metadata: FileMetadata,
   caption: Localized,
   altText: Localized,
