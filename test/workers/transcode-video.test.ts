@@ -171,6 +171,10 @@ t.test('phone and camera files: location tags never reach an output', async (t) 
         t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
       }
     }
+    // the AVCHD camcorder's make and shooting time ride in H.264 SEI user data ("MDPM")
+    for (const file of ['download.mp4', ...(await readdir(path.join(out, 'hls'), { recursive: true })).map((f) => `hls/${f}`).filter((f) => /\.(mp4|m4s)$/.test(f))]) {
+      t.notOk((await readFile(path.join(out, file))).includes('MDPM'), `${name} → ${file}: no camera SEI`);
+    }
   }
   const { rows } = await ctx.db.query("SELECT original_filename, private_latitude FROM assets WHERE original_filename LIKE 'mov_iphone%' OR original_filename LIKE 'mp4_h264_aac_gps%'");
   for (const r of rows) t.ok(Math.abs(r.private_latitude - 27.2) < 0.2, `${r.original_filename}: kept privately`);
