@@ -9,14 +9,28 @@ export interface AlbumRow {
   caption: Localized;
   position: number;
   status: 'draft' | 'published';
+  /** the cover as an editor set it (it may be hidden or not ready yet) */
   coverAssetId: string | null;
+  /** every asset of the album, whatever its state */
   assetCount: number;
+  /** the assets the public may see: ready and not hidden */
+  publicCount: number;
+  /** the set cover if the public may see it, else the album's first asset it may see, else null */
+  publicCoverId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
+/** The same rule as isPublic() in services/assets.ts (the album's and event's own status aside). */
+const PUBLIC_ASSET = `a.status = 'ready' AND NOT a.hidden`;
+
 const COLUMNS = `id, event_id AS "eventId", slug, title, caption, position, status, cover_asset_id AS "coverAssetId",
   (SELECT count(*)::int FROM assets a WHERE a.album_id = albums.id) AS "assetCount",
+  (SELECT count(*)::int FROM assets a WHERE a.album_id = albums.id AND ${PUBLIC_ASSET}) AS "publicCount",
+  COALESCE(
+    (SELECT a.id FROM assets a WHERE a.id = albums.cover_asset_id AND a.album_id = albums.id AND ${PUBLIC_ASSET}),
+    (SELECT a.id FROM assets a WHERE a.album_id = albums.id AND ${PUBLIC_ASSET} ORDER BY a.position, a.id LIMIT 1)
+  ) AS "publicCoverId",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Inserts an album into the write's event. */

@@ -3,34 +3,19 @@
  * services/assets.ts: a ready, non-hidden asset in a published album of a published event.
  */
 import type { Queryable } from './database.js';
-import type { AlbumRow } from './albums.js';
+import { listAlbums, type AlbumRow } from './albums.js';
 
 const PUBLIC_ASSET = `a.status = 'ready' AND NOT a.hidden`;
 
 export interface PublicAlbum extends AlbumRow {
-  /** how many assets of the album the public sees */
-  publicCount: number;
   /** the chosen cover if it is public, else the album's first public asset */
   coverId: string | null;
 }
 
-/** Published albums of an event, in display order, with their public size and cover. */
+/** Published albums of an event, in display order, with their public size (publicCount) and cover. */
 export async function listPublicAlbums(db: Queryable, eventId: string): Promise<PublicAlbum[]> {
-  const { rows } = await db.query<PublicAlbum>(
-    `SELECT al.id, al.event_id AS "eventId", al.slug, al.title, al.caption, al.position, al.status,
-       al.cover_asset_id AS "coverAssetId", al.created_at AS "createdAt", al.updated_at AS "updatedAt",
-       (SELECT count(*)::int FROM assets a WHERE a.album_id = al.id) AS "assetCount",
-       (SELECT count(*)::int FROM assets a WHERE a.album_id = al.id AND ${PUBLIC_ASSET}) AS "publicCount",
-       COALESCE(
-         (SELECT a.id FROM assets a WHERE a.id = al.cover_asset_id AND a.album_id = al.id AND ${PUBLIC_ASSET}),
-         (SELECT a.id FROM assets a WHERE a.album_id = al.id AND ${PUBLIC_ASSET} ORDER BY a.position, a.id LIMIT 1)
-       ) AS "coverId"
-     FROM albums al
-     WHERE al.event_id = $1 AND al.status = 'published'
-     ORDER BY al.position, al.created_at, al.id`,
-    [eventId],
-  );
-  return rows;
+  const albums = await listAlbums(db, eventId, { publishedOnly: true });
+  return albums.map((a) => ({ ...a, coverId: a.publicCoverId }));
 }
 
 /**

@@ -34,16 +34,25 @@
  *
  * Capture time. The wall-clock time comes from the first present of EXIF DateTimeOriginal (with
  * SubSecTimeOriginal), XMP exif:DateTimeOriginal, XMP photoshop:DateCreated, EXIF CreateDate,
- * XMP xmp:CreateDate, IPTC DateCreated+TimeCreated. Its UTC offset, in this order: the one the
- * camera stored with it (OffsetTimeOriginal; or an XMP date's own); one the camera stored for
- * the same second (OffsetTimeDigitized, OffsetTime); the difference to the GPS UTC timestamp,
- * when that is a real-world offset; last, one editing software stamped on XMP/IPTC dates of the
- * same second (often the editor's computer's zone: jpeg_nikon-d2x says +01:00 for a photo
- * its GPS time places at −04:00). The offset is never looked up from the GPS position: that would
- * turn a private place into a public value. When no offset is known, `capturedOffset` is null
- * and `capturedAt` holds the wall-clock reading as if it were UTC; a caller that knows the
- * venue's zone can correct it. With no wall-clock time at all, a dated GPS timestamp gives the
- * instant (offset null).
+ * XMP xmp:CreateDate, IPTC DateCreated+TimeCreated. Its UTC offset comes only from offsets the
+ * file states, in this order: the one stored with that time (OffsetTimeOriginal; or an XMP
+ * date's own); one the camera stored for the same second (OffsetTimeDigitized, OffsetTime);
+ * last, one editing software stamped on XMP/IPTC dates of the same second (often the editor's
+ * computer's zone: jpeg_nikon-d2x says +01:00 for a photo taken in Washington). The offset is
+ * never derived from GPS: neither looked up from the position nor taken as the difference
+ * between the wall clock and the GPS UTC time — a zone is a band of the earth, and the public
+ * must not learn where a photo was taken from its capture time. When no offset is stated,
+ * `capturedOffset` is null and `capturedAt` holds the wall-clock reading as if it were UTC; a
+ * caller that knows the venue's zone can correct it. With no wall-clock time at all, a dated
+ * GPS timestamp gives the instant (offset null): a UTC time alone says when, not where.
+ *
+ * Public text. Caption, headline, title, credit, copyright and keywords come only from IPTC and
+ * XMP, fields a photo workflow fills in on purpose (dc:creator / By-line, photoshop:Credit /
+ * Credit, dc:rights / CopyrightNotice, dc:description / Caption-Abstract). EXIF Artist,
+ * Copyright and ImageDescription are not read: a camera body writes them into every photo from
+ * its settings (the owner's name, a "© name", a comment or a placeholder), so a photographer who
+ * uploads without a credit would be named anyway. Owner names and serial numbers (EXIF, maker
+ * notes, XMP aux) are not read at all.
  */
 import { stat } from 'node:fs/promises';
 import { ExifTool } from 'exiftool-vendored';
@@ -51,7 +60,7 @@ import { ExifTool } from 'exiftool-vendored';
 export interface PhotoMetadata {
   /** The moment of capture; see the file comment for how it is chosen when no offset is known. */
   capturedAt: Date | null;
-  /** The capture's own UTC offset, '+08:00', when the file states it or it follows from GPS time. */
+  /** The capture's own UTC offset, '+08:00', only as the file states it (never from GPS). */
   capturedOffset: string | null;
   /** As displayed, after orientation (EXIF for JPEG/TIFF, the HEIF transform for HEIC/AVIF). */
   width: number | null;
@@ -61,7 +70,7 @@ export interface PhotoMetadata {
   camera: { make: string | null; model: string | null } | null;
   lens: string | null;
   exposure: { exposureTime: string | null; fNumber: number | null; iso: number | null; focalLength: number | null } | null;
-  /** BCP-47 tag → text; XMP's x-default, or an IPTC/EXIF caption, under 'x-default'. */
+  /** BCP-47 tag → text; XMP's x-default, or the IPTC caption, under 'x-default'. */
   caption: Record<string, string>;
   headline: string | null;
   title: string | null;
@@ -105,7 +114,6 @@ const READ_ARGS = [
   '-XMP-dc:all', '-XMP-photoshop:Headline', '-XMP-photoshop:Credit',
   '-IPTC:CodedCharacterSet', '-IPTC:Caption-Abstract', '-IPTC:Headline', '-IPTC:ObjectName',
   '-IPTC:By-line', '-IPTC:Credit', '-IPTC:CopyrightNotice', '-IPTC:Keywords',
-  '-IFD0:ImageDescription', '-IFD0:Artist', '-IFD0:Copyright',
   '-GPS:GPSLatitude#', '-GPS:GPSLatitudeRef#', '-GPS:GPSLongitude#', '-GPS:GPSLongitudeRef#',
   '-GPS:GPSAltitude#', '-GPS:GPSAltitudeRef#', '-GPS:GPSDateStamp#', '-GPS:GPSTimeStamp#',
   '-XMP-exif:GPSLatitude#', '-XMP-exif:GPSLongitude#', '-XMP-exif:GPSAltitude#', '-XMP-exif:GPSAltitudeRef#',
@@ -199,9 +207,8 @@ function toPhotoMetadata(t: Tags): PhotoMetadata {
     caption: caption(t, iptc),
     headline: str(t.get('XMP-photoshop:Headline')) ?? iptc(str(t.get('IPTC:Headline'))),
     title: langAlt(t, 'XMP-dc:Title') ?? iptc(str(t.get('IPTC:ObjectName'))),
-    credit: joined(creators) ?? joined(bylines) ?? str(t.get('IFD0:Artist'))
-      ?? str(t.get('XMP-photoshop:Credit')) ?? iptc(str(t.get('IPTC:Credit'))),
-    copyright: langAlt(t, 'XMP-dc:Rights') ?? iptc(str(t.get('IPTC:CopyrightNotice'))) ?? str(t.get('IFD0:Copyright')),
+    credit: joined(creators) ?? joined(bylines) ?? str(t.get('XMP-photoshop:Credit')) ?? iptc(str(t.get('IPTC:Credit'))),
+    copyright: langAlt(t, 'XMP-dc:Rights') ?? iptc(str(t.get('IPTC:CopyrightNotice'))),
     keywords: unique(keywords.length > 0 ? keywords : list(t.get('IPTC:Keywords')).map(iptc)),
     location: location(t),
   };
@@ -255,9 +262,6 @@ function iptcText(t: Tags): (s: string | null) => string | null {
 /** The characters cp1252 puts at 0x80–0x9F, back to their bytes (the five unassigned pass through). */
 const CP1252_BYTES = new Map([...'€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ'].map((ch, i) => [ch, 0x80 + i] as const));
 
-/** Placeholders cameras write into ImageDescription: not a caption anyone wrote. */
-const CAMERA_DESCRIPTIONS = /^(default|untitled|image|description|image description|digital camera|olympus digital camera|sony dsc|minolta digital camera|kodak digital still camera|samsung|dcim|camera|dsc|exif_jpeg_picture)$/i;
-
 function caption(t: Tags, iptc: (s: string | null) => string | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of t) {
@@ -266,8 +270,7 @@ function caption(t: Tags, iptc: (s: string | null) => string | null): Record<str
     if (m && text) out[m[1] ?? 'x-default'] = text;
   }
   if (Object.keys(out).length > 0) return out;
-  const legacy = iptc(str(t.get('IPTC:Caption-Abstract')))
-    ?? (str(t.get('IFD0:ImageDescription')) ?? '').replace(CAMERA_DESCRIPTIONS, '').trim();
+  const legacy = iptc(str(t.get('IPTC:Caption-Abstract')));
   return legacy ? { 'x-default': legacy } : {};
 }
 
@@ -301,18 +304,17 @@ function captureTime(t: Tags): Pick<PhotoMetadata, 'capturedAt' | 'capturedOffse
     stamp(t.get('XMP-xmp:CreateDate')),
     iptcStamp(t.get('IPTC:DateCreated'), t.get('IPTC:TimeCreated')),
   ];
-  const gps = gpsClock(t);
   const primary = exif[0] ?? edited[0] ?? edited[1] ?? exif[1] ?? edited[2] ?? edited[3];
-  if (!primary) return { capturedAt: gps?.utc == null ? null : new Date(gps.utc), capturedOffset: null };
+  if (!primary) return { capturedAt: gpsUtc(t), capturedOffset: null };
 
   // Offsets the camera wrote for this same wall-clock second come first (ModifyDate counts
-  // when it equals it: the file was not edited later); then GPS time, measured; last, offsets
-  // that editing software stamped on, often its own computer's zone rather than the venue's.
+  // when it equals it: the file was not edited later); then offsets that editing software
+  // stamped on, often its own computer's zone rather than the venue's. GPS time is never
+  // compared with the wall clock: the difference is the zone, which narrows down where the
+  // photo was taken, and it would be published beside a location that is kept private.
   const sameSecond = (c: Stamp | null): c is Stamp & { offset: number } =>
     c !== null && c.offset !== null && Math.floor(c.wall / 1000) === Math.floor(primary.wall / 1000);
-  let offset = primary.offset ?? exif.find(sameSecond)?.offset ?? null;
-  if (offset === null && gps !== null) offset = offsetFromGps(primary.wall, gps, exifGps(t) !== null);
-  offset ??= edited.find(sameSecond)?.offset ?? null;
+  const offset = primary.offset ?? exif.find(sameSecond)?.offset ?? edited.find(sameSecond)?.offset ?? null;
   return {
     capturedAt: new Date(primary.wall - (offset ?? 0) * 60_000),
     capturedOffset: offset === null ? null : formatOffset(offset),
@@ -357,34 +359,17 @@ function formatOffset(minutes: number): string {
   return `${minutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
-interface GpsClock { utc: number | null; timeOfDay: number }
-
-/** GPS time is UTC from the satellites; GPSDateStamp is often missing. */
-function gpsClock(t: Tags): GpsClock | null {
-  const time = /^(\d{1,2}):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$/.exec(str(t.get('GPS:GPSTimeStamp')) ?? '');
-  if (!time || t.get('GPS:GPSTimeStamp#format') === 'string') return null;
-  const timeOfDay = ((Number(time[1]) * 60 + Number(time[2])) * 60 + Number(time[3])) * 1000;
-  const date = /^(\d{4}):(\d{2}):(\d{2})$/.exec(str(t.get('GPS:GPSDateStamp')) ?? '');
-  const utc = date && Number(date[1]) > 1980 ? Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])) + timeOfDay : null;
-  return Number.isFinite(timeOfDay) && timeOfDay < 86_400_000 ? { utc, timeOfDay } : null;
-}
-
 /**
- * The wall clock minus GPS time, when it is a real-world offset (a multiple of 30 min, or
- * :45) within 5 min (the fix may be a little older than the shot). Without GPSDateStamp only
- * the time of day is compared, and only when the GPS block also holds a position: a lone
- * timestamp without a fix is often a receiver's counter.
+ * GPS time is UTC from the satellites; only with its date (GPSDateStamp, often missing) is it
+ * an instant. It says when, not where: alone, it is no more than the upload's own time would.
  */
-function offsetFromGps(wall: number, gps: GpsClock, hasFix: boolean): number | null {
-  let minutes: number;
-  if (gps.utc !== null) minutes = (wall - gps.utc) / 60_000;
-  else if (hasFix) {
-    minutes = ((((wall % 86_400_000) - gps.timeOfDay) / 60_000) % 1440 + 1440) % 1440;
-    if (minutes > 14 * 60 + 5) minutes -= 1440;
-  } else return null;
-  const quarter = Math.round(minutes / 15) * 15;
-  const real = quarter % 30 === 0 || Math.abs(quarter % 60) === 45;
-  return real && Math.abs(minutes - quarter) <= 5 && Math.abs(quarter) <= 14 * 60 ? quarter : null;
+function gpsUtc(t: Tags): Date | null {
+  const time = /^(\d{1,2}):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$/.exec(str(t.get('GPS:GPSTimeStamp')) ?? '');
+  const date = /^(\d{4}):(\d{2}):(\d{2})$/.exec(str(t.get('GPS:GPSDateStamp')) ?? '');
+  if (!time || !date || t.get('GPS:GPSTimeStamp#format') === 'string' || Number(date[1]) <= 1980) return null;
+  const timeOfDay = ((Number(time[1]) * 60 + Number(time[2])) * 60 + Number(time[3])) * 1000;
+  if (!Number.isFinite(timeOfDay) || timeOfDay >= 86_400_000) return null;
+  return new Date(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])) + timeOfDay);
 }
 
 // ---- location (private) ----

@@ -48,7 +48,12 @@ export function toSdr(probe: Pick<VideoProbe, 'hdr' | 'bitDepth'>): string {
  * superfast, not veryfast: on bench/video's camera-like 1080p clip it halves x264's CPU time
  * for 0.003 less SSIM at the same bit rate (0.943 vs 0.946 at 720p, both at the rung's cap).
  */
-const X264 = ['-c:v', 'libx264', '-preset', 'superfast', '-profile:v', 'high', '-crf', '23'];
+const X264 = [
+  '-c:v', 'libx264', '-preset', 'superfast', '-profile:v', 'high', '-crf', '23',
+  // the source's SEI user data (a drone's GPS, a camera's serial) is never re-inserted; off by
+  // default in ffmpeg 5.1, stated so a changed default cannot turn it on
+  '-udu_sei', '0',
+];
 
 /** Keyframes every SEGMENT_SECONDS so every rung's segments start at the same instants. */
 const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
@@ -118,13 +123,22 @@ export function downloadPlan(probe: VideoProbe): DownloadPlan {
 }
 
 /**
+ * Drops every SEI NAL unit (type 6) of an H.264 stream that is copied. Drones and dash cams write
+ * GPS positions, serial numbers and owner data into SEI user data, inside the video bitstream,
+ * where -map_metadata does not reach. A copied MP4 needs none of the rest: buffering and timing
+ * SEI serve broadcast decoders, and the copied streams start on an IDR frame.
+ */
+export const STRIP_H264_SEI = ['-bsf:v', 'filter_units=remove_types=6'];
+
+/**
  * Output options copying the first video and audio streams of the input (the source, or a
  * rung's init segment and segments joined into one fragmented MP4) into a faststart MP4.
+ * Both are H.264 (see downloadPlan), so the H.264 SEI filter applies.
  */
 export function mp4Output(probe: Pick<VideoProbe, 'hasAudio'>, out: string): string[] {
   const args = ['-map', '0:v:0'];
   if (probe.hasAudio) args.push('-map', '0:a:0');
-  args.push('-c', 'copy', ...STRIP_METADATA, '-movflags', '+faststart', '-f', 'mp4', out);
+  args.push('-c', 'copy', ...STRIP_H264_SEI, ...STRIP_METADATA, '-movflags', '+faststart', '-f', 'mp4', out);
   return args;
 }
 

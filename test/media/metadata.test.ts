@@ -46,11 +46,12 @@ t.test('takes the capture offset the phone stored (OffsetTimeOriginal +08:00, vi
   t.equal(m.location?.longitude.toFixed(4), '114.0215');
 });
 
-t.test('derives the offset from GPS time when the camera stored none, and reads the lens (iPhone 4S)', async (t) => {
+t.test('never derives the offset from GPS time when the camera stored none, and reads the lens (iPhone 4S)', async (t) => {
   const m = await reader.read(fixture('jpeg_iphone-4s_gps.jpg'));
-  // 15:03:47.880 on the phone's clock, 13:03:42.79 UTC from the satellites
-  t.equal(m.capturedAt?.toISOString(), '2014-09-01T13:03:47.880Z');
-  t.equal(m.capturedOffset, '+02:00');
+  // 15:03:47.880 on the phone's clock, 13:03:42.79 UTC from the satellites: +02:00 would follow,
+  // and a zone is a band of the earth
+  t.equal(m.capturedOffset, null, 'no offset in the file, none made up');
+  t.equal(m.capturedAt?.toISOString(), '2014-09-01T15:03:47.880Z', 'the wall clock, as if UTC');
   t.same(m.camera, { make: 'Apple', model: 'iPhone 4S' });
   t.equal(m.lens, 'iPhone 4S back camera 4.28mm f/2.4');
   t.same(m.exposure, { exposureTime: '1/1284', fNumber: 2.4, iso: 50, focalLength: 4.28 });
@@ -61,11 +62,48 @@ t.test('derives the offset from GPS time when the camera stored none, and reads 
   t.equal(m.location?.longitude.toFixed(4), '18.0649');
 });
 
-t.test('trusts GPS time over the offset editing software stamped on XMP (Nikon D2X)', async (t) => {
+t.test('takes the offset the file states on its XMP date, not the one its GPS time implies (Nikon D2X)', async (t) => {
   const m = await reader.read(fixture('jpeg_nikon-d2x_gps_iptc_xmp.jpg'));
-  // XMP says 09:41:07.72+01:00 (the editor's zone); GPS says 13:40:26Z: Washington, EDT
-  t.equal(m.capturedOffset, '-04:00');
-  t.equal(m.capturedAt?.toISOString(), '2009-06-24T13:41:07.720Z');
+  // XMP says 09:41:07.72+01:00 (the editor's zone); GPS says 13:40:26Z, i.e. -04:00: Washington
+  t.equal(m.capturedOffset, '+01:00');
+  t.equal(m.capturedAt?.toISOString(), '2009-06-24T08:41:07.720Z');
+});
+
+t.test('gives no offset from GPS time even when it differs from the wall clock by a real zone', async (t) => {
+  // a phone clock and a GPS fix four and a half hours apart (Kabul), with no offset field
+  const file = await rewritten('jpeg_kodak-cx7530_gps-southern.jpg', 'gps-time.jpg', {
+    'ExifIFD:DateTimeOriginal': '2026:12:01 14:30:05', 'GPS:GPSDateStamp': '2026:12:01', 'GPS:GPSTimeStamp': '10:00:02',
+  }, ['-ExifIFD:OffsetTime*=', '-XMP:all=', '-IPTC:all=']);
+  const m = await reader.read(file);
+  t.equal(m.capturedOffset, null);
+  t.equal(m.capturedAt?.toISOString(), '2026-12-01T14:30:05.000Z', 'the wall clock, as if UTC');
+  t.notMatch(publicPart(m), /04:30|10:00:02|T10:00/, 'nothing of the GPS time outside location');
+
+  // with no wall-clock time at all, the dated GPS time is the instant, and still no offset
+  const gpsOnly = await reader.read(await rewritten('jpeg_kodak-cx7530_gps-southern.jpg', 'gps-time-only.jpg', {
+    'GPS:GPSDateStamp': '2026:12:01', 'GPS:GPSTimeStamp': '10:00:02',
+  }, ['-ExifIFD:DateTimeOriginal=', '-ExifIFD:CreateDate=', '-IFD0:ModifyDate=', '-XMP:all=', '-IPTC:all=']));
+  t.equal(gpsOnly.capturedAt?.toISOString(), '2026-12-01T10:00:02.000Z');
+  t.equal(gpsOnly.capturedOffset, null);
+});
+
+t.test('publishes no name, copyright, comment or serial a camera body wrote into EXIF (Canon 600D without IPTC/XMP)', async (t) => {
+  // the camera's owner name "Patrik" is in IFD0:Artist; the body's and lens's serials in ExifIFD
+  const file = await rewritten('jpeg_canon-600d_gps_iptc_xmp.jpg', 'canon-exif-only.jpg', {
+    'IFD0:Copyright': 'Copyright Patrik Owner', 'ExifIFD:OwnerName': 'Patrik Owner', 'IFD0:ImageDescription': 'Camera of Patrik Owner',
+  }, ['-XMP:all=', '-IPTC:all=', '-Photoshop:all=']);
+  const raw = await writer.readRaw(file, { readArgs: ['-G1', '-a', '-IFD0:all', '-ExifIFD:all', '-XMP:all', '-IPTC:all'] });
+  t.match(raw, {
+    'IFD0:Artist': 'Patrik', 'IFD0:Copyright': 'Copyright Patrik Owner', 'IFD0:ImageDescription': 'Camera of Patrik Owner',
+    'ExifIFD:OwnerName': 'Patrik Owner', 'ExifIFD:SerialNumber': '123063022888', 'ExifIFD:LensSerialNumber': '0000129324',
+  }, 'the file carries them');
+  t.notOk(Object.keys(raw).some((k) => /^(XMP|IPTC)/.test(k)), 'and no IPTC or XMP');
+  const m = await reader.read(file);
+  t.equal(m.credit, null, 'EXIF Artist is no credit');
+  t.equal(m.copyright, null, 'EXIF Copyright is no copyright');
+  t.same(m.caption, {}, 'EXIF ImageDescription is no caption');
+  t.same(m.camera, { make: 'Canon', model: 'Canon EOS 600D' }, 'the model is still read');
+  t.notMatch(publicPart(m), /Patrik|Owner|123063022888|0000129324/, 'no name or serial anywhere');
 });
 
 t.test('imports caption, headline, credit, copyright and keywords from IPTC/XMP, "©" intact (IPTC sample photo)', async (t) => {
@@ -187,8 +225,9 @@ t.test('reads an iPhone HEIC: camera, lens, capture time and GPS', async (t) => 
   const m = await reader.read(fixture('heic_iphone-xs-max_gps.heic'));
   t.same(m.camera, { make: 'Apple', model: 'iPhone XS Max' });
   t.equal(m.lens, 'iPhone XS Max back dual camera 4.25mm f/1.8');
-  t.equal(m.capturedAt?.toISOString(), '2019-08-21T03:57:23.345Z');
-  t.equal(m.capturedOffset, '+07:00');
+  // iOS 12 stored no offset; its GPS time (03:57:22.64Z) would imply +07:00, which is not used
+  t.equal(m.capturedAt?.toISOString(), '2019-08-21T10:57:23.345Z', 'the wall clock, as if UTC');
+  t.equal(m.capturedOffset, null);
   t.same([m.width, m.height], [4032, 3024]);
   t.equal(m.location?.latitude.toFixed(4), '7.8314');
   t.equal(m.location?.longitude.toFixed(4), '98.2967');
@@ -199,7 +238,7 @@ t.test('gives the displayed size of a HEIC its irot turns (iPhone 7 Plus)', asyn
   const m = await reader.read(fixture('heic_iphone7plus_gps_rot90.heic'));
   t.same([m.width, m.height], [3024, 4032]);
   t.equal(m.orientation, 6);
-  t.equal(m.capturedOffset, '-04:00');
+  t.equal(m.capturedOffset, null, 'no offset in the file; its GPS time is not used to make one');
   t.equal(m.location?.longitude.toFixed(4), '-71.0769');
 });
 

@@ -273,8 +273,10 @@ t.test('an album cover must be an asset of that album', async (t) => {
   t.equal(ok.statusCode, 200, ok.body);
   t.equal(ok.json().coverAssetId, inDay1);
   t.equal(ok.json().assetCount, 1);
-  const got = await ctx.app.inject({ url: '/api/v1/events/conf' });
-  t.equal(got.json().albums.find((a: { slug: string }) => a.slug === 'day-1').coverAssetId, inDay1, 'the public sees the cover');
+  const publicCover = async () => (await ctx.app.inject({ url: '/api/v1/events/conf' })).json().albums.find((a: { slug: string }) => a.slug === 'day-1').coverAssetId;
+  t.equal(await publicCover(), null, 'the public is not told of a cover still processing');
+  await ctx.db.query("UPDATE assets SET status = 'ready' WHERE id = $1", [inDay1]);
+  t.equal(await publicCover(), inDay1, 'the public sees the cover once it is ready');
   const cleared = await patch({ coverAssetId: null });
   t.equal(cleared.json().coverAssetId, null, 'the cover can be cleared');
 });

@@ -2,8 +2,8 @@
  * The video pipeline end to end with real ffmpeg: generated clips and phone/camera files through
  * the API and the worker, then what a player and the press would fetch.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -171,6 +171,10 @@ t.test('phone and camera files: location tags never reach an output', async (t) 
         t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
       }
     }
+    // the AVCHD camcorder's make and shooting time ride in H.264 SEI user data ("MDPM")
+    for (const file of ['download.mp4', ...(await readdir(path.join(out, 'hls'), { recursive: true })).map((f) => `hls/${f}`).filter((f) => /\.(mp4|m4s)$/.test(f))]) {
+      t.notOk((await readFile(path.join(out, file))).includes('MDPM'), `${name} → ${file}: no camera SEI`);
+    }
   }
   const { rows } = await ctx.db.query("SELECT original_filename, private_latitude FROM assets WHERE original_filename LIKE 'mov_iphone%' OR original_filename LIKE 'mp4_h264_aac_gps%'");
   for (const r of rows) t.ok(Math.abs(r.private_latitude - 27.2) < 0.2, `${r.original_filename}: kept privately`);
@@ -241,4 +245,58 @@ t.test('10-bit HEVC HDR (BT.2020, PQ) comes out as 8-bit H.264 BT.709 in every r
   t.pass('download.mp4 decodes');
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
   t.ok(asset.renditions['thumb.webp'], 'a poster was made from the tone-mapped frames');
+});
+
+/** A drone's or dash cam's SEI user data: its own UUID, then a position and a serial in text. */
+const SEI_UUID = '086f3693-b7b3-4f2c-9653-21492feee5b8';
+const SEI_TEXT = 'GPS 48.85660N 2.35220E ALT 35.2 SN DJI-0K8TFBK0020618';
+
+/** The SEI NAL units ffmpeg's trace_headers finds in the H.264 stream of an MP4. */
+function seiUnits(file: string): number {
+  const run = spawnSync('ffmpeg', ['-hide_banner', '-i', file, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'trace_headers', '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`trace_headers: ${run.stderr.slice(-500)}`);
+  return run.stderr.match(/Supplemental Enhancement Information/g)?.length ?? 0;
+}
+
+t.test('SEI user data (a drone\'s GPS and serial in the H.264 bitstream) reaches neither the download MP4 nor the HLS ladder', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const uuidBytes = Buffer.from(SEI_UUID.replaceAll('-', ''), 'hex');
+  const sources = {
+    // plain H.264/AAC at most 720p: the download MP4 is the source's streams, copied
+    copied: await clip(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+      '-bsf:v', `h264_metadata=sei_user_data=${SEI_UUID}+${SEI_TEXT}`,
+      // names a phone or camera may write into the container: none becomes the credit or caption
+      '-metadata', 'artist=Patrik Owner', '-metadata', 'author=Patrik Owner', '-metadata', 'title=Owner: Patrik', '-metadata', 'comment=Serial DJI-0K8TFBK0020618']),
+    // AC-3 audio: the download MP4 is made from the re-encoded rung
+    rung: await clip(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'ac3', '-shortest',
+      '-bsf:v', `h264_metadata=sei_user_data=${SEI_UUID}+${SEI_TEXT}`], 'mov'),
+  };
+  for (const [how, source] of Object.entries(sources)) {
+    const bytes = await readFile(source);
+    t.ok(bytes.includes(SEI_TEXT) && bytes.includes(uuidBytes), `${how}: the source carries the SEI user data`);
+    t.ok(seiUnits(source) > 0, `${how}: trace_headers finds SEI in the source`);
+
+    const id = await uploadVideo(ctx, source);
+    const end = await settled(ctx, id, 120_000);
+    t.equal(end.status, 'ready', `${how}: ${end.error}`);
+    const out = await download(ctx, id);
+    const files = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    t.ok(files.some((f) => f.endsWith('.m4s')) && files.some((f) => f.endsWith('download.mp4')), `${how}: segments and the MP4 are there`);
+    for (const file of files) {
+      const data = await readFile(file);
+      t.notOk(data.includes('DJI-0K8TFBK0020618') || data.includes('48.85660N') || data.includes(uuidBytes), `${how} → ${path.relative(out, file)}: no trace of the SEI user data`);
+    }
+    t.equal(seiUnits(path.join(out, 'download.mp4')), 0, `${how} → download.mp4: trace_headers finds no SEI at all`);
+    execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', path.join(out, 'download.mp4'), '-f', 'null', '-']);
+    t.pass(`${how} → download.mp4 still decodes`);
+
+    const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json();
+    t.equal(asset.credit, null, `${how}: no credit from the container`);
+    t.same(asset.caption, {}, `${how}: no caption from the container`);
+    t.notMatch(JSON.stringify(asset), /Patrik|Owner|DJI-0K8T/, `${how}: no name or serial in the public JSON`);
+  }
 });

@@ -50,13 +50,11 @@ export const AssetView = Type.Object({
   kind: Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('document')]),
   type: Type.String({ description: 'media type decided from the content' }),
   status: Type.Union([Type.Literal('processing'), Type.Literal('ready'), Type.Literal('failed')]),
-  bytes: Type.Integer(),
-  sha256: Type.String(),
   width: Nullable(Type.Integer()),
   height: Nullable(Type.Integer()),
   durationMs: Nullable(Type.Integer()),
   capturedAt: Nullable(Type.String({ description: 'the moment of capture (UTC); without a known offset, the camera\'s clock reading taken as UTC' })),
-  capturedOffset: Nullable(Type.String({ description: 'the capture\'s UTC offset, "+02:00", as the file states it or as its GPS time implies; null when unknown. With capturedAt it gives the local time' })),
+  capturedOffset: Nullable(Type.String({ description: 'the capture\'s UTC offset, "+02:00", only as the file states it (never derived from GPS); null when unknown. With capturedAt it gives the local time' })),
   metadata: FileMetadata,
   caption: Localized,
   altText: Localized,
@@ -68,7 +66,11 @@ export const AssetView = Type.Object({
   renditions: Type.Record(Type.String(), Rendition),
   subtitles: Type.Record(Type.String(), SubtitleLink, { description: 'subtitle tracks of a video, by locale' }),
   createdAt: Type.String(),
-  originalFilename: Type.Optional(Type.String({ description: 'editors and the uploader only' })),
+  // A fingerprint of the original: whoever holds a photographer's phone or backup could match it
+  // to the published photo. Insiders only, like the filename.
+  bytes: Type.Optional(Type.Integer({ description: 'size of the original as uploaded; admins, the event\'s editors and the uploader only' })),
+  sha256: Type.Optional(Type.String({ description: 'SHA-256 of the original as uploaded, hex; admins, the event\'s editors and the uploader only' })),
+  originalFilename: Type.Optional(Type.String({ description: 'admins, the event\'s editors and the uploader only' })),
   error: Type.Optional(Nullable(Type.String())),
   progress: Type.Optional(Nullable(Type.Integer())),
 });
@@ -109,8 +111,6 @@ export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: str
     kind: a.kind,
     type: a.mimeType,
     status: a.status,
-    bytes: a.bytes,
-    sha256: a.sha256.toString('hex'),
     width: a.width,
     height: a.height,
     durationMs: a.durationMs,
@@ -131,5 +131,5 @@ export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: str
   const curator = canCurate(p, a.eventId);
   const owner = p !== null && p.tokenId === a.uploadedBy;
   if (!curator && !owner) return view;
-  return { ...view, originalFilename: a.originalFilename, error: a.error, progress: a.progress };
+  return { ...view, bytes: a.bytes, sha256: a.sha256.toString('hex'), originalFilename: a.originalFilename, error: a.error, progress: a.progress };
 }

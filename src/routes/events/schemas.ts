@@ -44,8 +44,13 @@ export const AlbumView = Type.Object({
   caption: Localized,
   position: Type.Integer(),
   status: Status,
-  coverAssetId: Type.Union([Type.String(), Type.Null()]),
-  assetCount: Type.Integer(),
+  coverAssetId: Type.Union([Type.String(), Type.Null()], {
+    description: 'the public: the cover an editor set if the public may see it, else the first asset it may see, else null. '
+      + 'Insiders (admins, the event\'s editors and photographers): the cover as set, even hidden or not ready, or null',
+  }),
+  assetCount: Type.Integer({
+    description: 'the public: assets it may see (ready and not hidden). Insiders: every asset of the album, as their listing shows them',
+  }),
 });
 
 export const EventView = Type.Object({
@@ -90,12 +95,19 @@ export const AlbumWithAssets = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-export function eventView(e: EventRow, albums?: AlbumRow[]) {
+/** `insider`: isInsider() of the caller for this event, who is shown every asset (see albumView). */
+export function eventView(e: EventRow, albums?: AlbumRow[], insider = false) {
   const { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status } = e;
-  return { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status, ...(albums && { albums: albums.map(albumView) }) };
+  return { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status, ...(albums && { albums: albums.map((a) => albumView(a, insider)) }) };
 }
 
-export function albumView(a: AlbumRow) {
-  const { slug, title, caption, position, status, coverAssetId, assetCount } = a;
-  return { slug, title, caption, position, status, coverAssetId, assetCount };
+/**
+ * The count and cover match the listing the caller gets: the public is never told of hidden or
+ * unready assets, not even how many there are; insiders see the album as stored.
+ */
+export function albumView(a: AlbumRow, insider: boolean) {
+  const { slug, title, caption, position, status } = a;
+  return insider
+    ? { slug, title, caption, position, status, coverAssetId: a.coverAssetId, assetCount: a.assetCount }
+    : { slug, title, caption, position, status, coverAssetId: a.publicCoverId, assetCount: a.publicCount };
 }
