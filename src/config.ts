@@ -3,6 +3,7 @@
  * reported together, and the result is frozen.
  */
 import path from 'node:path';
+import { DEFAULT_TOOL_LIMITS } from './media/run.js';
 
 export interface S3Config {
   /** undefined: the embedded S3 server is used */
@@ -40,6 +41,8 @@ export interface Config {
   workerLockMs: number;
   /** how often workers look for jobs whose lock expired (stalled) and queue them again */
   workerStalledIntervalMs: number;
+  /** kernel limits for every external tool process (ffmpeg, ffprobe, heif-*, pdftoppm, exiftool) */
+  toolLimits: { memoryBytes: number; cpuSeconds: number; fileBytes: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -128,6 +131,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const workerLockMs = int('WORKER_LOCK_MS', 30_000, 1_000, 3_600_000);
   const workerStalledIntervalMs = int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 3_600_000);
 
+  // Backstops under the pixel and duration limits: what a tool that a crafted file drives wild
+  // may take. Memory is address space (see DEFAULT_TOOL_LIMITS for what the tools reserve).
+  const MiB = 1024 * 1024;
+  const toolLimits = {
+    memoryBytes: int('TOOL_MAX_MEMORY_MB', DEFAULT_TOOL_LIMITS.memoryBytes / MiB, 64, 1024 * 1024) * MiB,
+    cpuSeconds: int('TOOL_MAX_CPU_SECONDS', DEFAULT_TOOL_LIMITS.cpuSeconds, 1, 7 * 24 * 3600),
+    // a tool writes at most a copy of the upload (ffmpeg's stream copy, exiftool's rewrite) or a decoded photo
+    fileBytes: int('TOOL_MAX_FILE_MB', Math.ceil(Math.max(DEFAULT_TOOL_LIMITS.fileBytes, 2 * uploadMaxBytes) / MiB), 1, 1024 * 1024 * 1024) * MiB,
+  };
+
   const config: Config = {
     port,
     host,
@@ -148,6 +161,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisPrefix,
     workerLockMs,
     workerStalledIntervalMs,
+    toolLimits,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

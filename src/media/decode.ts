@@ -140,7 +140,8 @@ function budget(opts: DecodeOptions): () => number {
 /** ToolErrors of a tool that ran and failed become UndecodableErrors; the rest pass through. */
 function inputFault(err: unknown, what: string): unknown {
   if (err instanceof ToolError && err.kind === 'exit') {
-    const reason = err.stderr === '' ? `${err.tool} exited with code ${err.exitCode}` : err.stderr;
+    // a tool stopped at a resource limit: the file needs more than a photo may (retrying cannot help)
+    const reason = err.limit !== undefined ? err.message : err.stderr === '' ? `${err.tool} exited with code ${err.exitCode}` : err.stderr;
     return new UndecodableError(`${what}: ${reason}`, { cause: err });
   }
   return err;
