@@ -43,6 +43,8 @@ export interface Config {
   workerStalledIntervalMs: number;
   /** kernel limits for every external tool process (ffmpeg, ffprobe, heif-*, pdftoppm, exiftool) */
   toolLimits: { memoryBytes: number; cpuSeconds: number; fileBytes: number };
+  /** a video's transcode may take factor × its duration, within [minMs, maxMs]; past it, the asset fails without a retry */
+  transcodeDeadline: { factor: number; minMs: number; maxMs: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -141,6 +143,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fileBytes: int('TOOL_MAX_FILE_MB', Math.ceil(Math.max(DEFAULT_TOOL_LIMITS.fileBytes, 2 * uploadMaxBytes) / MiB), 1, 1024 * 1024 * 1024) * MiB,
   };
 
+  // 10 s of work per second of video (measured up to 5.8 on 2 busy vCPUs), 10 min at least; at most
+  // 72 h: the longest video accepted (6 h) at 10× and more (raise it with VIDEO_MAX_SECONDS)
+  const transcodeDeadline = {
+    factor: int('TRANSCODE_DEADLINE_FACTOR', 10, 0, 1000),
+    minMs: int('TRANSCODE_DEADLINE_MIN_SECONDS', 600, 1, 7 * 24 * 3600) * 1000,
+    maxMs: int('TRANSCODE_DEADLINE_MAX_SECONDS', 72 * 3600, 1, 30 * 24 * 3600) * 1000,
+  };
+  if (transcodeDeadline.maxMs < transcodeDeadline.minMs) problems.push('TRANSCODE_DEADLINE_MAX_SECONDS must not be below TRANSCODE_DEADLINE_MIN_SECONDS');
+
   const config: Config = {
     port,
     host,
@@ -162,6 +173,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     workerLockMs,
     workerStalledIntervalMs,
     toolLimits,
+    transcodeDeadline,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
