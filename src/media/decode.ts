@@ -6,11 +6,10 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Metadata } from 'sharp';
-import { PixelLimitError, UndecodableError } from '../errors.js';
-import { dimensionsFromHead, type Dimensions } from './dimensions.js';
+import { UndecodableError } from '../errors.js';
+import type { Dimensions } from './dimensions.js';
+import { refuseHeifImages, refuseLargeImages } from './pixel-guard.js';
 import { runTool, ToolError } from './run.js';
-import { HEAD_BYTES } from './types.js';
 
 export interface DecodeOptions {
   /** budget for every tool this call runs, together; each is killed when it runs out */
@@ -62,13 +61,6 @@ const HEIF_JPEG_QUALITY = 95;
  */
 const MAX_HEIF_TOP_LEVEL_IMAGES = 8;
 /**
- * TIFF pages whose size is read before decoding. sharp loads the first page only; the pages are
- * checked so that no page of an accepted file is a bomb for whatever reads it next. Past this
- * many, a file is not a photo.
- */
-const MAX_TIFF_PAGES = 256;
-
-/**
  * A path sharp can decode for `input` of type `mime` (decided from the bytes).
  *
  * HEIC/HEIF: the primary image as a JPEG of quality HEIF_JPEG_QUALITY (fast to write, and
@@ -91,44 +83,6 @@ export async function decodableImage(
   if (HEIF_TYPES.has(mime)) return { path: await heifToPixels(input, workDir, opts), converted: true };
   if (mime === 'application/pdf') return { path: await pdfFirstPage(input, workDir, opts), converted: true };
   return { path: input, converted: false };
-}
-
-/**
- * Refuses, before any decoder runs, a file with an image over `maxPixels`: from the header,
- * every HEIF item (alpha, depth, thumbnails and grid tiles included) and as many TIFF pages as
- * it holds (the upload checked what its first 256 KiB showed; this sees the whole file).
- * heif-info's own list is checked by heifToPixels.
- */
-async function refuseLargeImages(input: string, mime: string, maxPixels: number): Promise<void> {
-  const refuse = (size: Dimensions | undefined): void => {
-    if (size !== undefined && size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
-  };
-  if (HEIF_TYPES.has(mime) || mime === 'image/tiff') {
-    const file = await open(input, 'r');
-    try {
-      const head = Buffer.alloc(HEAD_BYTES);
-      const { bytesRead } = await file.read(head, 0, HEAD_BYTES, 0);
-      refuse(dimensionsFromHead(head.subarray(0, bytesRead), mime));
-    } finally {
-      await file.close();
-    }
-  }
-  if (mime !== 'image/tiff') return;
-  // libtiff reads each page's directory only: no pixels are decoded here
-  const pages = (await headerOf(input, 0)).pages ?? 1;
-  if (pages > MAX_TIFF_PAGES) throw new UndecodableError(`the TIFF file has ${pages} pages; at most ${MAX_TIFF_PAGES} are accepted`);
-  for (let page = 0; page < pages; page++) {
-    const meta = await headerOf(input, page);
-    if (meta.width && meta.height) refuse({ width: meta.width, height: meta.height });
-  }
-}
-
-async function headerOf(input: string, page: number): Promise<Metadata> {
-  try {
-    return await sharp(input, { limitInputPixels: false, page }).metadata();
-  } catch (err) {
-    throw new UndecodableError(`the image header cannot be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
-  }
 }
 
 /** Spreads one time budget over several tool runs. */
@@ -170,22 +124,6 @@ export function parseHeifInfo(stdout: string): HeifTopLevelImage[] {
     images.push({ width: Number(m[1]), height: Number(m[2]), primary: m[3] !== undefined, alpha: /^\s+alpha channel: yes\b/m.test(block), thumbnails });
   }
   return images;
-}
-
-/**
- * heif-convert decodes every top-level image, one after another, not only the primary: each of
- * them, and each thumbnail, must be within the limit, and so must all top-level images
- * together (what one heif-convert run decodes).
- */
-function refuseHeifImages(images: HeifTopLevelImage[], maxPixels: number): void {
-  for (const size of images.flatMap((i) => [i, ...i.thumbnails])) {
-    if (size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
-  }
-  const total = images.reduce((sum, i) => sum + i.width * i.height, 0);
-  if (total > maxPixels) {
-    const largest = images.reduce((a, b) => (a.width * a.height >= b.width * b.height ? a : b));
-    throw new UndecodableError(`HEIF file holds ${images.length} images of ${total} pixels together (the largest ${largest.width}×${largest.height}), more than the limit of ${maxPixels}`);
-  }
 }
 
 async function heifToPixels(input: string, workDir: string, opts: DecodeOptions): Promise<string> {
