@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
+import { DEFAULT_TOOL_LIMITS, setToolLimits } from '../../src/media/run.js';
 import { createTestContext, seedEvent } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { unchangedIfRefused } from '../helpers/state.js';
@@ -36,6 +37,9 @@ t.test('a file with a huge second image that reached storage fails in the worker
     const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
     const id = res.json().assets[0].id as string;
     await settled(ctx, id);
+    // the row is ready a moment before BullMQ marks the job done; a job still active is not removed
+    const first = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
+    await waitFor(async () => (await first!.getState()) === 'completed');
     await ctx.queues.queues.images.remove(`derive-image-${id}`);
     // as if the limit had been lowered after the upload, or the file had come in another way
     await ctx.db.query("UPDATE assets SET status = 'processing', mime_type = $2 WHERE id = $1", [id, mime]);
@@ -49,4 +53,23 @@ t.test('a file with a huge second image that reached storage fails in the worker
     t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, `${name}: not retried`);
     t.same(await ctx.storage.list(`renditions/${id}/`), [], `${name}: no rendition left in storage`);
   }
+});
+
+t.test('a photo whose decoding passes a tool resource limit fails with the limit named, without a retry', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  // the in-process worker's tools; 64 MiB of address space is less than libheif needs to start
+  setToolLimits({ ...DEFAULT_TOOL_LIMITS, memoryBytes: 64 * 1024 * 1024 });
+  t.teardown(() => setToolLimits(DEFAULT_TOOL_LIMITS));
+  const form = multipart([{ name: 'file', filename: 'photo.heic', body: await readFile(fixture('heic_iphone-xs-max_gps.heic')) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  t.equal(res.statusCode, 201);
+  const id = res.json().assets[0].id as string;
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'failed');
+  t.match(end.error, /heif-info failed within its address space limit of 64 MiB \(out of memory\)/);
+  const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
+  await waitFor(async () => (await job!.getState()) === 'failed');
+  t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, 'not retried');
 });
