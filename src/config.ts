@@ -147,8 +147,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // 72 h: the longest video accepted (6 h) at 10× and more (raise it with VIDEO_MAX_SECONDS)
   const transcodeDeadline = {
     factor: int('TRANSCODE_DEADLINE_FACTOR', 10, 0, 1000),
-    minMs: int('TRANSCODE_DEADLINE_MIN_SECONDS', 600, 1, 7 * 24 * 3600) * 1000,
-    maxMs: int('TRANSCODE_DEADLINE_MAX_SECONDS', 72 * 3600, 1, 30 * 24 * 3600) * 1000,
+    minMs: int('TRANSCODE_DEADLINE_MIN_SECONDS', 600, 1, 20 * 24 * 3600) * 1000,
+    // under 2^31 ms: Node's timers fire at once beyond it
+    maxMs: int('TRANSCODE_DEADLINE_MAX_SECONDS', 72 * 3600, 1, 20 * 24 * 3600) * 1000,
   };
   if (transcodeDeadline.maxMs < transcodeDeadline.minMs) problems.push('TRANSCODE_DEADLINE_MAX_SECONDS must not be below TRANSCODE_DEADLINE_MIN_SECONDS');
 

@@ -26,6 +26,7 @@ t.test('the deadline is the factor times the duration, within the minimum and th
   const custom = loadConfig({ TRANSCODE_DEADLINE_FACTOR: '3', TRANSCODE_DEADLINE_MIN_SECONDS: '60', TRANSCODE_DEADLINE_MAX_SECONDS: '7200' }).transcodeDeadline;
   t.equal(transcodeDeadlineMs(600_000, custom), 1_800_000);
   t.throws(() => loadConfig({ TRANSCODE_DEADLINE_MIN_SECONDS: '600', TRANSCODE_DEADLINE_MAX_SECONDS: '60' }), /TRANSCODE_DEADLINE_MAX_SECONDS must not be below/);
+  t.throws(() => loadConfig({ TRANSCODE_DEADLINE_MAX_SECONDS: String(30 * 24 * 3600) }), /TRANSCODE_DEADLINE_MAX_SECONDS must be between 1 and 1728000/, 'no deadline a timer cannot hold');
   t.equal(JOB_POLICY['transcode-video'].retryAfterDeadline, false);
 });
 
