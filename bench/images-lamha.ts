@@ -84,7 +84,7 @@ async function one(file: string): Promise<Rendered> {
   try {
     const original = path.join(work, 'original');
     await spool(createReadStream(file), original);
-    const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000 });
+    const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000, maxPixels: 200_000_000 });
     await metadata!.read(original);
     return sizes(await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit }));
   } finally {

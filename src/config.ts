@@ -3,6 +3,7 @@
  * reported together, and the result is frozen.
  */
 import path from 'node:path';
+import { DEFAULT_TOOL_LIMITS } from './media/run.js';
 
 export interface S3Config {
   /** undefined: the embedded S3 server is used */
@@ -40,6 +41,10 @@ export interface Config {
   workerLockMs: number;
   /** how often workers look for jobs whose lock expired (stalled) and queue them again */
   workerStalledIntervalMs: number;
+  /** kernel limits for every external tool process (ffmpeg, ffprobe, heif-*, pdftoppm, exiftool) */
+  toolLimits: { memoryBytes: number; cpuSeconds: number; fileBytes: number };
+  /** a video's transcode may take factor × its duration, within [minMs, maxMs]; past it, the asset fails without a retry */
+  transcodeDeadline: { factor: number; minMs: number; maxMs: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -128,6 +133,26 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const workerLockMs = int('WORKER_LOCK_MS', 30_000, 1_000, 3_600_000);
   const workerStalledIntervalMs = int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 3_600_000);
 
+  // Backstops under the pixel and duration limits: what a tool that a crafted file drives wild
+  // may take. Memory is address space (see DEFAULT_TOOL_LIMITS for what the tools reserve).
+  const MiB = 1024 * 1024;
+  const toolLimits = {
+    memoryBytes: int('TOOL_MAX_MEMORY_MB', DEFAULT_TOOL_LIMITS.memoryBytes / MiB, 64, 1024 * 1024) * MiB,
+    cpuSeconds: int('TOOL_MAX_CPU_SECONDS', DEFAULT_TOOL_LIMITS.cpuSeconds, 1, 7 * 24 * 3600),
+    // a tool writes at most a copy of the upload (ffmpeg's stream copy, exiftool's rewrite) or a decoded photo
+    fileBytes: int('TOOL_MAX_FILE_MB', Math.ceil(Math.max(DEFAULT_TOOL_LIMITS.fileBytes, 2 * uploadMaxBytes) / MiB), 1, 1024 * 1024 * 1024) * MiB,
+  };
+
+  // 10 s of work per second of video (measured up to 5.8 on 2 busy vCPUs), 10 min at least; at most
+  // 72 h: the longest video accepted (6 h) at 10× and more (raise it with VIDEO_MAX_SECONDS)
+  const transcodeDeadline = {
+    factor: int('TRANSCODE_DEADLINE_FACTOR', 10, 0, 1000),
+    minMs: int('TRANSCODE_DEADLINE_MIN_SECONDS', 600, 1, 20 * 24 * 3600) * 1000,
+    // under 2^31 ms: Node's timers fire at once beyond it
+    maxMs: int('TRANSCODE_DEADLINE_MAX_SECONDS', 72 * 3600, 1, 20 * 24 * 3600) * 1000,
+  };
+  if (transcodeDeadline.maxMs < transcodeDeadline.minMs) problems.push('TRANSCODE_DEADLINE_MAX_SECONDS must not be below TRANSCODE_DEADLINE_MIN_SECONDS');
+
   const config: Config = {
     port,
     host,
@@ -148,6 +173,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisPrefix,
     workerLockMs,
     workerStalledIntervalMs,
+    toolLimits,
+    transcodeDeadline,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { setToolLimits } from './media/run.js';
 import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
 import { assertNoEviction, createRedis } from './redis/connection.js';
@@ -14,7 +15,10 @@ import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 /** Reads the configuration or ends the process with one message naming every bad key. */
 export function configOrExit(): Readonly<Config> {
   try {
-    return loadConfig();
+    const config = loadConfig();
+    // every external tool this process runs (API and worker alike) is held to these
+    setToolLimits(config.toolLimits);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`lamha: ${err.message}\n`);

@@ -31,6 +31,7 @@ export function createProcessorDeps(
       imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
       workerLockMs: config.workerLockMs, workerStalledIntervalMs: config.workerStalledIntervalMs,
+      transcodeDeadline: config.transcodeDeadline,
     },
     close: () => metadata.close(),
   };

@@ -7,11 +7,18 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { UndecodableError } from '../errors.js';
+import type { Dimensions } from './dimensions.js';
+import { refuseHeifImages, refuseLargeImages } from './pixel-guard.js';
 import { runTool, ToolError } from './run.js';
 
 export interface DecodeOptions {
   /** budget for every tool this call runs, together; each is killed when it runs out */
   timeoutMs: number;
+  /**
+   * every image of the file (HEIF items, TIFF pages) with more pixels than this is refused
+   * with LAMHA_PIXEL_LIMIT before anything decodes it
+   */
+  maxPixels: number;
   signal?: AbortSignal;
   /** default: `heif-convert` from PATH */
   heifConvertPath?: string;
@@ -53,7 +60,6 @@ const HEIF_JPEG_QUALITY = 95;
  * a file holding many could fill the disk with full-size JPEGs before the timeout hits.
  */
 const MAX_HEIF_TOP_LEVEL_IMAGES = 8;
-
 /**
  * A path sharp can decode for `input` of type `mime` (decided from the bytes).
  *
@@ -73,6 +79,7 @@ export async function decodableImage(
   workDir: string,
   opts: DecodeOptions,
 ): Promise<DecodableImage> {
+  await refuseLargeImages(input, mime, opts.maxPixels);
   if (HEIF_TYPES.has(mime)) return { path: await heifToPixels(input, workDir, opts), converted: true };
   if (mime === 'application/pdf') return { path: await pdfFirstPage(input, workDir, opts), converted: true };
   return { path: input, converted: false };
@@ -87,7 +94,8 @@ function budget(opts: DecodeOptions): () => number {
 /** ToolErrors of a tool that ran and failed become UndecodableErrors; the rest pass through. */
 function inputFault(err: unknown, what: string): unknown {
   if (err instanceof ToolError && err.kind === 'exit') {
-    const reason = err.stderr === '' ? `${err.tool} exited with code ${err.exitCode}` : err.stderr;
+    // a tool stopped at a resource limit: the file needs more than a photo may (retrying cannot help)
+    const reason = err.limit !== undefined ? err.message : err.stderr === '' ? `${err.tool} exited with code ${err.exitCode}` : err.stderr;
     return new UndecodableError(`${what}: ${reason}`, { cause: err });
   }
   return err;
@@ -98,6 +106,8 @@ interface HeifTopLevelImage {
   height: number;
   primary: boolean;
   alpha: boolean;
+  /** the image's thumbnails, as heif-info lists them */
+  thumbnails: Dimensions[];
 }
 
 /**
@@ -110,7 +120,8 @@ export function parseHeifInfo(stdout: string): HeifTopLevelImage[] {
   for (const block of blocks) {
     const m = /^image: (\d+)x(\d+) \(id=\d+\)(, primary)?/.exec(block);
     if (!m) continue;
-    images.push({ width: Number(m[1]), height: Number(m[2]), primary: m[3] !== undefined, alpha: /^\s+alpha channel: yes\b/m.test(block) });
+    const thumbnails = [...block.matchAll(/^\s+thumbnail: (\d+)x(\d+)/gm)].map((t) => ({ width: Number(t[1]), height: Number(t[2]) }));
+    images.push({ width: Number(m[1]), height: Number(m[2]), primary: m[3] !== undefined, alpha: /^\s+alpha channel: yes\b/m.test(block), thumbnails });
   }
   return images;
 }
@@ -131,6 +142,7 @@ async function heifToPixels(input: string, workDir: string, opts: DecodeOptions)
       `HEIF file holds ${images.length} top-level images; at most ${MAX_HEIF_TOP_LEVEL_IMAGES} are accepted`,
     );
   }
+  refuseHeifImages(images, opts.maxPixels);
   const primaryIndex = Math.max(0, images.findIndex((i) => i.primary));
   const ext = images[primaryIndex]!.alpha ? 'png' : 'jpg';
 

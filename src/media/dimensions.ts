@@ -15,14 +15,19 @@ export interface Dimensions {
 }
 
 /**
- * The stored dimensions of the image whose first bytes are `head` (the caller passes what the
- * upload has seen, up to 256 KiB), for a type `mime` already decided from the bytes.
+ * The largest image the file whose first bytes are `head` declares (the caller passes what the
+ * upload has seen, up to 256 KiB), for a type `mime` already decided from the bytes: every
+ * image of it is checked against the pixel limit, not only the one shown, because tools decode
+ * more than the primary (heif-convert decodes every top-level image, libheif an alpha or depth
+ * image with its master, a TIFF reader may be asked for any page).
  *
  * Stored means as encoded, before EXIF orientation or a HEIF `irot` turns it: width × height is
- * the pixel count a decoder allocates either way. For HEIC/HEIF/AVIF it is the primary item's
- * `ispe`; for GIF the logical screen, grown by the first frame as libnsgif does (a huge screen
- * is reported as is, though sharp may fall back to the frame size: refusing it errs on the safe
- * side); for TIFF IFD0 (the page libvips loads).
+ * the pixel count a decoder allocates either way. For HEIC/HEIF/AVIF it is the largest `ispe` of
+ * any item (primary, other top-level images, thumbnails, alpha, depth, grid tiles); for TIFF
+ * the largest page of the IFD chain, as far as `head` holds it (SubIFDs, which libvips does not
+ * load as pages, are not read); for GIF the logical screen, grown by the first frame as libnsgif
+ * does (a huge screen is reported as is, though sharp may fall back to the frame size: refusing
+ * it errs on the safe side). Animated GIF, WebP and APNG frames lie within the canvas read here.
  *
  * undefined when the header does not say: the type is not an image read here, the header is
  * malformed, or it lies beyond `head` (a JPEG with large APPn segments, a TIFF whose IFD0 is
@@ -144,6 +149,9 @@ const TIFF_SHORT = 3;
 const TIFF_LONG = 4;
 const TIFF_LONG8 = 16;
 
+/** Pages followed along a TIFF's IFD chain; a chain that loops or goes on is cut here. */
+const MAX_TIFF_PAGES = 1024;
+
 function tiff(b: Buffer): Dimensions | undefined {
   const order = b.toString('latin1', 0, 2);
   if (order !== 'II' && order !== 'MM') return undefined;
@@ -154,25 +162,48 @@ function tiff(b: Buffer): Dimensions | undefined {
   const version = u16(2);
   if (version !== 42 && version !== 43) return undefined;
   const big = version === 43;
-  const ifd = big ? u64(8) : u32(4);
-  const count = big ? u64(ifd) : u16(ifd);
   const entrySize = big ? 20 : 12;
-  const first = ifd + (big ? 8 : 2);
-  let width: number | undefined;
-  let height: number | undefined;
-  // only IFD0's own entries, as many as it declares
-  for (let i = 0; i < count; i++) {
-    const e = first + i * entrySize;
-    const tag = u16(e);
-    if (tag !== 256 && tag !== 257) continue;
-    const type = u16(e + 2);
-    const valueAt = e + (big ? 12 : 8);
-    const value = type === TIFF_SHORT ? u16(valueAt) : type === TIFF_LONG ? u32(valueAt) : type === TIFF_LONG8 && big ? u64(valueAt) : undefined;
-    if (tag === 256) width = value;
-    else height = value;
-    if (width !== undefined && height !== undefined) return { width, height };
+
+  /** One IFD's own width and height (as many entries as it declares), and where the next IFD is. */
+  const page = (ifd: number): { size: Dimensions | undefined; next: number } => {
+    const count = big ? u64(ifd) : u16(ifd);
+    const first = ifd + (big ? 8 : 2);
+    let width: number | undefined;
+    let height: number | undefined;
+    for (let i = 0; i < count; i++) {
+      const e = first + i * entrySize;
+      const tag = u16(e);
+      if (tag !== 256 && tag !== 257) continue;
+      const type = u16(e + 2);
+      const valueAt = e + (big ? 12 : 8);
+      const value = type === TIFF_SHORT ? u16(valueAt) : type === TIFF_LONG ? u32(valueAt) : type === TIFF_LONG8 && big ? u64(valueAt) : undefined;
+      if (tag === 256) width = value;
+      else height = value;
+    }
+    const after = first + count * entrySize;
+    return { size: width !== undefined && height !== undefined ? { width, height } : undefined, next: big ? u64(after) : u32(after) };
+  };
+
+  // IFD0 must be seen whole (a RangeError there means "cannot tell"); later pages count as far as `head` holds them
+  const ifd0 = page(big ? u64(8) : u32(4));
+  let largest = ifd0.size;
+  const seen = new Set<number>();
+  let next = ifd0.next;
+  try {
+    while (next !== 0 && !seen.has(next) && seen.size < MAX_TIFF_PAGES) {
+      seen.add(next);
+      const { size, next: after } = page(next);
+      if (size !== undefined && (largest === undefined || pixels(size) > pixels(largest))) largest = size;
+      next = after;
+    }
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
   }
-  return undefined;
+  return largest;
+}
+
+function pixels(d: Dimensions): number {
+  return d.width * d.height;
 }
 
 interface Box {
@@ -181,6 +212,8 @@ interface Box {
   start: number;
   /** one past the last byte, clipped to the buffer */
   end: number;
+  /** the box goes on past the buffer (or its parent) */
+  cut: boolean;
 }
 
 /** ISO BMFF boxes laid end to end in b[from, to). */
@@ -196,7 +229,7 @@ function* boxes(b: Buffer, from: number, to: number): Generator<Box> {
       size = to - p; // extends to the end
     }
     if (size < header) return;
-    yield { type: b.toString('latin1', p + 4, p + 8), start: p + header, end: Math.min(p + size, to) };
+    yield { type: b.toString('latin1', p + 4, p + 8), start: p + header, end: Math.min(p + size, to), cut: p + size > to };
     p += size;
   }
 }
@@ -206,7 +239,7 @@ function child(b: Buffer, parent: Box, type: string, skip = 0): Box | undefined 
   return undefined;
 }
 
-/** The primary item's `ispe` (image spatial extents), through meta → pitm and iprp → ipma/ipco. */
+/** The largest `ispe` (image spatial extents) of any item, through meta → iprp → ipco. */
 function heif(b: Buffer): Dimensions | undefined {
   let meta: Box | undefined;
   for (const box of boxes(b, 0, b.length)) {
@@ -217,36 +250,18 @@ function heif(b: Buffer): Dimensions | undefined {
   }
   if (meta === undefined) return undefined;
   const FULL = 4; // version and flags of a FullBox
-  const pitm = child(b, meta, 'pitm', FULL);
   const iprp = child(b, meta, 'iprp', FULL);
-  if (pitm === undefined || iprp === undefined) return undefined;
-  const primary = b[pitm.start] === 0 ? b.readUInt16BE(pitm.start + 4) : b.readUInt32BE(pitm.start + 4);
-
+  if (iprp === undefined) return undefined;
   const ipco = child(b, iprp, 'ipco');
-  if (ipco === undefined) return undefined;
-  const properties = [...boxes(b, ipco.start, ipco.end)];
-
-  for (const ipma of boxes(b, iprp.start, iprp.end)) {
-    if (ipma.type !== 'ipma') continue;
-    const version = b[ipma.start]!;
-    const wideIndex = (b[ipma.start + 3]! & 1) === 1;
-    let p = ipma.start + FULL;
-    const entries = b.readUInt32BE(p);
-    p += 4;
-    for (let i = 0; i < entries; i++) {
-      const item = version < 1 ? b.readUInt16BE(p) : b.readUInt32BE(p);
-      p += version < 1 ? 2 : 4;
-      const associations = b[p]!;
-      p += 1;
-      for (let j = 0; j < associations; j++) {
-        const index = wideIndex ? b.readUInt16BE(p) & 0x7fff : b[p]! & 0x7f; // top bit: essential
-        p += wideIndex ? 2 : 1;
-        const property = properties[index - 1]; // 1-based; 0 means none
-        if (item === primary && property?.type === 'ispe') {
-          return { width: b.readUInt32BE(property.start + FULL), height: b.readUInt32BE(property.start + FULL + 4) };
-        }
-      }
-    }
+  // a property list cut off by `head` may hide a larger image
+  if (ipco === undefined || ipco.cut) return undefined;
+  let largest: Dimensions | undefined;
+  for (const property of boxes(b, ipco.start, ipco.end)) {
+    if (property.type !== 'ispe') continue;
+    // a property the box does not hold whole is one we cannot see
+    if (property.start + FULL + 8 > property.end) return undefined;
+    const size = { width: b.readUInt32BE(property.start + FULL), height: b.readUInt32BE(property.start + FULL + 4) };
+    if (largest === undefined || pixels(size) > pixels(largest)) largest = size;
   }
-  return undefined;
+  return largest;
 }

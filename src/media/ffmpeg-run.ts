@@ -3,9 +3,10 @@
  * arguments arrive already guarded (see ffmpeg.ts); this file only runs them.
  */
 import { accessSync, constants } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { ToolError } from './run.js';
+import { limitHit, limitMessage, prlimitArgs, toolLimits, ToolError, type ToolLimits } from './run.js';
 
 export interface SpawnControl {
   timeoutMs: number;
@@ -18,6 +19,20 @@ export interface SpawnControl {
   onProgress?(percent: number): void;
   /** characters of stderr kept for error messages (the tail) */
   maxStderr: number;
+  /** default: the process-wide limits (setToolLimits); see ffmpegLimits for CPU time */
+  limits?: ToolLimits;
+}
+
+/**
+ * ffmpeg's limits: the process-wide ones, but CPU time no less than its deadline on every core
+ * (a transcode's deadline scales with the video, and ffmpeg encodes on all cores), so the wall
+ * deadline decides a long transcode and the CPU limit only stops a run that spins past it.
+ */
+export function ffmpegLimits(ctl: Pick<SpawnControl, 'limits' | 'timeoutMs'>): ToolLimits {
+  const limits = ctl.limits ?? toolLimits();
+  if (limits.cpuSeconds === undefined) return limits;
+  const deadline = Math.ceil((ctl.timeoutMs / 1000) * Math.max(1, os.availableParallelism()));
+  return { ...limits, cpuSeconds: Math.max(limits.cpuSeconds, deadline) };
 }
 
 const PROGRESS_KEY = /^(frame|fps|stream_\d+_\d+_\w+|bitrate|total_size|out_time_us|out_time_ms|out_time|dup_frames|drop_frames|speed|progress)=(.*)$/;
@@ -31,11 +46,16 @@ const PROGRESS_KEY = /^(frame|fps|stream_\d+_\d+_\w+|bitrate|total_size|out_time
  */
 export async function spawnFfmpeg(inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
   const launcher = deathSignalLauncher();
-  if (launcher !== null) await askFormatsOnce(ctl.ffmpegPath ?? 'ffmpeg');
-  return spawnWith(launcher, inputs, output, ctl);
+  const limits = ffmpegLimits(ctl);
+  // ffmpeg catches SIGXCPU and ends as if asked to (exit 255, nothing said at -loglevel error):
+  // the CPU limit kills it outright instead, which is what tells the limit from another failure
+  const flags = prlimitArgs(limits, 0);
+  const chain = [...(launcher !== null ? [launcher, '--pdeathsig', 'KILL', '--'] : []), ...(flags.length > 0 ? ['prlimit', ...flags, '--'] : []), ctl.ffmpegPath ?? 'ffmpeg'];
+  if (chain.length > 1) await askFormatsOnce(ctl.ffmpegPath ?? 'ffmpeg');
+  return spawnWith(chain, limits, inputs, output, ctl);
 }
 
-function spawnWith(launcher: string | null, inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
+function spawnWith(chain: string[], limits: ToolLimits, inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
   const tool = 'ffmpeg';
   return new Promise<void>((resolve, reject) => {
     const { signal } = ctl;
@@ -47,10 +67,10 @@ function spawnWith(launcher: string | null, inputs: { url: string; options: stri
     const quiet = (m: string) => log?.debug({ tool }, m);
     const command = ffmpeg({ niceness: ctl.nice, stdoutLines: 20, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
     // fluent-ffmpeg keeps this path process-wide; every run sets it so none depends on another's.
-    // Through setpriv, ffmpeg's own path and arguments follow setpriv's (fluent-ffmpeg places the
-    // first input's options first).
-    command.setFfmpegPath(launcher ?? ctl.ffmpegPath ?? 'ffmpeg');
-    const first = [...(launcher ? ['--pdeathsig', 'KILL', '--', ctl.ffmpegPath ?? 'ffmpeg'] : []), '-nostdin', '-hide_banner', '-loglevel', 'error'];
+    // Through setpriv and prlimit, ffmpeg's own path and arguments follow theirs (fluent-ffmpeg
+    // places the first input's options first).
+    command.setFfmpegPath(chain[0]!);
+    const first = [...chain.slice(1), '-nostdin', '-hide_banner', '-loglevel', 'error'];
     inputs.forEach((input, i) => {
       command.input(input.url);
       command.inputOptions(...(i === 0 ? first : []), ...input.options);
@@ -104,12 +124,18 @@ function spawnWith(launcher: string | null, inputs: { url: string; options: stri
       const killedBy = /killed with signal (\w+)/.exec(err.message);
       const exitCode = code ? Number(code[1]) : null;
       const withStderr = (m: string) => (text === '' ? m : `${m}: ${text}`);
+      const exitSignal = (killedBy?.[1] ?? null) as NodeJS.Signals | null;
+      // not killed by us (stopped is unset): a SIGKILL is the CPU hard limit (or the kernel's OOM killer)
+      const limit = exitSignal === 'SIGKILL' && limits.cpuSeconds !== undefined ? 'cpu' : limitHit(limits, exitSignal, text);
+      if (limit !== undefined) {
+        reject(new ToolError(withStderr(limitMessage(tool, limit, limits)), { tool, kind: 'exit', exitCode, exitSignal, stderr: text, limit }, { cause: err }));
+        return;
+      }
       if (exitCode === 126 || exitCode === 127 || (!code && !killedBy)) {
         // nice could not start ffmpeg, or it was never spawned (not found, fluent-ffmpeg refused the command)
         reject(new ToolError(withStderr(`${tool} could not be started: ${err.message.split('\n')[0]}`), { tool, kind: 'spawn', exitCode, stderr: text }, { cause: err }));
         return;
       }
-      const exitSignal = (killedBy?.[1] ?? null) as NodeJS.Signals | null;
       const how = exitSignal !== null ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
       reject(new ToolError(withStderr(`${tool} ${how}`), { tool, kind: 'exit', exitCode, exitSignal, stderr: text }, { cause: err }));
     });

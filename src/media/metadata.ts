@@ -56,6 +56,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ExifTool } from 'exiftool-vendored';
+import { exiftoolUnderLimits } from './exiftool-process.js';
 
 export interface PhotoMetadata {
   /** The moment of capture; see the file comment for how it is chosen when no offset is known. */
@@ -127,6 +128,8 @@ export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: n
     taskTimeoutMillis: timeoutMs,
     // a file that timed out once will time out again
     taskRetries: 0,
+    // address space and file size limits, as every external tool runs under
+    ...exiftoolUnderLimits(),
     ...(options.maxProcs !== undefined ? { maxProcs: options.maxProcs } : {}),
   });
   let closed = false;

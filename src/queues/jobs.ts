@@ -23,15 +23,41 @@ export interface JobPolicy {
   attempts: number;
   /** exponential backoff base */
   backoffMs: number;
-  /** a run longer than this is abandoned */
+  /** a run longer than this is abandoned (transcode-video: its deadline scales, see transcodeDeadlineMs) */
   timeoutMs: number;
+  /**
+   * Whether a run that passed its deadline is tried again. Not for a transcode: its deadline
+   * already allows for a loaded machine, and a file that takes longer will take longer again,
+   * holding the one video worker for attempts × deadline.
+   */
+  retryAfterDeadline: boolean;
 }
 
 export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
-  'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000 },
-  'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000 },
-  'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000 },
+  'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000, retryAfterDeadline: true },
+  'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000, retryAfterDeadline: true },
 };
+
+export interface TranscodeDeadline {
+  /** wall-clock seconds allowed per second of video */
+  factor: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * How long the transcode of a video of `durationMs` may take, all its ffmpeg runs together:
+ * `factor` × the duration, at least `minMs` (probes, poster and storyboard, and clips whose
+ * length is unknown), at most `maxMs`. Measured on 2 vCPUs (bench/README.md, video): the whole
+ * set (HLS 360p–1080p and the MP4) of a 20 s 1080p clip took 18.6 s on an idle machine and 116.7 s
+ * at load average 11–17, i.e. 0.9 to 5.8 s per second of video; the default factor 10 leaves
+ * room above the loaded figure.
+ */
+export function transcodeDeadlineMs(durationMs: number | null, deadline: TranscodeDeadline): number {
+  const scaled = Math.max(0, durationMs ?? 0) * deadline.factor;
+  return Math.min(deadline.maxMs, Math.max(deadline.minMs, Math.round(scaled)));
+}
 
 /** The job that makes an asset's renditions, by the asset's kind. */
 export const PROCESSING_JOB: Readonly<Record<AssetKind, 'derive-image' | 'transcode-video'>> = {

@@ -18,7 +18,7 @@ const FIXTURES = path.join(here, '..', 'fixtures');
 const IPHONE_7_PLUS = path.join(FIXTURES, 'heic_iphone7plus_gps_rot90.heic');
 const IPHONE_XS_MAX = path.join(FIXTURES, 'heic_iphone-xs-max_gps.heic');
 const PDF = path.join(FIXTURES, 'pdf_distiller_linearized_xmp.pdf');
-const LONG = { timeoutMs: 120_000 };
+const LONG = { timeoutMs: 120_000, maxPixels: 200_000_000 };
 
 /** A fresh work dir whose path holds dots, as mkdtemp's often do (heif-convert trips on them). */
 async function workDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
@@ -201,7 +201,7 @@ t.test('keeps the alpha channel of a HEIC that has one: a PNG with no EXIF, tran
   const src = await workDir(t);
   const file = await heicWithAlpha(src);
   const info = parseHeifInfo((await run('heif-info', [file])).stdout);
-  t.same(info, [{ width: 96, height: 64, primary: true, alpha: true }], 'heif-info reports the alpha channel');
+  t.same(info, [{ width: 96, height: 64, primary: true, alpha: true, thumbnails: [] }], 'heif-info reports the alpha channel');
 
   const out = await decodableImage(file, 'image/heic', dir, LONG);
   const meta = await sharp(out.path).metadata();
@@ -366,7 +366,7 @@ t.test('kills a tool that outlives a 1 ms timeout and leaves no process behind',
     [IPHONE_7_PLUS, 'image/heic', 'heif-info'],
     [PDF, 'application/pdf', 'pdftoppm'],
   ] as const) {
-    const err = await decodableImage(input, mime, dir, { timeoutMs: 1 }).catch((e: unknown) => e);
+    const err = await decodableImage(input, mime, dir, { ...LONG, timeoutMs: 1 }).catch((e: unknown) => e);
     t.type(err, ToolError, tool);
     t.equal((err as ToolError).kind, 'timeout');
     t.equal((err as ToolError).tool, tool);
@@ -386,7 +386,7 @@ t.test('kills heif-convert when the budget runs out mid-conversion and removes i
   const watch = setInterval(() => {
     readdir(dir).then((names) => { if (names.length > 0) partial = names; }, () => {});
   }, 20);
-  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { timeoutMs: 3000, heifConvertPath: hanging })
+  const err = await decodableImage(IPHONE_7_PLUS, 'image/heic', dir, { ...LONG, timeoutMs: 3000, heifConvertPath: hanging })
     .catch((e: unknown) => e)
     .finally(() => clearInterval(watch));
   t.type(err, ToolError);

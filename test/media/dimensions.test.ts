@@ -25,6 +25,11 @@ const MIME_BY_EXT: Record<string, string> = {
   '.avif': 'image/avif',
 };
 const HEIF_FAMILY = new Set(['image/heic', 'image/avif']);
+/** Made to be refused (test/fixtures/make-hostile-images.ts): a small first image, a huge other one. */
+const HOSTILE: Record<string, { width: number; height: number }> = {
+  'heif_small-primary_huge-secondary.heic': { width: 20000, height: 20000 },
+  'tiff_small-page1_huge-page2.tif': { width: 20000, height: 20000 },
+};
 
 /** What a decoder sees: sharp's header dimensions (stored, before orientation), no pixel limit. */
 async function sharpSize(input: Buffer | string): Promise<{ width: number; height: number }> {
@@ -58,7 +63,10 @@ t.test('reads the stored dimensions of every real image fixture, as the decoders
     const mime = MIME_BY_EXT[path.extname(file).toLowerCase()]!;
     const whole = readFileSync(file);
     const full = dimensionsFromHead(whole, mime);
-    if (HEIF_FAMILY.has(mime)) {
+    const hostile = HOSTILE[path.basename(file)];
+    if (hostile !== undefined) {
+      t.same(full, hostile, `${name}: its huge second image, not the small first one`);
+    } else if (HEIF_FAMILY.has(mime)) {
       // Compared with what decodes it in Lamha: heif-info (libheif 1.15) for HEIC, sharp for AVIF.
       // Both show the size after irot, so the sides may be swapped. A fixture the decoder
       // cannot read fails here: every fixture is one Lamha must take.
@@ -319,7 +327,7 @@ t.test('reads a HEIC bomb from the primary item ispe, agreeing with heif-info', 
   t.same(await heifInfoPrimary(file), { width: 30000, height: 30000 }, 'heif-info takes it as 30000x30000');
 });
 
-t.test('takes the primary item of a multi-image HEIF, not the first or the largest', async (t) => {
+t.test('takes the largest item of a multi-image HEIF, whichever is primary', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'lamha.dims.'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const first = path.join(dir, 'first.png');
@@ -329,7 +337,7 @@ t.test('takes the primary item of a multi-image HEIF, not the first or the large
   const file = path.join(dir, 'two.heic');
   await run('heif-enc', ['-q', '50', first, second, '-o', file]);
   const heic = await readFile(file);
-  t.same(dimensionsFromHead(heic, 'image/heic'), { width: 96, height: 64 }, 'primary is the first as written');
+  t.same(dimensionsFromHead(heic, 'image/heic'), { width: 96, height: 64 }, 'the larger one, which is primary');
 
   // make the second image primary: pitm (version 0) holds a 16-bit item id
   const { stdout } = await run('heif-info', [file]);
@@ -340,7 +348,46 @@ t.test('takes the primary item of a multi-image HEIF, not the first or the large
   heic.writeUInt16BE(ids[1]!, pitm! + 12);
   await writeFile(file, heic);
   t.same(await heifInfoPrimary(file), { width: 32, height: 48 });
-  t.same(dimensionsFromHead(heic, 'image/heic'), { width: 32, height: 48 });
+  t.same(dimensionsFromHead(heic, 'image/heic'), { width: 96, height: 64 }, 'the larger one, which is not primary');
+});
+
+t.test('reads the huge second image of the hostile HEIF fixture, as heif-info lists it', async (t) => {
+  const file = fixture('heif_small-primary_huge-secondary.heic');
+  const { stdout } = await run('heif-info', [file]);
+  t.match(stdout, /^image: 64x48 \(id=\d+\), primary$/m, 'a small primary');
+  t.match(stdout, /^image: 20000x20000 \(id=\d+\)$/m, 'and a huge second image');
+  t.same(dimensionsFromHead(readFileSync(file), 'image/heic'), { width: 20000, height: 20000 });
+});
+
+t.test('answers undefined for a HEIF whose property list goes on past the head', async (t) => {
+  const whole = readFileSync(fixture('heif_small-primary_huge-secondary.heic'));
+  const [ipco] = boxOffsets(whole, 'ipco');
+  const [last] = boxOffsets(whole, 'ispe').slice(-1);
+  t.ok(ipco! < last!, 'the huge ispe is inside ipco');
+  // cut between the ispe boxes: the small ones are seen, the huge one is not
+  t.equal(dimensionsFromHead(whole.subarray(0, last!), 'image/heic'), undefined);
+});
+
+t.test('reads every page of a multi-page TIFF, as sharp reads each', async (t) => {
+  const file = fixture('tiff_small-page1_huge-page2.tif');
+  const whole = readFileSync(file);
+  const meta = await sharp(file).metadata();
+  t.equal(meta.pages, 2);
+  t.same(await sharpSize(file), { width: 8, height: 8 }, 'page 1 is small');
+  const second = await sharp(file, { page: 1, limitInputPixels: false }).metadata();
+  t.same({ width: second.width, height: second.height }, { width: 20000, height: 20000 }, 'page 2 is huge');
+  t.same(dimensionsFromHead(whole, 'image/tiff'), { width: 20000, height: 20000 });
+});
+
+t.test('stops at an IFD chain that loops, and at a page beyond the head', async (t) => {
+  const whole = Buffer.from(readFileSync(fixture('tiff_small-page1_huge-page2.tif')));
+  const ifd0 = whole.readUInt32LE(4);
+  const ifd1 = whole.readUInt32LE(ifd0 + 2 + whole.readUInt16LE(ifd0) * 12);
+  // page 2 cut off by the head: page 1 is what is known
+  t.same(dimensionsFromHead(whole.subarray(0, ifd1 + 10), 'image/tiff'), { width: 8, height: 8 });
+  // page 2 points back at page 1
+  whole.writeUInt32LE(ifd0, ifd1 + 2 + whole.readUInt16LE(ifd1) * 12);
+  t.same(dimensionsFromHead(whole, 'image/tiff'), { width: 20000, height: 20000 });
 });
 
 t.test('answers undefined, never throws, on truncated and damaged headers', async (t) => {

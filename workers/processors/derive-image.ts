@@ -28,7 +28,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
     return await inWorkDir('lamha-image-', async (work) => {
       const original = await spoolOriginal(deps, assetId, work, signal);
       await progress(10);
-      const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, signal });
+      const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, maxPixels: deps.settings.imagePixelLimit, signal });
       const meta = asset.kind === 'image' ? await deps.metadata.read(original).catch((err: unknown) => {
         // Metadata is a bonus: a photo whose tags cannot be read still gets its renditions.
         deps.log.warn({ err, assetId }, 'metadata could not be read');

@@ -5,7 +5,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../../src/db/database.js';
 import type { Log } from '../../src/log.js';
-import type { JobName } from '../../src/queues/jobs.js';
+import type { JobName, TranscodeDeadline } from '../../src/queues/jobs.js';
 import type { Queues } from '../../src/queues/producer.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import type { MetadataReader } from '../../src/media/metadata.js';
@@ -27,6 +27,8 @@ export interface ProcessorSettings {
   workerLockMs: number;
   /** BullMQ `stalledInterval`: how often jobs with an expired lock are queued again */
   workerStalledIntervalMs: number;
+  /** how long a video's transcode may take, by its duration (transcodeDeadlineMs) */
+  transcodeDeadline: TranscodeDeadline;
 }
 
 export interface ProcessorDeps {

@@ -12,13 +12,13 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import sharp from 'sharp';
 import { findAssetToProcess } from '../../src/db/processing.js';
 import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
-import { probeTags, probeVideo, runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
+import { probeTags, probeVideo, runFfmpeg, ToolError, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { joinVariant } from '../../src/media/hls-join.js';
 import { deriveImage } from '../../src/media/images.js';
 import {
   downloadPlan, hlsOutput, mp4Output, planLadder, posterInput, posterOutput, storyboardOutput, storyboardPlan, storyboardVtt,
 } from '../../src/media/video-plan.js';
-import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
+import { JOB_POLICY, transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { clearRenditions, complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
@@ -35,9 +35,12 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   if (asset.status === 'ready') return 'skipped: already done';
   if (asset.kind !== 'video') throw new UnrecoverableError(`asset ${assetId} is not a video`);
 
-  const signal = AbortSignal.timeout(JOB_POLICY['transcode-video'].timeoutMs);
+  // the longest any video may take; each one's own deadline is set once its duration is known
+  const signal = AbortSignal.timeout(deps.settings.transcodeDeadline.maxMs);
   const progress = progressReporter(job, deps, assetId);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
+  let deadline: { ms: number; until: number; videoMs: number | null } | undefined;
+  const left = (): number => Math.max(1, (deadline?.until ?? Infinity) - Date.now());
   try {
     return await inWorkDir('lamha-video-', async (work) => {
       const original = await spoolOriginal(deps, assetId, work, signal);
@@ -46,13 +49,15 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       // the upload refused what its headers showed; these are for what they did not
       if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
       if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
+      const ms = transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline);
+      deadline = { ms, until: Date.now() + ms, videoMs: probe.durationMs };
       await progress(5);
 
       // HLS ladder: 5 → 85 %
       const rungs = planLadder(probe.width, probe.height);
       const hlsDir = path.join(work, 'hls');
       await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: hlsOutput(probe, rungs, hlsDir) }, {
-        ...tools, timeoutMs: JOB_POLICY['transcode-video'].timeoutMs, durationMs: probe.durationMs ?? undefined,
+        ...tools, timeoutMs: left(), durationMs: probe.durationMs ?? undefined,
         onProgress: (p) => void progress(5 + p * 0.8).catch(() => {}),
       });
 
@@ -64,16 +69,16 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         mp4Source = { path: path.join(work, 'download-rung.mp4'), format: 'mov' };
         await joinVariant(path.join(hlsDir, plan.rung, 'index.m3u8'), mp4Source.path);
       }
-      await runFfmpeg({ inputs: [mp4Source], output: mp4Output(probe, mp4) }, { ...tools, timeoutMs: JOB_POLICY['transcode-video'].timeoutMs });
+      await runFfmpeg({ inputs: [mp4Source], output: mp4Output(probe, mp4) }, { ...tools, timeoutMs: left() });
       await progress(87);
 
       // Poster and storyboard: 87 → 90 %
       const posterPng = path.join(work, 'poster.png');
-      await runFfmpeg({ inputs: [{ path: original, format: probe.container, options: posterInput(probe) }], output: posterOutput(probe, posterPng) }, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
+      await runFfmpeg({ inputs: [{ path: original, format: probe.container, options: posterInput(probe) }], output: posterOutput(probe, posterPng) }, { ...tools, timeoutMs: Math.min(deps.settings.toolTimeoutMs, left()) });
       const poster = await deriveImage(posterPng, { pixelLimit: deps.settings.imagePixelLimit });
       let board = storyboardPlan(probe);
       const spritePng = path.join(work, 'storyboard.png');
-      await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: storyboardOutput(probe, board, spritePng) }, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
+      await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: storyboardOutput(probe, board, spritePng) }, { ...tools, timeoutMs: Math.min(deps.settings.toolTimeoutMs, left()) });
       let spriteSource = sharp(spritePng);
       if (!(await exists(spritePng))) {
         // a clip shorter than one storyboard interval: its poster is its one thumbnail
@@ -119,8 +124,22 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.rung === null ? 'the source' : `the ${plan.rung} rung`}` : 'skipped: the asset was deleted while it was processed';
     });
   } catch (err) {
-    return recordFailure(job, deps, assetId, err, isInputFault(err));
+    const stopped = stoppedForGood(err, deadline);
+    return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
   }
+}
+
+/**
+ * A transcode that ran out of time, or a tool stopped at a resource limit, fails the asset
+ * without a retry (JOB_POLICY retryAfterDeadline): the same file would take as long again.
+ */
+function stoppedForGood(err: unknown, deadline: { ms: number; videoMs: number | null } | undefined): Error | undefined {
+  if (!(err instanceof ToolError) || JOB_POLICY['transcode-video'].retryAfterDeadline) return undefined;
+  if (err.limit !== undefined) return new Error(`the video needs more than the tools may use: ${err.message}`, { cause: err });
+  const timedOut = err.kind === 'timeout' || (err.kind === 'abort' && err.cause instanceof DOMException && err.cause.name === 'TimeoutError');
+  if (!timedOut) return undefined;
+  const of = deadline === undefined ? '' : ` of ${Math.round(deadline.ms / 1000)} s for a video of ${Math.round((deadline.videoMs ?? 0) / 1000)} s`;
+  return new Error(`the transcode passed its deadline${of} (${err.message})`, { cause: err });
 }
 
 async function exists(file: string): Promise<boolean> {
