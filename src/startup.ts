@@ -4,7 +4,7 @@
  * reachable with its bucket, Redis safe for queues), and a graceful close on SIGTERM.
  */
 import type { Redis } from 'ioredis';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config, type LoadOptions } from './config.js';
 import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
 import { assertNoEviction, createRedis } from './redis/connection.js';
@@ -12,9 +12,9 @@ import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 
 /** Reads the configuration or ends the process with one message naming every bad key. */
-export function configOrExit(): Readonly<Config> {
+export function configOrExit(options: LoadOptions = {}): Readonly<Config> {
   try {
-    return loadConfig();
+    return loadConfig(process.env, options);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`lamha: ${err.message}\n`);
