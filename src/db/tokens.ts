@@ -29,6 +29,14 @@ export async function insertToken(
   return rows[0]!;
 }
 
+/** Walks up the minting chain of the token(s) `start` selects ($1): the token itself and its ancestors. */
+const CHAIN = (start: string) => `WITH RECURSIVE chain AS (
+       SELECT id, created_by, revoked_at, expires_at, 0 AS depth FROM tokens WHERE ${start}
+       UNION ALL
+       SELECT p.id, p.created_by, p.revoked_at, p.expires_at, c.depth + 1
+       FROM tokens p JOIN chain c ON p.id = c.created_by WHERE c.depth < 64)`;
+const CHAIN_DEAD = 'EXISTS (SELECT 1 FROM chain WHERE revoked_at IS NOT NULL OR (expires_at IS NOT NULL AND expires_at <= now()))';
+
 /**
  * The live token with this hash: neither it nor any token up its minting chain is revoked or
  * expired. Revocation also marks the descendants, but the walk here means a parent that merely
@@ -36,17 +44,24 @@ export async function insertToken(
  */
 export async function findLiveTokenByHash(db: Queryable, hash: Buffer): Promise<TokenRow | undefined> {
   const { rows } = await db.query<TokenRow>(
-    `WITH RECURSIVE chain AS (
-       SELECT id, created_by, revoked_at, expires_at, 0 AS depth FROM tokens WHERE token_hash = $1
-       UNION ALL
-       SELECT p.id, p.created_by, p.revoked_at, p.expires_at, c.depth + 1
-       FROM tokens p JOIN chain c ON p.id = c.created_by WHERE c.depth < 64)
-     SELECT ${COLUMNS} FROM tokens
-     WHERE token_hash = $1
-       AND NOT EXISTS (SELECT 1 FROM chain WHERE revoked_at IS NOT NULL OR (expires_at IS NOT NULL AND expires_at <= now()))`,
+    `${CHAIN('token_hash = $1')}
+     SELECT ${COLUMNS} FROM tokens WHERE token_hash = $1 AND NOT ${CHAIN_DEAD}`,
     [hash],
   );
   return rows[0];
+}
+
+/**
+ * Whether the token is still live, its row locked (FOR SHARE) until the caller's transaction
+ * ends, so a revocation racing with the caller's commit waits for it rather than slipping past.
+ */
+export async function isTokenLiveLocked(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ live: boolean }>(
+    `${CHAIN('id = $1')}
+     SELECT NOT ${CHAIN_DEAD} AS live FROM tokens WHERE id = $1 FOR SHARE`,
+    [id],
+  );
+  return rows[0]?.live ?? false;
 }
 
 /** Records a use, at most once a minute per token so authentication stays a read. */
