@@ -135,3 +135,13 @@ t.test('GET /api/v1/tokens lists tokens in scope, never a secret, with last use,
   t.same([...seen].sort(), [...ids].sort(), 'pagination returns each token exactly once');
   t.equal(new Set(seen).size, seen.length);
 });
+
+t.test('the OpenAPI document describes the token list without a secret field', async (t) => {
+  const ctx = await createTestContext(t);
+  const doc = (await ctx.app.inject({ url: '/openapi.json' })).json();
+  const get = doc.paths['/api/v1/tokens']?.get;
+  t.ok(get, 'GET /api/v1/tokens is documented');
+  const schema = JSON.stringify(get.responses['200']);
+  for (const field of ['lastUsedAt', 'creator', 'nextCursor']) t.match(schema, field);
+  t.notMatch(schema, /"token"|token_hash|"hash"/, 'no secret or hash in the listed schema');
+});
