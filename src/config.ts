@@ -64,7 +64,15 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** The embedded server's credentials: it listens on loopback only and checks no signatures. */
 export const EMBEDDED_S3_KEYS = { accessKey: 'S3RVER', secretKey: 'S3RVER' } as const;
 
-export function loadConfig(env: Env = process.env): Readonly<Config> {
+/**
+ * `worker`: the process never reads ADMIN_TOKEN (only the API makes the bootstrap admin), so a
+ * worker neither needs the secret nor fails on it.
+ */
+export interface LoadOptions {
+  process?: 'api' | 'worker';
+}
+
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Readonly<Config> {
   const problems: string[] = [];
   const str = (key: string, fallback: string): string => {
     const v = env[key];
@@ -114,7 +122,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`S3_BUCKET is not a valid bucket name (got "${bucket}")`);
   const region = str('S3_REGION', 'us-east-1');
 
-  const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
+  const adminToken = options.process === 'worker' || env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 32) problems.push('ADMIN_TOKEN must be at least 32 characters');
 
   const uploadMaxBytes = int('UPLOAD_MAX_BYTES', 10 * GiB, 1, Number.MAX_SAFE_INTEGER);

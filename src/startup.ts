@@ -4,7 +4,7 @@
  * reachable with its bucket, Redis safe for queues), and a graceful close on SIGTERM.
  */
 import type { Redis } from 'ioredis';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config, type LoadOptions } from './config.js';
 import { setToolLimits } from './media/run.js';
 import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
@@ -13,9 +13,9 @@ import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 
 /** Reads the configuration or ends the process with one message naming every bad key. */
-export function configOrExit(): Readonly<Config> {
+export function configOrExit(options: LoadOptions = {}): Readonly<Config> {
   try {
-    const config = loadConfig();
+    const config = loadConfig(process.env, options);
     // every external tool this process runs (API and worker alike) is held to these
     setToolLimits(config.toolLimits);
     return config;

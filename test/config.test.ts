@@ -108,3 +108,22 @@ t.test('the server exits at once with one message naming every bad key', async (
   t.match(lines[0], 'ADMIN_TOKEN');
   t.equal(stdout, '', 'nothing on stdout');
 });
+
+t.test('the worker reads no ADMIN_TOKEN: it starts without one and a bad one does not stop it', async (t) => {
+  const worker = loadConfig({ ADMIN_TOKEN: 'short' }, { process: 'worker' });
+  t.equal(worker.adminToken, undefined, 'the worker never holds the secret');
+  t.throws(() => loadConfig({ ADMIN_TOKEN: 'short' }), { name: 'ConfigError', problems: [/^ADMIN_TOKEN /] }, 'the API still checks it');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: 'mysql://x', ADMIN_TOKEN: 'short' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(killer);
+  t.equal(code, 78, 'EX_CONFIG for the bad DATABASE_URL');
+  t.match(stderr, 'DATABASE_URL');
+  t.notMatch(stderr, 'ADMIN_TOKEN', 'the worker does not judge a key it never uses');
+});

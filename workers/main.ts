@@ -6,7 +6,7 @@ import { createLogger } from '../src/log.js';
 import { configOrExit, onShutdown, openConnections } from '../src/startup.js';
 import { startWorker } from './run.js';
 
-const config = configOrExit();
+const config = configOrExit({ process: 'worker' });
 const log = createLogger({ level: config.logLevel, name: 'lamha-worker' });
 const connections = await openConnections(config, log, { runEmbeddedS3: false, forWorker: true });
 const worker = await startWorker(config, log, connections, { connection: connections.redis });

@@ -11,10 +11,11 @@ export interface TokenRow {
   expiresAt: Date | null;
   revokedAt: Date | null;
   createdAt: Date;
+  lastUsedAt: Date | null;
 }
 
 const COLUMNS = `id, role, event_id AS "eventId", label, created_by AS "createdBy", expires_at AS "expiresAt",
-  revoked_at AS "revokedAt", created_at AS "createdAt"`;
+  revoked_at AS "revokedAt", created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
 
 export async function insertToken(
   db: Queryable,
@@ -28,14 +29,71 @@ export async function insertToken(
   return rows[0]!;
 }
 
-/** The live token with this hash: not revoked, not expired. */
+/** Walks up the minting chain of the token(s) `start` selects ($1): the token itself and its ancestors. */
+const CHAIN = (start: string) => `WITH RECURSIVE chain AS (
+       SELECT id, created_by, revoked_at, expires_at, 0 AS depth FROM tokens WHERE ${start}
+       UNION ALL
+       SELECT p.id, p.created_by, p.revoked_at, p.expires_at, c.depth + 1
+       FROM tokens p JOIN chain c ON p.id = c.created_by WHERE c.depth < 64)`;
+const CHAIN_DEAD = 'EXISTS (SELECT 1 FROM chain WHERE revoked_at IS NOT NULL OR (expires_at IS NOT NULL AND expires_at <= now()))';
+
+/**
+ * The live token with this hash: neither it nor any token up its minting chain is revoked or
+ * expired. Revocation also marks the descendants, but the walk here means a parent that merely
+ * expires (or a row revoked by hand in SQL) takes its children with it at once.
+ */
 export async function findLiveTokenByHash(db: Queryable, hash: Buffer): Promise<TokenRow | undefined> {
   const { rows } = await db.query<TokenRow>(
-    `SELECT ${COLUMNS} FROM tokens
-     WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+    `${CHAIN('token_hash = $1')}
+     SELECT ${COLUMNS} FROM tokens WHERE token_hash = $1 AND NOT ${CHAIN_DEAD}`,
     [hash],
   );
   return rows[0];
+}
+
+/**
+ * Whether the token is still live, its row locked (FOR SHARE) until the caller's transaction
+ * ends, so a revocation racing with the caller's commit waits for it rather than slipping past.
+ */
+export async function isTokenLiveLocked(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ live: boolean }>(
+    `${CHAIN('id = $1')}
+     SELECT NOT ${CHAIN_DEAD} AS live FROM tokens WHERE id = $1 FOR SHARE`,
+    [id],
+  );
+  return rows[0]?.live ?? false;
+}
+
+/** Records a use, at most once a minute per token so authentication stays a read. */
+export async function touchToken(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE tokens SET last_used_at = now()
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
+}
+
+export interface TokenListRow extends TokenRow {
+  eventSlug: string | null;
+  creatorLabel: string | null;
+}
+
+/** Tokens, newest first, optionally of one event; keyset-paginated on (created_at, id) after the token `after`. */
+export async function listTokens(
+  db: Queryable,
+  q: { eventId?: string | undefined; after?: string | undefined; limit: number },
+): Promise<TokenListRow[]> {
+  const { rows } = await db.query<TokenListRow>(
+    `SELECT t.id, t.role, t.event_id AS "eventId", t.label, t.created_by AS "createdBy", t.expires_at AS "expiresAt",
+       t.revoked_at AS "revokedAt", t.created_at AS "createdAt", t.last_used_at AS "lastUsedAt",
+       e.slug AS "eventSlug", c.label AS "creatorLabel"
+     FROM tokens t LEFT JOIN events e ON e.id = t.event_id LEFT JOIN tokens c ON c.id = t.created_by
+     WHERE ($1::uuid IS NULL OR t.event_id = $1)
+       AND ($2::uuid IS NULL OR (t.created_at, t.id) < (SELECT created_at, id FROM tokens WHERE id = $2))
+     ORDER BY t.created_at DESC, t.id DESC LIMIT $3`,
+    [q.eventId ?? null, q.after ?? null, q.limit],
+  );
+  return rows;
 }
 
 export async function findToken(db: Queryable, id: string): Promise<TokenRow | undefined> {
@@ -43,8 +101,15 @@ export async function findToken(db: Queryable, id: string): Promise<TokenRow | u
   return rows[0];
 }
 
+/** Revokes the token and every token minted from it, transitively. */
 export async function revokeToken(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1', [id]);
+  await db.query(
+    `WITH RECURSIVE tree AS (
+       SELECT id FROM tokens WHERE id = $1
+       UNION SELECT t.id FROM tokens t JOIN tree ON t.created_by = tree.id)
+     UPDATE tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id IN (SELECT id FROM tree)`,
+    [id],
+  );
 }
 
 export async function countLiveAdmins(db: Queryable): Promise<number> {
@@ -55,11 +120,22 @@ export async function countLiveAdmins(db: Queryable): Promise<number> {
   return rows[0]!.n;
 }
 
-/** Makes the ADMIN_TOKEN from configuration a live admin token (idempotent). */
+/**
+ * Makes the ADMIN_TOKEN from configuration the one live bootstrap admin (idempotent). A previous
+ * bootstrap token (the value before a change of ADMIN_TOKEN) is revoked; the tokens it minted
+ * are handed to the new one rather than revoked with it: rotating the operator's secret is
+ * routine, and it must not log out every editor and photographer of a running event. Whoever
+ * wants them gone revokes them from the list.
+ */
 export async function upsertBootstrapAdmin(db: Queryable, hash: Buffer): Promise<void> {
   await db.query(
-    `INSERT INTO tokens (token_hash, role, event_id, label) VALUES ($1, 'admin', NULL, 'ADMIN_TOKEN')
-     ON CONFLICT (token_hash) DO NOTHING`,
+    `WITH cur AS (
+       INSERT INTO tokens (token_hash, role, event_id, label, bootstrap) VALUES ($1, 'admin', NULL, 'ADMIN_TOKEN', true)
+       ON CONFLICT (token_hash) DO UPDATE SET bootstrap = true RETURNING id),
+     old AS (
+       UPDATE tokens SET revoked_at = COALESCE(revoked_at, now()), bootstrap = false
+       WHERE bootstrap AND token_hash <> $1 RETURNING id)
+     UPDATE tokens SET created_by = (SELECT id FROM cur) WHERE created_by IN (SELECT id FROM old)`,
     [hash],
   );
 }

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { findEventBySlug } from '../db/events.js';
 import {
-  countLiveAdmins, findLiveTokenByHash, findToken, insertToken, revokeToken, upsertBootstrapAdmin, type Role, type TokenRow,
+  countLiveAdmins, findLiveTokenByHash, findToken, insertToken, listTokens, revokeToken, touchToken, upsertBootstrapAdmin,
+  type Role, type TokenListRow, type TokenRow,
 } from '../db/tokens.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { demand, type Principal } from './access.js';
@@ -39,6 +40,7 @@ export function createTokenService({ db }: { db: Db }) {
     async authenticate(secret: string): Promise<Principal | undefined> {
       const row = await findLiveTokenByHash(db, hashToken(secret));
       if (!row) return undefined;
+      if (row.lastUsedAt === null || Date.now() - row.lastUsedAt.getTime() > 60_000) await touchToken(db, row.id);
       return { tokenId: row.id, role: row.role, eventId: row.eventId };
     },
 
@@ -70,6 +72,9 @@ export function createTokenService({ db }: { db: Db }) {
         }
         eventSlug = event?.slug ?? null;
       }
+      // a minted token never outlives its parent: no expiry, or a later one, becomes the parent's
+      const parent = await findToken(db, principal.tokenId);
+      if (parent?.expiresAt && (expiresAt === null || expiresAt > parent.expiresAt)) expiresAt = parent.expiresAt;
       const token = generateToken();
       const row = await insertToken(db, {
         hash: hashToken(token), role: req.role, eventId, label: req.label, createdBy: principal.tokenId, expiresAt,
@@ -87,6 +92,17 @@ export function createTokenService({ db }: { db: Db }) {
         throw new ForbiddenError('An editor may revoke photographer and press tokens only');
       }
       await revokeToken(db, id);
+    },
+
+    /** Tokens in the caller's scope (admin: all; editor: its event's), newest first, never a secret. */
+    async list(p: Principal | null, q: { cursor?: string | undefined; limit: number }): Promise<{ tokens: TokenListRow[]; nextCursor: string | null }> {
+      demand(p, p?.role === 'admin' || p?.role === 'editor', 'list tokens');
+      // the cursor is the id of the last token of the previous page
+      const rows = await listTokens(db, { eventId: p!.role === 'admin' ? undefined : p!.eventId!, after: q.cursor, limit: q.limit + 1 });
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > q.limit && last ? last.id : null;
+      return { tokens: page, nextCursor };
     },
 
     /**

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import type { Log } from '../log.js';
 import type { Db } from '../db/database.js';
+import { isTokenLiveLocked } from '../db/tokens.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
 import type { Localized } from '../db/events.js';
 import {
-  EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnsupportedTypeError, ValidationError, VideoTooLargeError, VideoTooLongError,
+  EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnauthorizedError, UnsupportedTypeError, ValidationError, VideoTooLargeError, VideoTooLongError,
 } from '../errors.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
@@ -183,6 +184,9 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         // A failed bump is not fatal: the rows are in and must still be queued; the worker bumps again when they are ready.
         const bumpFailed = (err: unknown) => log.warn({ err, eventId: event.id }, 'could not bump the gallery version after an upload');
         const results = await changes.write(event.id, async (tx) => {
+          // The token was checked when the upload began, which may be minutes of streaming ago:
+          // one revoked (or whose parent was) since then stores nothing.
+          if (!(await isTokenLiveLocked(tx, p!.tokenId))) throw new UnauthorizedError();
           const out: { file: StoredFile; asset: UploadedAsset }[] = [];
           for (const file of stored) {
             const inserted = await insertAssetUnlessDuplicate(tx, {

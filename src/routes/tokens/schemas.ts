@@ -20,3 +20,28 @@ export const MintedToken = Type.Object({
 });
 
 export const TokenParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const TokenListQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'nextCursor of the previous page' })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+}, { additionalProperties: false });
+
+const Stamp = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+/** A token as listed: never its secret nor the hash of it. */
+export const TokenInfo = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  role: Role,
+  label: Type.String(),
+  event: Type.Union([Type.String(), Type.Null()]),
+  creator: Type.Union([Type.Object({ id: Type.String({ format: 'uuid' }), label: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Stamp,
+  revokedAt: Stamp,
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time', description: 'recorded at most once a minute' }), Type.Null()]),
+});
+
+export const TokenList = Type.Object({
+  tokens: Type.Array(TokenInfo),
+  nextCursor: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+});
