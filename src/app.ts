@@ -13,6 +13,7 @@ import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import services from './plugins/services.js';
+import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
@@ -72,6 +73,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
+  await app.register(securityHeaders, { publicUrl: config.publicUrl });
   // A browser that follows a broken link gets the gallery's own 404 page, in its language; the
   // API and everything else get the JSON error.
   const notFoundPage: PagesOptions['notFound'] = {};
