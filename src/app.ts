@@ -64,6 +64,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
         }),
       },
     },
+    // Slow clients: a connection idle for httpIdleTimeoutMs is closed (a slow upload that keeps
+    // sending is not: each byte resets it), headers must arrive within httpHeadersTimeoutMs, and
+    // no whole-request deadline cuts a long upload (requestTimeout 0).
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    requestTimeout: 0,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      // how often Node looks for connections past headersTimeout (its default, 30 s, would let a short one run long)
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     logController: new AccessLog(),
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -40,6 +40,12 @@ export interface Config {
   workerLockMs: number;
   /** how often workers look for jobs whose lock expired (stalled) and queue them again */
   workerStalledIntervalMs: number;
+  /** a connection on which nothing moves for this long is closed (a stalled client); any byte either way resets it */
+  httpIdleTimeoutMs: number;
+  /** a client must have sent its request headers within this long */
+  httpHeadersTimeoutMs: number;
+  /** how long an idle kept-alive connection waits for its next request */
+  httpKeepAliveTimeoutMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -128,6 +134,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const workerLockMs = int('WORKER_LOCK_MS', 30_000, 1_000, 3_600_000);
   const workerStalledIntervalMs = int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 3_600_000);
 
+  // No deadline for a whole request: a long upload over venue Wi-Fi may take hours. A stalled
+  // one is ended by the idle timeout instead, which every byte received or sent resets.
+  const httpIdleTimeoutMs = int('HTTP_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  const httpHeadersTimeoutMs = int('HTTP_HEADERS_TIMEOUT_MS', 30_000, 100, 600_000);
+  // above the 60 s idle timeout of common load balancers, so they never reuse a connection we close
+  const httpKeepAliveTimeoutMs = int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000);
+
   const config: Config = {
     port,
     host,
@@ -148,6 +161,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisPrefix,
     workerLockMs,
     workerStalledIntervalMs,
+    httpIdleTimeoutMs,
+    httpHeadersTimeoutMs,
+    httpKeepAliveTimeoutMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -25,8 +25,10 @@ declare module 'fastify' {
 }
 
 const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
+  // A stream must never sit idle as long as the server's idle timeout, which would cut it.
+  const heartbeatMs = Math.min(options.heartbeatMs ?? 20_000, Math.floor(app.config.httpIdleTimeoutMs / 2));
   const hub = createLiveHub({
-    redis: app.redis, prefix: app.config.redisPrefix, db: app.db, log: app.log.child({ component: 'live' }), ...options,
+    redis: app.redis, prefix: app.config.redisPrefix, db: app.db, log: app.log.child({ component: 'live' }), ...options, heartbeatMs,
   });
   app.decorate('live', hub);
   // Before the server stops accepting: open streams would otherwise keep close() waiting forever.
