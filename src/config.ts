@@ -46,6 +46,10 @@ export interface Config {
   httpHeadersTimeoutMs: number;
   /** how long an idle kept-alive connection waits for its next request */
   httpKeepAliveTimeoutMs: number;
+  /** open live streams (Server-Sent Events) this API process holds, all clients together */
+  liveMaxStreams: number;
+  /** open live streams per client address (an IPv6 /64 counts as one address) */
+  liveMaxStreamsPerAddress: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -141,6 +145,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // above the 60 s idle timeout of common load balancers, so they never reuse a connection we close
   const httpKeepAliveTimeoutMs = int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000);
 
+  // a venue's Wi-Fi puts hundreds of phones behind one IPv4 address
+  const liveMaxStreams = int('LIVE_MAX_STREAMS', 10_000, 1, 1_000_000);
+  const liveMaxStreamsPerAddress = int('LIVE_MAX_STREAMS_PER_ADDRESS', 500, 1, 1_000_000);
+
   const config: Config = {
     port,
     host,
@@ -164,6 +172,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     httpIdleTimeoutMs,
     httpHeadersTimeoutMs,
     httpKeepAliveTimeoutMs,
+    liveMaxStreams,
+    liveMaxStreamsPerAddress,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
