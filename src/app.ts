@@ -13,6 +13,7 @@ import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import services from './plugins/services.js';
+import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import events from './routes/events/index.js';
@@ -63,6 +64,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
         }),
       },
     },
+    // Slow clients: a connection idle for httpIdleTimeoutMs is closed (a slow upload that keeps
+    // sending is not: each byte resets it), headers must arrive within httpHeadersTimeoutMs, and
+    // no whole-request deadline cuts a long upload (requestTimeout 0).
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    requestTimeout: 0,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      // how often Node looks for connections past headersTimeout (its default, 30 s, would let a short one run long)
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     logController: new AccessLog(),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -72,6 +84,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
+  await app.register(securityHeaders, { publicUrl: config.publicUrl });
   // A browser that follows a broken link gets the gallery's own 404 page, in its language; the
   // API and everything else get the JSON error.
   const notFoundPage: PagesOptions['notFound'] = {};

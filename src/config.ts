@@ -45,6 +45,16 @@ export interface Config {
   toolLimits: { memoryBytes: number; cpuSeconds: number; fileBytes: number };
   /** a video's transcode may take factor × its duration, within [minMs, maxMs]; past it, the asset fails without a retry */
   transcodeDeadline: { factor: number; minMs: number; maxMs: number };
+  /** a connection on which nothing moves for this long is closed (a stalled client); any byte either way resets it */
+  httpIdleTimeoutMs: number;
+  /** a client must have sent its request headers within this long */
+  httpHeadersTimeoutMs: number;
+  /** how long an idle kept-alive connection waits for its next request */
+  httpKeepAliveTimeoutMs: number;
+  /** open live streams (Server-Sent Events) this API process holds, all clients together */
+  liveMaxStreams: number;
+  /** open live streams per client address (an IPv6 /64 counts as one address) */
+  liveMaxStreamsPerAddress: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -160,6 +170,16 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     maxMs: int('TRANSCODE_DEADLINE_MAX_SECONDS', 72 * 3600, 1, 20 * 24 * 3600) * 1000,
   };
   if (transcodeDeadline.maxMs < transcodeDeadline.minMs) problems.push('TRANSCODE_DEADLINE_MAX_SECONDS must not be below TRANSCODE_DEADLINE_MIN_SECONDS');
+  // No deadline for a whole request: a long upload over venue Wi-Fi may take hours. A stalled
+  // one is ended by the idle timeout instead, which every byte received or sent resets.
+  const httpIdleTimeoutMs = int('HTTP_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  const httpHeadersTimeoutMs = int('HTTP_HEADERS_TIMEOUT_MS', 30_000, 100, 600_000);
+  // above the 60 s idle timeout of common load balancers, so they never reuse a connection we close
+  const httpKeepAliveTimeoutMs = int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000);
+
+  // a venue's Wi-Fi puts hundreds of phones behind one IPv4 address
+  const liveMaxStreams = int('LIVE_MAX_STREAMS', 10_000, 1, 1_000_000);
+  const liveMaxStreamsPerAddress = int('LIVE_MAX_STREAMS_PER_ADDRESS', 500, 1, 1_000_000);
 
   const config: Config = {
     port,
@@ -183,6 +203,11 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     workerStalledIntervalMs,
     toolLimits,
     transcodeDeadline,
+    httpIdleTimeoutMs,
+    httpHeadersTimeoutMs,
+    httpKeepAliveTimeoutMs,
+    liveMaxStreams,
+    liveMaxStreamsPerAddress,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -34,6 +34,8 @@ export const NotVideoError = createError<[string]>('LAMHA_NOT_VIDEO', '%s', 409)
 
 // Dependencies
 export const LiveUnavailableError = createError<[string]>('LAMHA_LIVE_UNAVAILABLE', '%s', 503);
+export const LiveTooManyError = createError('LAMHA_LIVE_TOO_MANY', 'Too many live streams are open from this address; close one and try again', 429);
+export const LiveFullError = createError('LAMHA_LIVE_FULL', 'The server holds as many live streams as it can; try again shortly', 503);
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
 
 /**

@@ -9,7 +9,7 @@ import { setToolLimits } from './media/run.js';
 import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
 import { assertNoEviction, createRedis } from './redis/connection.js';
-import { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
+import { EMBEDDED_S3_WARNING, startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
 import { createObjectStore, type ObjectStore } from './storage/object-store.js';
 
 /** Reads the configuration or ends the process with one message naming every bad key. */
@@ -70,6 +70,8 @@ export async function openConnections(config: Readonly<Config>, log: Log, option
   if (options.runEmbeddedS3 && !config.s3.endpoint) {
     embedded = await startEmbeddedS3({ dataDir: config.dataDir, port: config.embeddedS3Port });
     log.info(`embedded S3 server on ${embedded.endpoint}, objects under ${config.dataDir}`);
+    // It listens on loopback only, but anything on this machine may read and write every object.
+    log.warn(EMBEDDED_S3_WARNING);
   }
   const storage = storageFromConfig(config, config.s3.endpoint ?? embeddedEndpoint(config));
   const redis = createRedis(config.redisUrl, { forWorker: options.forWorker });

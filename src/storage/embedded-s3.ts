@@ -8,6 +8,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import S3rver from 's3rver';
 
+/** What the start log says whenever the embedded server runs. */
+export const EMBEDDED_S3_WARNING =
+  'the embedded S3 server checks no signatures: it is for trying Lamha out, not for real photos; set S3_ENDPOINT to a real S3 server (MinIO, Ceph RGW, Garage, AWS S3, R2)';
+
 export interface EmbeddedS3 {
   endpoint: string;
   close(): Promise<void>;

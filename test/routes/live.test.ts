@@ -264,3 +264,46 @@ t.test('a client reconnecting with Last-Event-ID is first told of the public ass
   t.same(ids(resumed), [missed, later, sentinel], 'the missed ones, oldest first; not the one it had, not the hidden one');
   t.same(ids(fresh), [sentinel], 'a new client gets no replay');
 });
+
+/** A GET of the live stream from `localAddress`: its status and, when refused, its JSON body. */
+function tryStream(url: string, localAddress = '127.0.0.1'): Promise<{ status: number; body?: Record<string, unknown>; req: http.ClientRequest }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { localAddress, headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode === 200) return resolve({ status: 200, req });
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), req }));
+    });
+    req.on('error', reject);
+  });
+}
+
+t.test('live streams are capped per client address (429 LAMHA_LIVE_TOO_MANY) and in total (503 LAMHA_LIVE_FULL)', async (t) => {
+  const ctx = await createTestContext(t, { env: { LIVE_MAX_STREAMS_PER_ADDRESS: '2', LIVE_MAX_STREAMS: '3' } });
+  await seedEvent(ctx);
+  const { base } = await apiProcess(t, ctx);
+  const url = `${base}/api/v1/events/conf/live`;
+  const a = await tryStream(url);
+  const b = await tryStream(url);
+  t.teardown(() => { a.req.destroy(); b.req.destroy(); });
+  t.same([a.status, b.status], [200, 200]);
+  const refused = await tryStream(url);
+  t.equal(refused.status, 429);
+  t.same(refused.body, { statusCode: 429, code: 'LAMHA_LIVE_TOO_MANY', error: 'Too Many Requests', message: refused.body?.message });
+
+  a.req.destroy();
+  let again = await tryStream(url);
+  for (let i = 0; again.status !== 200 && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20)); // the server sees the close a moment later
+    again = await tryStream(url);
+  }
+  t.teardown(() => again.req.destroy());
+  t.equal(again.status, 200, 'a closed stream frees its place');
+
+  const other = await tryStream(url, '127.0.0.2');
+  t.teardown(() => other.req.destroy());
+  t.equal(other.status, 200, 'another address has places of its own');
+  const full = await tryStream(url, '127.0.0.3');
+  t.equal(full.status, 503);
+  t.equal(full.body?.code, 'LAMHA_LIVE_FULL');
+});

@@ -7,7 +7,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
-import { LiveUnavailableError } from '../../errors.js';
+import { isIPv6 } from 'node:net';
+import { LiveFullError, LiveTooManyError, LiveUnavailableError } from '../../errors.js';
 import { errorRefs } from '../common.js';
 import { EventParams } from '../events/schemas.js';
 import { createLiveHub, type LiveHub } from './hub.js';
@@ -25,12 +26,17 @@ declare module 'fastify' {
 }
 
 const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
+  // A stream must never sit idle as long as the server's idle timeout, which would cut it.
+  const heartbeatMs = Math.min(options.heartbeatMs ?? 20_000, Math.floor(app.config.httpIdleTimeoutMs / 2));
   const hub = createLiveHub({
-    redis: app.redis, prefix: app.config.redisPrefix, db: app.db, log: app.log.child({ component: 'live' }), ...options,
+    redis: app.redis, prefix: app.config.redisPrefix, db: app.db, log: app.log.child({ component: 'live' }), ...options, heartbeatMs,
   });
   app.decorate('live', hub);
   // Before the server stops accepting: open streams would otherwise keep close() waiting forever.
   app.addHook('preClose', async () => hub.close());
+
+  // Open streams per client address, so one client cannot hold every stream this process allows.
+  const perAddress = new Map<string, number>();
 
   app.get('/api/v1/events/:event/live', {
     schema: {
@@ -38,7 +44,7 @@ const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
       summary: 'Server-Sent Events: assets of the event becoming visible (event: asset.ready, data: {assetId, albumId, eventId})',
       produces: ['text/event-stream'],
       params: EventParams,
-      response: { ...errorRefs(401, 404, 503) },
+      response: { ...errorRefs(401, 404, 429, 503) },
     },
   }, async (request, reply) => {
     const event = await app.services.events.visibleEvent(request.principal, request.params.event);
@@ -48,11 +54,31 @@ const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
       request.log.warn({ err }, 'live: no Redis subscription');
       throw new LiveUnavailableError('Live updates are unavailable; try again shortly');
     }
+    const address = clientKey(request.ip);
+    const mine = perAddress.get(address) ?? 0;
+    if (mine >= app.config.liveMaxStreamsPerAddress) throw new LiveTooManyError();
+    if (hub.size >= app.config.liveMaxStreams) throw new LiveFullError();
+    perAddress.set(address, mine + 1);
+    reply.raw.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
     // From here the response is a stream the hub writes to, past Fastify's reply.
     reply.hijack();
     const lastEventId = request.headers['last-event-id'];
     hub.open(event.id, reply.raw, typeof lastEventId === 'string' ? lastEventId.trim() : undefined);
   });
 };
+
+/** An IPv6 client usually holds a whole /64, so that is what counts as one address. */
+function clientKey(ip: string): string {
+  if (!isIPv6(ip) || ip.startsWith('::ffff:')) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 export default fp(live, { name: 'lamha-live', dependencies: ['lamha-services'] });

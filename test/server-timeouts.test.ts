@@ -1,0 +1,141 @@
+/**
+ * Slow clients, over real sockets: a connection that stalls is closed after the idle timeout,
+ * one that trickles its headers past the headers timeout too; an upload that is slow but keeps
+ * sending completes however long it takes, and a live stream's heartbeats keep it open.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import t from 'tap';
+import { buildApp } from '../src/app.js';
+import { createTestContext, s3Kinds, seedEvent, type TestContext } from './helpers/context.js';
+import { multipart } from './helpers/multipart.js';
+
+const IDLE_MS = 400;
+const env = { HTTP_IDLE_TIMEOUT_MS: String(IDLE_MS), HTTP_HEADERS_TIMEOUT_MS: '1000' };
+const kind = s3Kinds()[0]!;
+type Teardown = { teardown(fn: () => unknown): void };
+
+async function listening(t: Teardown, ctx: TestContext, live?: { heartbeatMs: number }): Promise<{ app: FastifyInstance; port: number }> {
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues }, ...(live && { live }) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  return { app, port: (app.server.address() as AddressInfo).port };
+}
+
+/** A raw connection; `closed` resolves with the time it was closed and whatever the server sent. */
+function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<{ at: number; received: string }> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      let received = '';
+      socket.on('data', (c) => (received += c.toString()));
+      socket.on('error', () => {});
+      resolve({ socket, closed: new Promise((r) => socket.on('close', () => r({ at: Date.now(), received }))) });
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves with what `p` gives, or with 'still open' after `ms` (a bound on waiting, not a speed check). */
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still open'> => Promise.race([p, sleep(ms).then(() => 'still open' as const)]);
+
+t.test('a client that sends its headers and then stalls is cut off after the idle timeout, and nothing is stored', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env });
+  await seedEvent(ctx);
+  const { port } = await listening(t, ctx);
+  const { socket, closed } = await connect(port);
+  t.teardown(() => socket.destroy());
+  const sentAt = Date.now();
+  socket.write([
+    'POST /api/v1/events/conf/albums/day-1/assets HTTP/1.1', 'Host: gallery.test', `Authorization: Bearer ${ctx.admin}`,
+    'Content-Type: multipart/form-data; boundary=xyz', 'Content-Length: 100000', '', '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n\xff\xd8\xff',
+  ].join('\r\n'));
+  const end = await within(closed, 20 * IDLE_MS);
+  t.not(end, 'still open', 'the server closed the stalled connection');
+  if (end !== 'still open') t.ok(end.at - sentAt >= IDLE_MS - 50, 'not before the idle timeout');
+  const { rows } = await ctx.db.query('SELECT id FROM assets');
+  t.same(rows, [], 'no asset row');
+});
+
+t.test('a client that trickles its headers byte by byte is cut off after the headers timeout', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env });
+  const { port } = await listening(t, ctx);
+  const { socket, closed } = await connect(port);
+  t.teardown(() => socket.destroy());
+  const header = `GET /healthz HTTP/1.1\r\nHost: gallery.test\r\nX-Slow: ${'a'.repeat(200)}`;
+  let stop = false;
+  void closed.then(() => (stop = true));
+  // one byte every 100 ms: never idle, but the headers never end
+  const trickle = (async () => {
+    for (const ch of header) {
+      if (stop) return;
+      socket.write(ch);
+      await sleep(100);
+    }
+  })();
+  const end = await within(closed, 15_000);
+  stop = true;
+  await trickle;
+  t.not(end, 'still open', 'the server closed the connection whose headers never ended');
+});
+
+t.test('an upload that is slow but keeps sending for several idle timeouts completes', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env });
+  await seedEvent(ctx);
+  const { port } = await listening(t, ctx);
+  const jpeg = readFileSync(new URL('./fixtures/exif-orientation_1.jpg', import.meta.url));
+  const form = multipart([{ name: 'file', filename: 'slow.jpg', body: jpeg }]);
+  const chunks: Buffer[] = [];
+  for await (const c of form.body) chunks.push(c as Buffer);
+  const body = Buffer.concat(chunks);
+  const pieces = 25; // 25 × 100 ms ≈ 6 idle timeouts
+  const started = Date.now();
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/events/conf/albums/day-1/assets',
+      headers: { ...ctx.auth(ctx.admin), ...form.headers, 'content-length': String(body.length) } }, (r) => {
+      let text = '';
+      r.on('data', (c) => (text += c));
+      r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    void (async () => {
+      const size = Math.ceil(body.length / pieces);
+      for (let i = 0; i < body.length; i += size) {
+        req.write(body.subarray(i, i + size));
+        await sleep(100);
+      }
+      req.end();
+    })();
+  });
+  t.ok(Date.now() - started > 3 * IDLE_MS, 'the upload lasted several idle timeouts');
+  t.equal(res.status, 201, res.body);
+  t.equal(JSON.parse(res.body).assets.length, 1);
+});
+
+t.test('a live stream with nothing to announce is kept open by its heartbeats past an idle timeout shorter than their usual period', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env });
+  await seedEvent(ctx);
+  const { port } = await listening(t, ctx, { heartbeatMs: 20_000 });
+  let text = '';
+  let closedEarly = false;
+  const req = http.get({ port, host: '127.0.0.1', path: '/api/v1/events/conf/live', headers: { accept: 'text/event-stream' } });
+  t.teardown(() => req.destroy());
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => { req.on('response', resolve); req.on('error', reject); });
+  t.equal(res.statusCode, 200);
+  res.setEncoding('utf8');
+  res.on('close', () => (closedEarly = true));
+  const heartbeats = () => text.split(': heartbeat\n\n').length - 1;
+  const opened = Date.now();
+  // wait until the stream has lived through several idle timeouts (or was cut)
+  await new Promise<void>((resolve) => {
+    res.on('data', (c: string) => {
+      text += c;
+      if (Date.now() - opened > 4 * IDLE_MS) resolve();
+    });
+    res.on('close', () => resolve());
+  });
+  t.notOk(closedEarly, 'the stream is still open after four idle timeouts');
+  t.ok(heartbeats() >= 3, `heartbeats kept it busy (${heartbeats()})`);
+});
