@@ -6,8 +6,28 @@
  */
 import fresh from 'fresh';
 
-/** A year, immutable: for URLs whose bytes never change (versioned renditions, scripts, styles). */
+/** A year, immutable: for URLs whose bytes never change and can never be taken down (scripts, styles). */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * The longest a shared cache (proxy, CDN) may serve anything that shows an asset without asking
+ * the origin again: an asset hidden, unpublished or deleted must be unreachable to anyone who did
+ * not already hold it within 60 s, and the origin refuses it at once (404).
+ */
+export const SHARED_MAX_SECONDS = 60;
+
+/**
+ * Cache-Control for public content that can be taken down. `browserSeconds` is what a visitor's
+ * own browser may keep: only someone who already fetched the bytes holds that copy, so takedown
+ * does not need to reach it. Shared caches get `s-maxage` (at most SHARED_MAX_SECONDS) and
+ * `proxy-revalidate`: once stale they must ask the origin, which answers 404 after a takedown,
+ * and may not serve the stale copy when the origin cannot be reached. Never `immutable`: that
+ * would tell caches not to revalidate at all.
+ */
+export function takedownable(browserSeconds: number, sharedSeconds = SHARED_MAX_SECONDS): string {
+  const shared = Math.min(sharedSeconds, SHARED_MAX_SECONDS, Math.max(browserSeconds, 0));
+  return `public, max-age=${browserSeconds}, s-maxage=${shared}, proxy-revalidate`;
+}
 
 type RequestHeaders = Record<string, string | string[] | undefined>;
 

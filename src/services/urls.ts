@@ -1,6 +1,6 @@
 /**
  * Public URLs of renditions. Each carries the rendition's version (when it was written), so the
- * response can be cached as immutable: a re-made rendition gets a new URL.
+ * bytes behind a URL never change: a re-made rendition gets a new URL.
  */
 import type { RenditionRow } from '../db/assets.js';
 

@@ -1,6 +1,6 @@
 /**
  * /media delivery against renditions the real worker made, on each S3 server this run has:
- * versioned URLs cached as immutable, ETag and 304, single byte ranges, 416, HEAD, HLS parts,
+ * versioned URLs cached a day by browsers and at most 60 s by shared caches, ETag and 304, single byte ranges, 416, HEAD, HLS parts,
  * and nothing for the public once an asset is hidden.
  */
 import { readFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import t from 'tap';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
+import { SHORT, VERSIONED } from '../../src/routes/media/http.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
@@ -24,6 +25,13 @@ async function readyImage(t: Parameters<typeof createTestContext>[0], ctx: TestC
   return { id, url: url.pathname + url.search, key, bytes: await objectBytes(ctx, key) };
 }
 
+/** Whether a shared cache must ask the origin again within 60 s (RFC 9111 §5.2.2.10, §5.2.2.8). */
+function sharedWithin60s(cacheControl: string | undefined): boolean {
+  const d = new Map((cacheControl ?? '').split(',').map((p) => p.trim().toLowerCase().split('=') as [string, string | undefined]));
+  const shared = Number(d.get('s-maxage') ?? d.get('max-age'));
+  return !d.has('immutable') && shared <= 60 && (d.has('proxy-revalidate') || d.has('must-revalidate'));
+}
+
 async function objectBytes(ctx: TestContext, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await ctx.storage.get(key)) chunks.push(c as Buffer);
@@ -31,7 +39,7 @@ async function objectBytes(ctx: TestContext, key: string): Promise<Buffer> {
 }
 
 for (const kind of s3Kinds()) {
-  t.test(`${kind}: a versioned URL is immutable; ETag gives 304; a stale or missing version is cached briefly`, async (t) => {
+  t.test(`${kind}: a versioned URL is kept a day by browsers and 60 s by shared caches; ETag gives 304; a stale or missing version is cached briefly`, async (t) => {
     const ctx = await createTestContext(t, { s3: kind });
     const { url, bytes } = await readyImage(t, ctx);
     t.match(url, /\?v=[0-9a-z]+$/);
@@ -39,7 +47,8 @@ for (const kind of s3Kinds()) {
     const res = await ctx.app.inject({ url });
     t.equal(res.statusCode, 200);
     t.equal(res.headers['content-type'], 'image/webp');
-    t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
+    t.ok(sharedWithin60s(res.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(res.headers['cache-control'], VERSIONED);
     t.equal(res.headers['accept-ranges'], 'bytes');
     t.equal(Number(res.headers['content-length']), bytes.length);
     t.ok(res.rawPayload.equals(bytes), 'the bytes of the object');
@@ -50,23 +59,27 @@ for (const kind of s3Kinds()) {
     t.equal(again.statusCode, 304);
     t.equal(again.rawPayload.length, 0);
     t.equal(again.headers.etag, etag);
-    t.equal(again.headers['cache-control'], 'public, max-age=31536000, immutable');
+    t.ok(sharedWithin60s(again.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(again.headers['cache-control'], VERSIONED);
     t.equal((await ctx.app.inject({ url, headers: { 'if-none-match': `"other", W/${etag}` } })).statusCode, 304, 'weak comparison in a list');
     t.equal((await ctx.app.inject({ url, headers: { 'if-none-match': '"other"' } })).statusCode, 200, 'another tag: the bytes');
 
     const bare = await ctx.app.inject({ url: url.replace(/\?.*$/, '') });
     t.equal(bare.statusCode, 200);
-    t.equal(bare.headers['cache-control'], 'public, max-age=300', 'no version: a short lifetime');
+    t.ok(sharedWithin60s(bare.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(bare.headers['cache-control'], SHORT, 'no version: a short lifetime');
     t.equal(bare.headers.etag, etag, 'the same bytes, the same tag');
     const stale = await ctx.app.inject({ url: url.replace(/\?v=.*$/, '?v=0') });
     t.equal(stale.statusCode, 200, 'an old version gets the current bytes');
-    t.equal(stale.headers['cache-control'], 'public, max-age=300');
+    t.ok(sharedWithin60s(stale.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(stale.headers['cache-control'], SHORT);
     t.ok(stale.rawPayload.equals(bytes));
 
     // a re-made rendition has a new version: the old URL stops being immutable
     await ctx.db.query("UPDATE renditions SET created_at = created_at + interval '1 second' WHERE name = 'medium.webp'");
     const remade = await ctx.app.inject({ url });
-    t.equal(remade.headers['cache-control'], 'public, max-age=300');
+    t.ok(sharedWithin60s(remade.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(remade.headers['cache-control'], SHORT);
     t.not(remade.headers.etag, etag, 'a new version, a new tag');
     t.equal((await ctx.app.inject({ url, headers: { 'if-none-match': etag } })).statusCode, 200, 'the old tag no longer matches');
   });
@@ -83,7 +96,8 @@ for (const kind of s3Kinds()) {
       t.equal(res.headers['content-range'], `bytes ${start}-${end}/${size}`, range);
       t.equal(Number(res.headers['content-length']), end - start + 1, `${range}: length`);
       t.ok(res.rawPayload.equals(bytes.subarray(start, end + 1)), `${range}: the object's bytes`);
-      t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
+      t.ok(sharedWithin60s(res.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(res.headers['cache-control'], VERSIONED);
     }
 
     const past = await ctx.app.inject({ url, headers: { range: `bytes=${size}-` } });
@@ -118,7 +132,8 @@ t.test('HEAD answers the headers of GET without a body', async (t) => {
   t.equal(head.statusCode, 200);
   t.equal(Number(head.headers['content-length']), bytes.length);
   t.equal(head.headers['content-type'], 'image/webp');
-  t.equal(head.headers['cache-control'], 'public, max-age=31536000, immutable');
+  t.ok(sharedWithin60s(head.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(head.headers['cache-control'], VERSIONED);
   t.equal(head.rawPayload.length, 0);
   const ranged = await ctx.app.inject({ method: 'HEAD', url, headers: { range: 'bytes=5-14' } });
   t.equal(ranged.statusCode, 206);
@@ -182,16 +197,19 @@ t.test('HLS segments are served (sized from the store) only when the asset has i
   t.equal(m.headers['content-type'], 'application/vnd.apple.mpegurl');
   t.equal(m.body, master.replace('720p/index.m3u8', `720p/index.m3u8?v=${v}`), 'the master playlist names its variants with the version');
   t.equal(Number(m.headers['content-length']), m.rawPayload.length);
-  t.equal(m.headers['cache-control'], 'public, max-age=31536000, immutable');
+  t.ok(sharedWithin60s(m.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(m.headers['cache-control'], VERSIONED);
   const vp = await ctx.app.inject({ url: `/media/${id}/hls/720p/index.m3u8?v=${v}` });
   t.equal(vp.body, variant.replace('URI="init.mp4"', `URI="init.mp4?v=${v}"`).replace('seg-1.m4s', `seg-1.m4s?v=${v}`), 'the variant names its init and media segments with the version');
-  t.equal(vp.headers['cache-control'], 'public, max-age=31536000, immutable');
+  t.ok(sharedWithin60s(vp.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(vp.headers['cache-control'], VERSIONED);
   const vpRange = await ctx.app.inject({ url: `/media/${id}/hls/720p/index.m3u8?v=${v}`, headers: { range: 'bytes=0-6' } });
   t.equal(vpRange.statusCode, 206);
   t.equal(vpRange.body, '#EXTM3U');
   t.equal(vpRange.headers['content-range'], `bytes 0-6/${vp.rawPayload.length}`, 'ranges count the bytes served');
   const segImmutable = await ctx.app.inject({ url: `/media/${id}/hls/720p/seg-1.m4s?v=${v}` });
-  t.equal(segImmutable.headers['cache-control'], 'public, max-age=31536000, immutable', 'a segment named by a served playlist is immutable');
+  t.ok(sharedWithin60s(segImmutable.headers['cache-control']), 'shared caches revalidate within 60 s');
+    t.equal(segImmutable.headers['cache-control'], VERSIONED, 'a segment named by a served playlist keeps its version');
 
   const full = await ctx.app.inject({ url });
   t.equal(full.statusCode, 200);

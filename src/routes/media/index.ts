@@ -3,7 +3,7 @@
  * otherwise only to tokens of the event. Originals are never served here.
  *
  * URLs carry the rendition's version (`?v=`, see services/urls.ts). With the current version the
- * bytes behind the URL never change, so it is cached for a year as immutable. Without it, or with
+ * bytes behind the URL never change, so browsers keep it a day; shared caches revalidate within a minute, so a takedown reaches them. Without it, or with
  * an old one, the current bytes are served with a short lifetime rather than a redirect to the
  * current URL: a redirect costs a visitor on a slow link a second round trip for every image of a
  * page cached before the rendition was re-made, and the page itself is refreshed on that change.

@@ -3,7 +3,7 @@
  * URIs, and a relative URI drops the playlist's query string: without help, everything below
  * the master playlist would be fetched without `?v=` and could only be cached briefly. Served
  * playlists therefore carry the version on every URI they name (all parts of one HLS rendition
- * are written by one job and share the master's version), so segments are immutable too.
+ * are written by one job and share the master's version), so segments keep the same caching as the playlist.
  */
 import { HLS_PART_TYPES } from '../../storage/keys.js';
 

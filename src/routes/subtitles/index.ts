@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { UnsupportedMediaTypeError, InvalidSubtitlesError } from '../../errors.js';
-import { notModified } from '../../http-cache.js';
+import { notModified, takedownable } from '../../http-cache.js';
 import { createSubtitleService, SUBTITLE_CONTENT_TYPE, SUBTITLE_MAX_BYTES } from '../../services/subtitles.js';
 import { errorRefs } from '../common.js';
 import { SubtitleParams, SubtitleReply, subtitleReply } from './schemas.js';
@@ -58,8 +58,9 @@ const subtitles: FastifyPluginAsyncTypebox = async (app) => {
     const etag = `"${subtitle.assetId}-${subtitle.locale}-${subtitle.updatedAt.getTime().toString(36)}-${subtitle.bytes}"`;
     void reply
       .header('etag', etag)
-      // Tracks can be replaced: caches revalidate after a few minutes instead of keeping an old one for long.
-      .header('cache-control', open ? 'public, max-age=300' : 'private, no-store')
+      // Tracks can be replaced: browsers revalidate after a few minutes; shared caches within the
+      // takedown bound, as for the video's renditions.
+      .header('cache-control', open ? takedownable(300) : 'private, no-store')
       .header('x-content-type-options', 'nosniff');
     if (notModified(request.headers, etag)) return reply.code(304).send();
     return reply
