@@ -13,6 +13,7 @@ import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import services from './plugins/services.js';
+import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(infra, { config, deps: options.deps ?? {} });
   await app.register(services);
   await app.register(auth);
+  await app.register(rateLimits, { limits: config.rateLimits, prefix: config.redisPrefix });
 
   await app.register(health);
   await app.register(tokens);

@@ -55,6 +55,8 @@ export interface Config {
   liveMaxStreams: number;
   /** open live streams per client address (an IPv6 /64 counts as one address) */
   liveMaxStreamsPerAddress: number;
+  /** requests per minute: of one token, of one address to the JSON API, of one address to pages and media; 0 turns one off */
+  rateLimits: { tokenPerMinute: number; apiPerMinute: number; pagesPerMinute: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -181,6 +183,15 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   const liveMaxStreams = int('LIVE_MAX_STREAMS', 10_000, 1, 1_000_000);
   const liveMaxStreamsPerAddress = int('LIVE_MAX_STREAMS_PER_ADDRESS', 500, 1, 1_000_000);
 
+  // Generous: a phone scrolling an album fetches a few hundred thumbnails a minute, and a
+  // venue's Wi-Fi puts many phones behind one address; a photographer's uploader or a press
+  // room behind one NAT is counted per token instead.
+  const rateLimits = {
+    tokenPerMinute: int('RATE_LIMIT_TOKEN_PER_MINUTE', 3_000, 0, 10_000_000),
+    apiPerMinute: int('RATE_LIMIT_API_PER_MINUTE', 1_200, 0, 10_000_000),
+    pagesPerMinute: int('RATE_LIMIT_PAGES_PER_MINUTE', 12_000, 0, 10_000_000),
+  };
+
   const config: Config = {
     port,
     host,
@@ -208,6 +219,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     httpKeepAliveTimeoutMs,
     liveMaxStreams,
     liveMaxStreamsPerAddress,
+    rateLimits,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -27,6 +27,9 @@ export const VideoTooLongError = createError<[number, number]>('LAMHA_VIDEO_TOO_
 export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_VIDEO_TOO_LARGE', 'The video frame is %d×%d pixels, more than the limit of %d', 422);
 export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 
+// Rates
+export const RateLimitedError = createError<[number]>('LAMHA_RATE_LIMITED', 'Too many requests; try again in %d s', 429);
+
 // Subtitles
 export const InvalidSubtitlesError = createError<[string]>('LAMHA_INVALID_SUBTITLES', '%s', 400);
 export const NotUtf8Error = createError('LAMHA_NOT_UTF8', 'Subtitles must be UTF-8 text; save the file as UTF-8 and send it again', 400);

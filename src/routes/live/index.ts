@@ -6,8 +6,8 @@
  * Last-Event-ID and is first told of the public assets that became ready since (up to 100).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { normalizeIP } from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
-import { isIPv6 } from 'node:net';
 import { LiveFullError, LiveTooManyError, LiveUnavailableError } from '../../errors.js';
 import { errorRefs } from '../common.js';
 import { EventParams } from '../events/schemas.js';
@@ -54,7 +54,8 @@ const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
       request.log.warn({ err }, 'live: no Redis subscription');
       throw new LiveUnavailableError('Live updates are unavailable; try again shortly');
     }
-    const address = clientKey(request.ip);
+    // an IPv6 client usually holds a whole /64: that is what counts as one address
+    const address = normalizeIP(request.ip, 64);
     const mine = perAddress.get(address) ?? 0;
     if (mine >= app.config.liveMaxStreamsPerAddress) throw new LiveTooManyError();
     if (hub.size >= app.config.liveMaxStreams) throw new LiveFullError();
@@ -70,15 +71,5 @@ const live: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
     hub.open(event.id, reply.raw, typeof lastEventId === 'string' ? lastEventId.trim() : undefined);
   });
 };
-
-/** An IPv6 client usually holds a whole /64, so that is what counts as one address. */
-function clientKey(ip: string): string {
-  if (!isIPv6(ip) || ip.startsWith('::ffff:')) return ip;
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
 
 export default fp(live, { name: 'lamha-live', dependencies: ['lamha-services'] });
