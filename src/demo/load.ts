@@ -77,7 +77,7 @@ export async function loadDemo(deps: DemoDeps, options: { root?: string } = {}):
   const fixtures = path.join(root, 'test', 'fixtures');
   const subtitleDir = path.join(root, 'src', 'demo', 'subtitles');
   const subtitles = createSubtitleService({ db, storage: deps.storage, assets: services.assets, changes: services.changes, log });
-  const p: Principal = { tokenId: await ensureInternalToken(db, 'demo loader'), role: 'admin', eventId: null };
+  const p: Principal = { tokenId: await ensureInternalToken(db, 'demo loader'), role: 'admin', eventId: null, internal: true };
   const slug = DEMO_EVENT.slug;
   let changes = 0;
 

@@ -11,6 +11,11 @@ export interface Principal {
   role: Role;
   /** null only for admin tokens, which span every event */
   eventId: string | null;
+  /**
+   * The service acting on its own (the demo loader): its token can never be presented, so there
+   * is no bearer whose revocation could end what it does.
+   */
+  internal?: true;
 }
 
 export function isAdmin(p: Principal | null): boolean {
