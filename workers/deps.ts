@@ -20,7 +20,7 @@ export function createProcessorDeps(
   config: Readonly<Config>,
   base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
 ): ProcessorDeps & { close(): Promise<void> } {
-  const changes = createChanges({ redis: base.publisher, prefix: config.redisPrefix, db: base.db });
+  const changes = createChanges({ db: base.db });
   configureSharpForWorker();
   const metadata = createMetadataReader({ timeoutMs: 30_000 });
   return {

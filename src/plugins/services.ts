@@ -23,7 +23,7 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { db, storage, queues, config, redis } = app;
   const log = app.log.child({ component: 'services' });
-  const changes = createChanges({ redis, prefix: config.redisPrefix, db });
+  const changes = createChanges({ db });
   const assets = createAssetService({ db, storage, queues, log, changes });
   const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
   const services: Services = {

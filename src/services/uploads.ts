@@ -183,8 +183,6 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         const captionText = fields.get('caption')?.trim();
         const caption: Localized | undefined = captionText ? { [locale]: captionText } : undefined;
 
-        // A failed bump is not fatal: the rows are in and must still be queued; the worker bumps again when they are ready.
-        const bumpFailed = (err: unknown) => log.warn({ err, eventId: event.id }, 'could not bump the gallery version after an upload');
         const results = await changes.write(event.id, async (tx) => {
           // The token was checked when the upload began, which may be minutes of streaming ago:
           // one revoked (or whose parent was) since then stores nothing.
@@ -204,7 +202,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
             }
           }
           return out;
-        }, { onBumpError: bumpFailed });
+        });
         committed = true;
 
         // The same bytes are stored once: drop the copies that turned out to be duplicates.

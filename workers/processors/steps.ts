@@ -131,12 +131,8 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
   if (inputFault || lastAttempt) {
     const reason = err instanceof Error ? err.message : String(err);
     const eventId = (await findAssetToProcess(deps.db, assetId))?.eventId;
-    // A re-processed asset that was public is public no more. A failed bump is not fatal: the failure is recorded.
-    if (eventId) {
-      await deps.changes.write(eventId, (w) => failAsset(w, assetId, reason), {
-        onBumpError: (e) => deps.log.warn({ err: e, assetId }, 'could not bump the gallery version after a failure'),
-      });
-    }
+    // A re-processed asset that was public is public no more.
+    if (eventId) await deps.changes.write(eventId, (w) => failAsset(w, assetId, reason));
     await clearRenditions(deps, assetId).catch(() => 0);
     if (inputFault) throw new UnrecoverableError(reason);
   }

@@ -1,10 +1,10 @@
 /**
  * Rendered pages, cached until what they show changes. Each entry records the change version
  * (changes.version of its scope) it was rendered at; a request reads the scope's current version
- * (one small Redis GET) and serves the entry only when they match, so a change anywhere in an
+ * (one small PostgreSQL read) and serves the entry only when they match, so a change anywhere in an
  * event invalidates all its pages at once, in every API process, without listing them.
  *
- * Two levels: a per-process LRU (a warm hit costs the version GET and nothing else), and Redis
+ * Two levels: a per-process LRU (a warm hit costs the version read and nothing else), and Redis
  * (shared, so a page is rendered once however many API processes there are). Redis runs without
  * eviction for the queues' sake, so what goes there must stay small and bounded: one entry per
  * page (a re-render overwrites it), only its gzip and brotli copies, with a TTL, and only for
@@ -98,10 +98,10 @@ export function createPageCache(o: PageCacheOptions) {
   const versions = new Map<string, Promise<string>>();
 
   /**
-   * The scope's version, one Redis GET shared by the requests that ask while it is on its way:
-   * under load that is one GET per event-loop turn instead of one per request. A request joining
-   * a GET sent a moment before it arrived can miss a change made in that moment (less than one
-   * Redis round trip), as it would have had it arrived a moment earlier.
+   * The scope's version, one query shared by the requests that ask while it is on its way:
+   * under load that is one read per event-loop turn instead of one per request. A request joining
+   * a read sent a moment before it arrived can miss a change made in that moment (less than one
+   * database round trip), as it would have had it arrived a moment earlier.
    */
   function versionOf(scope: string): Promise<string> {
     let v = versions.get(scope);
