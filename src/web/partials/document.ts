@@ -43,16 +43,13 @@ export function documentPages(ctx: PageContext, asset: GalleryAsset): string {
     .filter((p) => p.page > 0 && p.r.width && p.r.height)
     .sort((a, b) => a.page - b.page);
   if (!total) return '';
-  const count = html`<p class="page-count">${ctx.t('document.pageCount', { n: total })}</p>`;
-  if (previews.length === 0) return count;
   const items = previews.map(({ r, page }) => {
     const alt = ctx.t('document.pageOf', { n: page, total });
     return html`<li class="page-preview"><img src="!${attrUrl(renditionUrl('', r))}" width="${r.width!}" height="${r.height!}" alt="${alt}" loading="lazy" decoding="async"></li>`;
   });
+  const list = items.length > 0 ? html`<ol class="page-previews" start="${previews[0]!.page}">\n!${items.join('\n')}\n</ol>` : '';
   return html`<section class="document-pages" aria-label="${ctx.t('document.previews')}">
-!${count}
-<ol class="page-previews" start="${previews[0]!.page}">
-!${items.join('\n')}
-</ol>
+<p class="page-count">${ctx.t('document.pageCount', { n: total })}</p>
+!${list}
 </section>`;
 }
