@@ -11,6 +11,7 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { UndecodableError } from '../errors.js';
+import { cleanJpegStreams, jpegStreams } from './pdf-jpeg.js';
 import { runTool, ToolError } from './run.js';
 
 /** The rendition name of a document's public copy: its download, never a picture of it. */
@@ -88,14 +89,15 @@ export function withoutPrivateKeys(value: Json, keys: ReadonlySet<string> = PRIV
 }
 
 interface QpdfJson {
-  qpdf: [Record<string, Json>, Record<string, { value?: Json; stream?: { dict: Json } }>];
+  qpdf: [Record<string, Json>, Record<string, { value?: Json; stream?: { dict: Json; datafile?: string } }>];
 }
 
 /**
  * The qpdf JSON update that removes the private keys: each changed object whole (a stream's
- * dictionary without its data, which qpdf then keeps as it is), and the trailer.
+ * dictionary without its data, which qpdf then keeps as it is, or with the file of its cleaned
+ * data, named in `cleanedData` by object id), and the trailer.
  */
-export function privacyUpdate(structure: QpdfJson): QpdfJson {
+export function privacyUpdate(structure: QpdfJson, cleanedData: ReadonlyMap<string, string> = new Map()): QpdfJson {
   const [header, objects] = structure.qpdf;
   const changed: QpdfJson['qpdf'][1] = {};
   for (const [id, object] of Object.entries(objects)) {
@@ -107,7 +109,9 @@ export function privacyUpdate(structure: QpdfJson): QpdfJson {
       // cross-reference and object streams are rebuilt by qpdf; they are not the document's
       if (dict['/Type'] === '/XRef' || dict['/Type'] === '/ObjStm') continue;
       const kept = withoutPrivateKeys(dict);
-      if (kept !== dict) changed[id] = { stream: { dict: kept } };
+      const datafile = cleanedData.get(id);
+      if (datafile) changed[id] = { stream: { dict: kept, datafile } };
+      else if (kept !== dict) changed[id] = { stream: { dict: kept } };
     } else if (object.value !== undefined) {
       const kept = withoutPrivateKeys(object.value);
       if (kept !== object.value) changed[id] = { value: kept };
@@ -119,7 +123,7 @@ export function privacyUpdate(structure: QpdfJson): QpdfJson {
 /**
  * The public copy of `input`: every page and its content as they are, without the document
  * information dictionary, any XMP, PieceInfo, the original file identifier, encryption or
- * earlier revisions; a new identifier derived from the content (so a retried job writes the
+ * earlier revisions, and its JPEG images without their EXIF, IPTC and XMP (see pdf-jpeg.ts); a new identifier derived from the content (so a retried job writes the
  * same bytes), linearized so a browser shows the first page before the rest has arrived.
  */
 export async function publicPdf(input: string, workDir: string, opts: PdfOptions): Promise<PublicPdf> {
@@ -136,7 +140,8 @@ export async function publicPdf(input: string, workDir: string, opts: PdfOptions
   await run(['--warning-exit-0', '--json-output=2', '--json-stream-data=none', source, structureFile]);
   if ((await stat(structureFile)).size > MAX_STRUCTURE_BYTES) throw new UndecodableError('PDF has too many objects');
   const structure = JSON.parse(await readFile(structureFile, 'utf8')) as QpdfJson;
-  await writeFile(updateFile, JSON.stringify(privacyUpdate(structure)));
+  const jpegs = await cleanJpegStreams(jpegStreams(structure.qpdf[1]), source, workDir, run);
+  await writeFile(updateFile, JSON.stringify(privacyUpdate(structure, jpegs)));
   await run([
     '--warning-exit-0',
     '--decrypt',

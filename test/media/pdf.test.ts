@@ -8,6 +8,7 @@ import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import t from 'tap';
 import { pagePreviews, privacyUpdate, publicPdf, withoutPrivateKeys } from '../../src/media/pdf.js';
+import { scanData, writePdfWithJpeg } from './pdf-maker.js';
 
 const run = promisify(execFile);
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -89,4 +90,24 @@ t.test('previews of the pages asked for, numbered right when pdftoppm pads the n
     t.equal(Math.max(p.width, p.height), 512);
   }
   t.same(await pagePreviews(twelve, dir, { ...TOOL, first: 2, last: 1, longEdge: 512 }), [], 'a one-page document has none');
+});
+
+t.test('a JPEG inside the PDF loses its EXIF (GPS, camera), IPTC and XMP, and keeps its image data byte for byte', async (t) => {
+  const dir = await tempDir(t);
+  const photo = await readFile(fixture('jpeg_nikon-d2x_gps_iptc_xmp.jpg'));
+  const input = path.join(dir, 'photo.pdf');
+  await writePdfWithJpeg(input, photo, 'A photo of the venue');
+  const embedded = async (file: string) => Object.keys((await exiftool.read(file, { readArgs: ['-G1', '-a', '-ee'] })) as object);
+  // exiftool-vendored keeps one of each tag name, from whichever group: look at the names
+  const private_ = (keys: string[]) => keys.filter((k) => /GPS|Serial|^(IFD0|ExifIFD|MakerNotes|Nikon|IPTC|XMP)|:(Make|Model)$/.test(k));
+  t.ok(private_(await embedded(input)).some((k) => /GPSLatitude/.test(k)), 'the upload carries the camera\'s GPS inside the PDF');
+
+  const out = await publicPdf(input, dir, TOOL);
+  t.same(private_(await embedded(out.path)), [], 'exiftool finds none of it in the public copy');
+  const images = path.join(dir, 'img');
+  await run('pdfimages', ['-j', out.path, images]);
+  const kept = await readFile(`${images}-000.jpg`);
+  t.ok(scanData(kept).equals(scanData(photo)), 'the image data is the original\'s');
+  t.notOk(kept.includes(Buffer.from('NIKON')), 'no maker in the image bytes');
+  t.equal((await textOf(out.path)).trim(), 'A photo of the venue');
 });
