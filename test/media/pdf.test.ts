@@ -111,3 +111,15 @@ t.test('a JPEG inside the PDF loses its EXIF (GPS, camera), IPTC and XMP, and ke
   t.notOk(kept.includes(Buffer.from('NIKON')), 'no maker in the image bytes');
   t.equal((await textOf(out.path)).trim(), 'A photo of the venue');
 });
+
+t.test('a JPEG stream padded after its end (as some PDF makers write them) is cleaned all the same', async (t) => {
+  const dir = await tempDir(t);
+  const photo = await readFile(fixture('jpeg_iphone-4s_gps.jpg'));
+  const input = path.join(dir, 'padded.pdf');
+  await writePdfWithJpeg(input, Buffer.concat([photo, Buffer.from('\r\n\0\0\0')]), 'Padded');
+  const out = await publicPdf(input, dir, TOOL);
+  await run('pdfimages', ['-j', out.path, path.join(dir, 'img')]);
+  const kept = await readFile(path.join(dir, 'img-000.jpg'));
+  t.ok(scanData(kept).equals(scanData(photo)), 'the image data whole, up to its end');
+  t.notOk(kept.includes(Buffer.from('Apple')), 'without the phone\'s EXIF');
+});
