@@ -35,11 +35,12 @@ export interface PublicPdf {
 
 /**
  * Keys removed from every dictionary of the file: XMP packets (the document's, and those of
- * pages, images and fonts, which carry authors, tools and edit histories) and the private data
+ * pages, images and fonts, which carry authors, tools and edit histories), the private data
  * of the application that made it (PieceInfo: Illustrator, for one, keeps a whole copy of its
- * own document there).
+ * own document there) with its modification dates, and page thumbnails, which a maker may have
+ * left from an earlier draft (viewers draw their own).
  */
-const PRIVATE_KEYS = new Set(['/Metadata', '/PieceInfo']);
+const PRIVATE_KEYS = new Set(['/Metadata', '/PieceInfo', '/LastModified', '/Thumb']);
 /**
  * Removed from the trailer: the document information dictionary (title, author, subject,
  * keywords, creator, producer, dates) and the file identifier, which qpdf would otherwise carry

@@ -25,7 +25,7 @@ async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string
 const textOf = async (file: string) => (await run('pdftotext', ['-layout', file, '-'])).stdout;
 
 t.test('the JSON update drops metadata keys at any depth, the trailer\'s Info and ID, and leaves the rest out', async (t) => {
-  const nested = { '/Type': '/Page', '/Resources': { '/Font': { '/F1': { '/Metadata': '9 0 R', '/BaseFont': '/Helvetica' } } }, '/PieceInfo': { '/App': {} } };
+  const nested = { '/Type': '/Page', '/Resources': { '/Font': { '/F1': { '/Metadata': '9 0 R', '/BaseFont': '/Helvetica' } } }, '/PieceInfo': { '/App': {} }, '/Thumb': '8 0 R', '/LastModified': 'u:D:2026' };
   t.same(withoutPrivateKeys(nested), { '/Type': '/Page', '/Resources': { '/Font': { '/F1': { '/BaseFont': '/Helvetica' } } } });
   const untouched = { '/Type': '/Pages', '/Kids': ['3 0 R'] };
   t.equal(withoutPrivateKeys(untouched), untouched, 'an object without them is the same object');
