@@ -15,8 +15,8 @@ type Objects = Record<string, { value?: Json; stream?: { dict: Json; datafile?: 
 
 /** Objects named on one qpdf command line. */
 const OBJECTS_PER_RUN = 200;
-/** Bytes after a JPEG's EOI tolerated (some makers pad a stream with line ends or zeros). */
-const MAX_TRAILING = 64;
+/** Bytes read at a time while looking for the end of a JPEG's scans. */
+const SCAN_BLOCK = 1 << 20;
 
 /** `obj:N G R` ids of the streams that are a JPEG as stored (the only filter is DCTDecode). */
 export function jpegStreams(objects: Objects): string[] {
@@ -28,17 +28,43 @@ export function jpegStreams(objects: Objects): string[] {
     .map(([id]) => id);
 }
 
-/** Cuts what follows the last EOI in the last bytes of the file, so the copy finds the JPEG's end. */
-async function endAtEoi(file: string): Promise<void> {
+/**
+ * Cuts the file after the end (EOI) of its primary image. Phones append data there — a second
+ * picture (MPF), a motion-photo video, their own JSON — and PDF makers copy it along; viewers
+ * never read it. The first EOI after the first scan starts is the image's end: inside scans a
+ * 0xFF byte is always followed by 0x00 or a restart marker.
+ */
+async function cutAfterPrimaryImage(file: string): Promise<void> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
-    const n = Math.min(size, MAX_TRAILING + 2);
-    const tail = Buffer.alloc(n);
-    await handle.read(tail, 0, n, size - n);
-    const eoi = tail.lastIndexOf(Buffer.from([0xff, 0xd9]));
-    if (eoi < 0) throw new UndecodableError('PDF holds a JPEG image without an end');
-    if (eoi + 2 < n) await truncate(file, size - n + eoi + 2);
+    const at = async (pos: number, length: number): Promise<Buffer> => {
+      const b = Buffer.alloc(Math.max(0, Math.min(length, size - pos)));
+      await handle.read(b, 0, b.length, pos);
+      return b;
+    };
+    const noEnd = () => new UndecodableError('PDF holds a JPEG image without an end');
+    let pos = 2;
+    for (;;) { // the segments before the first scan
+      const head = await at(pos, 4);
+      if (head.length < 4 || head[0] !== 0xff) throw noEnd();
+      if (head[1] === 0xff) pos += 1;
+      else if (head[1] === 0xda) break;
+      else pos += 2 + head.readUInt16BE(2);
+    }
+    for (let previous = 0; pos < size; pos += SCAN_BLOCK) {
+      const block = await at(pos, SCAN_BLOCK);
+      for (let i = 0; i < block.length; i++) {
+        const byte = block[i]!;
+        if (previous === 0xff && byte === 0xd9) {
+          const end = pos + i + 1;
+          if (end < size) await truncate(file, end);
+          return;
+        }
+        previous = byte;
+      }
+    }
+    throw noEnd();
   } finally {
     await handle.close();
   }
@@ -61,7 +87,7 @@ export async function cleanJpegStreams(ids: string[], source: string, dir: strin
       const raw = objects[id]?.stream?.datafile;
       if (!raw) throw new UndecodableError(`PDF image ${id} could not be read`);
       const clean = `${raw}.clean`;
-      await endAtEoi(raw);
+      await cutAfterPrimaryImage(raw);
       await copyJpegWithoutMetadata(raw, clean).catch((err: unknown) => {
         throw new UndecodableError('PDF holds a JPEG image that cannot be read', { cause: err });
       });

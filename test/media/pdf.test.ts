@@ -112,14 +112,24 @@ t.test('a JPEG inside the PDF loses its EXIF (GPS, camera), IPTC and XMP, and ke
   t.equal((await textOf(out.path)).trim(), 'A photo of the venue');
 });
 
-t.test('a JPEG stream padded after its end (as some PDF makers write them) is cleaned all the same', async (t) => {
-  const dir = await tempDir(t);
-  const photo = await readFile(fixture('jpeg_iphone-4s_gps.jpg'));
-  const input = path.join(dir, 'padded.pdf');
-  await writePdfWithJpeg(input, Buffer.concat([photo, Buffer.from('\r\n\0\0\0')]), 'Padded');
-  const out = await publicPdf(input, dir, TOOL);
-  await run('pdfimages', ['-j', out.path, path.join(dir, 'img')]);
-  const kept = await readFile(path.join(dir, 'img-000.jpg'));
-  t.ok(scanData(kept).equals(scanData(photo)), 'the image data whole, up to its end');
-  t.notOk(kept.includes(Buffer.from('Apple')), 'without the phone\'s EXIF');
+t.test('what follows a JPEG\'s end inside the PDF goes: a stream\'s padding, a phone\'s trailer data', async (t) => {
+  const cases: [string, Buffer, string][] = [
+    ['padded', Buffer.concat([await readFile(fixture('jpeg_iphone-4s_gps.jpg')), Buffer.from('\r\n\0\0\0')]), 'Apple'],
+    // the vivo X90 Pro+ writes a JSON trailer ("cameralbum", camera modes) after its EOI
+    ['phone trailer', await readFile(fixture('jpeg_vivo-x90pro_gps_offsettime.jpg')), 'cameralbum'],
+  ];
+  for (const [what, jpeg, marker] of cases) {
+    const dir = await tempDir(t);
+    const input = path.join(dir, 'in.pdf');
+    await writePdfWithJpeg(input, jpeg, 'Photo');
+    const out = await publicPdf(input, dir, TOOL);
+    await run('pdfimages', ['-j', out.path, path.join(dir, 'img')]);
+    const kept = await readFile(path.join(dir, 'img-000.jpg'));
+    const scans = scanData(kept);
+    t.equal(scans.readUInt16BE(scans.length - 2), 0xffd9, `${what}: ends at the image's end`);
+    t.ok(scans.equals(scanData(jpeg).subarray(0, scans.length)), `${what}: the image data whole, up to its end`);
+    t.ok(jpeg.includes(Buffer.from(marker)), `${what}: the upload holds "${marker}"`);
+    t.notOk(kept.includes(Buffer.from(marker)), `${what}: the public copy does not`);
+    t.equal((await sharp(kept).metadata()).format, 'jpeg', `${what}: still a JPEG`);
+  }
 });
