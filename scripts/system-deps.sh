@@ -3,7 +3,8 @@
 # tool is already on PATH it does nothing and returns at once. Needs root to install.
 #
 #   libheif-examples  heif-convert, heif-info   HEIC/HEIF photos (the prebuilt sharp has no HEVC)
-#   poppler-utils     pdftoppm, pdfinfo         first-page preview of PDF documents
+#   poppler-utils     pdftoppm, pdfinfo         page previews of PDF documents
+#   qpdf              qpdf                      the public copy of a PDF, rewritten without its metadata
 #   ffmpeg            ffmpeg, ffprobe           video
 #   imagemagick       convert-im6.q16           only for benchmarks and tests that compare against it
 #   chromium          chromium                  only for the browser tests (test/browser, driven by playwright-core)
@@ -17,7 +18,7 @@
 # ImageMagick is detected by its versioned binary, not `convert`: another program named
 # `convert` may come first on PATH, and the tests call /usr/bin/convert explicitly.
 #
-# Options: --runtime  only what the service needs (libheif, poppler, ffmpeg), as `npm start` asks;
+# Options: --runtime  only what the service needs (libheif, poppler, qpdf, ffmpeg), as `npm start` asks;
 #          --test     what the test suite uses (all but wrk), as `npm test` asks;
 #                     with neither, everything, the benchmarks' wrk included;
 #          --optional on failure (not root, no network) warn and succeed: the service runs,
@@ -39,6 +40,7 @@ done
 declare -A TOOLS=(
   [libheif-examples]="heif-convert heif-info"
   [poppler-utils]="pdftoppm pdfinfo"
+  [qpdf]="qpdf"
   [ffmpeg]="ffmpeg ffprobe"
   [imagemagick]="convert-im6.q16"
   [chromium]="chromium"

@@ -52,7 +52,10 @@ export function assetMedia(publicUrl: string, asset: GalleryAsset): AssetMedia {
   };
   const mp4 = url('download.mp4');
   let download: AssetMedia['download'] = null;
-  if (asset.kind === 'video' && mp4) download = { url: mp4, ext: 'mp4' };
+  const pdf = url('document.pdf');
+  // a document is downloaded as the PDF or not at all, never as a picture of its first page
+  if (asset.kind === 'document') download = pdf ? { url: pdf, ext: 'pdf' } : null;
+  else if (asset.kind === 'video' && mp4) download = { url: mp4, ext: 'mp4' };
   else if (jpeg) download = { url: renditionUrl(page, jpeg), ext: 'jpg' };
   else if (largest) download = { url: largest.url, ext: 'webp' };
   const medium = srcset.find((c) => c.url.includes('/medium.webp?'));

@@ -1,5 +1,5 @@
 /**
- * derive-image: a photo (or a PDF's first page) into its renditions, placeholder and metadata.
+ * derive-image: a photo into its renditions, placeholder and metadata (a PDF goes to derive-document).
  * Idempotent: keys are deterministic, a finished asset is left alone, and an asset deleted
  * meanwhile is skipped with whatever was written removed. Input faults (corrupt, too many
  * pixels) end the asset `failed` without retries; storage and database faults are retried.
@@ -8,6 +8,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { findAssetToProcess } from '../../src/db/processing.js';
 import { decodableImage } from '../../src/media/decode.js';
 import { deriveImage } from '../../src/media/images.js';
+import { deriveDocumentJob } from './derive-document.js';
 import type { PhotoMetadata } from '../../src/media/metadata.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
 import { RTL_LOCALES } from '../../src/locales.js';
@@ -21,6 +22,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
   if (!asset) return 'skipped: the asset no longer exists';
   if (asset.status === 'ready') return 'skipped: already done';
   if (asset.kind === 'video') throw new UnrecoverableError(`asset ${assetId} is a video`);
+  if (asset.kind === 'document') return deriveDocumentJob(job, deps);
 
   const signal = AbortSignal.timeout(JOB_POLICY['derive-image'].timeoutMs);
   const progress = progressReporter(job, deps, assetId);

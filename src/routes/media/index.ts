@@ -15,6 +15,7 @@ import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../errors.js';
 import { notModified } from '../../http-cache.js';
 import { errorRefs } from '../common.js';
+import { documentDisposition, PUBLIC_PDF_RENDITION } from './document.js';
 import { answerRange, cacheControl, entityTag } from './http.js';
 import { MAX_REWRITTEN_PLAYLIST, PLAYLIST_TYPE, versionPlaylist } from './playlist.js';
 
@@ -42,6 +43,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (request, reply) => {
       const { assetId, '*': name } = request.params;
       const r = await app.services.assets.rendition(request.principal, assetId, name);
+      if (name === PUBLIC_PDF_RENDITION) void reply.header('content-disposition', await documentDisposition(app.services, request.principal, assetId));
       // A playlist is read whole (it is small) to carry the version to the URIs it names.
       const playlist = r.type === PLAYLIST_TYPE && r.bytes <= MAX_REWRITTEN_PLAYLIST
         ? Buffer.from(versionPlaylist((await readAll(await app.storage.get(r.key))).toString('utf8'), r.version), 'utf8')

@@ -48,5 +48,10 @@ export const ar: LocaleText = {
     'live.newItem': 'أُضيفت صورة جديدة',
     'live.reconnecting': 'انقطع الاتصال، جارٍ إعادة الاتصال…',
     'error.loadFailed': 'تعذّر تحميل هذا العنصر.',
+    'document.pageCount': 'عدد الصفحات: {n}',
+    'document.pageOf': 'الصفحة {n} من {total}',
+    'document.previews': 'الصفحات الأولى',
+    'document.download': 'تنزيل المستند',
+    'lightbox.downloadDocument': 'تنزيل المستند',
   },
 };

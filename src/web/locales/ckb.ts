@@ -49,5 +49,10 @@ export const ckb: LocaleText = {
     'live.newItem': 'وێنەیەکی نوێ زیاد کرا',
     'live.reconnecting': 'پەیوەندی پچڕا، دووبارە پەیوەندی دەکرێتەوە…',
     'error.loadFailed': 'ئەم بابەتە بار نەکرا.',
+    'document.pageCount': 'ژمارەی پەڕەکان: {n}',
+    'document.pageOf': 'پەڕەی {n} لە {total}',
+    'document.previews': 'یەکەم پەڕەکان',
+    'document.download': 'داگرتنی بەڵگەنامە',
+    'lightbox.downloadDocument': 'داگرتنی بەڵگەنامە',
   },
 };

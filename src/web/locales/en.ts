@@ -47,6 +47,11 @@ const strings = {
   'live.newItem': 'New photo added',
   'live.reconnecting': 'Connection lost, reconnecting…',
   'error.loadFailed': 'This item could not be loaded.',
+  'document.pageCount': 'Pages: {n}',
+  'document.pageOf': 'Page {n} of {total}',
+  'document.previews': 'First pages',
+  'document.download': 'Download PDF',
+  'lightbox.downloadDocument': 'Download PDF',
 } as const;
 
 export type StringKey = keyof typeof strings;

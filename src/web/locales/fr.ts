@@ -48,5 +48,10 @@ export const fr: LocaleText = {
     'live.newItem': 'Nouvelle photo ajoutée',
     'live.reconnecting': 'Connexion perdue, reconnexion…',
     'error.loadFailed': 'Impossible de charger cet élément.',
+    'document.pageCount': 'Pages : {n}',
+    'document.pageOf': 'Page {n} sur {total}',
+    'document.previews': 'Premières pages',
+    'document.download': 'Télécharger le PDF',
+    'lightbox.downloadDocument': 'Télécharger le PDF',
   },
 };

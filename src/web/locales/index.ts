@@ -14,6 +14,7 @@ export const TEXT: Readonly<Record<Locale, LocaleText>> = { ar, en, ku, ckb, fr 
 export const CLIENT_KEYS = [
   'lightbox.close', 'lightbox.next', 'lightbox.previous', 'lightbox.download', 'lightbox.zoom', 'lightbox.counterOf',
   'player.subtitles', 'player.off', 'live.newItem', 'live.reconnecting', 'error.loadFailed',
+  'lightbox.downloadDocument',
 ] as const satisfies readonly StringKey[];
 
 /** Numbers as the locale writes them (Sorani in Eastern Arabic digits, like its dates). */

@@ -49,5 +49,10 @@ export const ku: LocaleText = {
     'live.newItem': 'Wêneyekî nû hat zêdekirin',
     'live.reconnecting': 'Girêdan qut bû, dîsa tê girêdan…',
     'error.loadFailed': 'Ev tişt nehat barkirin.',
+    'document.pageCount': 'Rûpel: {n}',
+    'document.pageOf': 'Rûpel {n} ji {total}',
+    'document.previews': 'Rûpelên pêşîn',
+    'document.download': 'Belgeyê (PDF) daxîne',
+    'lightbox.downloadDocument': 'Belgeyê (PDF) daxîne',
   },
 };

@@ -1,7 +1,8 @@
 /**
  * One photo, video or document on its own page (the permalink the lightbox links to): the
  * picture or player, caption, credit, licence, capture date and a download of the largest
- * public rendition. Videos play without scripts through the MP4; scripts add HLS.
+ * public rendition. Videos play without scripts through the MP4; scripts add HLS. A document
+ * shows its first page, previews of the next ones and its page count, and downloads as its PDF.
  */
 import { html } from 'ghtml';
 import type { AssetPage } from '../../services/gallery.js';
@@ -10,6 +11,7 @@ import { formatDay, titleOf } from '../i18n.js';
 import { layout } from '../layout.js';
 import { assetMedia, downloadName, type AssetMedia } from '../media.js';
 import { altOf, captionOf, kindLabel } from '../partials/asset-text.js';
+import { documentFilename, documentPages } from '../partials/document.js';
 import { image } from '../partials/image.js';
 import { para } from '../partials/text.js';
 import { subtitleTracks } from '../partials/tile.js';
@@ -41,6 +43,7 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
   const figure = asset.kind === 'video'
     ? player(ctx, data, media)
     : image(media, { alt, sizes: SIZES, lazy: false, priority: true, placeholder: asset.placeholder, className: 'photo' });
+  const isDocument = asset.kind === 'document';
   const captured = asset.capturedAt ? formatDay(asset.capturedAt.toISOString().slice(0, 10), ctx.locale) : null;
   const body = html`<article class="asset asset--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}">
 <figure>
@@ -52,8 +55,9 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
 !${captured ? html`<p class="captured"><span class="label">${ctx.t('asset.captured')}:</span> <time datetime="${asset.capturedAt!.toISOString()}">${captured}</time></p>` : ''}
 </figcaption>
 </figure>
+!${isDocument ? documentPages(ctx, asset) : ''}
 <p class="actions">
-!${media.download ? html`<a class="download" href="${media.download.url}" download="${downloadName(event.slug, asset.id, media.download.ext)}">${ctx.t('asset.download')}</a>` : ''}
+!${media.download ? html`<a class="download" href="${media.download.url}" download="${isDocument ? documentFilename(event, asset) : downloadName(event.slug, asset.id, media.download.ext)}"!${isDocument ? ' type="application/pdf"' : ''}>${ctx.t(isDocument ? 'document.download' : 'asset.download')}</a>` : ''}
 </p>
 <nav class="pager" aria-label="${ctx.t('nav.pages')}">
 !${data.previous ? html`<a class="prev" rel="prev" href="${link(data.previous)}"><span class="arrow" aria-hidden="true">←</span> ${ctx.t('asset.previous')}</a>` : ''}

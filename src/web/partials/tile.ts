@@ -11,6 +11,7 @@ import { dirOf } from '../i18n.js';
 import { languageName } from '../locales/index.js';
 import { assetMedia, downloadName } from '../media.js';
 import { altOf, captionOf } from './asset-text.js';
+import { documentFilename } from './document.js';
 import { attrUrl } from '../attr.js';
 import { image } from './image.js';
 import { para } from './text.js';
@@ -55,7 +56,7 @@ export function tile(ctx: PageContext, event: EventRow, album: AlbumRow, asset: 
     ? html` data-hls="!${attrUrl(media.hls ?? '')}" data-mp4="!${attrUrl(media.mp4 ?? '')}" data-storyboard="!${attrUrl(media.storyboard ?? '')}" data-subtitles="${JSON.stringify(subtitleTracks(ctx, asset))}"`
     : '';
   const download = media.download
-    ? html` data-download="!${attrUrl(media.download.url)}" data-download-name="${downloadName(event.slug, asset.id, media.download.ext)}"`
+    ? html` data-download="!${attrUrl(media.download.url)}" data-download-name="${asset.kind === 'document' ? documentFilename(event, asset) : downloadName(event.slug, asset.id, media.download.ext)}"`
     : '';
   const pswp = largest ? html` data-pswp-src="!${attrUrl(largest.url)}" data-pswp-width="${largest.width}" data-pswp-height="${largest.height}"` : '';
   return html`<li class="tile tile--${asset.kind}" id="a-${asset.id}" data-asset-id="${asset.id}" data-kind="${asset.kind}"!${o.placed ? html` data-place="${o.index}"` : ''} style="--w:${w};--h:${h}">

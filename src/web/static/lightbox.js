@@ -32,6 +32,7 @@ function itemOf(link) {
     msrc: img?.currentSrc || img?.src,
     download: d.download,
     downloadName: d.downloadName,
+    kind: tile?.dataset.kind,
     captionEl: tile?.querySelector('.tile-caption'),
     thumbhash: img?.dataset.thumbhash,
   };
@@ -136,8 +137,12 @@ export function initLightbox(grid) {
         const update = () => {
           const item = pswp.currSlide?.data;
           if (item?.download) {
+            // a document's button names what it gives: the PDF (the tile's link), not the picture shown
+            const label = item.kind === 'document' ? t('lightbox.downloadDocument', 'Download PDF') : t('lightbox.download', 'Download');
             el.href = item.download;
             el.setAttribute('download', item.downloadName || '');
+            el.title = label;
+            el.setAttribute('aria-label', label);
             el.hidden = false;
           } else {
             el.removeAttribute('href');
