@@ -2,8 +2,10 @@
 # Debian packages Lamha's media tools need at run and test time. Idempotent: when every
 # tool is already on PATH it does nothing and returns at once. Needs root to install.
 #
-#   libheif-examples  heif-convert, heif-info   HEIC/HEIF photos (the prebuilt sharp has no HEVC)
+#   libheif-examples  heif-convert, heif-info   HEIC/HEIF photos (the prebuilt sharp has no HEVC);
+#                     heif-enc                  the tests make hostile HEIFs with it
 #   poppler-utils     pdftoppm, pdfinfo         page previews of PDF documents
+#   util-linux        prlimit, setpriv          resource limits and privileges of every external tool
 #   qpdf              qpdf                      the public copy of a PDF, rewritten without its metadata
 #   ffmpeg            ffmpeg, ffprobe           video
 #   imagemagick       convert-im6.q16           only for benchmarks and tests that compare against it
@@ -38,7 +40,8 @@ done
 
 # package -> tools it provides (space-separated); all must be found for the package to count
 declare -A TOOLS=(
-  [libheif-examples]="heif-convert heif-info"
+  [libheif-examples]="heif-convert heif-info heif-enc"
+  [util-linux]="prlimit setpriv"
   [poppler-utils]="pdftoppm pdfinfo"
   [qpdf]="qpdf"
   [ffmpeg]="ffmpeg ffprobe"

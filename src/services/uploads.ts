@@ -50,9 +50,8 @@ interface StoredFile {
 
 /** Text fields a request may carry for all of its files. */
 const TEXT_FIELDS = new Set(['caption', 'locale', 'credit', 'license']);
-const MAX_FIELD_CHARS = 10_000;
-/** the same bounds as PATCH /assets/:id gives these fields */
-const FIELD_MAX_CHARS: Record<string, number> = { credit: 500, license: 500 };
+/** The longest text an asset's fields take, at upload and in PATCH /assets/:id alike (a caption: per locale). */
+export const TEXT_MAX_CHARS = { caption: 10_000, credit: 500, license: 500 } as const;
 
 export interface UploadDeps {
   db: Db;
@@ -165,7 +164,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         for await (const part of parts) {
           if (part.type === 'field') {
             if (!TEXT_FIELDS.has(part.field)) throw new ValidationError(`Unknown form field "${part.field}"`);
-            if (part.value.length > (FIELD_MAX_CHARS[part.field] ?? MAX_FIELD_CHARS)) throw new ValidationError(`${part.field} is too long`);
+            if (part.value.length > ((TEXT_MAX_CHARS as Record<string, number>)[part.field] ?? TEXT_MAX_CHARS.caption)) throw new ValidationError(`${part.field} is too long`);
             fields.set(part.field, part.value);
             continue;
           }

@@ -26,6 +26,16 @@ export function runEntry(entry: string, env: Record<string, string>, args: strin
   return { child, output: () => out, exit };
 }
 
+/** Polls `fn` until `ok` holds or `ms` pass; answers the last value either way, for the assertion to judge. */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function waitFor(fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {

@@ -4,6 +4,7 @@
  * multipart upload left, no job queued.
  */
 import type { Readable } from 'node:stream';
+import type { Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { createTestContext, seedEvent, type ContextOptions, type S3Kind, type TestContext } from './context.js';
 import { multipart, type FormPart } from './multipart.js';
@@ -98,4 +99,25 @@ export async function assertRefused(t: Asserts, g: Gallery, what: string, res: A
   t.equal(res.json?.code, code, `${what}: code ${code}`);
   t.equal(res.json?.statusCode, statusCode, `${what}: the body names the status`);
   t.same(await leftovers(g), nothing(g), `${what}: no row, no object, no multipart upload, no job`);
+}
+
+/** One input the upload must refuse, with the answer it must get. */
+export interface Refusal {
+  what: string;
+  part: () => Promise<FormPart>;
+  status: number;
+  code: string;
+  env?: Record<string, string>;
+  /** the asset's error text when the worker refuses it: the message of `code` */
+  error?: RegExp;
+}
+
+/** One test per refusal, each with an API of its own (the input's env) on the `s3` lane. */
+export function testRefusals(t: Test, s3: S3Kind, refusals: readonly Refusal[]): void {
+  for (const c of refusals) {
+    t.test(`refuses ${c.what} with ${c.status} ${c.code} and stores nothing`, async (t) => {
+      const g = await gallery(t, s3, c.env ? { env: c.env } : {});
+      await assertRefused(t, g, c.what, await postParts(g, [await c.part()]), c.status, c.code);
+    });
+  }
 }

@@ -9,6 +9,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { createTestContext, s3Kinds, seedEvent } from '../helpers/context.js';
 import { multipart, patternChunks, postInSteps } from '../helpers/multipart.js';
+import { eventually } from '../helpers/processes.js';
 import { s3Lane } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;
@@ -20,15 +21,6 @@ function jpegLike(total: number): Readable {
     yield JPEG_HEAD;
     yield* patternChunks(total - JPEG_HEAD.length);
   })());
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 for (const s3 of s3Kinds()) {

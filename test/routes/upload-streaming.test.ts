@@ -14,6 +14,7 @@ import { buildApp } from '../../src/app.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestContext, s3Kinds, seedEvent, type S3Kind, type TestContext } from '../helpers/context.js';
 import { multipart, patternChunks, postInSteps } from '../helpers/multipart.js';
+import { eventually } from '../helpers/processes.js';
 import { s3Lane, type S3Lane } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;
@@ -60,16 +61,6 @@ async function uploadServer(t: Teardown, s3: S3Kind, env: Record<string, string>
 async function leftovers(s: Server) {
   const { rows } = await s.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM assets');
   return { objects: await s.storage.list(''), rows: rows[0]!.n, incomplete: await s.lane.incomplete() };
-}
-
-/** Polls `fn` until `ok` holds or `ms` pass; answers the last value either way, for the assertion to judge. */
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The multipart uploads under originals/ once the server has begun one (after its first part). */

@@ -8,21 +8,12 @@ import t from 'tap';
 import { s3Kinds } from '../helpers/context.js';
 import { heifWithSecondary, iccpBomb, pngChunk as pngChunkOf, jpegHtmlPolyglot, pngClaiming, pngWith, pngWithHugeExif, zTxtBomb } from '../helpers/bad-files.js';
 import type { FormPart } from '../helpers/multipart.js';
-import { assertRefused, fixture, gallery, leftovers, nothing, postParts, type Gallery } from '../helpers/refusal.js';
+import { fixture, gallery, leftovers, nothing, postParts, testRefusals, type Gallery, type Refusal } from '../helpers/refusal.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MARKER = 'LAMHA-SMUGGLED-7f3c';
 
-interface Refusal {
-  what: string;
-  part: () => Promise<FormPart>;
-  status: number;
-  code: string;
-  env?: Record<string, string>;
-  /** the asset's error text when the worker refuses it: the message of `code` */
-  error?: RegExp;
-}
 
 const file = (filename: string, body: Buffer | string, contentType?: string): FormPart => ({ name: 'file', filename, body, ...(contentType && { contentType }) });
 
@@ -91,12 +82,7 @@ async function publicBytes(g: Gallery, id: string): Promise<{ json: any; blobs: 
 
 for (const s3 of s3Kinds()) {
   t.test(`with the ${s3} S3 server`, async (t) => {
-    for (const c of refusals) {
-      t.test(`refuses ${c.what} with ${c.status} ${c.code} and stores nothing`, async (t) => {
-        const g = await gallery(t, s3, c.env ? { env: c.env } : {});
-        await assertRefused(t, g, c.what, await postParts(g, [await c.part()]), c.status, c.code);
-      });
-    }
+    testRefusals(t, s3, refusals);
 
     for (const c of failedInWorker) {
       t.test(`ends ${c.what} failed with ${c.code} in the worker, publishing nothing`, async (t) => {

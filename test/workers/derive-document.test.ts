@@ -81,6 +81,14 @@ t.test('a published PDF downloads as a PDF without its metadata, with the same p
     const html = parseHtml(page.body);
     t.equal(html.querySelector('.document-pages .page-count')?.textContent, `Pages: ${pages}`, `${name}: the page count on its page`);
     t.equal(html.querySelectorAll('.page-previews img').length, Math.min(pages, 4) - 1, `${name}: previews of the pages after the first, up to the fourth`);
+    for (const img of html.querySelectorAll('.page-previews img')) {
+      const preview = await ctx.app.inject({ url: img.getAttribute('src') ?? '' });
+      t.equal(preview.statusCode, 200, `${name}: the preview ${img.getAttribute('src')} is served`);
+      const previewFile = path.join(dir, `${id}-preview.webp`);
+      await writeFile(previewFile, preview.rawPayload);
+      const previewTags = Object.keys(await exiftool.read(previewFile, { readArgs: ['-G1', '-a'] }));
+      t.same(previewTags.filter((k) => /^(XMP|IPTC|IFD0|ExifIFD|GPS|MakerNotes)/.test(k)), [], `${name}: a preview carries no EXIF, XMP or IPTC`);
+    }
     t.match(href, new RegExp(`^/media/${id}/document\\.pdf\\?v=\\w+$`), `${name}: the page's download is the PDF`);
     t.equal(res.statusCode, 200, `${name}: the public fetches it`);
     t.equal(res.headers['content-type'], 'application/pdf');

@@ -2,6 +2,7 @@ import { renditionUrl } from '../../services/urls.js';
 import { Type } from 'typebox';
 import type { AssetWithMedia } from '../../db/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
+import { TEXT_MAX_CHARS } from '../../services/uploads.js';
 import { Localized, Slug } from '../common.js';
 import { SubtitleLink, subtitleLinks } from '../subtitles/schemas.js';
 
@@ -78,15 +79,15 @@ export const AssetView = Type.Object({
 const LocalizedPatch = Type.Record(
   Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }),
   // null first: with type coercion on, a string branch tried first would turn null into ""
-  Type.Union([Type.Null(), Type.String({ maxLength: 10_000 })]),
+  Type.Union([Type.Null(), Type.String({ maxLength: TEXT_MAX_CHARS.caption })]),
   { description: 'merged per locale: text replaces that locale\'s, null removes it, locales not named are kept' },
 );
 
 export const PatchAssetBody = Type.Object({
   caption: Type.Optional(LocalizedPatch),
   altText: Type.Optional(LocalizedPatch),
-  credit: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
-  license: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
+  credit: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: TEXT_MAX_CHARS.credit })])),
+  license: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: TEXT_MAX_CHARS.license })])),
   album: Type.Optional(Slug),
   position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'place in the album, 0 first (past the end: last); the others keep their order around it. New uploads come first.' })),
   hidden: Type.Optional(Type.Boolean()),
