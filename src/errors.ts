@@ -25,6 +25,7 @@ export const UnsupportedTypeError = createError<[message: string, options?: { ca
 export const PixelLimitError = createError<[number, number, number]>('LAMHA_PIXEL_LIMIT', 'The image is %d×%d pixels, more than the limit of %d', 422);
 export const VideoTooLongError = createError<[number, number]>('LAMHA_VIDEO_TOO_LONG', 'The video lasts %d s, longer than the limit of %d s', 422);
 export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_VIDEO_TOO_LARGE', 'The video frame is %d×%d pixels, more than the limit of %d', 422);
+export const PrivateMetadataError = createError<[reason: string]>('LAMHA_PRIVATE_METADATA', 'Location, serial numbers or owner names could not be removed from the file (%s), and this event does not keep them: the file was not kept', 422);
 export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 
 // Rates

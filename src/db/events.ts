@@ -14,13 +14,15 @@ export interface EventRow {
   locales: string[];
   defaultLocale: string;
   status: 'draft' | 'published';
+  /** whether stored originals keep location, serial numbers and owner names (DESIGN: privacy) */
+  keepLocation: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const COLUMNS = `id, slug, title, description, to_char(starts_on, 'YYYY-MM-DD') AS "startsOn",
   to_char(ends_on, 'YYYY-MM-DD') AS "endsOn", venue, locales, default_locale AS "defaultLocale", status,
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  keep_location AS "keepLocation", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface NewEvent {
   slug: string;
@@ -31,14 +33,15 @@ export interface NewEvent {
   venue?: Localized | null | undefined;
   locales: string[];
   defaultLocale: string;
+  keepLocation?: boolean | undefined;
 }
 
 /** Inserts the event with the write's event id. */
 export async function insertEvent(w: GalleryWrite, e: NewEvent): Promise<EventRow> {
   const { rows } = await w.query<EventRow>(
-    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-    [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale],
+    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale, keep_location)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+    [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale, e.keepLocation ?? false],
   );
   return rows[0]!;
 }
@@ -75,9 +78,18 @@ const PATCHABLE: Record<keyof EventPatch, string> = {
   locales: 'locales',
   defaultLocale: 'default_locale',
   status: 'status',
+  keepLocation: 'keep_location',
 };
 
-/** Updates the write's event. */
+/** Updates the write's event; an event that stops keeping locations forgets those it recorded. */
 export async function updateEvent(w: GalleryWrite, patch: EventPatch): Promise<EventRow | undefined> {
-  return updateById<EventPatch, EventRow>(w, 'events', w.eventId, PATCHABLE, patch, COLUMNS);
+  const row = await updateById<EventPatch, EventRow>(w, 'events', w.eventId, PATCHABLE, patch, COLUMNS);
+  if (row && patch.keepLocation === false) {
+    await w.query(
+      `UPDATE assets SET private_latitude = NULL, private_longitude = NULL, private_altitude = NULL, private_location = NULL
+       WHERE event_id = $1 AND (private_latitude IS NOT NULL OR private_longitude IS NOT NULL OR private_altitude IS NOT NULL OR private_location IS NOT NULL)`,
+      [w.eventId],
+    );
+  }
+  return row;
 }

@@ -15,16 +15,26 @@ export interface AssetToProcess {
   license: string | null;
   eventLocales: string[];
   eventDefaultLocale: string;
+  /** the event keeps location, serials and owner names in stored originals */
+  keepLocation: boolean;
+  /** when location and the rest were removed from the stored original; null: stored as uploaded */
+  originalCleanedAt: Date | null;
 }
 
 export async function findAssetToProcess(db: Queryable, id: string): Promise<AssetToProcess | undefined> {
   const { rows } = await db.query<AssetToProcess>(
     `SELECT a.id, a.event_id AS "eventId", a.album_id AS "albumId", a.kind, a.mime_type AS "mimeType", a.status,
-       a.caption, a.credit, a.license, e.locales AS "eventLocales", e.default_locale AS "eventDefaultLocale"
+       a.caption, a.credit, a.license, e.locales AS "eventLocales", e.default_locale AS "eventDefaultLocale",
+       e.keep_location AS "keepLocation", a.original_cleaned_at AS "originalCleanedAt"
      FROM assets a JOIN events e ON e.id = a.event_id WHERE a.id = $1`,
     [id],
   );
   return rows[0];
+}
+
+/** Records that the stored original was cleaned of location, serials and owner names. */
+export async function markOriginalCleaned(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE assets SET original_cleaned_at = now(), updated_at = now() WHERE id = $1', [id]);
 }
 
 /** Progress is shown to insiders only, never on a public page: it needs no gallery write. */
@@ -55,16 +65,20 @@ export interface ProcessedImage {
 
 /**
  * Records renditions and metadata and makes the asset ready, in one transaction; answers false
- * when the asset was deleted meanwhile (nothing is written then).
+ * when the asset was deleted meanwhile (nothing is written then). A location is recorded only
+ * for an event that keeps locations, whatever the processor passes.
  */
 export async function completeAsset(w: GalleryWrite, id: string, p: ProcessedImage): Promise<boolean> {
   const { rowCount } = await w.query(
     `UPDATE assets SET status = 'ready', progress = 100, error = NULL, width = $2, height = $3, placeholder = $4,
        captured_at = $5, captured_offset = $6, metadata = $7,
-       caption = CASE WHEN caption = '{}'::jsonb THEN $8::jsonb ELSE caption END,
-       credit = COALESCE(NULLIF(credit, ''), $9), license = COALESCE(NULLIF(license, ''), $10),
-       private_latitude = $11, private_longitude = $12, private_altitude = $13, duration_ms = $14, updated_at = now()
-     WHERE id = $1 AND event_id = $15`,
+       caption = CASE WHEN assets.caption = '{}'::jsonb THEN $8::jsonb ELSE assets.caption END,
+       credit = COALESCE(NULLIF(assets.credit, ''), $9), license = COALESCE(NULLIF(assets.license, ''), $10),
+       private_latitude = CASE WHEN e.keep_location THEN $11::double precision END,
+       private_longitude = CASE WHEN e.keep_location THEN $12::double precision END,
+       private_altitude = CASE WHEN e.keep_location THEN $13::double precision END,
+       duration_ms = $14, updated_at = now()
+     FROM events e WHERE assets.id = $1 AND assets.event_id = $15 AND e.id = assets.event_id`,
     [id, p.width, p.height, p.placeholder, p.capturedAt, p.capturedOffset, p.metadata, p.caption, p.credit, p.license,
       p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null, w.eventId],
   );

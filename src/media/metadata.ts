@@ -57,6 +57,7 @@
 import { stat } from 'node:fs/promises';
 import { ExifTool } from 'exiftool-vendored';
 import { exiftoolUnderLimits } from './exiftool-process.js';
+import { findPrivateTags, removePrivateTags } from './private-metadata.js';
 
 export interface PhotoMetadata {
   /** The moment of capture; see the file comment for how it is chosen when no offset is known. */
@@ -85,6 +86,10 @@ export interface PhotoMetadata {
 export interface MetadataReader {
   /** Never rejects for missing or odd metadata; rejects when the file is not a readable image. */
   read(path: string): Promise<PhotoMetadata>;
+  /** removePrivateTags with this reader's exiftool processes (see private-metadata.ts) */
+  removePrivate(path: string): Promise<boolean>;
+  /** findPrivateTags with this reader's exiftool processes */
+  findPrivate(path: string, opts: { embedded: boolean }): Promise<string[]>;
   /** Ends the exiftool processes; reads after this reject. */
   close(): Promise<void>;
 }
@@ -158,6 +163,14 @@ export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: n
         throw new Error(`cannot read metadata of ${path}: not an image (${why})`);
       }
       return toPhotoMetadata(tags);
+    },
+    async removePrivate(path) {
+      if (closed) throw new Error(`cannot clean ${path}: the metadata reader is closed`);
+      return removePrivateTags(exiftool, path);
+    },
+    async findPrivate(path, opts) {
+      if (closed) throw new Error(`cannot read metadata of ${path}: the metadata reader is closed`);
+      return findPrivateTags(exiftool, path, opts);
     },
     async close() {
       closed = true;

@@ -217,3 +217,34 @@ function vttTime(s: number): string {
   const sec = Math.floor((ms % 60_000) / 1000);
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;
 }
+
+/**
+ * The muxers that write a cleaned original in its upload's own container, by the upload's
+ * type, in the order to try: WebM is Matroska restricted to some codecs, and a browser's
+ * recorder writes H.264 into it, which only the Matroska muxer copies.
+ */
+const ORIGINAL_MUXERS: Readonly<Record<string, readonly string[]>> = {
+  'video/mp4': ['mp4'], 'video/x-m4v': ['mp4'], 'video/quicktime': ['mov'], 'video/3gpp': ['3gp'], 'video/3gpp2': ['3g2'],
+  'video/matroska': ['matroska'], 'video/webm': ['webm', 'matroska'], 'video/mp2t': ['mpegts'], 'video/vnd.avi': ['avi'],
+};
+
+export function originalMuxers(mimeType: string): readonly string[] {
+  return ORIGINAL_MUXERS[mimeType] ?? [];
+}
+
+/**
+ * Output options of an original without its metadata, written by `muxer`: the picture (the
+ * first video stream that is not cover art) and every audio stream, copied packet for packet.
+ * Everything else goes: container and stream tags, chapters, data tracks (the timed GPS of
+ * phones, action cameras and drones), subtitle tracks (where drones print their position),
+ * and in H.264 the SEI units (AVCHD camcorders write position and serial there). The capture
+ * time stays, as the instant it was.
+ */
+export function cleanOriginalOutput(probe: Pick<VideoProbe, 'hasAudio' | 'videoCodec' | 'creationTime'>, muxer: string, out: string): string[] {
+  const args = ['-map', '0:V:0', ...(probe.hasAudio ? ['-map', '0:a'] : []), '-c', 'copy'];
+  if (probe.videoCodec === 'h264') args.push(...STRIP_H264_SEI);
+  args.push(...STRIP_METADATA);
+  if (probe.creationTime) args.push('-metadata', `creation_time=${probe.creationTime.toISOString()}`);
+  args.push('-f', muxer, out);
+  return args;
+}

@@ -197,15 +197,18 @@ export async function createTestContext(t: Teardown, options: ContextOptions = {
   };
 }
 
-/** Creates an event (published unless told otherwise) with one album, through the API. */
+/**
+ * Creates an event (published unless told otherwise) with one album, through the API. Tests of
+ * what outputs leave out keep the originals' locations (`keepLocation`), so that there is some.
+ */
 export async function seedEvent(
   ctx: TestContext,
-  { event = 'conf', album = 'day-1', publish = true }: { event?: string; album?: string; publish?: boolean } = {},
+  { event = 'conf', album = 'day-1', publish = true, keepLocation = false }: { event?: string; album?: string; publish?: boolean; keepLocation?: boolean } = {},
 ): Promise<void> {
   const headers = ctx.auth(ctx.admin);
   const created = await ctx.app.inject({
     method: 'POST', url: '/api/v1/events', headers,
-    payload: { slug: event, title: { en: 'Conference', ar: 'المؤتمر' }, startsOn: '2026-12-01', endsOn: '2026-12-02', locales: ['ar', 'en', 'ku'], defaultLocale: 'ar' },
+    payload: { slug: event, title: { en: 'Conference', ar: 'المؤتمر' }, startsOn: '2026-12-01', endsOn: '2026-12-02', locales: ['ar', 'en', 'ku'], defaultLocale: 'ar', keepLocation },
   });
   if (created.statusCode !== 201) throw new Error(`event: ${created.body}`);
   const a = await ctx.app.inject({ method: 'POST', url: `/api/v1/events/${event}/albums`, headers, payload: { slug: album, title: { en: 'Day one', ar: 'اليوم الأول' } } });

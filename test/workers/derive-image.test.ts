@@ -98,7 +98,7 @@ t.test('the orientation set (1–8) comes out upright: every rendition shows wha
 
 t.test('no rendition carries metadata but a colour profile: no GPS, no camera, no captions', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['images']);
   const files = ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'jpeg_nikon-d2x_gps_iptc_xmp.jpg', 'heic_iphone7plus_gps_rot90.heic', 'avif_iphone12pro_exif_gps.avif',
     'png_rgba_alpha.png', 'tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'exif-orientation_6.jpg'];
@@ -119,7 +119,7 @@ t.test('no rendition carries metadata but a colour profile: no GPS, no camera, n
 
 t.test('caption, credit and capture time come from the file; GPS lands only in private columns', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['images']);
   const editor = await ctx.mint('editor', 'conf');
 
@@ -211,7 +211,7 @@ t.test('every accepted image format gets renditions: CMYK and progressive JPEG, 
 
 t.test('a thermal camera TIFF (16-bit raw counts, IFD0 after its pixels) is accepted, shown with contrast, its GPS kept privately', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['images']);
   const id = await uploadFile(ctx, 'tiff_dji-xt2_thermal-16bit_gps.tiff');
   t.equal((await ctx.db.query('SELECT mime_type FROM assets WHERE id = $1', [id])).rows[0].mime_type, 'image/tiff', 'typed from its header');

@@ -72,7 +72,7 @@ function decodesWhole(playlist: string): boolean {
 
 t.test('a 1080p clip gets a 360p/720p/1080p HLS ladder, a faststart MP4, a poster and a storyboard', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['videos']);
   const source = await clip(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=10:duration=9', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=9',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-metadata', 'location=+48.8566+002.3522/', '-metadata', 'make=Lamha Test Cam']);
@@ -157,7 +157,7 @@ t.test('portrait phone video (rotation in the display matrix) and silent video',
 
 t.test('phone and camera files: location tags never reach an output', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['videos']);
   for (const name of ['mov_iphone-x_h264_location-iso6709.mov', 'mp4_h264_aac_gps-udta-xyz.mp4', 'mpegts_panasonic-avchd_h264_ac3.mts', 'webm_vp8_vorbis.webm']) {
     const id = await uploadVideo(ctx, fixture(name));
@@ -260,7 +260,7 @@ function seiUnits(file: string): number {
 
 t.test('SEI user data (a drone\'s GPS and serial in the H.264 bitstream) reaches neither the download MP4 nor the HLS ladder', async (t) => {
   const ctx = await createTestContext(t);
-  await seedEvent(ctx);
+  await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['videos']);
   const uuidBytes = Buffer.from(SEI_UUID.replaceAll('-', ''), 'hex');
   const sources = {

@@ -14,6 +14,7 @@ import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
 import { RTL_LOCALES } from '../../src/locales.js';
 import type { ProcessedImage } from '../../src/db/processing.js';
 import type { ProcessorDeps } from './registry.js';
+import { cleanOriginal } from './clean-original.js';
 import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions } from './steps.js';
 
 export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps: ProcessorDeps): Promise<string> {
@@ -28,7 +29,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
   const progress = progressReporter(job, deps, assetId);
   try {
     return await inWorkDir('lamha-image-', async (work) => {
-      const original = await spoolOriginal(deps, assetId, work, signal);
+      const original = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });
       await progress(10);
       const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, maxPixels: deps.settings.imagePixelLimit, signal });
       const meta = asset.kind === 'image' ? await deps.metadata.read(original).catch((err: unknown) => {
@@ -45,7 +46,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
         width: derived.width,
         height: derived.height,
         placeholder: derived.placeholder,
-        ...fromMetadata(meta, asset.eventLocales, asset.eventDefaultLocale),
+        ...fromMetadata(meta, asset.eventLocales, asset.eventDefaultLocale, asset.keepLocation),
         renditions,
       });
       return done ? `ready: ${renditions.map((r) => r.name).join(', ')}` : 'skipped: the asset was deleted while it was processed';
@@ -72,7 +73,7 @@ export function localeByScript(text: string, locales: string[], defaultLocale: s
 type FromMetadata = Pick<ProcessedImage, 'capturedAt' | 'capturedOffset' | 'metadata' | 'caption' | 'credit' | 'license' | 'location'>;
 
 /** The public-safe part of a photo's metadata, its captions in the event's locales, and its location kept apart. */
-export function fromMetadata(meta: PhotoMetadata | undefined, locales: string[], defaultLocale: string): FromMetadata {
+export function fromMetadata(meta: PhotoMetadata | undefined, locales: string[], defaultLocale: string, keepLocation: boolean): FromMetadata {
   if (!meta) return { capturedAt: null, capturedOffset: null, metadata: {}, caption: {}, credit: null, license: null, location: null };
   const caption: Record<string, string> = {};
   for (const [tag, text] of Object.entries(meta.caption)) {
@@ -97,6 +98,6 @@ export function fromMetadata(meta: PhotoMetadata | undefined, locales: string[],
     caption,
     credit: meta.credit,
     license: null,
-    location: meta.location,
+    location: keepLocation ? meta.location : null,
   };
 }

@@ -139,7 +139,7 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
   throw err;
 }
 
-const INPUT_FAULTS = new Set(['LAMHA_NOT_FOUND', 'LAMHA_UNDECODABLE', 'LAMHA_PIXEL_LIMIT', 'LAMHA_UNSUPPORTED_TYPE', 'LAMHA_VIDEO_TOO_LONG', 'LAMHA_VIDEO_TOO_LARGE']);
+const INPUT_FAULTS = new Set(['LAMHA_NOT_FOUND', 'LAMHA_UNDECODABLE', 'LAMHA_PIXEL_LIMIT', 'LAMHA_UNSUPPORTED_TYPE', 'LAMHA_VIDEO_TOO_LONG', 'LAMHA_VIDEO_TOO_LARGE', 'LAMHA_PRIVATE_METADATA']);
 
 /** Faults of the file itself (or of its absence): retrying cannot help. */
 export function isInputFault(err: unknown): boolean {

@@ -21,6 +21,7 @@ import {
 import { JOB_POLICY, transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
+import { cleanOriginal } from './clean-original.js';
 import { clearRenditions, complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource } from './steps.js';
 
 /** ffmpeg names a rung's initialisation segment init.mp4, or init_<n>.mp4 when there are several rungs. */
@@ -43,14 +44,16 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   const left = (): number => Math.max(1, (deadline?.until ?? Infinity) - Date.now());
   try {
     return await inWorkDir('lamha-video-', async (work) => {
-      const original = await spoolOriginal(deps, assetId, work, signal);
-      const probe = await probeVideo(original, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
+      const uploaded = await spoolOriginal(deps, assetId, work, signal);
+      const probe = await probeVideo(uploaded, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
       const seconds = (probe.durationMs ?? 0) / 1000;
       // the upload refused what its headers showed; these are for what they did not
       if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
       if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
       const ms = transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline);
       deadline = { ms, until: Date.now() + ms, videoMs: probe.durationMs };
+      // the same streams, packet for packet: the probe holds for it
+      const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: left() });
       await progress(5);
 
       // HLS ladder: 5 → 85 %
@@ -118,7 +121,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         caption: {},
         credit: null,
         license: null,
-        location: probe.location,
+        location: asset.keepLocation ? probe.location : null,
         renditions,
       });
       return done ? `ready: ${rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.rung === null ? 'the source' : `the ${plan.rung} rung`}` : 'skipped: the asset was deleted while it was processed';

@@ -16,7 +16,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/v1/events', {
     schema: { tags: ['events'], summary: 'create an event (admin)', security: [{ bearer: [] }], body: CreateEventBody, response: { 201: EventView, ...errorRefs(400, 401, 403, 409) } },
-  }, async (request, reply) => reply.code(201).send(eventView(await service.create(request.principal, request.body), [])));
+  }, async (request, reply) => reply.code(201).send(eventView(await service.create(request.principal, request.body), [], true)));
 
   app.get('/api/v1/events/:event', {
     schema: { tags: ['events'], summary: 'an event with its albums', params: EventParams, response: { 200: EventView, ...errorRefs(401, 404) } },

@@ -12,6 +12,12 @@ const Venue = Type.Union([
   Type.String({ maxLength: 500 }),
 ], { description: 'where it takes place, per locale ({"ar": "باريس", "en": "Paris"}), or one text taken as the default locale\'s' });
 
+const KeepLocation = Type.Boolean({
+  description: 'keep where photos and videos were taken (GPS, place names), serial numbers and owner names in the stored originals. '
+    + 'false (the default): they are removed from each original when it is processed, losslessly; the public never sees them either way. '
+    + 'Turning it off also forgets the positions recorded so far; originals stored while it was on keep theirs',
+});
+
 export const EventParams = Type.Object({ event: Slug });
 export const AlbumParams = Type.Object({ event: Slug, album: Slug });
 
@@ -24,6 +30,7 @@ export const CreateEventBody = Type.Object({
   venue: Type.Optional(Venue),
   locales: Type.Array(LocaleTag, { minItems: 1 }),
   defaultLocale: LocaleTag,
+  keepLocation: Type.Optional(KeepLocation),
 }, { additionalProperties: false });
 
 export const PatchEventBody = Type.Object({
@@ -36,6 +43,7 @@ export const PatchEventBody = Type.Object({
   locales: Type.Optional(Type.Array(LocaleTag, { minItems: 1 })),
   defaultLocale: Type.Optional(LocaleTag),
   status: Type.Optional(Status),
+  keepLocation: Type.Optional(KeepLocation),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const AlbumView = Type.Object({
@@ -63,6 +71,7 @@ export const EventView = Type.Object({
   locales: Type.Array(Type.String()),
   defaultLocale: Type.String(),
   status: Status,
+  keepLocation: Type.Optional(Type.Boolean({ description: 'insiders only: see keepLocation of the event body' })),
   albums: Type.Optional(Type.Array(AlbumView)),
 });
 
@@ -98,7 +107,11 @@ export const AlbumWithAssets = Type.Object({
 /** `insider`: isInsider() of the caller for this event, who is shown every asset (see albumView). */
 export function eventView(e: EventRow, albums?: AlbumRow[], insider = false) {
   const { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status } = e;
-  return { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status, ...(albums && { albums: albums.map((a) => albumView(a, insider)) }) };
+  return {
+    slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status,
+    ...(insider && { keepLocation: e.keepLocation }),
+    ...(albums && { albums: albums.map((a) => albumView(a, insider)) }),
+  };
 }
 
 /**

@@ -1,0 +1,231 @@
+/**
+ * Location at rest: an event that does not keep locations (the default) stores each original
+ * without position, serial numbers and owner names, losslessly; one that keeps them stores the
+ * upload byte for byte. Checked on what S3 holds, with exiftool and ffprobe run here, not with
+ * the code under test.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ExifTool } from 'exiftool-vendored';
+import sharp from 'sharp';
+import t from 'tap';
+import { originalKey } from '../../src/storage/keys.js';
+import { cleanOriginal } from '../../workers/processors/clean-original.js';
+import { findAssetToProcess } from '../../src/db/processing.js';
+import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
+import { multipart } from '../helpers/multipart.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+const run = promisify(execFile);
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
+const exiftool = new ExifTool({ maxProcs: 2 });
+t.teardown(() => exiftool.end());
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-clean-test-'));
+t.teardown(() => rm(work, { recursive: true, force: true }));
+
+async function upload(ctx: TestContext, name: string, body?: Buffer): Promise<{ id: string; duplicate: boolean }> {
+  const form = multipart([{ name: 'file', filename: name, body: body ?? (await readFile(fixture(name))) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
+  return res.json().assets[0];
+}
+
+/** The stored original, written to a file of its own (exiftool and ffmpeg read files). */
+async function stored(ctx: TestContext, id: string, ext: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of await ctx.storage.get(originalKey(id))) chunks.push(c as Buffer);
+  const file = path.join(work, `${id}.${ext}`);
+  await writeFile(file, Buffer.concat(chunks));
+  return file;
+}
+
+/** Tags naming a place, a serial number or an owner, as `Group0:Group1:Tag` (embedded streams too). */
+async function privateTags(file: string): Promise<string[]> {
+  const tags = await exiftool.readRaw(file, { readArgs: ['-a', '-G0:1', '-ee', '-api', 'LargeFileSupport=1'] }) as Record<string, unknown>;
+  return Object.keys(tags).filter((k) => {
+    const [g0, g1, name] = k.split(':');
+    if (name === undefined || /^(File|System|ExifTool)$/.test(g0!)) return false;
+    return g0 === 'MakerNotes' || g1 === 'XMP-drone-dji' || (g1 === 'IFD0' && /^(Artist|Copyright)$/.test(name))
+      || /gps|serial|owner|location|latitude|longitude|^(city|state|country|countrycode|province-state)$/i.test(name);
+  });
+}
+
+async function tag(file: string, name: string): Promise<unknown> {
+  const tags = await exiftool.readRaw(file, { readArgs: ['-a', '-G1', '-n', `-${name}`] }) as Record<string, unknown>;
+  return Object.entries(tags).find(([k]) => k.endsWith(`:${name.split(':').pop()}`))?.[1];
+}
+
+/** A JPEG's image data: every marker segment but APPn and COM, then the entropy-coded data to the end. */
+function jpegImageData(b: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 2;
+  for (;;) {
+    if (b[i] !== 0xff) throw new Error(`no marker at ${i}`);
+    const marker = b[i + 1]!;
+    if (marker === 0xda) return Buffer.concat([...parts, b.subarray(i)]);
+    const end = i + 2 + b.readUInt16BE(i + 2);
+    if (!((marker >= 0xe0 && marker <= 0xef) || marker === 0xfe)) parts.push(b.subarray(i, end));
+    i = end;
+  }
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function pixels(file: string, heif = false): Promise<string> {
+  let input = file;
+  if (heif) {
+    input = path.join(work, `${path.basename(file)}-${Date.now()}.png`);
+    await run('heif-convert', [file, input]);
+  }
+  return sha256(await sharp(input).raw().toBuffer());
+}
+
+async function assetRow(ctx: TestContext, id: string) {
+  const { rows } = await ctx.db.query(
+    `SELECT encode(sha256, 'hex') AS sha256, bytes, private_latitude AS lat, private_longitude AS lon, private_altitude AS alt,
+       original_cleaned_at AS cleaned, captured_at AS "capturedAt", status, error FROM assets WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+t.jobs = 2;
+
+t.test('photos of an event that does not keep locations are stored without them, their image data unchanged', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const photos: [name: string, ext: string, compare: 'jpeg' | 'pixels' | 'heif'][] = [
+    ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'jpg', 'jpeg'],
+    ['jpeg_nikon-d2x_gps_iptc_xmp.jpg', 'jpg', 'jpeg'],
+    ['jpeg_hasselblad-l1d20c_drone_gps.jpg', 'jpg', 'jpeg'],
+    ['jpeg_htc-one-m8_gps-as-ascii.jpg', 'jpg', 'jpeg'],
+    ['jpeg_vivo-x90pro_gps_offsettime.jpg', 'jpg', 'jpeg'],
+    ['heic_iphone-xs-max_gps.heic', 'heic', 'heif'],
+    ['avif_iphone12pro_exif_gps.avif', 'avif', 'heif'],
+    ['tiff_dji-xt2_thermal-16bit_gps.tiff', 'tiff', 'pixels'],
+    ['tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'tif', 'pixels'],
+  ];
+  const ids = await Promise.all(photos.map(([name]) => upload(ctx, name)));
+  for (const [i, [name, ext, compare]] of photos.entries()) {
+    const id = ids[i]!.id;
+    const uploaded = await readFile(fixture(name));
+    t.equal((await settled(ctx, id)).status, 'ready', `${name} is ready`);
+    const before = fixture(name);
+    const after = await stored(ctx, id, ext);
+    t.ok((await privateTags(before)).length > 0, `${name} carries private tags as uploaded`);
+    t.same(await privateTags(after), [], `${name}: no position, serial or owner left in the stored original`);
+    if (compare === 'jpeg') t.ok(jpegImageData(await readFile(after)).equals(jpegImageData(uploaded)), `${name}: tables and scan data are the upload's bytes`);
+    else t.equal(await pixels(after, compare === 'heif'), await pixels(before, compare === 'heif'), `${name}: the same pixels`);
+    t.equal(await tag(after, 'DateTimeOriginal'), await tag(before, 'DateTimeOriginal'), `${name}: the capture time stays`);
+    t.equal(await tag(after, 'Model'), await tag(before, 'Model'), `${name}: the camera model stays`);
+    const row = await assetRow(ctx, id);
+    t.match(row, { sha256: sha256(uploaded), bytes: String(uploaded.length), lat: null, lon: null, alt: null }, `${name}: the upload's hash and size, no position`);
+    t.type(row.cleaned, Date, `${name}: recorded as cleaned`);
+  }
+  // the workflow's own text stays: caption and credit of the Nikon file
+  const nikon = await stored(ctx, ids[1]!.id, 'jpg');
+  t.match(String(await tag(nikon, 'Caption-Abstract')), /Lincoln Memorial/);
+  t.equal(await tag(nikon, 'XMP-iptcCore:CreatorCity'), undefined, "the creator's address goes");
+  t.equal(await tag(nikon, 'XMP-photoshop:City'), undefined, 'place names go');
+
+  // duplicates are told by the upload's bytes, whatever is stored
+  t.match(await upload(ctx, photos[0]![0]), { id: ids[0]!.id, duplicate: true });
+});
+
+t.test('videos are remuxed without location, data tracks and SEI, their pictures and sound unchanged', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  // a 3GP with AMR audio, which ffmpeg reads but will not remux, with a position written in
+  const amr = path.join(work, 'amr-gps.3gp');
+  await writeFile(amr, await readFile(fixture('3gp_h263_amr.3gp')));
+  await exiftool.write(amr, { 'UserData:GPSCoordinates': '36.19, 44.01, 400' } as never, { writeArgs: ['-overwrite_original'] });
+  // [name, extension, carries a position, the bytes when not the fixture's]
+  const videos: [name: string, ext: string, located: boolean, body?: Buffer][] = [
+    ['mov_iphone-x_h264_location-iso6709.mov', 'mov', true],
+    ['mp4_h264_aac_gps-udta-xyz.mp4', 'mp4', true],
+    ['mpegts_panasonic-avchd_h264_ac3.mts', 'mts', false],
+    ['mkv_h264_aac.mkv', 'mkv', false],
+    ['amr-gps.3gp', '3gp', true, await readFile(amr)],
+  ];
+  const ids = [];
+  for (const [name, , , body] of videos) ids.push((await upload(ctx, name, body)).id);
+  for (const [i, [name, ext, located, body]] of videos.entries()) {
+    const id = ids[i]!;
+    t.match(await settled(ctx, id, 120_000), { status: 'ready' }, `${name} is ready`);
+    const before = body ? amr : fixture(name);
+    const after = await stored(ctx, id, ext);
+    if (located) t.ok((await privateTags(before)).length > 0, `${name} carries private tags as uploaded`);
+    t.same(await privateTags(after), [], `${name}: no position, serial or owner left`);
+    t.equal(await streamHash(after, 'v', true), await streamHash(before, 'v', true), `${name}: the same pictures`);
+    t.equal(await streamHash(after, 'a', false), await streamHash(before, 'a', false), `${name}: the same sound packets`);
+    const row = await assetRow(ctx, id);
+    t.match(row, { lat: null, lon: null }, `${name}: no position recorded`);
+    t.type(row.cleaned, Date);
+  }
+  const mov = await stored(ctx, ids[0]!, 'mov');
+  t.same(await streamKinds(mov), ['video', 'audio'], "the iPhone's timed-metadata tracks go");
+  t.equal((await assetRow(ctx, ids[0]!)).capturedAt.toISOString(), '2019-02-12T07:27:12.000Z', 'the capture time stays');
+  t.equal(await rotation(await stored(ctx, ids[1]!, 'mp4')), -90, 'the display matrix stays');
+  const h264Tags = async (file: string) => Object.keys(await exiftool.readRaw(file, { readArgs: ['-ee', '-G1', '-H264:all'] })).filter((k) => k.startsWith('H264:'));
+  t.ok((await h264Tags(fixture('mpegts_panasonic-avchd_h264_ac3.mts'))).length > 0, 'the AVCHD upload carries per-frame camera data');
+  t.same(await h264Tags(await stored(ctx, ids[2]!, 'mts')), [], "AVCHD's per-frame camera data (H.264 SEI) goes");
+});
+
+t.test('an event that keeps locations stores the upload byte for byte and its position privately', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const res = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf', headers: ctx.auth(ctx.admin), payload: { keepLocation: true } });
+  t.equal(res.json().keepLocation, true);
+  runWorkers(t, ctx, ['images']);
+  const name = 'jpeg_canon-600d_gps_iptc_xmp.jpg';
+  const { id } = await upload(ctx, name);
+  t.equal((await settled(ctx, id)).status, 'ready');
+  t.ok((await readFile(await stored(ctx, id, 'jpg'))).equals(await readFile(fixture(name))), 'the original as uploaded');
+  const row = await assetRow(ctx, id);
+  t.equal(row.cleaned, null);
+  t.equal(row.lat.toFixed(4), '37.8711');
+  t.equal(row.lon.toFixed(4), '-122.2568');
+
+  // turning it off forgets the positions recorded
+  await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf', headers: ctx.auth(ctx.admin), payload: { keepLocation: false } });
+  t.match(await assetRow(ctx, id), { lat: null, lon: null, alt: null });
+  // and the public is never told the setting
+  t.notOk('keepLocation' in (await ctx.app.inject({ url: '/api/v1/events/conf' })).json());
+  t.equal((await ctx.app.inject({ url: '/api/v1/events/conf', headers: ctx.auth(ctx.admin) })).json().keepLocation, false);
+});
+
+t.test('a file whose private tags cannot be removed is not kept, and the asset says why', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const workers = runWorkers(t, ctx, []);
+  const { id } = await upload(ctx, 'jpeg_canon-600d_gps_iptc_xmp.jpg');
+  const asset = (await findAssetToProcess(ctx.db, id))!;
+  const original = path.join(work, `${id}-uploaded.jpg`);
+  await writeFile(original, await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg')));
+  // exiftool refusing to write (a format it only reads, damaged metadata) is what this stands for
+  const deps = { ...workers.deps, metadata: { ...workers.deps.metadata, removePrivate: async () => false } };
+  const dir = await mkdtemp(path.join(work, 'job-'));
+  const err = await cleanOriginal(deps, asset, original, dir, { signal: AbortSignal.timeout(60_000), timeoutMs: 60_000 }).catch((e: unknown) => e);
+  t.match(err, { code: 'LAMHA_PRIVATE_METADATA', message: /GPS/ });
+  t.same(await ctx.storage.list(originalKey(id)), [], 'the stored original is gone');
+});
+
+async function streamHash(file: string, kind: 'v' | 'a', decode: boolean): Promise<string> {
+  const args = ['-v', 'error', '-i', file, '-map', `0:${kind === 'v' ? 'V:0' : 'a?'}`, ...(decode ? [] : ['-c', 'copy']), '-f', 'streamhash', '-hash', 'sha256', '-'];
+  return (await run('ffmpeg', args)).stdout;
+}
+
+async function streamKinds(file: string): Promise<string[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file]);
+  return stdout.trim().split('\n');
+}
+
+async function rotation(file: string): Promise<number> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream_side_data=rotation', '-of', 'csv=p=0', file]);
+  return Number(stdout.trim());
+}

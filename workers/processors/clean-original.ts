@@ -1,0 +1,91 @@
+/**
+ * Location at rest (DESIGN: privacy). For an event that does not keep locations, the first
+ * step of processing replaces the stored original by one without location, serial numbers and
+ * owner names, losslessly: a photo by exiftool in place (its image data untouched), a video
+ * remuxed by ffmpeg into its own container (its packets copied; see cleanOriginalOutput), or,
+ * where the muxer refuses a stream it reads, cleaned by exiftool at container level. The
+ * result is checked with exiftool, not trusted. A file that cannot be cleaned is not kept.
+ *
+ * The asset's sha256 and bytes stay those of the upload: duplicate detection compares uploads.
+ * A retried job finds `originalCleanedAt` set and goes on with the stored, cleaned file.
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { markOriginalCleaned, type AssetToProcess } from '../../src/db/processing.js';
+import { PrivateMetadataError } from '../../src/errors.js';
+import { runFfmpeg, ToolError, type VideoProbe } from '../../src/media/ffmpeg.js';
+import { cleanOriginalOutput, originalMuxers } from '../../src/media/video-plan.js';
+import { originalKey } from '../../src/storage/keys.js';
+import type { ProcessorDeps } from './registry.js';
+
+/** Videos exiftool can clean at container level when ffmpeg cannot remux them. */
+const QUICKTIME_TYPES = new Set(['video/mp4', 'video/x-m4v', 'video/quicktime', 'video/3gpp', 'video/3gpp2']);
+
+export interface CleanControl {
+  signal: AbortSignal;
+  /** a video's probe of `original` */
+  probe?: VideoProbe;
+  timeoutMs: number;
+}
+
+/**
+ * The file the rest of the job works on: `original` itself when the event keeps locations, the
+ * original was cleaned by an earlier attempt, or it is a document (a PDF's public copy is
+ * rewritten without its metadata; the stored one is the organisers' record); else the cleaned
+ * file, which has replaced the stored original. Throws PrivateMetadataError, after deleting the
+ * stored original, when the file cannot be cleaned.
+ */
+export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<string> {
+  if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return original;
+  const cleaned = path.join(work, 'cleaned');
+  try {
+    const embedded = asset.kind === 'image' ? await cleanPhoto(deps, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
+    const left = await deps.metadata.findPrivate(cleaned, { embedded });
+    if (left.length > 0) throw new PrivateMetadataError(`${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''} remained`);
+  } catch (err) {
+    if (!(err instanceof PrivateMetadataError)) throw err;
+    await deps.storage.delete(originalKey(asset.id));
+    deps.log.warn({ assetId: asset.id, reason: err.message }, 'an original that could not be cleaned was deleted');
+    throw err;
+  }
+  await deps.storage.put(originalKey(asset.id), createReadStream(cleaned), { contentType: asset.mimeType });
+  await markOriginalCleaned(deps.db, asset.id);
+  return cleaned;
+}
+
+/** Answers whether the check must read the media streams too (always, for a photo: cheap). */
+async function cleanPhoto(deps: ProcessorDeps, original: string, cleaned: string): Promise<boolean> {
+  await copyFile(original, cleaned);
+  // A format exiftool cannot write holds nothing it could remove: the check below tells.
+  await deps.metadata.removePrivate(cleaned);
+  return true;
+}
+
+async function cleanVideo(deps: ProcessorDeps, asset: AssetToProcess, original: string, cleaned: string, ctl: CleanControl): Promise<boolean> {
+  const probe = ctl.probe;
+  if (!probe) throw new TypeError('cleaning a video needs its probe');
+  const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal: ctl.signal, log: deps.log, timeoutMs: ctl.timeoutMs };
+  let remuxFailure: unknown;
+  for (const muxer of originalMuxers(asset.mimeType)) {
+    try {
+      await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: cleanOriginalOutput(probe, muxer, cleaned) }, tools);
+      // only the picture and sound are left, and H.264's SEI is gone: the container is what to check
+      // (reading the streams too would mean reading the whole of a two-hour recording)
+      return false;
+    } catch (err) {
+      // out of time or memory is no verdict on the file: the job's retry policy decides
+      if (!(err instanceof ToolError) || err.kind !== 'exit' || err.limit !== undefined) throw err;
+      remuxFailure = err;
+    }
+  }
+  if (!QUICKTIME_TYPES.has(asset.mimeType)) {
+    const why = remuxFailure instanceof ToolError ? remuxFailure.message.split('\n')[0] : `no muxer writes ${asset.mimeType}`;
+    throw new PrivateMetadataError(`the video could not be rewritten: ${why}`);
+  }
+  deps.log.info({ assetId: asset.id, err: remuxFailure }, 'the video could not be remuxed; its metadata is removed by exiftool');
+  await copyFile(original, cleaned);
+  await deps.metadata.removePrivate(cleaned);
+  // its tracks are as uploaded: what they carry is looked for too
+  return true;
+}
