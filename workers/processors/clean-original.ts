@@ -14,13 +14,10 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { markOriginalCleaned, type AssetToProcess } from '../../src/db/processing.js';
 import { PrivateMetadataError } from '../../src/errors.js';
-import { runFfmpeg, ToolError, type VideoProbe } from '../../src/media/ffmpeg.js';
-import { cleanOriginalOutput, originalMuxers } from '../../src/media/video-plan.js';
+import { writeVideoWithoutMetadata } from '../../src/media/clean-video.js';
+import type { VideoProbe } from '../../src/media/ffmpeg.js';
 import { originalKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
-
-/** Videos exiftool can clean at container level when ffmpeg cannot remux them. */
-const QUICKTIME_TYPES = new Set(['video/mp4', 'video/x-m4v', 'video/quicktime', 'video/3gpp', 'video/3gpp2']);
 
 export interface CleanControl {
   signal: AbortSignal;
@@ -63,29 +60,12 @@ async function cleanPhoto(deps: ProcessorDeps, original: string, cleaned: string
 }
 
 async function cleanVideo(deps: ProcessorDeps, asset: AssetToProcess, original: string, cleaned: string, ctl: CleanControl): Promise<boolean> {
-  const probe = ctl.probe;
-  if (!probe) throw new TypeError('cleaning a video needs its probe');
+  if (!ctl.probe) throw new TypeError('cleaning a video needs its probe');
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal: ctl.signal, log: deps.log, timeoutMs: ctl.timeoutMs };
-  let remuxFailure: unknown;
-  for (const muxer of originalMuxers(asset.mimeType)) {
-    try {
-      await runFfmpeg({ inputs: [{ path: original, format: probe.container }], output: cleanOriginalOutput(probe, muxer, cleaned) }, tools);
-      // only the picture and sound are left, and H.264's SEI is gone: the container is what to check
-      // (reading the streams too would mean reading the whole of a two-hour recording)
-      return false;
-    } catch (err) {
-      // out of time or memory is no verdict on the file: the job's retry policy decides
-      if (!(err instanceof ToolError) || err.kind !== 'exit' || err.limit !== undefined) throw err;
-      remuxFailure = err;
-    }
-  }
-  if (!QUICKTIME_TYPES.has(asset.mimeType)) {
-    const why = remuxFailure instanceof ToolError ? remuxFailure.message.split('\n')[0] : `no muxer writes ${asset.mimeType}`;
-    throw new PrivateMetadataError(`the video could not be rewritten: ${why}`);
-  }
-  deps.log.info({ assetId: asset.id, err: remuxFailure }, 'the video could not be remuxed; its metadata is removed by exiftool');
-  await copyFile(original, cleaned);
-  await deps.metadata.removePrivate(cleaned);
-  // its tracks are as uploaded: what they carry is looked for too
-  return true;
+  const how = await writeVideoWithoutMetadata(original, cleaned, ctl.probe, asset.mimeType, {
+    tools, removePrivate: (f) => deps.metadata.removePrivate(f), log: { info: (o, m) => deps.log.info({ ...o, assetId: asset.id }, m) },
+  });
+  // a remuxed file is checked at container level: reading its streams too would mean reading
+  // the whole of a two-hour recording, and they hold only picture and sound
+  return how === 'tagged';
 }
