@@ -17,6 +17,7 @@ import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
+import pressOriginal from './routes/assets/original.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -126,6 +127,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(tokens);
   await app.register(events);
   await app.register(assets);
+  await app.register(pressOriginal);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});

@@ -58,6 +58,7 @@ import { stat } from 'node:fs/promises';
 import { ExifTool } from 'exiftool-vendored';
 import { exiftoolUnderLimits } from './exiftool-process.js';
 import { findPrivateTags, removePrivateTags } from './private-metadata.js';
+import { writePressTags, type PressText } from './press-metadata.js';
 
 export interface PhotoMetadata {
   /** The moment of capture; see the file comment for how it is chosen when no offset is known. */
@@ -90,6 +91,8 @@ export interface MetadataReader {
   removePrivate(path: string): Promise<boolean>;
   /** findPrivateTags with this reader's exiftool processes */
   findPrivate(path: string, opts: { embedded: boolean }): Promise<string[]>;
+  /** writePressTags with this reader's exiftool processes (see press-metadata.ts) */
+  writePress(path: string, text: PressText): Promise<void>;
   /** Ends the exiftool processes; reads after this reject. */
   close(): Promise<void>;
 }
@@ -171,6 +174,10 @@ export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: n
     async findPrivate(path, opts) {
       if (closed) throw new Error(`cannot read metadata of ${path}: the metadata reader is closed`);
       return findPrivateTags(exiftool, path, opts);
+    },
+    async writePress(path, text) {
+      if (closed) throw new Error(`cannot write metadata of ${path}: the metadata reader is closed`);
+      return writePressTags(exiftool, path, text);
     },
     async close() {
       closed = true;

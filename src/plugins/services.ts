@@ -4,12 +4,15 @@ import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
+import { createPressService, type PressService } from '../services/press.js';
+import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
   tokens: TokenService;
   events: EventService;
   assets: AssetService;
   uploads: UploadService;
+  press: PressService;
   /** gallery versions: every change the public could see is written through it */
   changes: Changes;
 }
@@ -26,6 +29,9 @@ export default fp(async (app) => {
   const changes = createChanges({ db });
   const assets = createAssetService({ db, storage, queues, log, changes });
   const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
+  // exiftool for press files; its processes start on first use
+  const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
+  app.addHook('onClose', () => metadata.close());
   const services: Services = {
     tokens: createTokenService({ db }),
     events,
@@ -33,6 +39,7 @@ export default fp(async (app) => {
     changes,
     uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
       video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
+    press: createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

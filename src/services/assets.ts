@@ -9,7 +9,7 @@ import { findEventById } from '../db/events.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { PROCESSING_JOB } from '../queues/jobs.js';
-import { HLS_PART_TYPES, originalKey, renditionKey, renditionPrefix } from '../storage/keys.js';
+import { HLS_PART_TYPES, originalKey, renditionKey, renditionPrefix, pressPrefix } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canCurate, demand, isInsider, type Principal } from './access.js';
 import type { Changes } from './changes.js';
@@ -64,6 +64,7 @@ export function createAssetService({ db, storage, queues, log, changes }: {
     try {
       await storage.delete(originalKey(id));
       await storage.deletePrefix(renditionPrefix(id));
+      await storage.deletePrefix(pressPrefix(id));
     } catch (err) {
       log.warn({ err, assetId: id }, 'could not delete the objects of a deleted asset now; queued for retry');
       await queues.enqueue('purge-asset', { assetId: id });

@@ -12,6 +12,16 @@ export function originalKey(assetId: string): string {
   return `originals/${checkId(assetId)}`;
 }
 
+/** Press files, made on request (services/press.ts): never served as renditions are. */
+export function pressPrefix(assetId: string): string {
+  return `press/${checkId(assetId)}/`;
+}
+
+export function pressKey(assetId: string, fingerprint: string): string {
+  if (!/^[0-9a-f]{16,64}$/.test(fingerprint)) throw new TypeError(`not a press file fingerprint: ${fingerprint}`);
+  return pressPrefix(assetId) + fingerprint;
+}
+
 export function renditionPrefix(assetId: string): string {
   return `renditions/${checkId(assetId)}/`;
 }

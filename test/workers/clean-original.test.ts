@@ -4,85 +4,26 @@
  * upload byte for byte. Checked on what S3 holds, with exiftool and ffprobe run here, not with
  * the code under test.
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { ExifTool } from 'exiftool-vendored';
-import sharp from 'sharp';
 import t from 'tap';
 import { originalKey } from '../../src/storage/keys.js';
 import { cleanOriginal } from '../../workers/processors/clean-original.js';
 import { findAssetToProcess } from '../../src/db/processing.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
-import { multipart } from '../helpers/multipart.js';
+import {
+  fixture, inspector, jpegImageData, pixelHash, privateTags as privateTagsOf, run, sha256, storedOriginal, streamHash, tagOf, uploadOne as upload,
+} from '../helpers/originals.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
-const run = promisify(execFile);
-const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
-const exiftool = new ExifTool({ maxProcs: 2 });
-t.teardown(() => exiftool.end());
-
-const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-clean-test-'));
-t.teardown(() => rm(work, { recursive: true, force: true }));
-
-async function upload(ctx: TestContext, name: string, body?: Buffer): Promise<{ id: string; duplicate: boolean }> {
-  const form = multipart([{ name: 'file', filename: name, body: body ?? (await readFile(fixture(name))) }]);
-  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
-  if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
-  return res.json().assets[0];
-}
+const { exiftool, work, file: scratch } = await inspector(t);
+const privateTags = (file: string) => privateTagsOf(exiftool, file);
+const tag = (file: string, name: string) => tagOf(exiftool, file, name);
+const pixels = (file: string, heif = false) => pixelHash(file, work, heif);
 
 /** The stored original, written to a file of its own (exiftool and ffmpeg read files). */
 async function stored(ctx: TestContext, id: string, ext: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of await ctx.storage.get(originalKey(id))) chunks.push(c as Buffer);
-  const file = path.join(work, `${id}.${ext}`);
-  await writeFile(file, Buffer.concat(chunks));
-  return file;
-}
-
-/** Tags naming a place, a serial number or an owner, as `Group0:Group1:Tag` (embedded streams too). */
-async function privateTags(file: string): Promise<string[]> {
-  const tags = await exiftool.readRaw(file, { readArgs: ['-a', '-G0:1', '-ee', '-api', 'LargeFileSupport=1'] }) as Record<string, unknown>;
-  return Object.keys(tags).filter((k) => {
-    const [g0, g1, name] = k.split(':');
-    if (name === undefined || /^(File|System|ExifTool)$/.test(g0!)) return false;
-    return g0 === 'MakerNotes' || g1 === 'XMP-drone-dji' || (g1 === 'IFD0' && /^(Artist|Copyright)$/.test(name))
-      || /gps|serial|owner|location|latitude|longitude|^(city|state|country|countrycode|province-state)$/i.test(name);
-  });
-}
-
-async function tag(file: string, name: string): Promise<unknown> {
-  const tags = await exiftool.readRaw(file, { readArgs: ['-a', '-G1', '-n', `-${name}`] }) as Record<string, unknown>;
-  return Object.entries(tags).find(([k]) => k.endsWith(`:${name.split(':').pop()}`))?.[1];
-}
-
-/** A JPEG's image data: every marker segment but APPn and COM, then the entropy-coded data to the end. */
-function jpegImageData(b: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let i = 2;
-  for (;;) {
-    if (b[i] !== 0xff) throw new Error(`no marker at ${i}`);
-    const marker = b[i + 1]!;
-    if (marker === 0xda) return Buffer.concat([...parts, b.subarray(i)]);
-    const end = i + 2 + b.readUInt16BE(i + 2);
-    if (!((marker >= 0xe0 && marker <= 0xef) || marker === 0xfe)) parts.push(b.subarray(i, end));
-    i = end;
-  }
-}
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function pixels(file: string, heif = false): Promise<string> {
-  let input = file;
-  if (heif) {
-    input = path.join(work, `${path.basename(file)}-${Date.now()}.png`);
-    await run('heif-convert', [file, input]);
-  }
-  return sha256(await sharp(input).raw().toBuffer());
+  return scratch(`${id}.${ext}`, await storedOriginal(ctx, id));
 }
 
 async function assetRow(ctx: TestContext, id: string) {
@@ -214,11 +155,6 @@ t.test('a file whose private tags cannot be removed is not kept, and the asset s
   t.match(err, { code: 'LAMHA_PRIVATE_METADATA', message: /GPS/ });
   t.same(await ctx.storage.list(originalKey(id)), [], 'the stored original is gone');
 });
-
-async function streamHash(file: string, kind: 'v' | 'a', decode: boolean): Promise<string> {
-  const args = ['-v', 'error', '-i', file, '-map', `0:${kind === 'v' ? 'V:0' : 'a?'}`, ...(decode ? [] : ['-c', 'copy']), '-f', 'streamhash', '-hash', 'sha256', '-'];
-  return (await run('ffmpeg', args)).stdout;
-}
 
 async function streamKinds(file: string): Promise<string[]> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file]);

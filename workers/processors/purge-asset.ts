@@ -4,7 +4,7 @@
  */
 import type { Job } from 'bullmq';
 import type { JobPayloads } from '../../src/queues/jobs.js';
-import { originalKey, renditionPrefix } from '../../src/storage/keys.js';
+import { originalKey, pressPrefix, renditionPrefix } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 
 export async function purgeAsset(job: Job<JobPayloads['purge-asset']>, { db, storage }: ProcessorDeps): Promise<string> {
@@ -14,5 +14,6 @@ export async function purgeAsset(job: Job<JobPayloads['purge-asset']>, { db, sto
   if (rows.length > 0) return 'skipped: asset exists';
   await storage.delete(originalKey(assetId));
   const removed = await storage.deletePrefix(renditionPrefix(assetId));
-  return `removed original and ${removed} renditions`;
+  const press = await storage.deletePrefix(pressPrefix(assetId));
+  return `removed original, ${removed} renditions and ${press} press files`;
 }

@@ -1,0 +1,56 @@
+/**
+ * GET /api/v1/assets/:id/original: the press file (services/press.ts) for press of the event,
+ * its editors and admins, never the public. Saved under a meaningful name: the header is written
+ * by `content-disposition` (RFC 6266 with RFC 8187 `filename*`), so an Arabic credit arrives
+ * whole and quotes, semicolons or line breaks cannot end the parameter. Range, ETag and HEAD as
+ * for renditions; never kept by a shared cache.
+ */
+import { create as contentDisposition } from 'content-disposition';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { RangeNotSatisfiableError } from '../../errors.js';
+import { notModified } from '../../http-cache.js';
+import { errorRefs } from '../common.js';
+import { answerRange } from '../media/http.js';
+
+const Params = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+const original: FastifyPluginAsyncTypebox = async (app) => {
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/api/v1/assets/:id/original',
+    schema: {
+      tags: ['assets'],
+      summary: 'the press file: the original without location, serials, owner names and maker notes, with the caption in every locale, credit, copyright, licence and event written in (press of the event, editors, admins)',
+      security: [{ bearer: [] }],
+      params: Params,
+      response: { ...errorRefs(401, 403, 404, 409, 416, 422) },
+    },
+    handler: async (request, reply) => {
+      const file = await app.services.press.file(request.principal, request.params.id);
+      void reply
+        .header('etag', file.etag)
+        .header('cache-control', 'private, no-store')
+        .header('accept-ranges', 'bytes')
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', contentDisposition(file.filename, { type: 'attachment', fallback: file.fallbackFilename }));
+      if (notModified(request.headers, file.etag)) return reply.code(304).send();
+      const ifRange = request.headers['if-range'];
+      const range = answerRange(request.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, file.etag, file.bytes);
+      if (range.kind === 'unsatisfiable') {
+        void reply.header('content-range', `bytes */${file.bytes}`);
+        throw new RangeNotSatisfiableError(`The file has ${file.bytes} bytes`);
+      }
+      void reply.header('content-type', file.type);
+      if (range.kind === 'partial') {
+        void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`).header('content-length', range.end - range.start + 1);
+      } else {
+        void reply.header('content-length', file.bytes);
+      }
+      if (request.method === 'HEAD') return reply.send();
+      return reply.send(range.kind === 'partial' ? await app.storage.get(file.key, { start: range.start, end: range.end }) : await app.storage.get(file.key));
+    },
+  });
+};
+
+export default original;
