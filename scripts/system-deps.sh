@@ -50,11 +50,12 @@ declare -A TOOLS=(
   [procps]="ps"
   [redis-server]="redis-server"
   [wrk]="wrk"
+  [unzip]="unzip zipinfo"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
 case "$mode" in
-  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' ;;
+  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' 'TOOLS[unzip]' ;;
   test) unset 'TOOLS[wrk]' ;;
 esac
 

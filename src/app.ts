@@ -18,6 +18,7 @@ import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import pressOriginal from './routes/assets/original.js';
+import albumArchive from './routes/archive.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -128,6 +129,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(events);
   await app.register(assets);
   await app.register(pressOriginal);
+  await app.register(albumArchive);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});

@@ -5,6 +5,7 @@ import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
 import { createPressService, type PressService } from '../services/press.js';
+import { createArchiveService, type ArchiveService } from '../services/archive.js';
 import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
@@ -13,6 +14,7 @@ export interface Services {
   assets: AssetService;
   uploads: UploadService;
   press: PressService;
+  archive: ArchiveService;
   /** gallery versions: every change the public could see is written through it */
   changes: Changes;
 }
@@ -32,6 +34,7 @@ export default fp(async (app) => {
   // exiftool for press files; its processes start on first use
   const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
   app.addHook('onClose', () => metadata.close());
+  const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
   const services: Services = {
     tokens: createTokenService({ db }),
     events,
@@ -39,7 +42,8 @@ export default fp(async (app) => {
     changes,
     uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
       video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
-    press: createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } }),
+    press,
+    archive: createArchiveService({ db, storage, press, events, log }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

@@ -53,5 +53,10 @@ export const ar: LocaleText = {
     'document.previews': 'الصفحات الأولى',
     'document.download': 'تنزيل المستند',
     'lightbox.downloadDocument': 'تنزيل المستند',
+  'archive.readme.title': 'صور ومقاطع فيديو: {event} — {album}',
+  'archive.readme.credit': 'عند نشر صورة أو مقطع فيديو من هذا الأرشيف، انسبه كما يرد في عمود "credit" في الملف captions.csv (النص نفسه موجود في captions.json وفي البيانات الوصفية لكل ملف).',
+  'archive.readme.license': 'ترخيص كل ملف مذكور في العمودين "license" و"license_url"؛ وإن كانا فارغين فاسأل المنظمين قبل النشر.',
+  'archive.readme.captions': 'التعليقات مكتوبة بكل لغات الفعالية، في عمود لكل رمز لغة (caption_ar، caption_en، …).',
+  'archive.readme.privacy': 'أُزيل من هذه الملفات الموقع والأرقام التسلسلية وأسماء مالكي الكاميرات حمايةً للأشخاص الظاهرين فيها. لا تُعِد إضافتها.',
   },
 };

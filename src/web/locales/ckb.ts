@@ -54,5 +54,10 @@ export const ckb: LocaleText = {
     'document.previews': 'یەکەم پەڕەکان',
     'document.download': 'داگرتنی بەڵگەنامە',
     'lightbox.downloadDocument': 'داگرتنی بەڵگەنامە',
+  'archive.readme.title': 'وێنە و ڤیدیۆکان: {event} — {album}',
+  'archive.readme.credit': 'کاتێک وێنە یان ڤیدیۆیەک لەم ئەرشیفە بڵاو دەکەیتەوە، ناوی خاوەنەکەی بنووسە وەک لە ستوونی "credit"ی فایلی captions.csv هاتووە (هەمان دەق لە captions.json و لە زانیارییەکانی هەر فایلێکدا هەیە).',
+  'archive.readme.license': 'مۆڵەتی هەر فایلێک لە ستوونەکانی "license" و "license_url"دایە؛ ئەگەر بەتاڵ بوون، پێش بڵاوکردنەوە پرسیار لە ڕێکخەران بکە.',
+  'archive.readme.captions': 'ڕوونکردنەوەکان بە هەموو زمانەکانی بۆنەکە نووسراون، بۆ هەر کۆدێکی زمان ستوونێک (caption_ar، caption_en، …).',
+  'archive.readme.privacy': 'شوێن، ژمارە زنجیرەییەکان و ناوی خاوەنی کامێراکان لەم فایلانە لابراون بۆ پاراستنی ئەو کەسانەی تێیاندان. دووبارە زیادیان مەکەرەوە.',
   },
 };

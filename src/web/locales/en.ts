@@ -52,6 +52,11 @@ const strings = {
   'document.previews': 'First pages',
   'document.download': 'Download PDF',
   'lightbox.downloadDocument': 'Download PDF',
+  'archive.readme.title': 'Photos and videos: {event} — {album}',
+  'archive.readme.credit': 'When you publish a photo or video from this archive, credit it as the "credit" column of captions.csv gives it (the same text is in captions.json and in each file\'s own metadata).',
+  'archive.readme.license': 'Each file\'s licence is in the "license" and "license_url" columns; where they are empty, ask the organisers before you publish.',
+  'archive.readme.captions': 'Captions are given in every language of the event, one column per language code (caption_ar, caption_en, …).',
+  'archive.readme.privacy': 'Location, serial numbers and camera owner names have been removed from these files to protect the people in them. Do not add them back.',
 } as const;
 
 export type StringKey = keyof typeof strings;

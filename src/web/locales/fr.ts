@@ -53,5 +53,10 @@ export const fr: LocaleText = {
     'document.previews': 'Premières pages',
     'document.download': 'Télécharger le PDF',
     'lightbox.downloadDocument': 'Télécharger le PDF',
+  'archive.readme.title': 'Photos et vidéos : {event} — {album}',
+  'archive.readme.credit': 'Quand vous publiez une photo ou une vidéo de cette archive, créditez-la comme l\'indique la colonne « credit » de captions.csv (le même texte figure dans captions.json et dans les métadonnées de chaque fichier).',
+  'archive.readme.license': 'La licence de chaque fichier figure dans les colonnes « license » et « license_url » ; si elles sont vides, demandez aux organisateurs avant de publier.',
+  'archive.readme.captions': 'Les légendes sont données dans toutes les langues de l\'événement, une colonne par code de langue (caption_ar, caption_en, …).',
+  'archive.readme.privacy': 'Le lieu, les numéros de série et les noms des propriétaires des appareils ont été retirés de ces fichiers pour protéger les personnes qui y figurent. Ne les rajoutez pas.',
   },
 };

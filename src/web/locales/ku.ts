@@ -54,5 +54,10 @@ export const ku: LocaleText = {
     'document.previews': 'Rûpelên pêşîn',
     'document.download': 'Belgeyê (PDF) daxîne',
     'lightbox.downloadDocument': 'Belgeyê (PDF) daxîne',
+  'archive.readme.title': 'Wêne û vîdeo: {event} — {album}',
+  'archive.readme.credit': 'Dema ku tu wêneyek an vîdeoyek ji vê arşîvê diweşînî, navê xwediyê wê binivîse wek ku di stûna "credit" ya captions.csv de hatiye dayîn (heman nivîs di captions.json û di metadata ya her pelê de jî heye).',
+  'archive.readme.license': 'Lîsansa her pelê di stûnên "license" û "license_url" de ye; heke vala bin, berî weşandinê ji organîzatoran bipirse.',
+  'archive.readme.captions': 'Binnivîs bi hemû zimanên çalakiyê hatine dayîn, ji bo her koda zimanî stûnek (caption_ar, caption_en, …).',
+  'archive.readme.privacy': 'Cih, hejmarên rêzê û navên xwediyên kamerayan ji van pelan hatine rakirin da ku mirovên tê de werin parastin. Wan dîsa lê zêde neke.',
   },
 };
