@@ -43,7 +43,7 @@ export type ArchiveService = ReturnType<typeof createArchiveService>;
 export function createArchiveService({ storage, press, events, log, db }: {
   db: Parameters<typeof listAlbumAssets>[0];
   storage: ObjectStore;
-  press: Pick<PressService, 'file'>;
+  press: Pick<PressService, 'fileOf'>;
   events: Pick<EventService, 'visibleAlbum'>;
   log: Log;
 }) {
@@ -62,7 +62,7 @@ export function createArchiveService({ storage, press, events, log, db }: {
       zip.outputStream.pipe(out);
       const folder = `${event.slug}_${album.slug}`;
       zip.addBuffer(Buffer.from(readme(event, album), 'utf8'), `${folder}/README.txt`, { compress: false, forceZip64Format: true });
-      void fill(p, event, album, publicOnly, zip, folder, signal).catch((err: unknown) => {
+      void fill(event, album, publicOnly, zip, folder, signal).catch((err: unknown) => {
         if (!signal.aborted) log.error({ err, event: event.slug, album: album.slug }, 'an album archive stopped');
         out.destroy(err instanceof Error ? err : new Error(String(err)));
       });
@@ -71,7 +71,7 @@ export function createArchiveService({ storage, press, events, log, db }: {
     },
   };
 
-  async function fill(p: Principal | null, event: EventRow, album: AlbumRow, publicOnly: boolean, zip: ZipFile, folder: string, signal: AbortSignal): Promise<void> {
+  async function fill(event: EventRow, album: AlbumRow, publicOnly: boolean, zip: ZipFile, folder: string, signal: AbortSignal): Promise<void> {
     const entries: ArchiveEntry[] = [];
     const limit = pLimit(AHEAD);
     let after: { position: number; id: string } | undefined;
@@ -83,7 +83,7 @@ export function createArchiveService({ storage, press, events, log, db }: {
       const made = page.map((a) => limit(async () => {
         if (signal.aborted) return undefined;
         try {
-          return await press.file(p, a.id);
+          return await press.fileOf(a, event);
         } catch (err) {
           // one file that cannot be made does not cost the journalist the album
           if (!signal.aborted) log.warn({ err, assetId: a.id }, 'left out of an album archive');

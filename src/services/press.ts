@@ -87,24 +87,36 @@ export function createPressService(opts: PressServiceOptions) {
     /** The press file of asset `id` for `p`, made now if it does not exist for the asset's current text. */
     async file(p: Principal | null, id: string): Promise<PressFile> {
       const { asset, event } = await downloadable(p, id);
-      const names = pressFilenames(asset, event);
-      if (asset.kind === 'document') {
-        const key = renditionKey(asset.id, PUBLIC_PDF_RENDITION);
-        const s = await storage.stat(key);
-        return { key, bytes: s.size, type: 'application/pdf', etag: `"${s.etag}"`, ...names };
-      }
-      const text = pressText(asset, event);
-      const source = await storage.stat(originalKey(asset.id));
-      const fingerprint = createHash('sha256').update(JSON.stringify([PRESS_FORMAT, source.etag, source.size, text])).digest('hex').slice(0, 32);
-      const key = pressKey(asset.id, fingerprint);
-      const made = await storage.stat(key).catch((err: unknown) => {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      });
-      const bytes = made?.size ?? await slots(() => make(asset, text, key));
-      return { key, bytes, type: asset.mimeType, etag: `"press-${fingerprint}"`, ...names };
+      return fileOf(asset, event);
     },
+
+    fileOf,
   };
+
+  /**
+   * The press file of a ready asset whose download the caller has allowed. Its key is named by
+   * what it is made of: the stored original (the upload's hash and size, and whether it was
+   * cleaned, which changes its bytes) and the text written in. So a second download costs one
+   * HEAD request, and an edit makes a new file.
+   */
+  async function fileOf(asset: AssetRow, event: EventRow): Promise<PressFile> {
+    const names = pressFilenames(asset, event);
+    if (asset.kind === 'document') {
+      const key = renditionKey(asset.id, PUBLIC_PDF_RENDITION);
+      const s = await storage.stat(key);
+      return { key, bytes: s.size, type: 'application/pdf', etag: `"${s.etag}"`, ...names };
+    }
+    const text = pressText(asset, event);
+    const source = [asset.sha256.toString('hex'), asset.bytes, asset.originalCleanedAt?.toISOString() ?? null];
+    const fingerprint = createHash('sha256').update(JSON.stringify([PRESS_FORMAT, source, text])).digest('hex').slice(0, 32);
+    const key = pressKey(asset.id, fingerprint);
+    const made = await storage.stat(key).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    const bytes = made?.size ?? await slots(() => make(asset, text, key));
+    return { key, bytes, type: asset.mimeType, etag: `"press-${fingerprint}"`, ...names };
+  }
 
   async function make(asset: AssetRow, text: PressText, key: string): Promise<number> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-press-'));
