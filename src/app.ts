@@ -53,6 +53,8 @@ class AccessLog extends LogController {
 
 export async function buildApp(config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // a number of hops, as Fastify's own trustProxy counts them (its types take it as a function)
+    trustProxy: typeof config.trustProxy === 'number' ? ((hops: number) => (_address: string, hop: number) => hop < hops)(config.trustProxy) : config.trustProxy,
     logger: {
       level: config.logLevel,
       ...(options.logStream && { stream: options.logStream }),

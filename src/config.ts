@@ -56,7 +56,12 @@ export interface Config {
   /** open live streams per client address (an IPv6 /64 counts as one address) */
   liveMaxStreamsPerAddress: number;
   /** requests per minute: of one token, of one address to the JSON API, of one address to pages and media; 0 turns one off */
-  rateLimits: { tokenPerMinute: number; apiPerMinute: number; pagesPerMinute: number };
+  rateLimits: { tokenPerMinute: number; apiPerMinute: number; pagesPerMinute: number; downloadsPerMinute: number };
+  /**
+   * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): false (none: the socket's
+   * peer is the client), true (any), a number of hops, or addresses and CIDR ranges
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -82,6 +87,20 @@ export const EMBEDDED_S3_KEYS = { accessKey: 'S3RVER', secretKey: 'S3RVER' } as 
  */
 export interface LoadOptions {
   process?: 'api' | 'worker';
+}
+
+const ADDRESS_OR_RANGE = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i;
+
+function proxyTrust(raw: string, problems: string[]): boolean | number | string[] {
+  const v = raw.trim().toLowerCase();
+  if (v === 'false' || v === '0' || v === '') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  const bad = list.filter((s) => !named.has(s) && !ADDRESS_OR_RANGE.test(s));
+  if (bad.length > 0) problems.push(`TRUST_PROXY must be false, true, a number of hops, or addresses and CIDR ranges separated by commas (got "${bad.join(', ')}")`);
+  return list;
 }
 
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Readonly<Config> {
@@ -190,9 +209,17 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     tokenPerMinute: int('RATE_LIMIT_TOKEN_PER_MINUTE', 3_000, 0, 10_000_000),
     apiPerMinute: int('RATE_LIMIT_API_PER_MINUTE', 1_200, 0, 10_000_000),
     pagesPerMinute: int('RATE_LIMIT_PAGES_PER_MINUTE', 12_000, 0, 10_000_000),
+    // a press room downloading albums is one token or one share link, whatever its address
+    downloadsPerMinute: int('RATE_LIMIT_DOWNLOADS_PER_MINUTE', 120, 0, 10_000_000),
   };
 
+  // Behind a reverse proxy the socket's peer is the proxy: the client's address, which rate
+  // limits, live stream caps and logs use, is believed from X-Forwarded-For only when the
+  // operator says which proxy sets it. A header from anyone else could name any address.
+  const trustProxy = proxyTrust(str('TRUST_PROXY', 'false'), problems);
+
   const config: Config = {
+    trustProxy,
     port,
     host,
     publicUrl,

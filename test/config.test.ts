@@ -127,3 +127,11 @@ t.test('the worker reads no ADMIN_TOKEN: it starts without one and a bad one doe
   t.match(stderr, 'DATABASE_URL');
   t.notMatch(stderr, 'ADMIN_TOKEN', 'the worker does not judge a key it never uses');
 });
+
+t.test('TRUST_PROXY: off by default; true, hops, or addresses and ranges; anything else refused', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  t.same(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,loopback, fd00::/8' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', 'loopback', 'fd00::/8']);
+  t.throws(() => loadConfig({ TRUST_PROXY: 'the-proxy.example' }), /TRUST_PROXY/);
+});

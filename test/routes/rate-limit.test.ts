@@ -60,3 +60,21 @@ t.test('a budget of 0 is no limit', async (t) => {
   for (let i = 0; i < 30; i++) codes.add((await get(ctx, '/api/v1/events', '203.0.113.9')).statusCode);
   t.same([...codes], [200]);
 });
+
+t.test('X-Forwarded-For names the client only when TRUST_PROXY says which proxy sets it', async (t) => {
+  const proxy = '10.0.0.2';
+  const forwarded = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}` });
+
+  const direct = await createTestContext(t, { s3: kind, env: { RATE_LIMIT_API_PER_MINUTE: '2' } });
+  t.equal((await get(direct, '/api/v1/events', proxy, forwarded(1))).statusCode, 200);
+  t.equal((await get(direct, '/api/v1/events', proxy, forwarded(2))).statusCode, 200);
+  t.equal((await get(direct, '/api/v1/events', proxy, forwarded(3))).statusCode, 429, 'by default a forged header does not buy a new budget');
+
+  const behind = await createTestContext(t, { s3: kind, env: { RATE_LIMIT_API_PER_MINUTE: '2', TRUST_PROXY: '10.0.0.0/8' } });
+  for (let i = 1; i <= 4; i++) t.equal((await get(behind, '/api/v1/events', proxy, forwarded(i))).statusCode, 200, `client ${i} behind the proxy has its own budget`);
+  t.equal((await get(behind, '/api/v1/events', proxy, forwarded(1))).statusCode, 200);
+  t.equal((await get(behind, '/api/v1/events', proxy, forwarded(1))).statusCode, 429, 'and uses it up');
+  t.equal((await get(behind, '/api/v1/events', '192.0.2.9', forwarded(5))).statusCode, 200);
+  t.equal((await get(behind, '/api/v1/events', '192.0.2.9', forwarded(6))).statusCode, 200);
+  t.equal((await get(behind, '/api/v1/events', '192.0.2.9', forwarded(7))).statusCode, 429, 'a peer that is not the proxy is not believed');
+});
