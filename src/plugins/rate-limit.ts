@@ -4,7 +4,8 @@
  * /64 as one) for the public. Pages, media and the live feed get the generous public budget;
  * the rest of the API the stricter one. Over it: 429 `LAMHA_RATE_LIMITED` with `Retry-After`.
  * A Redis that fails lets requests through rather than taking the gallery down with it.
- * A limit of 0 turns that class off.
+ * Press downloads have a budget of their own, per token: a whole original or album each, from
+ * a press room that shares one address. A limit of 0 turns that class off.
  */
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -18,15 +19,19 @@ export interface RateLimits {
   apiPerMinute: number;
   /** requests per minute of one address to pages, media, static files and the live feed */
   pagesPerMinute: number;
+  /** press downloads (originals, album archives) per minute of one token */
+  downloadsPerMinute: number;
 }
 
 const API = /^\/api\//;
 const LIVE = /^\/api\/v1\/events\/[^/]+\/live(?:\?|$)/;
+/** what press downloads: each one reads a whole original or album, and may make press files */
+const DOWNLOAD = /^\/api\/v1\/(assets\/[^/?]+\/original|events\/[^/?]+\/albums\/[^/?]+\/archive\.zip)(?:\?|$)/;
 
 type Budget = keyof RateLimits;
 
 function budget(request: FastifyRequest): Budget {
-  if (request.principal) return 'tokenPerMinute';
+  if (request.principal) return DOWNLOAD.test(request.url) ? 'downloadsPerMinute' : 'tokenPerMinute';
   return API.test(request.url) && !LIVE.test(request.url) ? 'apiPerMinute' : 'pagesPerMinute';
 }
 
@@ -41,7 +46,9 @@ const rateLimits: FastifyPluginAsync<{ limits: RateLimits; prefix: string }> = a
     timeWindow: 60_000,
     keyGenerator: (request) => {
       const b = budget(request);
-      return b === 'tokenPerMinute' ? `t:${request.principal!.tokenId}` : `${b === 'apiPerMinute' ? 'a' : 'p'}:${normalizeIP(request.ip, 64)}`;
+      if (b === 'tokenPerMinute') return `t:${request.principal!.tokenId}`;
+      if (b === 'downloadsPerMinute') return `d:${request.principal!.tokenId}`;
+      return `${b === 'apiPerMinute' ? 'a' : 'p'}:${normalizeIP(request.ip, 64)}`;
     },
     allowList: (request) => limits[budget(request)] === 0,
     max: (request) => limits[budget(request)] || 1,

@@ -78,3 +78,18 @@ t.test('X-Forwarded-For names the client only when TRUST_PROXY says which proxy 
   t.equal((await get(behind, '/api/v1/events', '192.0.2.9', forwarded(6))).statusCode, 200);
   t.equal((await get(behind, '/api/v1/events', '192.0.2.9', forwarded(7))).statusCode, 429, 'a peer that is not the proxy is not believed');
 });
+
+t.test('press downloads have a budget per token, wherever they come from', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env: { RATE_LIMIT_DOWNLOADS_PER_MINUTE: '2', RATE_LIMIT_TOKEN_PER_MINUTE: '100' } });
+  await seedEvent(ctx);
+  const press = ctx.auth(await ctx.mint('press', 'conf'));
+  const archive = '/api/v1/events/conf/albums/day-1/archive.zip';
+  t.equal((await get(ctx, archive, '203.0.113.1', press)).statusCode, 200);
+  t.equal((await get(ctx, archive, '203.0.113.2', press)).statusCode, 200, 'another journalist of the same room');
+  const over = await get(ctx, archive, '198.51.100.3', press);
+  t.equal(over.statusCode, 429, 'a third download of the token, from a third address');
+  t.equal(over.json().code, 'LAMHA_RATE_LIMITED');
+  t.equal((await get(ctx, '/api/v1/assets/00000000-0000-4000-8000-000000000000/original', '203.0.113.1', press)).statusCode, 429, 'originals share the budget');
+  t.equal((await get(ctx, '/api/v1/events/conf', '203.0.113.1', press)).statusCode, 200, 'the rest of the API is not held back');
+  t.equal((await get(ctx, archive, '203.0.113.1', ctx.auth(await ctx.mint('press', 'conf')))).statusCode, 200, 'another token has its own budget');
+});
