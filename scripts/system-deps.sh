@@ -51,11 +51,12 @@ declare -A TOOLS=(
   [redis-server]="redis-server"
   [wrk]="wrk"
   [unzip]="unzip zipinfo"
+  [nginx]="nginx"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
 case "$mode" in
-  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' 'TOOLS[unzip]' ;;
+  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' 'TOOLS[unzip]' 'TOOLS[nginx]' ;;
   test) unset 'TOOLS[wrk]' ;;
 esac
 

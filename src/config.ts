@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_TOOL_LIMITS } from './media/run.js';
+import { SHARED_MAX_SECONDS } from './http-cache.js';
 
 export interface S3Config {
   /** undefined: the embedded S3 server is used */
@@ -62,6 +63,8 @@ export interface Config {
    * peer is the client), true (any), a number of hops, or addresses and CIDR ranges
    */
   trustProxy: boolean | number | string[];
+  /** s-maxage of public media: how long a shared cache may serve it without asking, so the bound on a takedown (at most 55 s) */
+  cacheSharedSeconds: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -220,6 +223,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
 
   const config: Config = {
     trustProxy,
+    cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
     port,
     host,
     publicUrl,

@@ -8,7 +8,9 @@ import t from 'tap';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
-import { SHORT, VERSIONED } from '../../src/routes/media/http.js';
+/** what the media route sends with the default CACHE_SHARED_MAX_AGE */
+const VERSIONED = 'public, max-age=86400, s-maxage=55, proxy-revalidate';
+const SHORT = 'public, max-age=300, s-maxage=55, proxy-revalidate';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 

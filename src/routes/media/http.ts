@@ -4,23 +4,19 @@
  */
 import parseRange from 'range-parser';
 import { takedownable } from '../../http-cache.js';
-/**
- * The current `?v=`: the bytes behind the URL never change, but the asset may be taken down.
- * A browser that holds them keeps them a day (its owner has already seen them); shared caches
- * revalidate within a minute, so a takedown reaches them in time (see http-cache.ts).
- */
-export const VERSIONED = takedownable(86400);
-/**
- * A URL without the current `?v=` may be answered differently tomorrow (the rendition re-made),
- * so caches keep it a few minutes and then revalidate with the ETag (a 304 is cheap).
- */
-export const SHORT = takedownable(300);
 /** Drafts, hidden and unfinished assets, fetched by the event's own people: never kept. */
 export const PRIVATE = 'private, no-store';
 
-export function cacheControl(open: boolean, requested: string | undefined, current: string): string {
+/**
+ * With the current `?v=` the bytes behind the URL never change, but the asset may be taken down:
+ * a browser that holds them keeps them a day (its owner has already seen them); shared caches
+ * revalidate after `sharedSeconds` (at most a minute), so a takedown reaches them in time (see
+ * http-cache.ts). A URL without the current `?v=` may be answered differently tomorrow (the
+ * rendition re-made), so caches keep it a few minutes and then revalidate with the ETag.
+ */
+export function cacheControl(open: boolean, requested: string | undefined, current: string, sharedSeconds?: number): string {
   if (!open) return PRIVATE;
-  return requested === current ? VERSIONED : SHORT;
+  return takedownable(requested === current ? 86400 : 300, sharedSeconds);
 }
 
 /** Strong: the same version and size are the same bytes, since a rewrite gets a new version. */

@@ -52,7 +52,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
       const etag = entityTag(r.version, size);
       void reply
         .header('etag', etag)
-        .header('cache-control', cacheControl(r.open, request.query.v, r.version))
+        .header('cache-control', cacheControl(r.open, request.query.v, r.version, app.config.cacheSharedSeconds))
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
       if (notModified(request.headers, etag)) return reply.code(304).send();

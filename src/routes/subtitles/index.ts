@@ -60,7 +60,7 @@ const subtitles: FastifyPluginAsyncTypebox = async (app) => {
       .header('etag', etag)
       // Tracks can be replaced: browsers revalidate after a few minutes; shared caches within the
       // takedown bound, as for the video's renditions.
-      .header('cache-control', open ? takedownable(300) : 'private, no-store')
+      .header('cache-control', open ? takedownable(300, app.config.cacheSharedSeconds) : 'private, no-store')
       .header('x-content-type-options', 'nosniff');
     if (notModified(request.headers, etag)) return reply.code(304).send();
     return reply
