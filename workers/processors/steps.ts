@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { completeAsset, failAsset, findAssetToProcess, setProgress, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
-import { IMMUTABLE } from '../../src/http-cache.js';
+import { takedownable } from '../../src/http-cache.js';
 import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey, renditionKey, renditionPrefix, subtitlePrefix } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
@@ -95,8 +95,9 @@ export async function storeRenditions(deps: ProcessorDeps, assetId: string, item
   const out: NewRendition[] = [];
   for (const r of items) {
     const key = renditionKey(assetId, r.name);
-    // rendition keys are deterministic and their objects rewritten whole, never edited
-    const options = { contentType: r.type, headers: { 'Cache-Control': IMMUTABLE } };
+    // Rendition keys are deterministic and their objects rewritten whole, never edited; but an
+    // asset can be taken down, so a cache put straight in front of the bucket may not keep them for long.
+    const options = { contentType: r.type, headers: { 'Cache-Control': takedownable(86400) } };
     let bytes: number;
     if (Buffer.isBuffer(r.data)) {
       await deps.storage.put(key, r.data, options);
