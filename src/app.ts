@@ -19,6 +19,7 @@ import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
+import licenseList from './routes/licenses.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -132,6 +133,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(assets);
   await app.register(pressOriginal);
   await app.register(albumArchive);
+  await app.register(licenseList);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});

@@ -16,13 +16,17 @@ export interface EventRow {
   status: 'draft' | 'published';
   /** whether stored originals keep location, serial numbers and owner names (DESIGN: privacy) */
   keepLocation: boolean;
+  /** the licence (src/licenses.ts id) of assets that name none */
+  defaultLicense: string | null;
+  /** how credits are written: {credit}, {event}, {year} */
+  creditTemplate: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const COLUMNS = `id, slug, title, description, to_char(starts_on, 'YYYY-MM-DD') AS "startsOn",
   to_char(ends_on, 'YYYY-MM-DD') AS "endsOn", venue, locales, default_locale AS "defaultLocale", status,
-  keep_location AS "keepLocation", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  keep_location AS "keepLocation", default_license AS "defaultLicense", credit_template AS "creditTemplate", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface NewEvent {
   slug: string;
@@ -34,14 +38,17 @@ export interface NewEvent {
   locales: string[];
   defaultLocale: string;
   keepLocation?: boolean | undefined;
+  defaultLicense?: string | null | undefined;
+  creditTemplate?: string | undefined;
 }
 
 /** Inserts the event with the write's event id. */
 export async function insertEvent(w: GalleryWrite, e: NewEvent): Promise<EventRow> {
   const { rows } = await w.query<EventRow>(
-    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale, keep_location)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
-    [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale, e.keepLocation ?? false],
+    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale, keep_location, default_license, credit_template)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+    [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale, e.keepLocation ?? false,
+      e.defaultLicense ?? null, e.creditTemplate ?? '{credit}'],
   );
   return rows[0]!;
 }
@@ -79,6 +86,8 @@ const PATCHABLE: Record<keyof EventPatch, string> = {
   defaultLocale: 'default_locale',
   status: 'status',
   keepLocation: 'keep_location',
+  defaultLicense: 'default_license',
+  creditTemplate: 'credit_template',
 };
 
 /** Updates the write's event; an event that stops keeping locations forgets those it recorded. */

@@ -8,7 +8,7 @@
  * | text       | XMP                                                  | IIM                         |
  * |------------|------------------------------------------------------|-----------------------------|
  * | caption    | dc:description, one language alternative per locale  | Caption-Abstract (default)  |
- * | credit     | dc:creator, photoshop:Credit                          | By-line, Credit             |
+ * | credit     | dc:creator; photoshop:Credit (the credit line)       | By-line; Credit (the line)  |
  * | copyright  | dc:rights (x-default)                                 | CopyrightNotice             |
  * | licence    | xmpRights:UsageTerms, xmpRights:WebStatement, cc:license | —                        |
  * | event      | Iptc4xmpExt:Event per locale, photoshop:Source        | Source                      |
@@ -21,8 +21,10 @@ export interface PressText {
   /** per locale; the default locale's is also the IIM caption and XMP x-default */
   caption: Record<string, string>;
   defaultLocale: string;
-  /** who made it, as it is to be credited */
+  /** who made it (IPTC By-line, dc:creator) */
   credit: string | null;
+  /** the credit as the event writes it (IPTC Credit Line, photoshop:Credit) */
+  creditLine: string | null;
   /** "© 2026 Name" */
   copyright: string | null;
   license: { name: string; url: string | null } | null;
@@ -46,11 +48,11 @@ export async function writePressTags(exiftool: ExifTool, file: string, text: Pre
   const fields: Record<string, unknown> = {
     'IPTC:Caption-Abstract': caption,
     'IPTC:By-line': text.credit,
-    'IPTC:Credit': text.credit,
+    'IPTC:Credit': text.creditLine ?? text.credit,
     'IPTC:CopyrightNotice': text.copyright,
     'IPTC:Source': event,
     'XMP-dc:Creator': text.credit === null ? null : [text.credit],
-    'XMP-photoshop:Credit': text.credit,
+    'XMP-photoshop:Credit': text.creditLine ?? text.credit,
     'XMP-dc:Rights': text.copyright,
     'XMP-photoshop:Source': event,
     'XMP-xmpRights:UsageTerms': text.license?.name ?? null,
@@ -76,7 +78,7 @@ export function videoPressMetadata(text: PressText): string[] {
   const event = text.event[text.defaultLocale] ?? Object.values(text.event)[0];
   const fields: Record<string, string | null | undefined> = {
     title: caption ?? event,
-    artist: text.credit,
+    artist: text.creditLine ?? text.credit,
     copyright: text.copyright,
     comment: [event, text.license ? `${text.license.name}${text.license.url ? ` ${text.license.url}` : ''}` : null].filter(Boolean).join(' · ') || null,
   };

@@ -115,7 +115,7 @@ function entry(asset: AssetRow, event: EventRow, file: string): ArchiveEntry {
     file,
     kind: asset.kind,
     caption: text.caption,
-    credit: text.credit,
+    credit: text.creditLine ?? text.credit,
     copyright: text.copyright,
     license: text.license?.name ?? null,
     licenseUrl: text.license?.url ?? null,

@@ -32,6 +32,7 @@ import { spool } from '../storage/spool.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canDownloadOriginals, demand, isInsider, type Principal } from './access.js';
 import { isPublic } from './assets.js';
+import { creditLine, effectiveLicense } from './credit.js';
 
 /** Bumped when what a press file holds changes, so that files made before are made again. */
 const PRESS_FORMAT = 1;
@@ -162,12 +163,14 @@ export function pressText(asset: AssetRow, event: EventRow): PressText {
   const credit = asset.credit?.trim() || null;
   const year = (asset.capturedAt ?? asset.createdAt).getUTCFullYear();
   const stated = typeof asset.metadata.copyright === 'string' ? asset.metadata.copyright : null;
+  const license = effectiveLicense(asset.license, event.defaultLicense, event.defaultLocale);
   return {
     caption,
     defaultLocale: event.defaultLocale,
     credit,
+    creditLine: creditLine(event.creditTemplate, credit, eventName[event.defaultLocale] ?? event.slug, year),
     copyright: stated ?? (credit ? `© ${year} ${credit}` : null),
-    license: asset.license?.trim() ? { name: asset.license.trim(), url: null } : null,
+    license: license ? { name: license.name, url: license.url } : null,
     event: eventName,
   };
 }

@@ -22,6 +22,7 @@ import type { Queues } from '../queues/producer.js';
 import { DigestStream } from '../storage/digest-stream.js';
 import { peek } from '../storage/peek.js';
 import { originalKey } from '../storage/keys.js';
+import { LICENSE_IDS, licenseById } from '../licenses.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { canUpload, demand, type Principal } from './access.js';
 import type { Changes } from './changes.js';
@@ -179,6 +180,8 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
 
         const locale = fields.get('locale') ?? event.defaultLocale;
         if (!event.locales.includes(locale)) throw new ValidationError(`locale must be one of ${event.locales.join(', ')}`);
+        const license = fields.get('license')?.trim() || undefined;
+        if (license && !licenseById(license)) throw new ValidationError(`license must be one of ${LICENSE_IDS.join(', ')}`);
         const captionText = fields.get('caption')?.trim();
         const caption: Localized | undefined = captionText ? { [locale]: captionText } : undefined;
 
@@ -191,7 +194,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
             const inserted = await insertAssetUnlessDuplicate(tx, {
               id: file.id, albumId: album.id, kind: file.kind, mimeType: file.mimeType,
               bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p!.tokenId,
-              caption, credit: fields.get('credit')?.trim() || undefined, license: fields.get('license')?.trim() || undefined,
+              caption, credit: fields.get('credit')?.trim() || undefined, license,
             });
             if (inserted) {
               out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });

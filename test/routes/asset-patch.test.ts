@@ -40,9 +40,9 @@ t.test('an editor edits captions (merged per locale), alt text, credit, licence 
   const editor = await ctx.mint('editor', 'conf');
   const id = await upload(ctx, editor, 1);
 
-  let res = await patch(ctx, id, { caption: { ar: 'الافتتاح', en: 'Opening' }, altText: { en: 'A hall full of people' }, credit: 'Lina K.', license: 'CC BY 4.0' }, editor);
+  let res = await patch(ctx, id, { caption: { ar: 'الافتتاح', en: 'Opening' }, altText: { en: 'A hall full of people' }, credit: 'Lina K.', license: 'CC-BY-4.0' }, editor);
   t.equal(res.statusCode, 200, res.body);
-  t.match(res.json(), { caption: { ar: 'الافتتاح', en: 'Opening' }, altText: { en: 'A hall full of people' }, credit: 'Lina K.', license: 'CC BY 4.0', hidden: false });
+  t.match(res.json(), { caption: { ar: 'الافتتاح', en: 'Opening' }, altText: { en: 'A hall full of people' }, credit: 'Lina K.', license: 'CC-BY-4.0', hidden: false });
 
   res = await patch(ctx, id, { caption: { ku: 'Vekirin', en: null } }, editor);
   t.equal(res.statusCode, 200);
@@ -166,14 +166,14 @@ t.test('who may edit: editors of the event everything, the uploader its captions
     ['the uploader: album', tokens.owner, { album: 'day-1' }, 403],
     ['the uploader: position', tokens.owner, { position: 0 }, 403],
     ['the editor', tokens.editor, { credit: 'Editor', hidden: false, position: 0 }, 200],
-    ['an admin', ctx.admin, { license: 'CC BY 4.0' }, 200],
+    ['an admin', ctx.admin, { license: 'CC-BY-4.0' }, 200],
   ];
   for (const [who, token, payload, status] of expectations) {
     const res = await unchangedIfRefused(t, ctx, who, () => patch(ctx, id, payload, token));
     t.equal(res.statusCode, status, `${who}: ${res.body}`);
   }
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(tokens.editor) })).json();
-  t.match(asset, { caption: { en: 'Mine' }, altText: { en: 'Alt' }, credit: 'Editor', license: 'CC BY 4.0', hidden: false }, 'only the allowed edits landed');
+  t.match(asset, { caption: { en: 'Mine' }, altText: { en: 'Alt' }, credit: 'Editor', license: 'CC-BY-4.0', hidden: false }, 'only the allowed edits landed');
 
   // an asset the public cannot see does not exist for the public and for other events
   await ctx.db.query("UPDATE assets SET status = 'processing' WHERE id = $1", [id]);

@@ -31,7 +31,7 @@ t.test('a press photo: no location, serial or owner; caption in every locale, cr
   await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['images']);
   const name = 'jpeg_canon-600d_gps_iptc_xmp.jpg';
-  const id = await ready(ctx, name, { caption: CAPTION, credit: CREDIT, license: 'CC BY 4.0' });
+  const id = await ready(ctx, name, { caption: CAPTION, credit: CREDIT, license: 'CC-BY-4.0' });
   const press = await ctx.mint('press', 'conf');
 
   const res = await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: ctx.auth(press) });
@@ -55,7 +55,8 @@ t.test('a press photo: no location, serial or owner; caption in every locale, cr
   t.equal(await tagOf(exiftool, file, 'XMP-dc:Description-en'), CAPTION.en);
   t.equal(await tagOf(exiftool, file, 'XMP-dc:Description-ku'), CAPTION.ku);
   t.equal(await tagOf(exiftool, file, 'XMP-iptcExt:Event-en'), 'Conference');
-  t.equal(await tagOf(exiftool, file, 'XMP-xmpRights:UsageTerms'), 'CC BY 4.0');
+  t.equal(await tagOf(exiftool, file, 'XMP-xmpRights:UsageTerms'), 'CC BY 4.0 (نَسب المُصنَّف 4.0 دولي)', "the licence, named in the event's default language");
+  t.equal(await tagOf(exiftool, file, 'XMP-xmpRights:WebStatement'), 'https://creativecommons.org/licenses/by/4.0/deed.ar');
   t.match(String(await tagOf(exiftool, file, 'IPTC:CopyrightNotice')), /©/);
   t.equal(await tagOf(exiftool, file, 'Model'), await tagOf(exiftool, fixture(name), 'Model'), 'the camera model stays');
 

@@ -175,12 +175,12 @@ for (const s3 of s3Kinds()) {
       const res = await upload(ctx, token, [
         { name: 'caption', body: 'افتتاح المؤتمر' },
         { name: 'credit', body: 'Lina K.' },
-        { name: 'license', body: 'CC BY 4.0' },
+        { name: 'license', body: 'CC-BY-4.0' },
         filePart(fixture('exif-orientation_1.jpg')),
       ]);
       t.equal(res.statusCode, 201);
       const got = await ctx.app.inject({ url: `/api/v1/assets/${res.json.assets[0].id}`, headers: ctx.auth(token) });
-      t.match(got.json(), { caption: { ar: 'افتتاح المؤتمر' }, credit: 'Lina K.', license: 'CC BY 4.0' });
+      t.match(got.json(), { caption: { ar: 'افتتاح المؤتمر' }, credit: 'Lina K.', license: 'CC-BY-4.0' });
       const bad = await upload(ctx, token, [{ name: 'locale', body: 'de' }, filePart(fixture('png_rgba_alpha.png'))]);
       t.equal(bad.statusCode, 400);
       t.equal(bad.json.code, 'LAMHA_VALIDATION');

@@ -1,4 +1,6 @@
 import { renditionUrl } from '../../services/urls.js';
+import { LICENSE_IDS } from '../../licenses.js';
+import { assetCreditLine, effectiveLicense } from '../../services/credit.js';
 import { Type } from 'typebox';
 import type { AssetWithMedia } from '../../db/assets.js';
 import { canCurate, type Principal } from '../../services/access.js';
@@ -60,7 +62,11 @@ export const AssetView = Type.Object({
   caption: Localized,
   altText: Localized,
   credit: Nullable(Type.String()),
-  license: Nullable(Type.String()),
+  license: Nullable(Type.String({ description: 'the licence set on the asset (an id of GET /api/v1/licenses), or null for the event\'s default' })),
+  effectiveLicense: Nullable(Type.Object({
+    id: Nullable(Type.String()), short: Type.String(), name: Type.String(), url: Nullable(Type.String()),
+  }, { description: 'the licence that applies (the asset\'s, else the event\'s default), named in the event\'s default language' })),
+  creditLine: Nullable(Type.String({ description: 'the credit as the event\'s credit template writes it; null without a credit' })),
   placeholder: Nullable(Type.String()),
   hidden: Type.Boolean(),
   position: Type.Integer(),
@@ -87,7 +93,7 @@ export const PatchAssetBody = Type.Object({
   caption: Type.Optional(LocalizedPatch),
   altText: Type.Optional(LocalizedPatch),
   credit: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: TEXT_MAX_CHARS.credit })])),
-  license: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: TEXT_MAX_CHARS.license })])),
+  license: Type.Optional(Type.Union([Type.Null(), ...LICENSE_IDS.map((id) => Type.Literal(id))], { description: 'a licence id (GET /api/v1/licenses); null: the event\'s default' })),
   album: Type.Optional(Slug),
   position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'place in the album, 0 first (past the end: last); the others keep their order around it. New uploads come first.' })),
   hidden: Type.Optional(Type.Boolean()),
@@ -122,6 +128,8 @@ export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: str
     altText: a.altText,
     credit: a.credit,
     license: a.license,
+    effectiveLicense: effectiveLicense(a.license, a.eventDefaultLicense, a.eventDefaultLocale),
+    creditLine: assetCreditLine(a),
     placeholder: a.placeholder,
     hidden: a.hidden,
     position: a.position,

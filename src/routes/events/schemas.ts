@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { AlbumRow } from '../../db/albums.js';
 import type { EventRow } from '../../db/events.js';
 import { LocaleTag, Localized, Slug, Status } from '../common.js';
+import { LICENSE_IDS } from '../../licenses.js';
 import { AssetView } from '../assets/schemas.js';
 
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
@@ -18,6 +19,12 @@ const KeepLocation = Type.Boolean({
     + 'Turning it off also forgets the positions recorded so far; originals stored while it was on keep theirs',
 });
 
+const LicenseId = Type.Union(LICENSE_IDS.map((id) => Type.Literal(id)), { description: 'a licence of the catalogue (GET /api/v1/licenses)' });
+const CreditTemplate = Type.String({
+  minLength: 1, maxLength: 200, pattern: '\\{credit\\}',
+  description: 'how a credit is written: {credit} (the asset\'s credit), {event} (the event\'s title), {year} (of capture); must name {credit}',
+});
+
 export const EventParams = Type.Object({ event: Slug });
 export const AlbumParams = Type.Object({ event: Slug, album: Slug });
 
@@ -31,6 +38,8 @@ export const CreateEventBody = Type.Object({
   locales: Type.Array(LocaleTag, { minItems: 1 }),
   defaultLocale: LocaleTag,
   keepLocation: Type.Optional(KeepLocation),
+  defaultLicense: Type.Optional(Type.Union([Type.Null(), LicenseId])),
+  creditTemplate: Type.Optional(CreditTemplate),
 }, { additionalProperties: false });
 
 export const PatchEventBody = Type.Object({
@@ -44,6 +53,8 @@ export const PatchEventBody = Type.Object({
   defaultLocale: Type.Optional(LocaleTag),
   status: Type.Optional(Status),
   keepLocation: Type.Optional(KeepLocation),
+  defaultLicense: Type.Optional(Type.Union([Type.Null(), LicenseId])),
+  creditTemplate: Type.Optional(CreditTemplate),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const AlbumView = Type.Object({
@@ -72,6 +83,8 @@ export const EventView = Type.Object({
   defaultLocale: Type.String(),
   status: Status,
   keepLocation: Type.Optional(Type.Boolean({ description: 'insiders only: see keepLocation of the event body' })),
+  defaultLicense: Type.Union([Type.String(), Type.Null()]),
+  creditTemplate: Type.String(),
   albums: Type.Optional(Type.Array(AlbumView)),
 });
 
@@ -109,6 +122,7 @@ export function eventView(e: EventRow, albums?: AlbumRow[], insider = false) {
   const { slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status } = e;
   return {
     slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status,
+    defaultLicense: e.defaultLicense, creditTemplate: e.creditTemplate,
     ...(insider && { keepLocation: e.keepLocation }),
     ...(albums && { albums: albums.map((a) => albumView(a, insider)) }),
   };

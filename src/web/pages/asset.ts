@@ -14,6 +14,7 @@ import { altOf, captionOf, kindLabel } from '../partials/asset-text.js';
 import { documentFilename, documentPages } from '../partials/document.js';
 import { image } from '../partials/image.js';
 import { para } from '../partials/text.js';
+import { creditAndLicense } from '../partials/credit.js';
 import { subtitleTracks } from '../partials/tile.js';
 
 const SIZES = '(min-width: 72em) 68rem, 100vw';
@@ -50,8 +51,7 @@ export function assetPage(ctx: PageContext, data: AssetPage): string {
 !${figure}
 <figcaption class="tile-caption" id="c-${asset.id}">
 !${para('caption', caption)}
-!${asset.credit ? html`<p class="credit"><span class="label">${ctx.t('asset.credit')}:</span> ${asset.credit}</p>` : ''}
-!${asset.license ? html`<p class="license"><span class="label">${ctx.t('asset.license')}:</span> ${asset.license}</p>` : ''}
+!${creditAndLicense(ctx, asset)}
 !${captured ? html`<p class="captured"><span class="label">${ctx.t('asset.captured')}:</span> <time datetime="${asset.capturedAt!.toISOString()}">${captured}</time></p>` : ''}
 </figcaption>
 </figure>

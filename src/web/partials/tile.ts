@@ -15,6 +15,7 @@ import { documentFilename } from './document.js';
 import { attrUrl } from '../attr.js';
 import { image } from './image.js';
 import { para } from './text.js';
+import { creditAndLicense } from './credit.js';
 
 /** Row heights of the justified grid (gallery.css --row) and how much a tile may grow past them. */
 const ROW_PHONE = 120;
@@ -63,8 +64,7 @@ export function tile(ctx: PageContext, event: EventRow, album: AlbumRow, asset: 
 <a class="tile-link" href="${link}"!${pswp}!${download}!${video}>!${image(media, { alt: altOf(ctx, event, asset, o.index), sizes: tileSizes(w, h), lazy: o.lazy, priority: o.priority, placeholder: asset.placeholder })}</a>
 <div class="tile-caption" id="c-${asset.id}">
 !${para('caption', captionOf(ctx, event, asset))}
-!${asset.credit ? html`<p class="credit"><span class="label">${ctx.t('asset.credit')}:</span> ${asset.credit}</p>` : ''}
-!${asset.license ? html`<p class="license"><span class="label">${ctx.t('asset.license')}:</span> ${asset.license}</p>` : ''}
+!${creditAndLicense(ctx, asset)}
 </div>
 </li>`;
 }
