@@ -20,6 +20,7 @@ import assets from './routes/assets/index.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
+import shareLinkRoutes from './routes/share-links/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -61,11 +62,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
       ...(options.logStream && { stream: options.logStream }),
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
       serializers: {
-        // Visitors' addresses are cut to their network, and query strings (which can carry
-        // signed share-link parameters) are not logged.
+        // Visitors' addresses are cut to their network; query strings and press links' secrets
+        // (`/s/<secret>`) are not logged.
         req: (req: { method: string; url: string; ip?: string }) => ({
           method: req.method,
-          url: req.url.split('?')[0],
+          url: req.url.split('?')[0]!.replace(/^(\/(?:[a-z]{2,3}\/)?s\/)[^/]+/, '$1…'),
           remoteAddress: req.ip ? anonymizeIp(req.ip) : undefined,
         }),
       },
@@ -134,6 +135,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(pressOriginal);
   await app.register(albumArchive);
   await app.register(licenseList);
+  await app.register(shareLinkRoutes);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});

@@ -28,6 +28,9 @@ export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_V
 export const PrivateMetadataError = createError<[reason: string]>('LAMHA_PRIVATE_METADATA', 'Location, serial numbers or owner names could not be removed from the file (%s), and this event does not keep them: the file was not kept', 422);
 export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 
+// Press links
+export const LinkGoneError = createError('LAMHA_LINK_GONE', 'This press link has expired or was withdrawn; ask the organisers for a new one', 410);
+
 // Rates
 export const RateLimitedError = createError<[number]>('LAMHA_RATE_LIMITED', 'Too many requests; try again in %d s', 429);
 

@@ -35,7 +35,15 @@ export const LICENSES: readonly LicenseEntry[] = [
   cc('CC-BY-NC-SA-4.0', 'licenses/by-nc-sa/4.0', 'CC BY-NC-SA 4.0', 'Attribution-NonCommercial-ShareAlike 4.0 International', 'نَسب المُصنَّف - غير تجاري - الترخيص بالمثل 4.0 دولي', "Attribution - Pas d'Utilisation Commerciale - Partage dans les Mêmes Conditions 4.0 International"),
   cc('CC-BY-ND-4.0', 'licenses/by-nd/4.0', 'CC BY-ND 4.0', 'Attribution-NoDerivatives 4.0 International', 'نَسب المُصنَّف - منع الاشتقاق 4.0 دولي', 'Attribution - Pas de Modification 4.0 International'),
   cc('CC-BY-NC-ND-4.0', 'licenses/by-nc-nd/4.0', 'CC BY-NC-ND 4.0', 'Attribution-NonCommercial-NoDerivatives 4.0 International', 'نَسب المُصنَّف - غير تجاري - منع الاشتقاق 4.0 دولي', "Attribution - Pas d'Utilisation Commerciale - Pas de Modification 4.0 International"),
+  cc('CC-BY-3.0', 'licenses/by/3.0', 'CC BY 3.0', 'Attribution 3.0 Unported', 'نَسب المُصنَّف 3.0 غير موطَّن', 'Attribution 3.0 non transposé'),
   cc('CC0-1.0', 'publicdomain/zero/1.0', 'CC0 1.0', 'Public Domain Dedication', 'إهداء إلى الملك العام', 'Transfert dans le Domaine Public'),
+  {
+    // how files from software projects come (the demo's sample files among them)
+    id: 'MIT',
+    short: 'MIT',
+    name: { en: 'MIT License', ar: 'رخصة MIT', fr: 'Licence MIT', ku: 'Lîsansa MIT', ckb: 'مۆڵەتی MIT' },
+    url: () => 'https://opensource.org/license/mit',
+  },
   {
     id: 'all-rights-reserved',
     short: '©',

@@ -52,6 +52,11 @@ export async function findAlbum(db: Queryable, eventId: string, slug: string): P
   return rows[0];
 }
 
+export async function findAlbumById(db: Queryable, eventId: string, id: string): Promise<AlbumRow | undefined> {
+  const { rows } = await db.query<AlbumRow>(`SELECT ${COLUMNS} FROM albums WHERE event_id = $1 AND id = $2`, [eventId, id]);
+  return rows[0];
+}
+
 export async function listAlbums(db: Queryable, eventId: string, opts: { publishedOnly: boolean }): Promise<AlbumRow[]> {
   const { rows } = await db.query<AlbumRow>(
     `SELECT ${COLUMNS} FROM albums WHERE event_id = $1 AND (NOT $2 OR status = 'published') ORDER BY position, created_at, id`,

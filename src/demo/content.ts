@@ -94,7 +94,7 @@ export const DEMO_ITEMS: readonly DemoItem[] = [
     album: 'day-1',
     caption: { ar: 'مقطع من فيلم «باك باني الكبير»', en: 'A clip from Big Buck Bunny', ku: 'Perçeyek ji fîlma Big Buck Bunny' },
     credit: 'Blender Foundation, www.bigbuckbunny.org',
-    license: 'CC BY 3.0',
+    license: 'CC-BY-3.0',
     subtitles: { ar: 'big-buck-bunny.ar.vtt', en: 'big-buck-bunny.en.vtt' },
   },
   {

@@ -1,7 +1,8 @@
 /**
  * Bearer tokens: `Authorization: Bearer <token>` makes `request.principal`; no header is the
  * public (null). A header that is not a live token is refused outright, even on public routes,
- * so a client never mistakes an expired token for anonymous success.
+ * so a client never mistakes an expired token for anonymous success. A press link's URL
+ * (`/s/<secret>`) stands for a press principal of its album instead.
  */
 import fp from 'fastify-plugin';
 import { UnauthorizedError } from '../errors.js';
@@ -13,9 +14,20 @@ declare module 'fastify' {
   }
 }
 
+/** `/s/<secret>…` and `/{locale}/s/<secret>`: a press link's URL, whose secret is the credential. */
+const SHARE_PATH = /^\/(?:(?:ar|en|ku|ckb|fr)\/)?s\/([^/?#]+)/;
+
 export default fp(async (app) => {
   app.decorateRequest('principal', null);
+  app.decorateRequest('shareLink', undefined);
   app.addHook('onRequest', async (request) => {
+    const share = SHARE_PATH.exec(request.url);
+    if (share) {
+      // the link alone decides: a token sent along opens nothing more
+      request.shareLink = await app.services.shareLinks.resolve(decodeURIComponent(share[1]!));
+      if (request.shareLink.state === 'live') request.principal = request.shareLink.principal;
+      return;
+    }
     const header = request.headers.authorization;
     if (header === undefined) return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -26,7 +26,7 @@ export interface RateLimits {
 const API = /^\/api\//;
 const LIVE = /^\/api\/v1\/events\/[^/]+\/live(?:\?|$)/;
 /** what press downloads: each one reads a whole original or album, and may make press files */
-const DOWNLOAD = /^\/api\/v1\/(assets\/[^/?]+\/original|events\/[^/?]+\/albums\/[^/?]+\/archive\.zip)(?:\?|$)/;
+const DOWNLOAD = /^\/(api\/v1\/(assets\/[^/?]+\/original|events\/[^/?]+\/albums\/[^/?]+\/archive\.zip)|s\/[^/?]+\/(files\/[^/?]+|archive\.zip))(?:\?|$)/;
 
 type Budget = keyof RateLimits;
 

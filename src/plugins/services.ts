@@ -6,6 +6,7 @@ import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
 import { createPressService, type PressService } from '../services/press.js';
 import { createArchiveService, type ArchiveService } from '../services/archive.js';
+import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
 import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
@@ -15,6 +16,7 @@ export interface Services {
   uploads: UploadService;
   press: PressService;
   archive: ArchiveService;
+  shareLinks: ShareLinkService;
   /** gallery versions: every change the public could see is written through it */
   changes: Changes;
 }
@@ -44,6 +46,7 @@ export default fp(async (app) => {
       video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
     press,
     archive: createArchiveService({ db, storage, press, events, log }),
+    shareLinks: createShareLinkService({ db, events }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

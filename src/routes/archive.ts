@@ -6,6 +6,8 @@
  */
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../services/access.js';
 import { Type } from 'typebox';
 import { errorRefs, Slug } from './common.js';
 
@@ -20,19 +22,22 @@ const archive: FastifyPluginAsyncTypebox = async (app) => {
       params: Params,
       response: { ...errorRefs(401, 403, 404) },
     },
-  }, async (request, reply) => {
-    const gone = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) gone.abort(new Error('the client went away'));
-    });
-    const zip = await app.services.archive.album(request.principal, request.params.event, request.params.album, gone.signal);
-    return reply
-      .header('content-type', 'application/zip')
-      .header('content-disposition', contentDisposition(zip.filename, { type: 'attachment', fallback: zip.fallbackFilename }))
-      .header('cache-control', 'private, no-store')
-      .header('x-content-type-options', 'nosniff')
-      .send(zip.stream);
-  });
+  }, async (request, reply) => sendArchive(app, request, reply, request.principal, request.params.event, request.params.album));
 };
+
+/** Streams an album's ZIP to `p`; a client that goes away stops the work. */
+export async function sendArchive(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, p: Principal | null, event: string, album: string): Promise<FastifyReply> {
+  const gone = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) gone.abort(new Error('the client went away'));
+  });
+  const zip = await app.services.archive.album(p, event, album, gone.signal);
+  return reply
+    .header('content-type', 'application/zip')
+    .header('content-disposition', contentDisposition(zip.filename, { type: 'attachment', fallback: zip.fallbackFilename }))
+    .header('cache-control', 'private, no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send(zip.stream);
+}
 
 export default archive;

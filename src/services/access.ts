@@ -16,6 +16,12 @@ export interface Principal {
    * is no bearer whose revocation could end what it does.
    */
   internal?: true;
+  /**
+   * A press link (share_links) rather than a token: press of its event, for one album only,
+   * and for its web-size renditions only when its variant says so. `tokenId` is then
+   * `share:<link id>`, which rate limits count by.
+   */
+  share?: { linkId: string; albumId: string; variant: 'original' | 'web' };
 }
 
 export function isAdmin(p: Principal | null): boolean {

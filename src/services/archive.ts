@@ -10,10 +10,11 @@ import { PassThrough, type Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import pLimit from 'p-limit';
 import { ZipFile } from 'yazl';
-import { listAlbumAssets, type AssetRow } from '../db/assets.js';
+import { listAlbumAssets, listRenditions, type AssetRow, type RenditionRow } from '../db/assets.js';
 import type { AlbumRow } from '../db/albums.js';
 import type { EventRow } from '../db/events.js';
 import type { Log } from '../log.js';
+import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TEXT, type StringKey } from '../web/locales/index.js';
 import { isLocale } from '../locales.js';
@@ -56,13 +57,15 @@ export function createArchiveService({ storage, press, events, log, db }: {
       const { event, album } = await events.visibleAlbum(p, eventSlug, albumSlug);
       // press sees the album only once it is public, as visibleAlbum tells; editors and admins any time
       demand(p, canDownloadOriginals(p, event.id), 'download originals of this event');
+      if (p?.share && p.share.albumId !== album.id) throw new NotFoundError(`No album "${albumSlug}" in event "${eventSlug}"`);
+      const webOnly = p?.share?.variant === 'web';
       const publicOnly = !isInsider(p, event.id);
       const zip = new ZipFile();
       const out = new PassThrough();
       zip.outputStream.pipe(out);
       const folder = `${event.slug}_${album.slug}`;
       zip.addBuffer(Buffer.from(readme(event, album), 'utf8'), `${folder}/README.txt`, { compress: false, forceZip64Format: true });
-      void fill(event, album, publicOnly, zip, folder, signal).catch((err: unknown) => {
+      void fill(event, album, publicOnly, webOnly, zip, folder, signal).catch((err: unknown) => {
         if (!signal.aborted) log.error({ err, event: event.slug, album: album.slug }, 'an album archive stopped');
         out.destroy(err instanceof Error ? err : new Error(String(err)));
       });
@@ -71,7 +74,7 @@ export function createArchiveService({ storage, press, events, log, db }: {
     },
   };
 
-  async function fill(event: EventRow, album: AlbumRow, publicOnly: boolean, zip: ZipFile, folder: string, signal: AbortSignal): Promise<void> {
+  async function fill(event: EventRow, album: AlbumRow, publicOnly: boolean, webOnly: boolean, zip: ZipFile, folder: string, signal: AbortSignal): Promise<void> {
     const entries: ArchiveEntry[] = [];
     const limit = pLimit(AHEAD);
     let after: { position: number; id: string } | undefined;
@@ -80,10 +83,11 @@ export function createArchiveService({ storage, press, events, log, db }: {
       const page = rows.filter((a) => a.status === 'ready');
       // Made a few at a time, and added in album order as each is ready. The zip holds an entry
       // as a closure until it reaches it: the object is opened then, and read as the client reads.
+      const web = webOnly ? await listRenditions(db, page.map((a) => a.id)) : [];
       const made = page.map((a) => limit(async () => {
         if (signal.aborted) return undefined;
         try {
-          return await press.fileOf(a, event);
+          return webOnly ? webFile(a, web) : await press.fileOf(a, event);
         } catch (err) {
           // one file that cannot be made does not cost the journalist the album
           if (!signal.aborted) log.warn({ err, assetId: a.id }, 'left out of an album archive');
@@ -94,7 +98,8 @@ export function createArchiveService({ storage, press, events, log, db }: {
         const file = await made[i];
         if (signal.aborted) throw signal.reason;
         if (!file) continue;
-        const name = pressFilenames(asset, event).filename;
+        const pressName = pressFilenames(asset, event).filename;
+        const name = 'ext' in file ? pressName.replace(/\.[a-z0-9]+$/, `.${file.ext}`) : pressName;
         zip.addReadStreamLazy(`${folder}/${name}`, { size: file.bytes, compress: false, forceZip64Format: true, mtime: asset.capturedAt ?? asset.createdAt }, (cb) => {
           storage.get(file.key).then((s) => cb(null, s), (err: unknown) => cb(err as Error, undefined as never));
         });
@@ -107,6 +112,17 @@ export function createArchiveService({ storage, press, events, log, db }: {
     zip.addBuffer(Buffer.from(`${JSON.stringify({ event: event.slug, album: album.slug, files: entries }, null, 2)}\n`, 'utf8'), `${folder}/captions.json`, { compress: false, forceZip64Format: true });
     zip.end();
   }
+}
+
+/** The web-size file of an asset, for a 'web' press link: the large JPEG, the download MP4, the public PDF. */
+const WEB_RENDITIONS: Record<string, { name: string; ext: string }> = {
+  image: { name: 'large.jpg', ext: 'jpg' }, video: { name: 'download.mp4', ext: 'mp4' }, document: { name: 'document.pdf', ext: 'pdf' },
+};
+
+function webFile(asset: AssetRow, renditions: RenditionRow[]): { key: string; bytes: number; ext: string } | undefined {
+  const want = WEB_RENDITIONS[asset.kind];
+  const r = want && renditions.find((x) => x.assetId === asset.id && x.name === want.name);
+  return r && want ? { key: r.key, bytes: r.bytes, ext: want.ext } : undefined;
 }
 
 function entry(asset: AssetRow, event: EventRow, file: string): ArchiveEntry {

@@ -78,6 +78,9 @@ export function createPressService(opts: PressServiceOptions) {
     // what the public sees, and insiders all of their event's; press sees the event as the public does
     if (!isPublic(asset) && !isInsider(p, asset.eventId)) throw new NotFoundError(`No asset ${id}`);
     demand(p, canDownloadOriginals(p, asset.eventId), 'download originals of this event');
+    // a press link opens one album, and a 'web' link its web-size files only
+    if (p?.share && p.share.albumId !== asset.albumId) throw new NotFoundError(`No asset ${id}`);
+    if (p?.share?.variant === 'web') demand(p, false, 'download originals: this link gives web-size files');
     if (asset.status !== 'ready') throw new ConflictError(`Asset ${id} is ${asset.status}: its press file is made once it is ready`);
     return { asset, event };
   }

@@ -13,11 +13,12 @@ t.test('the licence catalogue names every licence in every locale, with its page
   const res = await ctx.app.inject({ url: '/api/v1/licenses' });
   t.equal(res.statusCode, 200);
   const { licenses } = res.json() as { licenses: { id: string; short: string; name: Record<string, string>; url: Record<string, string | null> }[] };
-  t.same(licenses.map((l) => l.id), ['CC-BY-4.0', 'CC-BY-SA-4.0', 'CC-BY-NC-4.0', 'CC-BY-NC-SA-4.0', 'CC-BY-ND-4.0', 'CC-BY-NC-ND-4.0', 'CC0-1.0', 'all-rights-reserved']);
+  t.same(licenses.map((l) => l.id), ['CC-BY-4.0', 'CC-BY-SA-4.0', 'CC-BY-NC-4.0', 'CC-BY-NC-SA-4.0', 'CC-BY-ND-4.0', 'CC-BY-NC-ND-4.0', 'CC-BY-3.0', 'CC0-1.0', 'MIT', 'all-rights-reserved']);
   for (const l of licenses) {
     for (const locale of LOCALES) {
       t.ok(l.name[locale]?.trim(), `${l.id}: a name in ${locale}`);
       if (l.id === 'all-rights-reserved') t.equal(l.url[locale], null);
+      else if (l.id === 'MIT') t.equal(l.url[locale], 'https://opensource.org/license/mit');
       else t.match(l.url[locale], /^https:\/\/creativecommons\.org\/(licenses|publicdomain)\/[a-z-]+\/\d\.\d\/deed\.(ar|en|fr)$/, `${l.id}: its deed for ${locale}`);
     }
   }
@@ -33,7 +34,7 @@ t.test("an event's default licence and credit template; an asset's own licence o
   const album = await seedAlbum(ctx, event.id);
   const id = await seedAsset(ctx, event, album, { credit: 'سارا أحمد', capturedAt: '2026-12-01T10:00:00Z' });
 
-  const bad = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf', headers, payload: { defaultLicense: 'MIT' } });
+  const bad = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf', headers, payload: { defaultLicense: 'GPL-3.0' } });
   t.match(bad.json(), { statusCode: 400, code: 'LAMHA_VALIDATION' }, 'a licence the catalogue does not have');
   const noCredit = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf', headers, payload: { creditTemplate: 'Photo: {event}' } });
   t.match(noCredit.json(), { statusCode: 400, code: 'LAMHA_VALIDATION' }, 'a template that leaves out the credit');

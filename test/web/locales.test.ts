@@ -26,7 +26,9 @@ t.test('translations are translations, not English copies', async (t) => {
     t.ok(same.length <= 6, `${locale}: ${same.length} strings equal to English (${same.join(', ')})`);
   }
   for (const locale of ['ar', 'ckb'] as const) {
-    const latin = KEYS.filter((k) => k !== 'site.name' && /[A-Za-z]{3}/.test((TEXT[locale].strings as Record<string, string>)[k]!.replace(/\{\w+\}/g, '')));
+    // the archive's file and column names are the same in every language (its README names them)
+    const names = /\b(captions\.(csv|json)|caption_[a-z]+|license_url|license|credit|ZIP)\b/g;
+    const latin = KEYS.filter((k) => k !== 'site.name' && /[A-Za-z]{3}/.test((TEXT[locale].strings as Record<string, string>)[k]!.replace(/\{\w+\}/g, '').replace(names, '')));
     t.same(latin, [], `${locale}: written in Arabic script`);
   }
   t.ok(/[êîûç]/.test(Object.values(TEXT.ku.strings).join(' ')), 'Kurmanji in its Latin alphabet');

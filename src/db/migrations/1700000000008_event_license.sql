@@ -8,7 +8,7 @@ ALTER TABLE events ADD COLUMN credit_template text NOT NULL DEFAULT '{credit}';
 UPDATE assets SET license = CASE lower(regexp_replace(license, '[^A-Za-z0-9.]+', '', 'g'))
     WHEN 'ccby4.0' THEN 'CC-BY-4.0' WHEN 'ccbysa4.0' THEN 'CC-BY-SA-4.0' WHEN 'ccbync4.0' THEN 'CC-BY-NC-4.0'
     WHEN 'ccbyncsa4.0' THEN 'CC-BY-NC-SA-4.0' WHEN 'ccbynd4.0' THEN 'CC-BY-ND-4.0' WHEN 'ccbyncnd4.0' THEN 'CC-BY-NC-ND-4.0'
-    WHEN 'cc01.0' THEN 'CC0-1.0' WHEN 'cc0' THEN 'CC0-1.0' WHEN 'allrightsreserved' THEN 'all-rights-reserved'
+    WHEN 'ccby3.0' THEN 'CC-BY-3.0' WHEN 'mit' THEN 'MIT' WHEN 'cc01.0' THEN 'CC0-1.0' WHEN 'cc0' THEN 'CC0-1.0' WHEN 'allrightsreserved' THEN 'all-rights-reserved'
     ELSE license END
   WHERE license IS NOT NULL;
 

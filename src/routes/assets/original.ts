@@ -7,6 +7,8 @@
  */
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PressFile } from '../../services/press.js';
 import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../errors.js';
 import { notModified } from '../../http-cache.js';
@@ -26,31 +28,33 @@ const original: FastifyPluginAsyncTypebox = async (app) => {
       params: Params,
       response: { ...errorRefs(401, 403, 404, 409, 416, 422) },
     },
-    handler: async (request, reply) => {
-      const file = await app.services.press.file(request.principal, request.params.id);
-      void reply
-        .header('etag', file.etag)
-        .header('cache-control', 'private, no-store')
-        .header('accept-ranges', 'bytes')
-        .header('x-content-type-options', 'nosniff')
-        .header('content-disposition', contentDisposition(file.filename, { type: 'attachment', fallback: file.fallbackFilename }));
-      if (notModified(request.headers, file.etag)) return reply.code(304).send();
-      const ifRange = request.headers['if-range'];
-      const range = answerRange(request.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, file.etag, file.bytes);
-      if (range.kind === 'unsatisfiable') {
-        void reply.header('content-range', `bytes */${file.bytes}`);
-        throw new RangeNotSatisfiableError(`The file has ${file.bytes} bytes`);
-      }
-      void reply.header('content-type', file.type);
-      if (range.kind === 'partial') {
-        void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`).header('content-length', range.end - range.start + 1);
-      } else {
-        void reply.header('content-length', file.bytes);
-      }
-      if (request.method === 'HEAD') return reply.send();
-      return reply.send(range.kind === 'partial' ? await app.storage.get(file.key, { start: range.start, end: range.end }) : await app.storage.get(file.key));
-    },
+    handler: async (request, reply) => sendPressFile(app, request, reply, await app.services.press.file(request.principal, request.params.id)),
   });
 };
+
+/** Sends a press file: its name, validators, one byte range, no shared caching. */
+export async function sendPressFile(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, file: PressFile): Promise<FastifyReply> {
+  void reply
+    .header('etag', file.etag)
+    .header('cache-control', 'private, no-store')
+    .header('accept-ranges', 'bytes')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-disposition', contentDisposition(file.filename, { type: 'attachment', fallback: file.fallbackFilename }));
+  if (notModified(request.headers, file.etag)) return reply.code(304).send();
+  const ifRange = request.headers['if-range'];
+  const range = answerRange(request.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, file.etag, file.bytes);
+  if (range.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${file.bytes}`);
+    throw new RangeNotSatisfiableError(`The file has ${file.bytes} bytes`);
+  }
+  void reply.header('content-type', file.type);
+  if (range.kind === 'partial') {
+    void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`).header('content-length', range.end - range.start + 1);
+  } else {
+    void reply.header('content-length', file.bytes);
+  }
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(range.kind === 'partial' ? await app.storage.get(file.key, { start: range.start, end: range.end }) : await app.storage.get(file.key));
+}
 
 export default original;

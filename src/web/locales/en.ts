@@ -57,6 +57,16 @@ const strings = {
   'archive.readme.license': 'Each file\'s licence is in the "license" and "license_url" columns; where they are empty, ask the organisers before you publish.',
   'archive.readme.captions': 'Captions are given in every language of the event, one column per language code (caption_ar, caption_en, …).',
   'archive.readme.privacy': 'Location, serial numbers and camera owner names have been removed from these files to protect the people in them. Do not add them back.',
+  'press.title': 'Press downloads',
+  'press.intro': 'Files of this album for publication, with their captions, credit and licence written into each file.',
+  'press.originals': 'Full-resolution originals, without location or camera serial numbers.',
+  'press.webSize': 'Web-size copies.',
+  'press.expires': 'This link works until {date}.',
+  'press.downloadAll': 'Download the whole album (ZIP)',
+  'press.download': 'Download',
+  'press.empty': 'Nothing has been published in this album yet.',
+  'press.goneTitle': 'This link no longer works',
+  'press.gone': 'The press link has expired, was withdrawn, or is mistyped. Ask the organisers for a new one.',
 } as const;
 
 export type StringKey = keyof typeof strings;

@@ -1,0 +1,95 @@
+/**
+ * Press links: editors make them for an album; whoever holds the URL gets the press page and the
+ * album's files without a token, until the link expires or is withdrawn.
+ */
+import { parse } from 'node-html-parser';
+import t from 'tap';
+import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
+import { uploadOne } from '../helpers/originals.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
+
+async function link(ctx: TestContext, token: string, body: Record<string, unknown>, album = 'day-1') {
+  return ctx.app.inject({ method: 'POST', url: `/api/v1/events/conf/albums/${album}/share-links`, headers: ctx.auth(token), payload: body });
+}
+
+const path = (url: string) => new URL(url).pathname;
+
+t.test('who may make, list and withdraw press links', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  await seedEvent(ctx, { event: 'other' });
+  const editor = await ctx.mint('editor', 'conf');
+  for (const [who, token] of [['an editor of another event', await ctx.mint('editor', 'other')], ['a photographer', await ctx.mint('photographer', 'conf')], ['press', await ctx.mint('press', 'conf')]] as const) {
+    t.equal((await link(ctx, token, { expiresAt: inAWeek() })).statusCode, 403, `${who} may not make one`);
+  }
+  t.match((await link(ctx, editor, { expiresAt: new Date(Date.now() - 1000).toISOString() })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' }, 'not in the past');
+  t.match((await link(ctx, editor, { expiresAt: new Date(Date.now() + 100 * 86_400_000).toISOString() })).json(), { statusCode: 400 }, 'not beyond 90 days');
+  const made = await link(ctx, editor, { expiresAt: inAWeek(), label: 'Reuters' });
+  t.equal(made.statusCode, 201);
+  t.match(made.json(), { variant: 'original', label: 'Reuters', lastUsedAt: null, url: /^https?:\/\/[^/]+\/s\/[A-Za-z0-9_-]{43}$/ });
+  const listed = await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(editor) });
+  t.equal(listed.json().links.length, 1);
+  t.notOk('url' in listed.json().links[0], 'the secret is shown once, never listed');
+  t.equal((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/share-links/${made.json().id}`, headers: ctx.auth(await ctx.mint('editor', 'other')) })).statusCode, 403);
+  t.equal((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/share-links/${made.json().id}` })).statusCode, 401);
+  t.equal((await ctx.app.inject({ method: 'DELETE', url: `/api/v1/share-links/${made.json().id}`, headers: ctx.auth(editor) })).statusCode, 204);
+  t.match((await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(editor) })).json().links[0], { revokedAt: /\d{4}-/ });
+});
+
+t.test('a link opens the press page and the album without a token, until it is withdrawn or expires', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers: ctx.auth(ctx.admin), payload: { slug: 'day-2', title: { en: 'Day two' } } });
+  await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/conf/albums/day-2', headers: ctx.auth(ctx.admin), payload: { status: 'published' } });
+  runWorkers(t, ctx, ['images']);
+  const { id } = await uploadOne(ctx, 'jpeg_canon-600d_gps_iptc_xmp.jpg');
+  t.equal((await settled(ctx, id)).status, 'ready');
+  await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin), payload: { caption: { ar: 'سنجاب', en: 'A squirrel' }, credit: 'Patrik' } });
+  const other = (await ctx.app.inject({ method: 'PATCH', url: `/api/v1/assets/${(await uploadOne(ctx, 'png_rgba_alpha.png')).id}`, headers: ctx.auth(ctx.admin), payload: { album: 'day-2' } })).json().id as string;
+  t.equal((await settled(ctx, other)).status, 'ready');
+
+  const made = (await link(ctx, ctx.admin, { expiresAt: inAWeek() })).json();
+  const base = path(made.url);
+  const ar = await ctx.app.inject({ url: base, headers: { 'accept-language': 'ar' } });
+  t.equal(ar.statusCode, 200);
+  t.equal(ar.headers['cache-control'], 'private, no-store');
+  t.equal(ar.headers['referrer-policy'], 'no-referrer');
+  const doc = parse(ar.body);
+  t.equal(doc.querySelector('html')!.getAttribute('dir'), 'rtl', 'Arabic, right to left');
+  t.equal(doc.querySelector('meta[name="robots"]')!.getAttribute('content'), 'noindex');
+  t.same(doc.querySelectorAll('.press-file').map((li) => li.getAttribute('id')), [`a-${id}`], 'the album\'s files, not another album\'s');
+  t.match(doc.querySelector('.press-file .caption')!.text, 'سنجاب');
+  const fileUrl = doc.querySelector('.press-file a.download')!.getAttribute('href')!;
+  t.equal(fileUrl, `${base}/files/${id}`);
+  t.equal(doc.querySelector('a.download-all')!.getAttribute('href'), `${base}/archive.zip`);
+  t.equal(parse((await ctx.app.inject({ url: `/en${base}` })).body).querySelector('html')!.getAttribute('dir'), 'ltr', 'and in English at /en/s/…');
+
+  const file = await ctx.app.inject({ url: fileUrl });
+  t.equal(file.statusCode, 200, 'the press file, without a token');
+  t.match(String(file.headers['content-disposition']), /attachment/);
+  t.equal((await ctx.app.inject({ url: `${base}/files/${other}` })).statusCode, 404, 'a file of another album');
+  const zip = await ctx.app.inject({ url: `${base}/archive.zip` });
+  t.equal(zip.statusCode, 200);
+  t.equal(zip.headers['content-type'], 'application/zip');
+  t.match((await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(ctx.admin) })).json().links[0], { lastUsedAt: /\d{4}-/ }, 'its last use is recorded');
+
+  // web-size links give the renditions, never the originals
+  const web = path((await link(ctx, ctx.admin, { expiresAt: inAWeek(), variant: 'web' })).json().url);
+  const redirect = await ctx.app.inject({ url: `${web}/files/${id}` });
+  t.equal(redirect.statusCode, 302);
+  t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: {} })).statusCode, 401, 'the public never reaches an original');
+
+  // withdrawn, expired, unknown
+  await ctx.app.inject({ method: 'DELETE', url: `/api/v1/share-links/${made.id}`, headers: ctx.auth(ctx.admin) });
+  const gone = await ctx.app.inject({ url: base, headers: { 'accept-language': 'ar' } });
+  t.equal(gone.statusCode, 410);
+  t.match(parse(gone.body).querySelector('h1')!.text, 'لم يعد هذا الرابط يعمل');
+  t.match((await ctx.app.inject({ url: fileUrl })).json(), { statusCode: 410, code: 'LAMHA_LINK_GONE' });
+  t.match((await ctx.app.inject({ url: `${base}/archive.zip` })).json(), { statusCode: 410, code: 'LAMHA_LINK_GONE' });
+  await ctx.db.query("UPDATE share_links SET expires_at = now() - interval '1 second' WHERE variant = 'web'");
+  t.match((await ctx.app.inject({ url: `${web}/files/${id}` })).json(), { statusCode: 410, code: 'LAMHA_LINK_GONE' }, 'expired');
+  t.equal((await ctx.app.inject({ url: '/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).statusCode, 404, 'unknown');
+});
