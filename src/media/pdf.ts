@@ -34,13 +34,30 @@ export interface PublicPdf {
 }
 
 /**
+ * Attached files (the document's EmbeddedFiles, a file attachment annotation's or an associated
+ * file's embedded stream): whole files of their own, with their names, dates and metadata, that
+ * nobody reading the statement sees.
+ */
+function ATTACHMENT_KEYS(): string[] {
+  return ['/EmbeddedFiles', '/EF', '/AF'];
+}
+/**
+ * Annotations a reviewer leaves (comments, highlights, stamps…) name their author (/T) and when
+ * they were made: the names and dates go, what they mark stays. Links and form fields (whose /T
+ * is a field name) are left as they are.
+ */
+const MARKUP_ANNOTATIONS = new Set(['/Text', '/FreeText', '/Line', '/Square', '/Circle', '/Polygon', '/PolyLine', '/Highlight', '/Underline',
+  '/Squiggly', '/StrikeOut', '/Stamp', '/Caret', '/Ink', '/FileAttachment', '/Sound', '/Redact', '/Popup']);
+const ANNOTATION_PRIVATE_KEYS = new Set(['/T', '/M', '/CreationDate']);
+
+/**
  * Keys removed from every dictionary of the file: XMP packets (the document's, and those of
  * pages, images and fonts, which carry authors, tools and edit histories), the private data
  * of the application that made it (PieceInfo: Illustrator, for one, keeps a whole copy of its
  * own document there) with its modification dates, and page thumbnails, which a maker may have
  * left from an earlier draft (viewers draw their own).
  */
-const PRIVATE_KEYS = new Set(['/Metadata', '/PieceInfo', '/LastModified', '/Thumb']);
+const PRIVATE_KEYS = new Set(['/Metadata', '/PieceInfo', '/LastModified', '/Thumb', ...ATTACHMENT_KEYS()]);
 /**
  * Removed from the trailer: the document information dictionary (title, author, subject,
  * keywords, creator, producer, dates) and the file identifier, which qpdf would otherwise carry
@@ -68,7 +85,7 @@ function inputFault(err: unknown): unknown {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** `value` without PRIVATE_KEYS at any depth; the same object when nothing was removed. */
+/** `value` without PRIVATE_KEYS (and markup annotations' authors and dates) at any depth; the same object when nothing was removed. */
 export function withoutPrivateKeys(value: Json, keys: ReadonlySet<string> = PRIVATE_KEYS): Json {
   if (Array.isArray(value)) {
     const items = value.map((v) => withoutPrivateKeys(v, keys));
@@ -77,8 +94,9 @@ export function withoutPrivateKeys(value: Json, keys: ReadonlySet<string> = PRIV
   if (value === null || typeof value !== 'object') return value;
   let changed = false;
   const out: { [key: string]: Json } = {};
+  const markup = keys === PRIVATE_KEYS && MARKUP_ANNOTATIONS.has(value['/Subtype'] as string);
   for (const [k, v] of Object.entries(value)) {
-    if (keys.has(k)) {
+    if (keys.has(k) || (markup && ANNOTATION_PRIVATE_KEYS.has(k))) {
       changed = true;
       continue;
     }

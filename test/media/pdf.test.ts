@@ -27,6 +27,11 @@ const textOf = async (file: string) => (await run('pdftotext', ['-layout', file,
 t.test('the JSON update drops metadata keys at any depth, the trailer\'s Info and ID, and leaves the rest out', async (t) => {
   const nested = { '/Type': '/Page', '/Resources': { '/Font': { '/F1': { '/Metadata': '9 0 R', '/BaseFont': '/Helvetica' } } }, '/PieceInfo': { '/App': {} }, '/Thumb': '8 0 R', '/LastModified': 'u:D:2026' };
   t.same(withoutPrivateKeys(nested), { '/Type': '/Page', '/Resources': { '/Font': { '/F1': { '/BaseFont': '/Helvetica' } } } });
+  const comment = { '/Type': '/Annot', '/Subtype': '/Text', '/T': 'u:Reviewer Name', '/M': 'u:D:20261201', '/Contents': 'u:Typo', '/Rect': [0, 0, 10, 10] };
+  t.same(withoutPrivateKeys(comment), { '/Type': '/Annot', '/Subtype': '/Text', '/Contents': 'u:Typo', '/Rect': [0, 0, 10, 10] }, "a comment's author and date go");
+  const field = { '/Type': '/Annot', '/Subtype': '/Widget', '/T': 'u:signature', '/FT': '/Sig' };
+  t.equal(withoutPrivateKeys(field), field, "a form field's name stays");
+  t.same(withoutPrivateKeys({ '/Type': '/Catalog', '/Names': { '/EmbeddedFiles': '9 0 R', '/Dests': '8 0 R' }, '/AF': ['7 0 R'] }), { '/Type': '/Catalog', '/Names': { '/Dests': '8 0 R' } }, 'attached files go');
   const untouched = { '/Type': '/Pages', '/Kids': ['3 0 R'] };
   t.equal(withoutPrivateKeys(untouched), untouched, 'an object without them is the same object');
 
@@ -45,6 +50,20 @@ t.test('the JSON update drops metadata keys at any depth, the trailer\'s Info an
     'obj:4 0 R': { stream: { dict: { '/Subtype': '/Image', '/Width': 10 } } },
     trailer: { value: { '/Root': '1 0 R', '/Size': 7 } },
   }, 'changed objects only; a stream without its data (qpdf keeps the data); xref streams are qpdf\'s own');
+});
+
+t.test('a PDF with an attached file is made public without it, same pages and text', async (t) => {
+  const dir = await tempDir(t);
+  const draft = path.join(dir, 'draft-notes.txt');
+  await writeFile(draft, 'Internal notes: the names of the people interviewed');
+  const attached = path.join(dir, 'attached.pdf');
+  await run('qpdf', [STATEMENT, '--add-attachment', draft, '--key=notes', '--', attached]);
+  t.match((await run('qpdf', ['--list-attachments', attached])).stdout, /notes/, 'the upload has it');
+  const out = await publicPdf(attached, dir, TOOL);
+  t.match((await run('qpdf', ['--list-attachments', out.path])).stdout, /no embedded files/i, 'the public copy has none');
+  t.notOk((await readFile(out.path)).includes('Internal notes'), 'nor its bytes');
+  t.equal(out.pages, 5);
+  t.equal(await textOf(out.path), await textOf(STATEMENT));
 });
 
 t.test('an owner-password PDF (opens without a password) is made public unencrypted, without metadata, same text', async (t) => {

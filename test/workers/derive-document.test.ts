@@ -80,6 +80,7 @@ t.test('a published PDF downloads as a PDF without its metadata, with the same p
     const pages = await pageCountOf(source);
     const html = parseHtml(page.body);
     t.equal(html.querySelector('.document-pages .page-count')?.textContent, `Pages: ${pages}`, `${name}: the page count on its page`);
+    t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json().metadata.pages, pages, `${name}: the page count in the JSON`);
     t.equal(html.querySelectorAll('.page-previews img').length, Math.min(pages, 4) - 1, `${name}: previews of the pages after the first, up to the fourth`);
     for (const img of html.querySelectorAll('.page-previews img')) {
       const preview = await ctx.app.inject({ url: img.getAttribute('src') ?? '' });

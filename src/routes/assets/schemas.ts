@@ -44,6 +44,7 @@ const FileMetadata = Type.Object({
     hdr: Nullable(Type.Boolean()),
   })),
   audio: Type.Optional(Nullable(Type.Object({ codec: Nullable(Type.String()) }))),
+  pages: Type.Optional(Type.Integer({ description: 'documents: how many pages the PDF has' })),
 }, { description: 'read from the file by the worker; empty until the asset is ready' });
 
 export const AssetView = Type.Object({
