@@ -26,14 +26,16 @@ RUN npm run build \
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
 
-# ffmpeg/ffprobe: video; exiftool: metadata; heif-convert/heif-info: HEIC photos;
-# pdftoppm: first-page previews of PDF documents; tini: PID 1.
+# ffmpeg/ffprobe: video; exiftool: metadata (and the perl that exiftool-vendored's copy runs on);
+# heif-convert/heif-info: HEIC photos; pdftoppm: previews of PDF documents; qpdf: their public
+# copies, rewritten without metadata; tini: PID 1. prlimit and setpriv (tool limits) are util-linux's.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ffmpeg \
       libimage-exiftool-perl \
       libheif-examples \
       poppler-utils \
+      qpdf \
       tini \
  && rm -rf /var/lib/apt/lists/*
 
