@@ -70,6 +70,7 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.equal(file.statusCode, 200, 'the press file, without a token');
   t.match(String(file.headers['content-disposition']), /attachment/);
   t.equal((await ctx.app.inject({ url: `${base}/files/${other}` })).statusCode, 404, 'a file of another album');
+  t.match((await ctx.app.inject({ url: `${base}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' }, 'a malformed file id is refused, not a server error');
   const zip = await ctx.app.inject({ url: `${base}/archive.zip` });
   t.equal(zip.statusCode, 200);
   t.equal(zip.headers['content-type'], 'application/zip');
@@ -80,6 +81,8 @@ t.test('a link opens the press page and the album without a token, until it is w
   const redirect = await ctx.app.inject({ url: `${web}/files/${id}` });
   t.equal(redirect.statusCode, 302);
   t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
+  t.equal((await ctx.app.inject({ url: `${web}/files/${other}` })).statusCode, 404, 'a web-size file of another album');
+  t.match((await ctx.app.inject({ url: `${web}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' });
   t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: {} })).statusCode, 401, 'the public never reaches an original');
 
   // withdrawn, expired, unknown
