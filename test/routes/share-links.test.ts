@@ -2,10 +2,13 @@
  * Press links: editors make them for an album; whoever holds the URL gets the press page and the
  * album's files without a token, until the link expires or is withdrawn.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parse } from 'node-html-parser';
 import t from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
-import { uploadOne } from '../helpers/originals.js';
+import { run, uploadOne } from '../helpers/originals.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
 const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
@@ -83,6 +86,18 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
   t.equal((await ctx.app.inject({ url: `${web}/files/${other}` })).statusCode, 404, 'a web-size file of another album');
   t.match((await ctx.app.inject({ url: `${web}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' });
+  // and so does its album archive: the web-size copy of each file, not the press file
+  const webZip = await ctx.app.inject({ url: `${web}/archive.zip` });
+  t.equal(webZip.statusCode, 200);
+  const zipPath = join(await mkdtemp(join(tmpdir(), 'lamha-share-')), 'web.zip');
+  t.teardown(() => rm(dirname(zipPath), { recursive: true, force: true }));
+  await writeFile(zipPath, webZip.rawPayload);
+  const names = (await run('unzip', ['-Z1', zipPath])).stdout.split('\n').filter((n) => /\.jpe?g$/i.test(n));
+  t.equal(names.length, 1, 'the album\'s one photo');
+  const inZip = (await run('unzip', ['-p', zipPath, names[0]!], { encoding: 'buffer', maxBuffer: 64 << 20 })).stdout;
+  const large = (await ctx.app.inject({ url: redirect.headers.location! })).rawPayload;
+  t.ok(large.length > 0 && inZip.equals(large), 'the zipped photo is large.jpg, byte for byte');
+  t.notOk(inZip.equals(file.rawPayload), 'and not the press file');
   t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: {} })).statusCode, 401, 'the public never reaches an original');
 
   // withdrawn, expired, unknown
