@@ -78,6 +78,20 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.equal(zip.statusCode, 200);
   t.equal(zip.headers['content-type'], 'application/zip');
   t.match((await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(ctx.admin) })).json().links[0], { lastUsedAt: /\d{4}-/ }, 'its last use is recorded');
+  const lastUse = async () => ((await ctx.db.query('SELECT last_used_at FROM share_links WHERE id = $1', [made.id])).rows[0] as { last_used_at: Date }).last_used_at.getTime();
+  await ctx.db.query("UPDATE share_links SET last_used_at = now() - interval '30 seconds' WHERE id = $1", [made.id]);
+  const recent = await lastUse();
+  await ctx.app.inject({ url: base });
+  t.equal(await lastUse(), recent, 'a use within the minute is not written again');
+  await ctx.db.query("UPDATE share_links SET last_used_at = now() - interval '61 seconds' WHERE id = $1", [made.id]);
+  const stale = await lastUse();
+  await ctx.app.inject({ url: fileUrl });
+  t.ok(await lastUse() > stale, 'a use after a minute is');
+
+  // the press service itself keeps a link to its album
+  const live = await ctx.app.services.shareLinks.resolve(base.split('/').pop()!);
+  if (live.state !== 'live') throw new Error(`the link is ${live.state}`);
+  await t.rejects(ctx.app.services.press.file(live.principal, other), { code: 'LAMHA_NOT_FOUND' }, 'a press file of another album');
 
   // web-size links give the renditions, never the originals
   const web = path((await link(ctx, ctx.admin, { expiresAt: inAWeek(), variant: 'web' })).json().url);
@@ -86,6 +100,9 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
   t.equal((await ctx.app.inject({ url: `${web}/files/${other}` })).statusCode, 404, 'a web-size file of another album');
   t.match((await ctx.app.inject({ url: `${web}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' });
+  const webLive = await ctx.app.services.shareLinks.resolve(web.split('/').pop()!);
+  if (webLive.state !== 'live') throw new Error(`the link is ${webLive.state}`);
+  await t.rejects(ctx.app.services.press.file(webLive.principal, id), { code: 'LAMHA_FORBIDDEN' }, 'the press service refuses a web-size link an original');
   // and so does its album archive: the web-size copy of each file, not the press file
   const webZip = await ctx.app.inject({ url: `${web}/archive.zip` });
   t.equal(webZip.statusCode, 200);
