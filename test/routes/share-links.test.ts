@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'node-html-parser';
 import t from 'tap';
+import { LOCALES, RTL_LOCALES } from '../../src/locales.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { run, uploadOne } from '../helpers/originals.js';
 import { runWorkers, settled } from '../helpers/workers.js';
@@ -68,6 +69,12 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.equal(fileUrl, `${base}/files/${id}`);
   t.equal(doc.querySelector('a.download-all')!.getAttribute('href'), `${base}/archive.zip`);
   t.equal(parse((await ctx.app.inject({ url: `/en${base}` })).body).querySelector('html')!.getAttribute('dir'), 'ltr', 'and in English at /en/s/…');
+  for (const locale of LOCALES) {
+    const page = await ctx.app.inject({ url: `/${locale}${base}` });
+    const html = parse(page.body).querySelector('html')!;
+    t.same([page.statusCode, html.getAttribute('lang'), html.getAttribute('dir')], [200, locale, RTL_LOCALES.has(locale) ? 'rtl' : 'ltr'], `the page in ${locale}`);
+    t.notMatch(page.body, /press\.[a-zA-Z]+/, `no untranslated string in ${locale}`);
+  }
 
   const file = await ctx.app.inject({ url: fileUrl });
   t.equal(file.statusCode, 200, 'the press file, without a token');
