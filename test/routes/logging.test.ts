@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
-import { createTestContext } from '../helpers/context.js';
+import { createTestContext, seedEvent } from '../helpers/context.js';
 
 t.test('logs hold neither bearer tokens, query strings nor full client addresses', async (t) => {
   const ctx = await createTestContext(t);
@@ -26,4 +26,32 @@ t.test('logs hold neither bearer tokens, query strings nor full client addresses
   t.match(log, '203.0.113.0', 'IPv4 cut to its /24');
   t.notMatch(log, '1319:8a2e');
   t.match(log, '2001:db8:85a3::', 'IPv6 cut to its /48');
+});
+
+t.test("logs hold no press link's secret, whether the link works, is unknown or is withdrawn", async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  const app = await buildApp({ ...ctx.config, logLevel: 'debug' }, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues }, logStream: stream });
+  t.teardown(() => app.close());
+  const made = (await app.inject({
+    method: 'POST', url: '/api/v1/events/conf/albums/day-1/share-links', headers: { authorization: `Bearer ${ctx.admin}` },
+    payload: { expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+  })).json() as { id: string; url: string };
+  const base = new URL(made.url).pathname;
+  const secret = base.split('/').pop()!;
+  const unknown = 'B'.repeat(43);
+  const urls = [base, `/ar${base}`, `${base}/archive.zip`, `${base}/files/00000000-0000-4000-8000-000000000000`, `${base}/files/not-an-id`, `/s/${unknown}`, `/s/${unknown}/archive.zip`];
+  const statuses = [];
+  for (const url of urls) statuses.push((await app.inject({ url })).statusCode);
+  await app.inject({ method: 'DELETE', url: `/api/v1/share-links/${made.id}`, headers: { authorization: `Bearer ${ctx.admin}` } });
+  for (const url of [base, `${base}/archive.zip`]) statuses.push((await app.inject({ url })).statusCode);
+  await new Promise((r) => setImmediate(r));
+  t.same(statuses, [200, 200, 200, 404, 400, 404, 404, 410, 410], 'live, unknown and withdrawn links were all asked for');
+  const log = lines.join('\n');
+  t.ok(lines.some((l) => l.includes('/s/…')), 'press link requests are logged, with the secret cut out');
+  t.notMatch(log, secret, 'no live or withdrawn link secret');
+  t.notMatch(log, unknown, 'no guessed secret either');
 });

@@ -93,3 +93,20 @@ t.test('press downloads have a budget per token, wherever they come from', async
   t.equal((await get(ctx, '/api/v1/events/conf', '203.0.113.1', press)).statusCode, 200, 'the rest of the API is not held back');
   t.equal((await get(ctx, archive, '203.0.113.1', ctx.auth(await ctx.mint('press', 'conf')))).statusCode, 200, 'another token has its own budget');
 });
+
+t.test('a press link has one download budget, whichever addresses its downloads come from', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env: { RATE_LIMIT_DOWNLOADS_PER_MINUTE: '2', RATE_LIMIT_TOKEN_PER_MINUTE: '100' } });
+  await seedEvent(ctx);
+  const makeLink = async () => new URL((await ctx.app.inject({
+    method: 'POST', url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(ctx.admin),
+    payload: { expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+  })).json().url as string).pathname;
+  const link = await makeLink();
+  t.equal((await get(ctx, `${link}/archive.zip`, '203.0.113.1')).statusCode, 200);
+  t.equal((await get(ctx, `${link}/archive.zip`, '198.51.100.2')).statusCode, 200, 'the link from a second address');
+  const over = await get(ctx, `${link}/files/00000000-0000-4000-8000-000000000000`, '192.0.2.3');
+  t.equal(over.statusCode, 429, 'a third download of the link, from a third address, files and archives alike');
+  t.equal(over.json().code, 'LAMHA_RATE_LIMITED');
+  t.equal((await get(ctx, link, '203.0.113.1')).statusCode, 200, 'the press page is not held back');
+  t.equal((await get(ctx, `${await makeLink()}/archive.zip`, '203.0.113.1')).statusCode, 200, 'another link of the same album, from the same address, has its own budget');
+});

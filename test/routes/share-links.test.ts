@@ -2,10 +2,14 @@
  * Press links: editors make them for an album; whoever holds the URL gets the press page and the
  * album's files without a token, until the link expires or is withdrawn.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parse } from 'node-html-parser';
 import t from 'tap';
+import { LOCALES, RTL_LOCALES } from '../../src/locales.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
-import { uploadOne } from '../helpers/originals.js';
+import { run, uploadOne } from '../helpers/originals.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
 const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
@@ -65,21 +69,59 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.equal(fileUrl, `${base}/files/${id}`);
   t.equal(doc.querySelector('a.download-all')!.getAttribute('href'), `${base}/archive.zip`);
   t.equal(parse((await ctx.app.inject({ url: `/en${base}` })).body).querySelector('html')!.getAttribute('dir'), 'ltr', 'and in English at /en/s/…');
+  for (const locale of LOCALES) {
+    const page = await ctx.app.inject({ url: `/${locale}${base}` });
+    const html = parse(page.body).querySelector('html')!;
+    t.same([page.statusCode, html.getAttribute('lang'), html.getAttribute('dir')], [200, locale, RTL_LOCALES.has(locale) ? 'rtl' : 'ltr'], `the page in ${locale}`);
+    t.notMatch(page.body, /press\.[a-zA-Z]+/, `no untranslated string in ${locale}`);
+  }
 
   const file = await ctx.app.inject({ url: fileUrl });
   t.equal(file.statusCode, 200, 'the press file, without a token');
   t.match(String(file.headers['content-disposition']), /attachment/);
   t.equal((await ctx.app.inject({ url: `${base}/files/${other}` })).statusCode, 404, 'a file of another album');
+  t.match((await ctx.app.inject({ url: `${base}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' }, 'a malformed file id is refused, not a server error');
   const zip = await ctx.app.inject({ url: `${base}/archive.zip` });
   t.equal(zip.statusCode, 200);
   t.equal(zip.headers['content-type'], 'application/zip');
   t.match((await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1/share-links', headers: ctx.auth(ctx.admin) })).json().links[0], { lastUsedAt: /\d{4}-/ }, 'its last use is recorded');
+  const lastUse = async () => ((await ctx.db.query('SELECT last_used_at FROM share_links WHERE id = $1', [made.id])).rows[0] as { last_used_at: Date }).last_used_at.getTime();
+  await ctx.db.query("UPDATE share_links SET last_used_at = now() - interval '30 seconds' WHERE id = $1", [made.id]);
+  const recent = await lastUse();
+  await ctx.app.inject({ url: base });
+  t.equal(await lastUse(), recent, 'a use within the minute is not written again');
+  await ctx.db.query("UPDATE share_links SET last_used_at = now() - interval '61 seconds' WHERE id = $1", [made.id]);
+  const stale = await lastUse();
+  await ctx.app.inject({ url: fileUrl });
+  t.ok(await lastUse() > stale, 'a use after a minute is');
+
+  // the press service itself keeps a link to its album
+  const live = await ctx.app.services.shareLinks.resolve(base.split('/').pop()!);
+  if (live.state !== 'live') throw new Error(`the link is ${live.state}`);
+  await t.rejects(ctx.app.services.press.file(live.principal, other), { code: 'LAMHA_NOT_FOUND' }, 'a press file of another album');
 
   // web-size links give the renditions, never the originals
   const web = path((await link(ctx, ctx.admin, { expiresAt: inAWeek(), variant: 'web' })).json().url);
   const redirect = await ctx.app.inject({ url: `${web}/files/${id}` });
   t.equal(redirect.statusCode, 302);
   t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
+  t.equal((await ctx.app.inject({ url: `${web}/files/${other}` })).statusCode, 404, 'a web-size file of another album');
+  t.match((await ctx.app.inject({ url: `${web}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' });
+  const webLive = await ctx.app.services.shareLinks.resolve(web.split('/').pop()!);
+  if (webLive.state !== 'live') throw new Error(`the link is ${webLive.state}`);
+  await t.rejects(ctx.app.services.press.file(webLive.principal, id), { code: 'LAMHA_FORBIDDEN' }, 'the press service refuses a web-size link an original');
+  // and so does its album archive: the web-size copy of each file, not the press file
+  const webZip = await ctx.app.inject({ url: `${web}/archive.zip` });
+  t.equal(webZip.statusCode, 200);
+  const zipPath = join(await mkdtemp(join(tmpdir(), 'lamha-share-')), 'web.zip');
+  t.teardown(() => rm(dirname(zipPath), { recursive: true, force: true }));
+  await writeFile(zipPath, webZip.rawPayload);
+  const names = (await run('unzip', ['-Z1', zipPath])).stdout.split('\n').filter((n) => /\.jpe?g$/i.test(n));
+  t.equal(names.length, 1, 'the album\'s one photo');
+  const inZip = (await run('unzip', ['-p', zipPath, names[0]!], { encoding: 'buffer', maxBuffer: 64 << 20 })).stdout;
+  const large = (await ctx.app.inject({ url: redirect.headers.location! })).rawPayload;
+  t.ok(large.length > 0 && inZip.equals(large), 'the zipped photo is large.jpg, byte for byte');
+  t.notOk(inZip.equals(file.rawPayload), 'and not the press file');
   t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: {} })).statusCode, 401, 'the public never reaches an original');
 
   // withdrawn, expired, unknown

@@ -103,7 +103,8 @@ const shareLinks: FastifyPluginAsyncTypebox = async (app) => {
     app.get<{ Params: { secret: string } }>(`/${locale}/s/:secret`, HIDDEN, async (request, reply) => page(request, reply, locale, request.params.secret));
   }
 
-  app.get<{ Params: { secret: string; id: string } }>('/s/:secret/files/:id', HIDDEN, async (request, reply) => {
+  // the id is checked before it reaches the database, which would refuse a malformed uuid with a 500
+  app.get('/s/:secret/files/:id', { schema: { hide: true, params: Type.Object({ secret: Type.String(), id: Type.String({ format: 'uuid' }) }) } }, async (request, reply) => {
     const r = live(request);
     if (r.link.variant === 'original') return sendPressFile(app, request, reply, await app.services.press.file(r.principal, request.params.id));
     // a web-size link: the public rendition, from its public URL
