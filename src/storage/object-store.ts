@@ -76,6 +76,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     secretKey: options.secretKey,
     region,
     pathStyle: true,
+    // An S3 server under load answers 500 or 503 now and then (Ceph RGW does, on the test
+    // machines); the client's default is one retry, the AWS SDKs' three.
+    retryOptions: { maximumRetryCount: 3 },
   });
 
   async function putMultipart(key: string, body: Readable, headers: Record<string, string>): Promise<PutResult> {

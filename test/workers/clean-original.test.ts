@@ -50,7 +50,8 @@ t.test('photos of an event that does not keep locations are stored without them,
     ['tiff_dji-xt2_thermal-16bit_gps.tiff', 'tiff', 'pixels'],
     ['tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'tif', 'pixels'],
   ];
-  const ids = await Promise.all(photos.map(([name]) => upload(ctx, name)));
+  const ids = [];
+  for (const [name] of photos) ids.push(await upload(ctx, name));
   for (const [i, [name, ext, compare]] of photos.entries()) {
     const id = ids[i]!.id;
     const uploaded = await readFile(fixture(name));
