@@ -10,10 +10,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PressFile } from '../../services/press.js';
 import { Type } from 'typebox';
-import { RangeNotSatisfiableError } from '../../errors.js';
 import { notModified } from '../../http-cache.js';
 import { errorRefs } from '../common.js';
-import { answerRange } from '../media/http.js';
+import { sendBytes } from '../media/http.js';
 
 const Params = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -41,20 +40,7 @@ export async function sendPressFile(app: FastifyInstance, request: FastifyReques
     .header('x-content-type-options', 'nosniff')
     .header('content-disposition', contentDisposition(file.filename, { type: 'attachment', fallback: file.fallbackFilename }));
   if (notModified(request.headers, file.etag)) return reply.code(304).send();
-  const ifRange = request.headers['if-range'];
-  const range = answerRange(request.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, file.etag, file.bytes);
-  if (range.kind === 'unsatisfiable') {
-    void reply.header('content-range', `bytes */${file.bytes}`);
-    throw new RangeNotSatisfiableError(`The file has ${file.bytes} bytes`);
-  }
-  void reply.header('content-type', file.type);
-  if (range.kind === 'partial') {
-    void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`).header('content-length', range.end - range.start + 1);
-  } else {
-    void reply.header('content-length', file.bytes);
-  }
-  if (request.method === 'HEAD') return reply.send();
-  return reply.send(range.kind === 'partial' ? await app.storage.get(file.key, { start: range.start, end: range.end }) : await app.storage.get(file.key));
+  return sendBytes(request, reply, { etag: file.etag, size: file.bytes, type: file.type, body: (range) => (range ? app.storage.get(file.key, range) : app.storage.get(file.key)) });
 }
 
 export default original;

@@ -2,7 +2,9 @@
  * The HTTP caching and range rules of /media, apart from the route so they read as rules:
  * validators (RFC 9110 §8.8), conditional requests (§13) and byte ranges (§14).
  */
+import type { FastifyReply } from 'fastify';
 import parseRange from 'range-parser';
+import { RangeNotSatisfiableError } from '../../errors.js';
 import { takedownable } from '../../http-cache.js';
 /** Drafts, hidden and unfinished assets, fetched by the event's own people: never kept. */
 export const PRIVATE = 'private, no-store';
@@ -45,4 +47,35 @@ export function answerRange(header: string | undefined, ifRange: string | undefi
   // Even "bytes=0-" gets a 206: Safari's media element expects one before it plays.
   const { start, end } = ranges[0]!;
   return { kind: 'partial', start, end };
+}
+
+/**
+ * Answers a GET or HEAD for an object of `size` bytes whose validators and caching headers are
+ * already set: 416 for a range past its end, 206 for one range, else the whole; `body` opens
+ * the bytes (a range of them), only for a GET.
+ */
+export async function sendBytes(
+  request: { method: string; headers: Record<string, string | string[] | undefined> },
+  reply: FastifyReply,
+  o: { etag: string; size: number; type: string; body(range?: { start: number; end: number }): Promise<unknown> },
+): Promise<FastifyReply> {
+  const ifRange = request.headers['if-range'];
+  const range = answerRange(header(request.headers.range), Array.isArray(ifRange) ? ifRange[0] : ifRange, o.etag, o.size);
+  if (range.kind === 'unsatisfiable') {
+    void reply.header('content-range', `bytes */${o.size}`);
+    throw new RangeNotSatisfiableError(`The file has ${o.size} bytes`);
+  }
+  void reply.header('content-type', o.type);
+  if (range.kind === 'partial') {
+    void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${o.size}`).header('content-length', range.end - range.start + 1);
+  } else {
+    void reply.header('content-length', o.size);
+  }
+  // HEAD answers the same headers without opening the object.
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(await o.body(range.kind === 'partial' ? { start: range.start, end: range.end } : undefined));
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }

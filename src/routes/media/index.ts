@@ -12,11 +12,10 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { RangeNotSatisfiableError } from '../../errors.js';
 import { notModified } from '../../http-cache.js';
 import { errorRefs } from '../common.js';
 import { documentDisposition, PUBLIC_PDF_RENDITION } from './document.js';
-import { answerRange, cacheControl, entityTag } from './http.js';
+import { cacheControl, entityTag, sendBytes } from './http.js';
 import { MAX_REWRITTEN_PLAYLIST, PLAYLIST_TYPE, versionPlaylist } from './playlist.js';
 
 const MediaParams = Type.Object({
@@ -57,26 +56,13 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
         .header('x-content-type-options', 'nosniff');
       if (notModified(request.headers, etag)) return reply.code(304).send();
 
-      const range = answerRange(request.headers.range, header(request.headers['if-range']), etag, size);
-      if (range.kind === 'unsatisfiable') {
-        void reply.header('content-range', `bytes */${size}`);
-        throw new RangeNotSatisfiableError(`The rendition has ${size} bytes`);
-      }
-      void reply.header('content-type', r.type);
-      if (range.kind === 'partial') {
-        void reply.code(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
-          .header('content-length', range.end - range.start + 1);
-      } else {
-        void reply.header('content-length', size);
-      }
-      // HEAD answers the same headers without opening the object.
-      if (request.method === 'HEAD') return reply.send();
-      if (playlist) return reply.send(range.kind === 'partial' ? playlist.subarray(range.start, range.end + 1) : playlist);
-      const body = range.kind === 'partial'
-        ? await app.storage.get(r.key, { start: range.start, end: range.end })
-        : await app.storage.get(r.key);
-      return reply.send(body);
+      return sendBytes(request, reply, {
+        etag, size, type: r.type,
+        body: async (range) => {
+          if (playlist) return range ? playlist.subarray(range.start, range.end + 1) : playlist;
+          return range ? app.storage.get(r.key, range) : app.storage.get(r.key);
+        },
+      });
     },
   });
 };
@@ -88,8 +74,5 @@ async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
 export default media;
