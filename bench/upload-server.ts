@@ -14,6 +14,7 @@
  * Logs go to stderr, so stdout carries only the JSON lines.
  */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent } from '../src/db/database.js';
@@ -74,13 +75,21 @@ const storage = createObjectStore({
   region: process.env.BENCH_S3_REGION ?? 'us-east-1',
   bucket: required('BENCH_S3_BUCKET'),
 });
+// The port is picked before the app is built: PUBLIC_URL names it, and the resumable uploads'
+// URLs (tus Location) are made from it.
+const port = await new Promise<number>((resolve, reject) => {
+  const probe = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+    const { port: p } = probe.address() as net.AddressInfo;
+    probe.close(() => resolve(p));
+  });
+});
 const config = loadConfig({
   DATABASE_URL,
   REDIS_URL,
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   REDIS_PREFIX: redisPrefix,
   S3_BUCKET: storage.bucket,
-  PUBLIC_URL: 'http://127.0.0.1',
+  PUBLIC_URL: `http://127.0.0.1:${port}`,
 });
 const redis = createRedis(REDIS_URL);
 const queues = createQueues({ connection: redis, prefix: redisPrefix });
@@ -118,7 +127,7 @@ if (album.statusCode !== 201) throw new Error(`album: ${album.body}`);
 const { rows } = await db.query<{ id: string }>('SELECT id FROM events WHERE slug = $1', [EVENT]);
 const token = await mint('photographer', rows[0]!.id);
 
-await app.listen({ host: '127.0.0.1', port: 0 });
+await app.listen({ host: '127.0.0.1', port });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('no TCP address');
 const url = `http://127.0.0.1:${address.port}`;

@@ -32,17 +32,15 @@
  * Output: a table on stdout (progress on stderr) and bench/results/upload-<date>.json.
  * Exit status 1 when a run fails or a stored object does not match what was sent.
  */
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createDb, type Db } from '../src/db/database.js';
 import { originalKey } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
+import { payloadDigest, payloadStream, peak, postFile } from './upload-client.js';
 import {
   API_MALLOC_ENV, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
   type Child, type MemoryReport, type ServerInfo, type Target,
@@ -64,41 +62,6 @@ const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
 const toMB = (bytes: number) => bytes / MB;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
-
-// ---------------------------------------------------------------- payload
-
-/** The head of a real JPEG, so the API's type detection (first 4100 bytes) accepts the upload. */
-const JPEG_HEAD = readFileSync(path.join(ROOT, 'test/fixtures/exif-orientation_1.jpg')).subarray(0, 4100);
-const CHUNK = MiB;
-const ZEROS = Buffer.alloc(CHUNK);
-
-/**
- * `total` bytes: the JPEG head, then an AES-128-CTR keystream derived from `seed` — the same
- * seed always gives the same bytes, generated chunk by chunk (1 MiB at a time, never held whole).
- */
-function* payloadChunks(total: number, seed: string): Generator<Buffer> {
-  const key = createHash('sha256').update(`lamha-bench:${seed}`).digest();
-  const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
-  const head = JPEG_HEAD.subarray(0, Math.min(JPEG_HEAD.length, total));
-  let sent = head.length;
-  if (head.length > 0) yield Buffer.from(head);
-  while (sent < total) {
-    const n = Math.min(CHUNK, total - sent);
-    yield cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n));
-    sent += n;
-  }
-}
-
-function payloadStream(total: number, seed: string): Readable {
-  return Readable.from(payloadChunks(total, seed), { objectMode: false, highWaterMark: CHUNK });
-}
-
-function payloadDigest(total: number, seed: string): { sha256: Buffer; seconds: number } {
-  const t0 = performance.now();
-  const hash = createHash('sha256');
-  for (const chunk of payloadChunks(total, seed)) hash.update(chunk);
-  return { sha256: hash.digest(), seconds: (performance.now() - t0) / 1000 };
-}
 
 // ---------------------------------------------------------------- runs
 
@@ -160,56 +123,6 @@ async function runBaseline(store: ObjectStore, target: Target, round: number, by
     peakRssMB: toMB(ownPeak),
     verified: { size: stat.size === bytes && put.bytes === bytes },
   };
-}
-
-async function peak(server: ServerInfo, reset: boolean): Promise<MemoryReport> {
-  const res = await fetch(`${server.url}/bench/peak${reset ? '?reset=1' : ''}`);
-  if (!res.ok) throw new Error(`/bench/peak answered ${res.status}`);
-  return (await res.json()) as MemoryReport;
-}
-
-/** POSTs one file part of `bytes` payload bytes, with a Content-Length like a browser sends. */
-function postFile(server: ServerInfo, bytes: number, seed: string): Promise<{ statusCode: number; json: any; seconds: number }> {
-  const boundary = `----lamhabench${randomBytes(12).toString('hex')}`;
-  const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench-${seed}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
-  const post = Buffer.from(`\r\n--${boundary}--\r\n`);
-  function* form(): Generator<Buffer> {
-    yield pre;
-    yield* payloadChunks(bytes, seed);
-    yield post;
-  }
-  const body = Readable.from(form(), { objectMode: false, highWaterMark: CHUNK });
-  const url = `${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`;
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(url, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        authorization: `Bearer ${server.token}`,
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(pre.length + bytes + post.length),
-      },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const seconds = (performance.now() - t0) / 1000;
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = text;
-        }
-        resolve({ statusCode: res.statusCode!, json, seconds });
-      });
-    });
-    req.on('error', reject);
-    // An early answer (an error) may cut the body short; the answer is what counts then.
-    pipeline(body, req).catch(() => {});
-  });
 }
 
 async function runApi(
