@@ -16,7 +16,7 @@ import {
   commitBytes, deleteResumable, findResumable, insertResumable, listExpired, listReceived, markDone, markReceived, saveHead, saveMultipartId,
   type ResumableRow, type StoredPart,
 } from '../db/resumable-uploads.js';
-import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadOffsetError, ValidationError } from '../errors.js';
+import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpiredError, UploadOffsetError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
@@ -148,6 +148,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
      */
     async write(p: Principal | null, id: string, offset: number, body: AsyncIterable<Buffer>): Promise<number> {
       const row = await owned(p, id);
+      if (row.state === 'receiving' && row.expiresAt.getTime() <= Date.now()) throw new UploadExpiredError();
       if (row.state !== 'receiving' || row.received !== offset) throw new UploadOffsetError(row.state === 'receiving' ? row.received : row.length, offset);
       const key = originalKey(row.assetId);
       const hasher: IHasher = await createSHA256();
@@ -207,6 +208,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
               await saveHead(db, id, head, typed);
             }
           }
+          if (pos + c.length > row.length) throw new TooLargeError(row.length);
           while (c.length > 0) {
             const n = c.copy(current, filled);
             hasher.update(c.subarray(0, n));

@@ -6,9 +6,11 @@
  * unread until the store reads it: the first bytes are typed before the rest is taken.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Server } from '@tus/server';
+import { MemoryLocker, Server } from '@tus/server';
 import { NodeRequest } from 'srvx/node';
-import { NotFoundError, TooLargeError, UploadExpiredError, UploadProtocolError } from '../../errors.js';
+import { NotFoundError, TooLargeError, UploadExpiredError } from '../../errors.js';
+import { patchHandler, protocolError as tusError } from './patch.js';
+import type { FinishedUpload } from '../../services/resumable.js';
 import { recorded, ResumableStore, tusRequest, type TusRequestState } from './tus-store.js';
 
 const PATH = '/api/v1/uploads';
@@ -21,17 +23,24 @@ function protocolError(status: number, text: string): Error {
   if (status === 404) return new NotFoundError('No such upload');
   if (status === 410) return new UploadExpiredError();
   if (status === 413) return new TooLargeError(0);
-  const err = new UploadProtocolError(message);
-  (err as { statusCode: number }).statusCode = status;
-  return err;
+  return tusError(status, message);
+}
+
+function resultHeaders(reply: FastifyReply, finished: FinishedUpload): void {
+  reply.header('Lamha-Asset-Id', finished.id);
+  reply.header('Lamha-Duplicate', String(finished.duplicate));
+  reply.header('Lamha-Sha256', finished.sha256);
 }
 
 const uploads: FastifyPluginAsync = async (app) => {
   const service = app.services.resumable;
   const base = `${app.config.publicUrl}${PATH}`;
   const origin = new URL(app.config.publicUrl).origin;
+  // one lock per upload across every handler: a HEAD from a resuming client takes it from a PATCH still running
+  const locker = new MemoryLocker();
   const tus = new Server({
     path: PATH,
+    locker,
     datastore: new ResumableStore(service),
     maxSize: app.config.uploadMaxBytes,
     // the public address, whatever proxy the request came through
@@ -65,11 +74,7 @@ const uploads: FastifyPluginAsync = async (app) => {
     response.headers.forEach((value, name) => {
       reply.header(name, value);
     });
-    if (s.finished && s.finished !== 'pending') {
-      reply.header('Lamha-Asset-Id', s.finished.id);
-      reply.header('Lamha-Duplicate', String(s.finished.duplicate));
-      reply.header('Lamha-Sha256', s.finished.sha256);
-    }
+    if (s.finished && s.finished !== 'pending') resultHeaders(reply, s.finished);
     const body = await response.text();
     return reply.send(body === '' ? undefined : body);
   }
@@ -83,7 +88,13 @@ const uploads: FastifyPluginAsync = async (app) => {
       + 'Lamha-Duplicate and Lamha-Sha256.',
   };
   app.route({ method: ['POST', 'OPTIONS'], url: PATH, schema: { ...schema, summary: 'create a resumable upload (tus)' }, handler: handle });
-  app.route({ method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'], url: `${PATH}/:id`, schema: { ...schema, summary: 'resume, query or stop a resumable upload (tus)' }, handler: handle });
+  app.route({ method: ['HEAD', 'DELETE', 'OPTIONS'], url: `${PATH}/:id`, schema: { ...schema, summary: 'query or stop a resumable upload (tus)' }, handler: handle });
+  app.patch<{ Params: { id: string } }>(`${PATH}/:id`, { schema: { ...schema, summary: 'append to a resumable upload at Upload-Offset (tus)' } }, patchHandler({
+    service, locker,
+    async finished(reply, id) {
+      resultHeaders(reply, await service.finish(id));
+    },
+  }));
 };
 
 export default uploads;
