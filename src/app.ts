@@ -21,6 +21,7 @@ import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
 import shareLinkRoutes from './routes/share-links/index.js';
+import uploaderPage from './routes/uploader/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -136,6 +137,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(albumArchive);
   await app.register(licenseList);
   await app.register(shareLinkRoutes);
+  await app.register(uploaderPage);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});
