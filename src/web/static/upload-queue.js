@@ -226,6 +226,7 @@ export function createQueue({ t, lang, endpoint, token, call, target: targetOf, 
     const id = res.getHeader('Lamha-Asset-Id');
     if (id) {
       item.assetId = id;
+      item.ui.li.dataset.assetId = id;
       item.duplicate = res.getHeader('Lamha-Duplicate') === 'true';
     }
   }
