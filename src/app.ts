@@ -20,6 +20,7 @@ import assets from './routes/assets/index.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
+import resumableUploads from './routes/uploads/index.js';
 import shareLinkRoutes from './routes/share-links/index.js';
 import uploaderPage from './routes/uploader/index.js';
 import events from './routes/events/index.js';
@@ -137,6 +138,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(albumArchive);
   await app.register(licenseList);
   await app.register(shareLinkRoutes);
+  await app.register(resumableUploads);
   await app.register(uploaderPage);
   await app.register(media);
   await app.register(subtitles);

@@ -27,6 +27,8 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   uploadMaxBytes: number;
+  /** an unfinished resumable upload not written to for this long is deleted */
+  resumableExpiryMs: number;
   /** photos with more pixels than this are refused (decompression bombs) */
   imageMaxPixels: number;
   /** videos longer than this are refused */
@@ -234,6 +236,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     dataDir: path.resolve(str('DATA_DIR', './data')),
     adminToken,
     uploadMaxBytes,
+    // a day: a photographer whose Wi-Fi failed in the afternoon resumes from the hotel that night
+    resumableExpiryMs: int('RESUMABLE_EXPIRY_HOURS', 24, 1, 24 * 30) * 3600_000,
     imageMaxPixels,
     videoMaxSeconds,
     videoMaxPixels,

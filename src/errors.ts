@@ -28,6 +28,12 @@ export const VideoTooLargeError = createError<[number, number, number]>('LAMHA_V
 export const PrivateMetadataError = createError<[reason: string]>('LAMHA_PRIVATE_METADATA', 'Location, serial numbers or owner names could not be removed from the file (%s), and this event does not keep them: the file was not kept', 422);
 export const UndecodableError = createError<[reason: string, options?: { cause: unknown }]>('LAMHA_UNDECODABLE', 'The file cannot be decoded: %s', 422);
 
+// Resumable (tus) uploads
+export const UploadExpiredError = createError('LAMHA_UPLOAD_EXPIRED', 'This upload expired unfinished and what was sent of it is deleted; start the file again', 410);
+/** another breach of the tus protocol; the status is tus's own (set on the error) */
+export const UploadProtocolError = createError<[string]>('LAMHA_UPLOAD_PROTOCOL', '%s', 400);
+export const UploadOffsetError = createError<[number, number]>('LAMHA_UPLOAD_OFFSET', 'The upload holds %d bytes, not %d: ask for its offset (HEAD) and continue from there', 409);
+
 // Press links
 export const LinkGoneError = createError('LAMHA_LINK_GONE', 'This press link has expired or was withdrawn; ask the organisers for a new one', 410);
 

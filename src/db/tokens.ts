@@ -6,6 +6,10 @@ export interface TokenRow {
   id: string;
   role: Role;
   eventId: string | null;
+  /** fixed to one album (upload links may be) */
+  albumId: string | null;
+  /** handed out as an upload link */
+  link: boolean;
   label: string;
   createdBy: string | null;
   expiresAt: Date | null;
@@ -14,17 +18,17 @@ export interface TokenRow {
   lastUsedAt: Date | null;
 }
 
-const COLUMNS = `id, role, event_id AS "eventId", label, created_by AS "createdBy", expires_at AS "expiresAt",
+const COLUMNS = `id, role, event_id AS "eventId", album_id AS "albumId", link, label, created_by AS "createdBy", expires_at AS "expiresAt",
   revoked_at AS "revokedAt", created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
 
 export async function insertToken(
   db: Queryable,
-  t: { hash: Buffer; role: Role; eventId: string | null; label: string; createdBy: string | null; expiresAt: Date | null },
+  t: { hash: Buffer; role: Role; eventId: string | null; label: string; createdBy: string | null; expiresAt: Date | null; albumId?: string | null; link?: boolean },
 ): Promise<TokenRow> {
   const { rows } = await db.query<TokenRow>(
-    `INSERT INTO tokens (token_hash, role, event_id, label, created_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [t.hash, t.role, t.eventId, t.label, t.createdBy, t.expiresAt],
+    `INSERT INTO tokens (token_hash, role, event_id, label, created_by, expires_at, album_id, link)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [t.hash, t.role, t.eventId, t.label, t.createdBy, t.expiresAt, t.albumId ?? null, t.link ?? false],
   );
   return rows[0]!;
 }
@@ -75,23 +79,25 @@ export async function touchToken(db: Queryable, id: string): Promise<void> {
 
 export interface TokenListRow extends TokenRow {
   eventSlug: string | null;
+  albumSlug: string | null;
   creatorLabel: string | null;
 }
 
 /** Tokens, newest first, optionally of one event; keyset-paginated on (created_at, id) after the token `after`. */
 export async function listTokens(
   db: Queryable,
-  q: { eventId?: string | undefined; after?: string | undefined; limit: number },
+  q: { eventId?: string | undefined; after?: string | undefined; limit: number; linksOnly?: boolean },
 ): Promise<TokenListRow[]> {
   const { rows } = await db.query<TokenListRow>(
-    `SELECT t.id, t.role, t.event_id AS "eventId", t.label, t.created_by AS "createdBy", t.expires_at AS "expiresAt",
-       t.revoked_at AS "revokedAt", t.created_at AS "createdAt", t.last_used_at AS "lastUsedAt",
-       e.slug AS "eventSlug", c.label AS "creatorLabel"
-     FROM tokens t LEFT JOIN events e ON e.id = t.event_id LEFT JOIN tokens c ON c.id = t.created_by
+    `SELECT t.id, t.role, t.event_id AS "eventId", t.album_id AS "albumId", t.link, t.label, t.created_by AS "createdBy",
+       t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt", t.created_at AS "createdAt", t.last_used_at AS "lastUsedAt",
+       e.slug AS "eventSlug", a.slug AS "albumSlug", c.label AS "creatorLabel"
+     FROM tokens t LEFT JOIN events e ON e.id = t.event_id LEFT JOIN albums a ON a.id = t.album_id LEFT JOIN tokens c ON c.id = t.created_by
      WHERE ($1::uuid IS NULL OR t.event_id = $1)
        AND ($2::uuid IS NULL OR (t.created_at, t.id) < (SELECT created_at, id FROM tokens WHERE id = $2))
+       AND (NOT $4 OR t.link)
      ORDER BY t.created_at DESC, t.id DESC LIMIT $3`,
-    [q.eventId ?? null, q.after ?? null, q.limit],
+    [q.eventId ?? null, q.after ?? null, q.limit, q.linksOnly ?? false],
   );
   return rows;
 }

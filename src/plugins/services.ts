@@ -7,6 +7,7 @@ import { createUploadService, type UploadService } from '../services/uploads.js'
 import { createPressService, type PressService } from '../services/press.js';
 import { createArchiveService, type ArchiveService } from '../services/archive.js';
 import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
+import { createResumableService, type ResumableService } from '../services/resumable.js';
 import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   events: EventService;
   assets: AssetService;
   uploads: UploadService;
+  /** tus uploads: the same ingest as `uploads`, arriving over many requests */
+  resumable: ResumableService;
   press: PressService;
   archive: ArchiveService;
   shareLinks: ShareLinkService;
@@ -37,13 +40,15 @@ export default fp(async (app) => {
   const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
   app.addHook('onClose', () => metadata.close());
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
+  const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
+    video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } });
   const services: Services = {
     tokens: createTokenService({ db }),
     events,
     assets,
     changes,
-    uploads: createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
-      video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } }),
+    uploads,
+    resumable: createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs }),
     press,
     archive: createArchiveService({ db, storage, press, events, log }),
     shareLinks: createShareLinkService({ db, events }),

@@ -22,6 +22,8 @@ export interface Principal {
    * `share:<link id>`, which rate limits count by.
    */
   share?: { linkId: string; albumId: string; variant: 'original' | 'web' };
+  /** a token fixed to one album (an upload link for one day's album): it uploads there only */
+  albumId?: string;
 }
 
 export function isAdmin(p: Principal | null): boolean {
@@ -40,6 +42,11 @@ export function canCurate(p: Principal | null, eventId: string): boolean {
 
 export function canUpload(p: Principal | null, eventId: string): boolean {
   return canCurate(p, eventId) || (p?.role === 'photographer' && p.eventId === eventId);
+}
+
+/** canUpload, and into this album: a token fixed to one album uploads into no other. */
+export function canUploadTo(p: Principal | null, eventId: string, albumId: string): boolean {
+  return canUpload(p, eventId) && (p!.albumId === undefined || p!.albumId === albumId);
 }
 
 export function canDownloadOriginals(p: Principal | null, eventId: string): boolean {

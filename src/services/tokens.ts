@@ -41,7 +41,7 @@ export function createTokenService({ db }: { db: Db }) {
       const row = await findLiveTokenByHash(db, hashToken(secret));
       if (!row) return undefined;
       if (row.lastUsedAt === null || Date.now() - row.lastUsedAt.getTime() > 60_000) await touchToken(db, row.id);
-      return { tokenId: row.id, role: row.role, eventId: row.eventId };
+      return { tokenId: row.id, role: row.role, eventId: row.eventId, ...(row.albumId !== null && { albumId: row.albumId }) };
     },
 
     async mint(p: Principal | null, req: MintRequest): Promise<MintedToken> {

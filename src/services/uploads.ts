@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import type { Log } from '../log.js';
-import type { Db } from '../db/database.js';
+import type { Db, GalleryWrite } from '../db/database.js';
 import { isTokenLiveLocked } from '../db/tokens.js';
 import { findAssetIdBySha256, insertAssetUnlessDuplicate, type AssetStatus } from '../db/assets.js';
 import type { Localized } from '../db/events.js';
@@ -24,7 +24,7 @@ import { peek } from '../storage/peek.js';
 import { originalKey } from '../storage/keys.js';
 import { LICENSE_IDS, licenseById } from '../licenses.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { canUpload, demand, type Principal } from './access.js';
+import { canUploadTo, demand, type Principal } from './access.js';
 import type { Changes } from './changes.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
@@ -40,7 +40,22 @@ export interface UploadedAsset {
   duplicate: boolean;
 }
 
-interface StoredFile {
+/** What the first bytes of a file decided. */
+export interface InspectedHead {
+  mimeType: string;
+  kind: AssetKind;
+  /** a video's size and duration, as far as its head tells */
+  extent?: VideoExtent | undefined;
+}
+
+/** The text an upload gives its asset(s). */
+export interface AssetText {
+  caption?: Localized | undefined;
+  credit?: string | undefined;
+  license?: string | undefined;
+}
+
+export interface StoredFile {
   id: string;
   kind: AssetKind;
   mimeType: string;
@@ -87,7 +102,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
    * After the upload: what the head could not tell (a moov written last, a transport stream's
    * last timestamps) is read from the stored object with one ranged GET.
    */
-  async function checkStoredVideo(file: StoredFile, head: Buffer, fromHead: VideoExtent | undefined): Promise<void> {
+  async function checkStoredVideo(file: { id: string; bytes: number }, head: Buffer, fromHead: VideoExtent | undefined): Promise<void> {
     if (fromHead?.settled) return;
     const range = missingRange(head, file.bytes, fromHead?.container ?? '');
     if (range === undefined) return;
@@ -103,40 +118,58 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     checkVideo(extent);
   }
 
+  /**
+   * Decides the type from the first bytes and refuses, before anything is stored, what is not
+   * on the allow-list and what the headers already show to be over the limits. `complete`: the
+   * head is the whole file.
+   */
+  async function inspectHead(head: Buffer, complete: boolean, filename: string): Promise<InspectedHead> {
+    if (head.length === 0) throw new EmptyFileError(filename);
+    const mimeType = await mimeFromHead(head);
+    const kind = kindOf(mimeType);
+    if (!kind) {
+      throw new UnsupportedTypeError(
+        mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
+      );
+    }
+    if (kind === 'video' && playlistSmuggled(head)) {
+      // the HLS/concat local-file-read class: a container carrying a playlist for ffmpeg to follow
+      throw new UnsupportedTypeError('The file carries a media playlist inside a video container; it is refused unread');
+    }
+    if (kind === 'image') {
+      // A decompression bomb is refused from its header, before a byte of it is stored.
+      const size = dimensionsFromHead(head, mimeType!);
+      if (size && size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
+    }
+    if (kind !== 'video') return { mimeType: mimeType!, kind };
+    // A video over the limits is refused from its head when the head says, before it is stored.
+    const extent = await extentFromHead(head, complete || head.length < HEAD_BYTES, probeControl);
+    checkVideo(extent);
+    return { mimeType: mimeType!, kind, extent };
+  }
+
+  /**
+   * Checks a stored file against what its head could not tell; a refused file's object is
+   * deleted here.
+   */
+  async function checkStored(file: { id: string; kind: AssetKind; bytes: number }, head: Buffer, inspected: InspectedHead): Promise<void> {
+    if (file.kind !== 'video') return;
+    try {
+      await checkStoredVideo(file, head, inspected.extent);
+    } catch (err) {
+      await storage.delete(originalKey(file.id)).catch((e: unknown) => {
+        log.error({ err: e, key: originalKey(file.id) }, 'could not remove the object of a refused upload');
+      });
+      throw err;
+    }
+  }
+
   async function storeFile(stream: Readable, filename: string): Promise<StoredFile> {
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
     try {
-      if (head.length === 0) throw new EmptyFileError(filename);
-      const mimeType = await mimeFromHead(head);
-      const kind = kindOf(mimeType);
-      if (!kind) {
-        throw new UnsupportedTypeError(
-          mimeType ? `Files of type ${mimeType} are not accepted` : 'The file is of a type Lamha does not accept (decided from its content)',
-        );
-      }
-      if (kind === 'video' && playlistSmuggled(head)) {
-        // the HLS/concat local-file-read class: a container carrying a playlist for ffmpeg to follow
-        throw new UnsupportedTypeError('The file carries a media playlist inside a video container; it is refused unread');
-      }
-      if (kind === 'image') {
-        // A decompression bomb is refused from its header, before a byte of it is stored.
-        const size = dimensionsFromHead(head, mimeType!);
-        if (size && size.width * size.height > maxPixels) throw new PixelLimitError(size.width, size.height, maxPixels);
-      }
-      if (kind !== 'video') return await storeTyped(whole, filename, mimeType!, kind);
-
-      // A video over the limits is refused from its head when the head says, before it is stored.
-      const fromHead = await extentFromHead(head, head.length < HEAD_BYTES, probeControl);
-      checkVideo(fromHead);
-      const file = await storeTyped(whole, filename, mimeType!, kind);
-      try {
-        await checkStoredVideo(file, head, fromHead);
-      } catch (err) {
-        await storage.delete(originalKey(file.id)).catch((e: unknown) => {
-          log.error({ err: e, key: originalKey(file.id) }, 'could not remove the object of a refused upload');
-        });
-        throw err;
-      }
+      const inspected = await inspectHead(head, head.length < HEAD_BYTES, filename);
+      const file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind);
+      await checkStored(file, head, inspected);
       return file;
     } catch (err) {
       whole.destroy();
@@ -153,10 +186,63 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename };
   }
 
+  /**
+   * Makes the rows of stored files (or finds the assets they duplicate, whose copies are then
+   * deleted) and queues their processing. `hooks` run in the same transaction, before and after
+   * the rows: a resumable upload locks its record and writes its result there, so its asset is
+   * made exactly once.
+   */
+  async function register(
+    p: Principal, eventId: string, albumId: string, stored: StoredFile[], text: AssetText,
+    hooks: { before?(tx: GalleryWrite): Promise<void>; after?(tx: GalleryWrite, assets: UploadedAsset[]): Promise<void> } = {},
+  ): Promise<UploadedAsset[]> {
+    const results = await changes.write(eventId, async (tx) => {
+      await hooks.before?.(tx);
+      // The token was checked when the upload began, which may be minutes of streaming ago:
+      // one revoked (or whose parent was) since then stores nothing.
+      if (!p.internal && !(await isTokenLiveLocked(tx, p.tokenId))) throw new UnauthorizedError();
+      const out: { file: StoredFile; asset: UploadedAsset }[] = [];
+      for (const file of stored) {
+        const inserted = await insertAssetUnlessDuplicate(tx, {
+          id: file.id, albumId, kind: file.kind, mimeType: file.mimeType,
+          bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p.tokenId,
+          caption: text.caption, credit: text.credit, license: text.license,
+        });
+        if (inserted) {
+          out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });
+        } else {
+          const existing = (await findAssetIdBySha256(tx, eventId, file.sha256))!;
+          out.push({ file, asset: { id: existing.id, status: existing.status, duplicate: true } });
+        }
+      }
+      await hooks.after?.(tx, out.map((r) => r.asset));
+      return out;
+    });
+
+    // The same bytes are stored once: drop the copies that turned out to be duplicates.
+    await Promise.all(results.filter((r) => r.asset.duplicate).map((r) => storage.delete(originalKey(r.file.id)).catch((err) => {
+      log.warn({ err, key: originalKey(r.file.id) }, 'could not delete the object of a duplicate upload');
+    })));
+    for (const { file, asset } of results) {
+      if (asset.duplicate) continue;
+      try {
+        await queues.enqueue(PROCESSING_JOB[file.kind], { assetId: asset.id });
+      } catch (err) {
+        // The row stays `processing`; the reconciler queues it again once Redis is back.
+        log.error({ err, assetId: asset.id }, 'could not queue processing of an upload');
+      }
+    }
+    return results.map((r) => r.asset);
+  }
+
   return {
+    inspectHead,
+    checkStored,
+    register,
+
     async ingest(p: Principal | null, eventSlug: string, albumSlug: string, parts: AsyncIterable<UploadPart>): Promise<UploadedAsset[]> {
       const { event, album } = await events.visibleAlbum(p, eventSlug, albumSlug);
-      demand(p, canUpload(p, event.id), 'upload to this event');
+      demand(p, canUploadTo(p, event.id, album.id), p?.albumId ? 'upload to albums other than its own' : 'upload to this event');
 
       const stored: StoredFile[] = [];
       const fields = new Map<string, string>();
@@ -185,42 +271,11 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         const captionText = fields.get('caption')?.trim();
         const caption: Localized | undefined = captionText ? { [locale]: captionText } : undefined;
 
-        const results = await changes.write(event.id, async (tx) => {
-          // The token was checked when the upload began, which may be minutes of streaming ago:
-          // one revoked (or whose parent was) since then stores nothing.
-          if (!p!.internal && !(await isTokenLiveLocked(tx, p!.tokenId))) throw new UnauthorizedError();
-          const out: { file: StoredFile; asset: UploadedAsset }[] = [];
-          for (const file of stored) {
-            const inserted = await insertAssetUnlessDuplicate(tx, {
-              id: file.id, albumId: album.id, kind: file.kind, mimeType: file.mimeType,
-              bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p!.tokenId,
-              caption, credit: fields.get('credit')?.trim() || undefined, license,
-            });
-            if (inserted) {
-              out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });
-            } else {
-              const existing = (await findAssetIdBySha256(tx, event.id, file.sha256))!;
-              out.push({ file, asset: { id: existing.id, status: existing.status, duplicate: true } });
-            }
-          }
-          return out;
+        const results = await register(p!, event.id, album.id, stored, {
+          caption, credit: fields.get('credit')?.trim() || undefined, license,
         });
         committed = true;
-
-        // The same bytes are stored once: drop the copies that turned out to be duplicates.
-        await Promise.all(results.filter((r) => r.asset.duplicate).map((r) => storage.delete(originalKey(r.file.id)).catch((err) => {
-          log.warn({ err, key: originalKey(r.file.id) }, 'could not delete the object of a duplicate upload');
-        })));
-        for (const { file, asset } of results) {
-          if (asset.duplicate) continue;
-          try {
-            await queues.enqueue(PROCESSING_JOB[file.kind], { assetId: asset.id });
-          } catch (err) {
-            // The row stays `processing`; the reconciler queues it again once Redis is back.
-            log.error({ err, assetId: asset.id }, 'could not queue processing of an upload');
-          }
-        }
-        return results.map((r) => r.asset);
+        return results;
       } catch (err) {
         if (!committed) {
           await Promise.all(stored.map((f) => storage.delete(originalKey(f.id)).catch((e) => {

@@ -42,3 +42,16 @@ export const HLS_PART_TYPES: Readonly<Record<string, string>> = {
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
 };
+
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+
+/** What a resumable (tus) upload keeps besides the original's multipart upload. */
+export function resumablePrefix(uploadId: string): string {
+  if (!UPLOAD_ID.test(uploadId)) throw new TypeError(`not an upload id: ${uploadId}`);
+  return `uploads/${uploadId}/`;
+}
+
+/** The bytes after a resumable upload's last whole part. */
+export function resumableRestKey(uploadId: string): string {
+  return `${resumablePrefix(uploadId)}rest`;
+}

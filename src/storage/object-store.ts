@@ -54,6 +54,18 @@ export interface ObjectStore {
   /** Deletes every object whose key starts with `prefix` (but not with `except`); answers how many. */
   deletePrefix(prefix: string, options?: { except?: string }): Promise<number>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * An S3 multipart upload driven step by step, for a file that arrives over several requests
+   * (tus): parts of at least 5 MiB but the last, completed in part order.
+   */
+  readonly multipart: {
+    start(key: string, options?: PutOptions): Promise<string>;
+    /** answers the part's ETag */
+    part(key: string, uploadId: string, partNumber: number, body: Buffer): Promise<string>;
+    complete(key: string, uploadId: string, parts: { part: number; etag: string }[]): Promise<void>;
+    /** an upload the server no longer knows is taken as aborted */
+    abort(key: string, uploadId: string): Promise<void>;
+  };
   /** The minio client itself, for tests and tools that inspect the store. */
   readonly client: Client;
 }
@@ -136,6 +148,38 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     endpoint: options.endpoint,
     bucket,
     client,
+    multipart: {
+      async start(key, opts = {}) {
+        try {
+          return await client.initiateNewMultipartUpload(bucket, key, { 'Content-Type': opts.contentType ?? 'application/octet-stream', ...opts.headers });
+        } catch (err) {
+          throw translate(err, key);
+        }
+      },
+      async part(key, uploadId, partNumber, body) {
+        try {
+          const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: {} }, body);
+          return etag;
+        } catch (err) {
+          throw translate(err, key);
+        }
+      },
+      async complete(key, uploadId, parts) {
+        try {
+          await client.completeMultipartUpload(bucket, key, uploadId, [...parts].sort((a, b) => a.part - b.part));
+        } catch (err) {
+          throw translate(err, key);
+        }
+      },
+      async abort(key, uploadId) {
+        try {
+          await client.abortMultipartUpload(bucket, key, uploadId);
+        } catch (err) {
+          const e = translate(err, key);
+          if (!(e instanceof NotFoundError)) throw e;
+        }
+      },
+    },
     async ensureBucket() {
       try {
         if (!(await client.bucketExists(bucket))) await client.makeBucket(bucket, region);
@@ -294,7 +338,7 @@ function translate(err: unknown, key: string): Error {
     return err;
   }
   const code = (err as { code?: string }).code;
-  if (code === 'NoSuchKey' || code === 'NotFound') return new NotFoundError(`object not found: ${key}`);
+  if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchUpload') return new NotFoundError(`object not found: ${key}`);
   const message = err instanceof Error ? err.message : String(err);
   const e = new StorageUnavailableError(code ? `${code}: ${message}` : message);
   (e as Error).cause = err;

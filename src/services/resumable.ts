@@ -1,0 +1,351 @@
+/**
+ * Resumable uploads (tus): a file that arrives over many requests, possibly from several API
+ * processes, goes straight into an S3 multipart upload of its original's key. Each whole part is
+ * recorded with the SHA-256 state after it, so a resumed upload continues the hash where the last
+ * request stopped and nothing is read back; the bytes after the last whole part wait in one small
+ * object (resumableRestKey) until more arrive. The first bytes are typed and checked before any
+ * part is stored, as a multipart upload's are; once every byte is in, the file joins the same
+ * ingest as a multipart upload's (register): one asset, or the duplicate it is.
+ */
+import { randomUUID } from 'node:crypto';
+import { createSHA256, type IHasher } from 'hash-wasm';
+import type { Db } from '../db/database.js';
+import { findAlbumById, type AlbumRow } from '../db/albums.js';
+import type { EventRow } from '../db/events.js';
+import {
+  commitBytes, deleteResumable, findResumable, insertResumable, listExpired, listReceived, markDone, markReceived, saveHead, saveMultipartId,
+  type ResumableRow, type StoredPart,
+} from '../db/resumable-uploads.js';
+import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadOffsetError, ValidationError } from '../errors.js';
+import type { Log } from '../log.js';
+import { HEAD_BYTES, type AssetKind } from '../media/types.js';
+import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { canCurate, canUploadTo, demand, type Principal } from './access.js';
+import type { EventService } from './events.js';
+import { cleanFilename } from './filenames.js';
+import { TEXT_MAX_CHARS, type InspectedHead, type StoredFile, type UploadService, type UploadedAsset } from './uploads.js';
+
+const MiB = 1024 * 1024;
+/** S3's smallest part but the last */
+const MIN_PART = 5 * MiB;
+/** S3 allows 10 000 parts; a few hundred are left for the short parts that interruptions make */
+const PLANNED_PARTS = 9_000;
+
+/** What a tus client may say in Upload-Metadata. */
+export interface ResumableMetadata {
+  event?: string | undefined;
+  album?: string | undefined;
+  filename?: string | undefined;
+  filetype?: string | undefined;
+  caption?: string | undefined;
+  locale?: string | undefined;
+}
+
+export interface FinishedUpload extends UploadedAsset {
+  /** SHA-256 of the bytes as uploaded, for the client to check */
+  sha256: string;
+}
+
+export interface ResumableDeps {
+  db: Db;
+  storage: ObjectStore;
+  uploads: Pick<UploadService, 'inspectHead' | 'checkStored' | 'register'>;
+  events: Pick<EventService, 'visibleEvent' | 'visibleAlbum'>;
+  log: Log;
+  maxBytes: number;
+  /** an unfinished upload not written to for this long is deleted, parts and all */
+  expiryMs: number;
+}
+
+/** The part size for a file of `length`: 8 MiB, or more when 8 MiB parts would be too many. */
+export function partSizeFor(length: number): number {
+  return Math.max(8 * MiB, Math.ceil(length / PLANNED_PARTS / MiB) * MiB);
+}
+
+/** The uploader's rights, as far as finishing its upload needs them. */
+function uploaderOf(row: ResumableRow): Principal {
+  return { tokenId: row.tokenId!, role: 'photographer', eventId: row.eventId };
+}
+
+export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs }: ResumableDeps) {
+  const nextExpiry = () => new Date(Date.now() + expiryMs);
+
+  /** The upload if `p` may write to it: its uploader, or an editor of its event. Others get 404. */
+  async function owned(p: Principal | null, id: string): Promise<ResumableRow> {
+    const row = /^[0-9a-f]{32}$/.test(id) ? await findResumable(db, id) : undefined;
+    const mine = row && p && ((row.tokenId !== null && row.tokenId === p.tokenId) || (row.eventId !== null && canCurate(p, row.eventId)));
+    if (!row || !mine) {
+      demand(p, p !== null, 'resume uploads');
+      throw new NotFoundError(`No upload ${id}`);
+    }
+    return row;
+  }
+
+  /** Removes every trace of an upload that will not finish: its parts, its rest, its row. */
+  async function discard(row: ResumableRow): Promise<void> {
+    if (row.multipartId) await storage.multipart.abort(originalKey(row.assetId), row.multipartId);
+    await storage.deletePrefix(resumablePrefix(row.id));
+    // a received file's object has no asset yet; a done one's is its asset's original
+    if (row.state === 'received') await storage.delete(originalKey(row.assetId));
+    await deleteResumable(db, row.id);
+  }
+
+  async function discardQuietly(row: ResumableRow): Promise<void> {
+    await discard(row).catch((err: unknown) => {
+      log.error({ err, uploadId: row.id }, 'could not remove a refused upload; the expiry sweep will');
+    });
+  }
+
+  async function resolveTarget(p: Principal | null, meta: ResumableMetadata): Promise<{ event: EventRow; album: AlbumRow }> {
+    if (!meta.event) throw new ValidationError('Upload-Metadata must name the "event" (its slug)');
+    if (!meta.album && p?.albumId) {
+      const event = await events.visibleEvent(p, meta.event);
+      const album = await findAlbumById(db, event.id, p.albumId);
+      if (!album) throw new NotFoundError(`This token's album is not in event "${meta.event}"`);
+      return { event, album };
+    }
+    if (!meta.album) throw new ValidationError('Upload-Metadata must name the "album" (its slug)');
+    return events.visibleAlbum(p, meta.event, meta.album);
+  }
+
+  /** Reads the rest object into `into`, answering how many bytes it held. */
+  async function readRest(row: ResumableRow, into: Buffer): Promise<number> {
+    let filled = 0;
+    for await (const chunk of await storage.get(resumableRestKey(row.id), { start: 0, end: row.restBytes - 1 })) {
+      const c = chunk as Buffer;
+      filled += c.copy(into, filled);
+    }
+    if (filled !== row.restBytes) throw new ConflictError(`upload ${row.id}: its stored rest holds ${filled} bytes, not ${row.restBytes}`);
+    return filled;
+  }
+
+  return {
+    /** POST: checks where the file goes and who sends it, and reserves its asset id. No byte is stored yet. */
+    async create(p: Principal | null, id: string, length: number, meta: ResumableMetadata): Promise<ResumableRow> {
+      const { event, album } = await resolveTarget(p, meta);
+      demand(p, canUploadTo(p, event.id, album.id), p?.albumId ? 'upload to albums other than its own' : 'upload to this event');
+      const filename = cleanFilename(meta.filename);
+      if (length === 0) throw new EmptyFileError(filename);
+      if (length > maxBytes) throw new TooLargeError(maxBytes);
+      const locale = meta.locale || event.defaultLocale;
+      if (!event.locales.includes(locale)) throw new ValidationError(`locale must be one of ${event.locales.join(', ')}`);
+      const caption = meta.caption?.trim() || null;
+      if (caption && caption.length > TEXT_MAX_CHARS.caption) throw new ValidationError('caption is too long');
+      return insertResumable(db, {
+        id, assetId: randomUUID(), eventId: event.id, albumId: album.id, tokenId: p!.internal ? null : p!.tokenId,
+        length, filename, caption, locale, partSize: partSizeFor(length), expiresAt: nextExpiry(),
+      });
+    },
+
+    get: owned,
+
+    /**
+     * PATCH: appends `body`, which starts at `offset`, and answers the new offset. Whole parts
+     * are stored as they fill (one uploading while the next fills); what is left when the body
+     * ends short (a dropped connection ends it) is kept as the rest. A file whose first bytes
+     * are refused is deleted with all that was stored of it, and the error thrown.
+     */
+    async write(p: Principal | null, id: string, offset: number, body: AsyncIterable<Buffer>): Promise<number> {
+      const row = await owned(p, id);
+      if (row.state !== 'receiving' || row.received !== offset) throw new UploadOffsetError(row.state === 'receiving' ? row.received : row.length, offset);
+      const key = originalKey(row.assetId);
+      const hasher: IHasher = await createSHA256();
+      if (row.hashState) hasher.load(row.hashState);
+      else hasher.init();
+
+      const needHead = Math.min(HEAD_BYTES, row.length);
+      let head = row.head;
+      let typed: InspectedHead | undefined = row.kind ? { mimeType: row.mimeType!, kind: row.kind } : undefined;
+      let multipartId = row.multipartId;
+      const parts: StoredPart[] = [...row.parts];
+      let committed = row.received;
+      let pos = row.received;
+      // two part buffers: one fills while the other's part is stored
+      let current: Buffer = Buffer.allocUnsafeSlow(row.partSize);
+      let spare: Buffer | undefined;
+      let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
+      let storing: Promise<void> | undefined;
+
+      const storePart = async (data: Buffer, end: number, hashState: Uint8Array) => {
+        if (multipartId === null) {
+          multipartId = await storage.multipart.start(key, { contentType: typed!.mimeType });
+          await saveMultipartId(db, id, multipartId);
+        }
+        const part = parts.length + 1;
+        const etag = await storage.multipart.part(key, multipartId, part, data);
+        const stored = { part, etag, bytes: data.length };
+        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, hashState: Buffer.from(hashState), expiresAt: nextExpiry() }))) {
+          throw new ConflictError('Another request took this upload over');
+        }
+        parts.push(stored);
+        committed = end;
+      };
+      const startPart = async () => {
+        // the previous part must be stored (and committed) first: parts are recorded in order
+        await storing;
+        const data = current.subarray(0, filled);
+        const end = pos;
+        const state = hasher.save();
+        spare ??= Buffer.allocUnsafeSlow(row.partSize);
+        [current, spare] = [spare, current];
+        filled = 0;
+        storing = storePart(data, end, state);
+        storing.catch(() => {}); // observed when awaited next
+      };
+
+      // read by hand, not with for-await: leaving that loop on a refusal would destroy the body
+      // at once, and the client would hear of the broken stream before it hears why
+      const chunks = body[Symbol.asyncIterator]();
+      try {
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          let c = next.value;
+          if (typed === undefined && head.length < needHead) {
+            head = Buffer.concat([head, c.subarray(0, needHead - head.length)]);
+            if (head.length === needHead) {
+              typed = await uploads.inspectHead(head, needHead === row.length, row.filename);
+              await saveHead(db, id, head, typed);
+            }
+          }
+          while (c.length > 0) {
+            const n = c.copy(current, filled);
+            hasher.update(c.subarray(0, n));
+            filled += n;
+            pos += n;
+            c = c.subarray(n);
+            if (filled === current.length && pos < row.length) await startPart();
+          }
+        }
+        await storing;
+        if (typed === undefined) {
+          // the body ended before the first bytes were all here: keep them for the next request
+          await saveHead(db, id, head);
+        }
+
+        if (pos === row.length) {
+          const sha256 = Buffer.from(hasher.digest('binary'));
+          const data = current.subarray(0, filled);
+          if (multipartId === null) {
+            await storage.put(key, data, { contentType: typed!.mimeType });
+          } else {
+            const part = parts.length + 1;
+            parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
+            await storage.multipart.complete(key, multipartId, parts);
+          }
+          if (!(await markReceived(db, id, { from: committed, length: row.length, sha256 }))) throw new ConflictError('Another request took this upload over');
+          await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
+          return row.length;
+        }
+        if (filled >= MIN_PART && typed !== undefined) {
+          // enough for a part of its own: a shorter part than planned is allowed but for the last
+          await startPart();
+          await storing;
+        } else if (pos > committed) {
+          await storage.put(resumableRestKey(id), current.subarray(0, filled));
+          if (!(await commitBytes(db, id, { from: committed, to: pos, restBytes: filled, hashState: Buffer.from(hasher.save()), expiresAt: nextExpiry() }))) {
+            throw new ConflictError('Another request took this upload over');
+          }
+          committed = pos;
+        }
+        return committed;
+      } catch (err) {
+        await storing?.catch(() => {});
+        if (typed === undefined && head.length === needHead) {
+          // refused from its first bytes: nothing of it stays
+          await discardQuietly({ ...row, multipartId });
+        }
+        throw err;
+      }
+    },
+
+    /**
+     * Makes the asset of an upload whose every byte is stored. Idempotent: the finishing PATCH,
+     * a HEAD after it failed, and the reconciler may all ask; the asset is made once.
+     */
+    async finish(id: string): Promise<FinishedUpload> {
+      const row = await findResumable(db, id);
+      if (!row) throw new NotFoundError(`No upload ${id}`);
+      const result = (r: ResumableRow): FinishedUpload => ({
+        id: r.resultId!, status: 'processing', duplicate: r.duplicate!, sha256: r.sha256!.toString('hex'),
+      });
+      if (row.state === 'done') return result(row);
+      if (row.state !== 'received') throw new ConflictError(`Upload ${id} has ${row.length - row.received} bytes still to come`);
+      if (!row.eventId || !row.albumId || !row.tokenId) {
+        await discard(row);
+        throw new NotFoundError('The album (or the token) this upload was for has been deleted');
+      }
+      const file: StoredFile = {
+        id: row.assetId, kind: row.kind as AssetKind, mimeType: row.mimeType!, bytes: row.length, sha256: row.sha256!, filename: row.filename,
+      };
+      try {
+        const inspected = await uploads.inspectHead(row.head, row.length <= HEAD_BYTES, row.filename);
+        await uploads.checkStored(file, row.head, inspected);
+        let already: ResumableRow | undefined;
+        const [asset] = await uploads.register(uploaderOf(row), row.eventId, row.albumId, [file], {
+          caption: row.caption ? { [row.locale!]: row.caption } : undefined,
+        }, {
+          async before(tx) {
+            const locked = await findResumable(tx, id, { lock: true });
+            if (locked?.state !== 'received') {
+              already = locked;
+              throw new ConflictError('finished meanwhile');
+            }
+          },
+          async after(tx, [made]) {
+            await markDone(tx, id, { resultId: made!.id, duplicate: made!.duplicate });
+          },
+        }).catch(async (err: unknown) => {
+          if (already?.state === 'done') return [result(already)];
+          throw err;
+        });
+        return { ...asset!, sha256: row.sha256!.toString('hex') };
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode ?? 500;
+        // refused (over a limit found only now, or its token revoked): the file is not kept
+        if (status >= 400 && status < 500 && status !== 409) await discardQuietly(row);
+        throw err;
+      }
+    },
+
+    /** DELETE (tus termination): stops an unfinished upload and removes what was stored of it. */
+    async remove(p: Principal | null, id: string): Promise<void> {
+      const row = await owned(p, id);
+      if (row.state !== 'receiving') throw new ConflictError('The upload is complete; delete its asset instead');
+      await discard(row);
+    },
+
+    /** Deletes unfinished uploads past their expiry (with their parts) and old records of finished ones. */
+    async expire(): Promise<number> {
+      let n = 0;
+      for (const row of await listExpired(db, expiryMs)) {
+        try {
+          if (row.state === 'done') await deleteResumable(db, row.id);
+          else await discard(row);
+          n++;
+        } catch (err) {
+          log.warn({ err, uploadId: row.id }, 'could not remove an expired upload; next sweep');
+        }
+      }
+      return n;
+    },
+
+    /** Finishes uploads whose bytes are all in but whose asset was not made (the finishing request failed). */
+    async finishPending(graceMs = 60_000): Promise<number> {
+      let n = 0;
+      for (const id of await listReceived(db, graceMs)) {
+        try {
+          await this.finish(id);
+          n++;
+        } catch (err) {
+          log.warn({ err, uploadId: id }, 'could not finish a received upload');
+        }
+      }
+      return n;
+    },
+
+    /** How long an unfinished upload lives without being written to. */
+    expiryMs,
+  };
+}
+
+export type ResumableService = ReturnType<typeof createResumableService>;
