@@ -127,7 +127,7 @@ if (!existsSync(CHROMIUM)) {
       }, BIG, { timeout: 60_000, polling: 50 });
       const before = await progressOf(page, BIG);
       t.ok(before > 0 && before < 70, `the big photo is partly sent (${before} %) when the network drops`);
-      t.match(await page.textContent('#up-total-text'), /\/s/, 'the total shows a speed');
+      t.match(await page.textContent('#up-total-text'), TEXT.ar.strings['upload.timeLeft'].replace('{time}', '').trim(), 'the total shows the time left');
 
       await context.setOffline(true);
       await page.waitForFunction((n) => [...document.querySelectorAll<HTMLElement>('#up-list > li')].find((l) => l.querySelector('.up-name bdi')?.textContent === n)?.dataset.state === 'offline', BIG, { timeout: 20_000 });

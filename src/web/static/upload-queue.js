@@ -3,9 +3,10 @@
 //
 // Network loss: tus-js-client retries on its own while the browser thinks it is online (the
 // delays below outlast a minute without Wi-Fi); while the browser knows it is offline it gives
-// up at once, so uploads wait for the 'online' event and resume from the server's offset. A
-// phone that slept leaves requests hanging: waking (visibilitychange) or a minute without
-// progress restarts them. After a reload, picking the same files finds their unfinished uploads
+// up at once. So when the browser says it went offline, the uploads under way are stopped (a
+// request on a vanished network can hang for minutes before it fails), and on 'online' they
+// resume from the server's offset. A phone that slept leaves requests hanging: waking
+// (visibilitychange) or a minute without progress restarts them. After a reload, picking the same files finds their unfinished uploads
 // through tus-js-client's fingerprints in localStorage and resumes them.
 
 import { formatBytes, formatDuration, formatSpeed, rate, reasonText } from './upload-text.js';
@@ -154,7 +155,8 @@ export function createQueue({ t, lang, endpoint, token, call, target: targetOf, 
 
   // ---- sending ----
   function pump() {
-    if (destroyed) return;
+    // nothing starts while the browser knows there is no network; 'online' calls again
+    if (destroyed || !navigator.onLine) return;
     let active = items.filter((i) => i.state === 'uploading').length;
     for (const item of items) {
       if (active >= CONCURRENCY) break;
@@ -399,7 +401,18 @@ export function createQueue({ t, lang, endpoint, token, call, target: targetOf, 
     pump();
   }
   const onVisible = () => { if (document.visibilityState === 'visible') wake(); };
+  function offline() {
+    let stopped = 0;
+    for (const item of items) {
+      if (item.state !== 'uploading') continue;
+      stopped++;
+      setState(item, 'offline');
+      void item.upload?.abort(false);
+    }
+    if (stopped > 0 && !offlineSaid) { offlineSaid = true; announce(t('upload.state.offline')); }
+  }
   window.addEventListener('online', wake);
+  window.addEventListener('offline', offline);
   document.addEventListener('visibilitychange', onVisible);
   // leaving with files still going: the browser asks first (resuming is possible, but only by picking them again)
   const onLeave = (e) => { if (items.some((i) => ['uploading', 'queued', 'offline'].includes(i.state))) e.preventDefault(); };
@@ -423,6 +436,7 @@ export function createQueue({ t, lang, endpoint, token, call, target: targetOf, 
       destroyed = true;
       for (const id of timers) clearTimeout(id);
       window.removeEventListener('online', wake);
+      window.removeEventListener('offline', offline);
       document.removeEventListener('visibilitychange', onVisible);
       window.removeEventListener('beforeunload', onLeave);
       for (const item of items) if (item.state === 'uploading') void item.upload?.abort(false);
