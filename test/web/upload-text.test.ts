@@ -12,9 +12,10 @@ interface UploadText {
   formatDuration(seconds: number, lang: string): string;
   rate(samples: { at: number; bytes: number }[], now: number, windowMs?: number): number;
   localized(map: Record<string, string> | null, lang: string, fallback: string): string;
+  pick(map: Record<string, string> | null, lang: string, fallback: string): { text: string; lang: string } | null;
 }
 const module = '../../src/web/static/upload-text.js';
-const { parseCredential, errorCode, reasonText, formatBytes, formatSpeed, formatDuration, rate, localized } = (await import(module)) as UploadText;
+const { parseCredential, errorCode, reasonText, formatBytes, formatSpeed, formatDuration, rate, localized, pick } = (await import(module)) as UploadText;
 const TOKEN = 'lamha_Qm9vdHN0cmFwLXRva2VuLWZvci10ZXN0cy0xMjM0NTY3OA';
 
 t.test('a token from a whole link, a fragment or on its own; nothing from a link without one', async (t) => {
@@ -69,4 +70,5 @@ t.test('a title in the page\'s language, else the event\'s, else any', async (t)
   t.equal(localized({ ar: 'اليوم الأول', en: ' ' }, 'en', 'ar'), 'اليوم الأول');
   t.equal(localized({ ku: 'Roja yekem' }, 'fr', 'ar'), 'Roja yekem');
   t.equal(localized(null, 'fr', 'ar'), '');
+  t.same(pick({ ar: 'اليوم الأول' }, 'en', 'ar'), { text: 'اليوم الأول', lang: 'ar' }, 'with the language it is in, to mark it');
 });

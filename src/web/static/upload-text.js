@@ -79,12 +79,17 @@ export function rate(samples, now, windowMs = 8000) {
   return seconds > 0.25 ? Math.max(0, (last.bytes - first.bytes) / seconds) : 0;
 }
 
-/** Text of a localized map ({ar: …, en: …}) in `lang`, else the default, else any; '' when none. */
-export function localized(map, lang, fallback) {
-  if (!map || typeof map !== 'object') return '';
+/** Text of a localized map ({ar: …, en: …}) in `lang`, else the default, else any, with the language it is in; null when none. */
+export function pick(map, lang, fallback) {
+  if (!map || typeof map !== 'object') return null;
   for (const tag of [lang, fallback, ...Object.keys(map)]) {
     const v = map[tag];
-    if (typeof v === 'string' && v.trim() !== '') return v;
+    if (typeof v === 'string' && v.trim() !== '') return { text: v, lang: tag };
   }
-  return '';
+  return null;
+}
+
+/** pick()'s text alone; '' when none. */
+export function localized(map, lang, fallback) {
+  return pick(map, lang, fallback)?.text ?? '';
 }

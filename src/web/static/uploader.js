@@ -3,7 +3,7 @@
 // language; upload-queue.js sends the files and upload-links.js mints links for editors.
 
 import { t as say } from './strings.js';
-import { parseCredential, localized, reasonText } from './upload-text.js';
+import { parseCredential, localized, pick, reasonText } from './upload-text.js';
 import { createQueue } from './upload-queue.js';
 import { initLinks } from './upload-links.js';
 
@@ -125,12 +125,13 @@ function showSession(me, token, call) {
       drop.hidden = true;
       return;
     }
-    $('up-event-title').textContent = localized(event.title, lang, event.defaultLocale) || event.slug;
+    $('up-event-title').replaceChildren(inLanguage(event.title, event.slug, event.defaultLocale));
     const albums = event.albums ?? [];
     const albumTitle = (a) => localized(a.title, lang, event.defaultLocale) || a.slug;
     if (me.album) {
       const fixed = albums.find((a) => a.slug === me.album);
-      $('up-album-fixed').textContent = t('upload.albumFixed').replace('{album}', fixed ? albumTitle(fixed) : me.album);
+      const [before, after = ''] = t('upload.albumFixed').split('{album}');
+      $('up-album-fixed').replaceChildren(before, inLanguage(fixed?.title, me.album, event.defaultLocale), after);
       $('up-album-fixed').hidden = false;
       $('up-album-field').hidden = true;
       albumSelect.replaceChildren(option(me.album, fixed ? albumTitle(fixed) : me.album));
@@ -176,6 +177,15 @@ function showSession(me, token, call) {
     announce: announcer($('up-announce')),
   });
   wirePickers(queue);
+}
+
+/** A title as an isolated run of text marked with its own language (an Arabic album name on an English page reads right). */
+function inLanguage(map, slug, fallback) {
+  const found = pick(map, lang, fallback);
+  const bdi = document.createElement('bdi');
+  bdi.textContent = found?.text ?? slug;
+  if (found && found.lang !== lang) bdi.lang = found.lang;
+  return bdi;
 }
 
 /** The language's own name from the language switcher, which lists Lamha's languages as they call themselves. */
