@@ -21,6 +21,7 @@ import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
 import resumableUploads from './routes/uploads/index.js';
+import uploadLinkRoutes from './routes/upload-links/index.js';
 import shareLinkRoutes from './routes/share-links/index.js';
 import uploaderPage from './routes/uploader/index.js';
 import events from './routes/events/index.js';
@@ -139,6 +140,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(licenseList);
   await app.register(shareLinkRoutes);
   await app.register(resumableUploads);
+  await app.register(uploadLinkRoutes);
   await app.register(uploaderPage);
   await app.register(media);
   await app.register(subtitles);

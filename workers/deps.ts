@@ -9,7 +9,11 @@ import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
 import { configureSharpForWorker } from '../src/media/images.js';
 import { createMetadataReader } from '../src/media/metadata.js';
-import { createChanges } from '../src/services/changes.js';
+import { createAssetService } from '../src/services/assets.js';
+import { createChanges, type Changes } from '../src/services/changes.js';
+import { createEventService } from '../src/services/events.js';
+import { createResumableService, type ResumableService } from '../src/services/resumable.js';
+import { createUploadService } from '../src/services/uploads.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import type { ProcessorDeps } from './processors/registry.js';
@@ -21,12 +25,14 @@ export function createProcessorDeps(
   base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
 ): ProcessorDeps & { close(): Promise<void> } {
   const changes = createChanges({ db: base.db });
+  const resumable = resumableForWorker(config, { ...base, changes });
   configureSharpForWorker();
   const metadata = createMetadataReader({ timeoutMs: 30_000 });
   return {
     ...base,
     metadata,
     changes,
+    resumable,
     settings: {
       imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
@@ -35,4 +41,19 @@ export function createProcessorDeps(
     },
     close: () => metadata.close(),
   };
+}
+
+/**
+ * The resumable-upload service as the sweep uses it: finishing an upload runs the same ingest
+ * as the API's (typing, limits, rows, dedup, queueing), so it is made from the same factories.
+ */
+function resumableForWorker(config: Readonly<Config>, deps: { db: Db; storage: ObjectStore; queues: Queues; log: Log; changes: Changes }): ResumableService {
+  const { db, storage, queues, log, changes } = deps;
+  const assets = createAssetService({ db, storage, queues, log, changes });
+  const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
+  const uploads = createUploadService({
+    db, storage, queues, events, log, changes, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels,
+    video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath },
+  });
+  return createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs });
 }

@@ -12,6 +12,8 @@ import { requeueProcessing } from '../src/services/reconcile.js';
 import type { Connections } from '../src/startup.js';
 import { createProcessorDeps } from './deps.js';
 import { startWorkers } from './worker.js';
+import { sweepUploads } from './processors/sweep-uploads.js';
+import { SWEEP_UPLOADS_EVERY_MS } from '../src/queues/jobs.js';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -35,6 +37,9 @@ export async function startWorker(
   log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
   const requeued = await requeueProcessing({ db, queues });
   if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
+  await queues.queues.maintenance.upsertJobScheduler('sweep-uploads', { every: SWEEP_UPLOADS_EVERY_MS }, { name: 'sweep-uploads', data: {} });
+  // and once now: uploads that expired or lost their finish while no worker ran
+  await sweepUploads(undefined, deps).catch((err: unknown) => log.warn({ err }, 'the upload sweep failed; it runs again shortly'));
   return {
     async close() {
       await workers.close();

@@ -8,6 +8,7 @@ import { createPressService, type PressService } from '../services/press.js';
 import { createArchiveService, type ArchiveService } from '../services/archive.js';
 import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
 import { createResumableService, type ResumableService } from '../services/resumable.js';
+import { createUploadLinkService, type UploadLinkService } from '../services/upload-links.js';
 import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   uploads: UploadService;
   /** tus uploads: the same ingest as `uploads`, arriving over many requests */
   resumable: ResumableService;
+  uploadLinks: UploadLinkService;
   press: PressService;
   archive: ArchiveService;
   shareLinks: ShareLinkService;
@@ -42,8 +44,10 @@ export default fp(async (app) => {
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
   const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
     video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } });
+  const tokens = createTokenService({ db });
   const services: Services = {
-    tokens: createTokenService({ db }),
+    tokens,
+    uploadLinks: createUploadLinkService({ db, events, tokens, publicUrl: config.publicUrl }),
     events,
     assets,
     changes,

@@ -15,6 +15,8 @@ export interface JobPayloads {
   'transcode-video': { assetId: string };
   /** removes every object of a deleted asset (retried when storage was down at delete time) */
   'purge-asset': { assetId: string };
+  /** deletes expired resumable uploads and finishes those whose finishing request failed */
+  'sweep-uploads': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -37,7 +39,12 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000, retryAfterDeadline: true },
   'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000, retryAfterDeadline: true },
+  // repeated every SWEEP_UPLOADS_EVERY_MS: a failed run is simply the next one
+  'sweep-uploads': { queue: 'maintenance', attempts: 1, backoffMs: 60_000, timeoutMs: 10 * 60_000, retryAfterDeadline: false },
 };
+
+/** How often the resumable-upload sweep runs (and once when a worker starts). */
+export const SWEEP_UPLOADS_EVERY_MS = 15 * 60_000;
 
 export interface TranscodeDeadline {
   /** wall-clock seconds allowed per second of video */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import { findAlbum } from '../db/albums.js';
 import { findEventBySlug } from '../db/events.js';
 import {
   countLiveAdmins, findLiveTokenByHash, findToken, insertToken, listTokens, revokeToken, touchToken, upsertBootstrapAdmin,
@@ -21,6 +22,8 @@ export function generateToken(): string {
 export interface MintRequest {
   role: Role;
   event?: string | undefined;
+  /** fixes a photographer token to one album of its event (its slug) */
+  album?: string | undefined;
   label: string;
   expiresAt?: string | undefined;
 }
@@ -31,6 +34,7 @@ export interface MintedToken {
   role: Role;
   event: string | null;
   label: string;
+  album: string | null;
   expiresAt: Date | null;
 }
 
@@ -44,7 +48,8 @@ export function createTokenService({ db }: { db: Db }) {
       return { tokenId: row.id, role: row.role, eventId: row.eventId, ...(row.albumId !== null && { albumId: row.albumId }) };
     },
 
-    async mint(p: Principal | null, req: MintRequest): Promise<MintedToken> {
+    /** `link`: the token is handed out as an upload link (listed as one). */
+    async mint(p: Principal | null, req: MintRequest, { link = false } = {}): Promise<MintedToken> {
       demand(p, p?.role === 'admin' || p?.role === 'editor', 'create tokens');
       const principal = p!;
       let expiresAt: Date | null = null;
@@ -72,15 +77,22 @@ export function createTokenService({ db }: { db: Db }) {
         }
         eventSlug = event?.slug ?? null;
       }
+      let albumId: string | null = null;
+      if (req.album !== undefined) {
+        if (req.role !== 'photographer') throw new ValidationError('Only photographer tokens are fixed to an album');
+        const album = eventId === null ? undefined : await findAlbum(db, eventId, req.album);
+        if (!album) throw new ValidationError(`album must be an album of the token's event; there is no "${req.album}"`);
+        albumId = album.id;
+      }
       // a minted token never outlives its parent: no expiry, or a later one, becomes the parent's
       const parent = await findToken(db, principal.tokenId);
       if (parent?.expiresAt && (expiresAt === null || expiresAt > parent.expiresAt)) expiresAt = parent.expiresAt;
       const token = generateToken();
       const row = await insertToken(db, {
-        hash: hashToken(token), role: req.role, eventId, label: req.label, createdBy: principal.tokenId, expiresAt,
+        hash: hashToken(token), role: req.role, eventId, label: req.label, createdBy: principal.tokenId, expiresAt, albumId, link,
       });
       if (eventSlug === null && eventId !== null) eventSlug = (await eventSlugOf(db, eventId)) ?? null;
-      return { id: row.id, token, role: row.role, event: eventSlug, label: row.label, expiresAt: row.expiresAt };
+      return { id: row.id, token, role: row.role, event: eventSlug, label: row.label, album: req.album ?? null, expiresAt: row.expiresAt };
     },
 
     async revoke(p: Principal | null, id: string): Promise<void> {
@@ -95,10 +107,11 @@ export function createTokenService({ db }: { db: Db }) {
     },
 
     /** Tokens in the caller's scope (admin: all; editor: its event's), newest first, never a secret. */
-    async list(p: Principal | null, q: { cursor?: string | undefined; limit: number }): Promise<{ tokens: TokenListRow[]; nextCursor: string | null }> {
+    async list(p: Principal | null, q: { cursor?: string | undefined; limit: number; eventId?: string; linksOnly?: boolean }): Promise<{ tokens: TokenListRow[]; nextCursor: string | null }> {
       demand(p, p?.role === 'admin' || p?.role === 'editor', 'list tokens');
+      if (q.eventId !== undefined && p!.role !== 'admin' && q.eventId !== p!.eventId) throw new ForbiddenError('An editor may list its own event\'s tokens only');
       // the cursor is the id of the last token of the previous page
-      const rows = await listTokens(db, { eventId: p!.role === 'admin' ? undefined : p!.eventId!, after: q.cursor, limit: q.limit + 1 });
+      const rows = await listTokens(db, { eventId: q.eventId ?? (p!.role === 'admin' ? undefined : p!.eventId!), after: q.cursor, limit: q.limit + 1, linksOnly: q.linksOnly ?? false });
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       const nextCursor = rows.length > q.limit && last ? last.id : null;

@@ -105,7 +105,7 @@ t.test('GET /api/v1/tokens lists tokens in scope, never a secret, with last use,
   const p = all.json().tokens.find((x: { id: string }) => x.id === photographerA.id);
   t.match(p, { role: 'photographer', label: 'photographer of a', event: 'a', creator: { id: editorA.id, label: 'editor of a' }, expiresAt: null, revokedAt: null });
   t.equal(p.lastUsedAt, null, 'never used yet');
-  t.same(Object.keys(p).sort(), ['createdAt', 'creator', 'event', 'expiresAt', 'id', 'label', 'lastUsedAt', 'revokedAt', 'role']);
+  t.same(Object.keys(p).sort(), ['album', 'createdAt', 'creator', 'event', 'expiresAt', 'id', 'label', 'lastUsedAt', 'link', 'revokedAt', 'role']);
 
   const scoped = await ctx.app.inject({ url: '/api/v1/tokens', headers: ctx.auth(editorA.token) });
   t.equal(scoped.statusCode, 200);

@@ -10,9 +10,11 @@ import type { Queues } from '../../src/queues/producer.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import type { MetadataReader } from '../../src/media/metadata.js';
 import type { Changes } from '../../src/services/changes.js';
+import type { ResumableService } from '../../src/services/resumable.js';
 import { deriveImageJob } from './derive-image.js';
 import { transcodeVideoJob } from './transcode-video.js';
 import { purgeAsset } from './purge-asset.js';
+import { sweepUploads } from './sweep-uploads.js';
 
 export interface ProcessorSettings {
   imagePixelLimit: number;
@@ -42,6 +44,8 @@ export interface ProcessorDeps {
   /** the gallery's change versions: what processing makes public is written through it */
   changes: Pick<Changes, 'write'>;
   settings: ProcessorSettings;
+  /** resumable uploads, for their sweep */
+  resumable: Pick<ResumableService, 'expire' | 'finishPending'>;
 }
 
 export type Processor = (job: Job, deps: ProcessorDeps) => Promise<unknown>;
@@ -50,4 +54,5 @@ export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'derive-image': deriveImageJob as Processor,
   'transcode-video': transcodeVideoJob as Processor,
   'purge-asset': purgeAsset as Processor,
+  'sweep-uploads': sweepUploads as Processor,
 };

@@ -25,7 +25,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
     return {
       nextCursor,
       tokens: rows.map((r) => ({
-        id: r.id, role: r.role, label: r.label, event: r.eventSlug,
+        id: r.id, role: r.role, label: r.label, event: r.eventSlug, album: r.albumSlug, link: r.link,
         creator: r.createdBy === null ? null : { id: r.createdBy, label: r.creatorLabel },
         createdAt: r.createdAt.toISOString(), expiresAt: iso(r.expiresAt), revokedAt: iso(r.revokedAt), lastUsedAt: iso(r.lastUsedAt),
       })),

@@ -6,6 +6,7 @@ export const Role = Type.Union([Type.Literal('admin'), Type.Literal('editor'), T
 export const MintBody = Type.Object({
   role: Role,
   event: Type.Optional(Slug),
+  album: Type.Optional({ ...Slug, description: 'a photographer token uploads into this album of its event only' }),
   label: Type.String({ minLength: 1, maxLength: 200 }),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
@@ -15,6 +16,7 @@ export const MintedToken = Type.Object({
   token: Type.String({ description: 'the bearer secret; shown once, stored only as its SHA-256' }),
   role: Role,
   event: Type.Union([Type.String(), Type.Null()]),
+  album: Type.Union([Type.String(), Type.Null()]),
   label: Type.String(),
   expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -34,6 +36,8 @@ export const TokenInfo = Type.Object({
   role: Role,
   label: Type.String(),
   event: Type.Union([Type.String(), Type.Null()]),
+  album: Type.Union([Type.String(), Type.Null()]),
+  link: Type.Boolean({ description: 'handed out as an upload link' }),
   creator: Type.Union([Type.Object({ id: Type.String({ format: 'uuid' }), label: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Stamp,
