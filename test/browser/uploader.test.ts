@@ -85,14 +85,17 @@ if (!existsSync(CHROMIUM)) {
     }
 
     await t.test('an upload link sends three files, one across a spell offline, and shows them ready with thumbnails', async (t) => {
-      const link = await mintLink(g, { label: 'سارة', album: 'day-1' });
+      // an album not yet published: its thumbnails are shown only to those with the token
+      const draft = await g.ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums', headers: g.ctx.auth(g.ctx.admin), payload: { slug: 'backstage', title: { ar: 'الكواليس', en: 'Backstage' } } });
+      t.equal(draft.statusCode, 201, draft.body);
+      const link = await mintLink(g, { label: 'سارة', album: 'backstage' });
       t.match(link.url, new RegExp(`^${g.url}/(ar|en|ku|ckb|fr)/upload#token=`), 'the link opens the uploader with the token in the fragment');
       const { context, page, errors } = await open(t, `${g.url}/ar/upload#token=${link.token}`, { phone: true });
 
       await page.waitForSelector('#up-session:not([hidden])');
       t.equal(await page.evaluate(() => location.hash), '', 'the token left the address bar');
       t.equal(await page.evaluate(() => localStorage.getItem('lamha.upload.token')), link.token, 'and is kept for a reload');
-      t.match(await page.textContent('#up-album-fixed'), /day-1|اليوم/, 'the link\'s album, fixed');
+      t.equal(await page.textContent('#up-album-fixed'), TEXT.ar.strings['upload.albumFixed'].replace('{album}', 'الكواليس'), 'the link\'s album, fixed');
       t.ok(await page.isHidden('#up-album-field'), 'no album to choose');
       t.equal(await page.inputValue('#up-caption-lang'), 'ar', 'captions in the page\'s language, one of the event\'s');
 
@@ -168,7 +171,9 @@ if (!existsSync(CHROMIUM)) {
         const row = rows.find((r) => r.name === name)!;
         const asset = (await g.ctx.app.inject({ url: `/api/v1/assets/${row.id}`, headers: admin })).json();
         t.equal(asset.status, 'ready', `${name} is ready`);
-        t.equal(asset.album, 'day-1');
+        t.equal(asset.album, 'backstage');
+        const thumb = new URL(asset.renditions['thumb.webp'].url);
+        t.equal((await g.ctx.app.inject({ url: thumb.pathname + thumb.search })).statusCode, 404, `${name}: its thumbnail is not public`);
         t.equal(asset.originalFilename, name);
         t.equal(asset.sha256, createHash('sha256').update(await readFile(file)).digest('hex'), `${name}: every byte arrived, once`);
         if (file === clip) t.same(asset.caption, { ar: CAPTION }, 'the caption typed during the upload, in Arabic');
