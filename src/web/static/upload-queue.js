@@ -198,7 +198,11 @@ export function createQueue({ t, lang, endpoint, token, call, target: targetOf, 
         const same = previous
           .filter((p) => p.metadata?.event === meta.event && p.metadata?.album === meta.album)
           .sort((a, b) => String(b.creationTime).localeCompare(String(a.creationTime)))[0];
-        if (same) item.upload.resumeFromPreviousUpload(same);
+        if (same) {
+          item.upload.resumeFromPreviousUpload(same);
+          // that upload carries the caption it was created with; a different one is sent once the asset exists
+          item.sentCaption = same.metadata?.caption ?? '';
+        }
       } catch {
         // no storage: a new upload
       }
