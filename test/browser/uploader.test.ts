@@ -189,6 +189,35 @@ if (!existsSync(CHROMIUM)) {
       t.same(errors.filter((e) => !OFFLINE_NOISE.test(e)), [], 'no page error');
     });
 
+    await t.test('after a reload, the same file picked again resumes its upload; a file the event has is a duplicate', async (t) => {
+      const link = await mintLink(g, { label: 'reload', album: 'day-1' });
+      const { context, page, errors } = await open(t, `${g.url}/en/upload#token=${link.token}`, { locale: 'en' });
+      page.on('dialog', (d) => void d.accept()); // "leave the page?" while files are going
+      let creations = 0;
+      const offsets: number[] = [];
+      page.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/uploads') creations++; });
+      page.on('response', (r) => {
+        if (r.request().method() === 'HEAD' && new URL(r.url()).pathname.startsWith('/api/v1/uploads/')) offsets.push(Number(r.headers()['upload-offset']));
+      });
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+
+      await page.waitForSelector('#up-session:not([hidden])');
+      await page.setInputFiles('#up-files', [big]);
+      await page.waitForFunction(() => ((document.querySelector('#up-list progress') as HTMLProgressElement | null)?.value ?? 0) >= 30, null, { timeout: 60_000, polling: 50 });
+      await page.reload();
+      await page.waitForSelector('#up-session:not([hidden])');
+      t.equal(await page.locator('#up-list > li').count(), 0, 'a new page knows no files');
+      await page.setInputFiles('#up-files', [big]);
+      await page.waitForSelector('#up-list > li[data-state=ready] .up-thumb img', { timeout: 120_000 });
+      t.equal(creations, 1, 'the upload begun before the reload went on: none created after it');
+      t.ok(offsets.length > 0 && offsets[0]! > 0, `it went on from the server's offset (${offsets.join(', ')})`);
+      t.equal(await stateOf(page, BIG), 'ready');
+      t.equal(await page.textContent('#up-list > li .up-state'), TEXT.en.strings['upload.state.duplicate'], 'the photo was sent through the first link already: said so');
+      t.same(errors.filter((e) => !OFFLINE_NOISE.test(e)), [], 'no page error');
+    });
+
     await t.test('a withdrawn link says so in words and asks for another', async (t) => {
       const link = await mintLink(g, { label: 'gone' });
       const links = (await g.ctx.app.inject({ url: '/api/v1/events/conf/upload-links', headers: g.ctx.auth(g.ctx.admin) })).json().links as { id: string; label: string }[];
