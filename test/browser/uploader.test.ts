@@ -218,17 +218,23 @@ if (!existsSync(CHROMIUM)) {
       t.same(errors.filter((e) => !OFFLINE_NOISE.test(e)), [], 'no page error');
     });
 
-    await t.test('a withdrawn link says so in words and asks for another', async (t) => {
+    await t.test('a link withdrawn while it is open says so in words after a reload, and asks for another', async (t) => {
       const link = await mintLink(g, { label: 'gone' });
+      const { page } = await open(t, `${g.url}/ar/upload#token=${link.token}`);
+      await page.waitForSelector('#up-session:not([hidden])');
+      t.equal(await page.evaluate(() => localStorage.getItem('lamha.upload.token')), link.token, 'kept while it works');
       const links = (await g.ctx.app.inject({ url: '/api/v1/events/conf/upload-links', headers: g.ctx.auth(g.ctx.admin) })).json().links as { id: string; label: string }[];
       const id = links.find((l) => l.label === 'gone')!.id;
       t.equal((await g.ctx.app.inject({ method: 'DELETE', url: `/api/v1/upload-links/${id}`, headers: g.ctx.auth(g.ctx.admin) })).statusCode, 204);
-      const { page } = await open(t, `${g.url}/ar/upload#token=${link.token}`);
+      await page.reload();
       await page.waitForSelector('#up-link-form:not([hidden])');
       t.equal(await page.textContent('#up-status'), TEXT.ar.strings['upload.refused']);
       t.ok(await page.isHidden('#up-session'));
-      t.equal(await page.evaluate(() => location.hash), '');
-      t.equal(await page.evaluate(() => localStorage.getItem('lamha.upload.token')), null, 'not kept');
+      t.equal(await page.evaluate(() => localStorage.getItem('lamha.upload.token')), null, 'no longer kept: the next visit asks for a link at once');
+      // a pasted link that is no link at all
+      await page.fill('#up-token', 'https://example.org/ar/upload');
+      await page.press('#up-token', 'Enter');
+      t.equal(await page.textContent('#up-status'), TEXT.ar.strings['upload.refused']);
     });
 
     await t.test('the Arabic page runs right to left, the English one left to right', async (t) => {
