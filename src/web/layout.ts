@@ -8,7 +8,7 @@ import { absolute, href, type PageContext } from './context.js';
 import { dirOf } from './i18n.js';
 import { staticUrl } from '../routes/static/files.js';
 import type { Candidate } from './media.js';
-import { CLIENT_KEYS, TEXT } from './locales/index.js';
+import { CLIENT_KEYS, TEXT, type StringKey } from './locales/index.js';
 
 export interface Crumb {
   label: string;
@@ -33,6 +33,12 @@ export interface LayoutInput {
   bodyClass?: string;
   /** error pages: not indexed, no canonical or alternates */
   noindex?: boolean;
+  /** the page's own scripts after the gallery's: classic ones deferred, modules as modules (both run in this order once the page is parsed) */
+  scripts?: { src: string; module?: boolean }[];
+  /** the page's own stylesheets after the gallery's */
+  styles?: string[];
+  /** interface strings the page's own scripts read, besides every page's CLIENT_KEYS */
+  clientKeys?: readonly StringKey[];
 }
 
 /** Open Graph locales as Facebook names them: Sorani is `cb_IQ` there, not the ISO `ckb`. */
@@ -52,8 +58,8 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function clientStrings(ctx: PageContext): string {
-  return scriptJson(Object.fromEntries(CLIENT_KEYS.map((k) => [k, ctx.t(k)])));
+function clientStrings(ctx: PageContext, extra: readonly StringKey[] = []): string {
+  return scriptJson(Object.fromEntries([...CLIENT_KEYS, ...extra].map((k) => [k, ctx.t(k)])));
 }
 
 function alternates(ctx: PageContext): string {
@@ -112,8 +118,10 @@ export function layout(ctx: PageContext, input: LayoutInput): string {
 !${alternates(ctx)}`}
 !${input.share ? shareTags(ctx, input.title, input.share) : ''}
 <link rel="stylesheet" href="${staticUrl('gallery.css')}">
+!${(input.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`).join('\n')}
 <script type="module" src="${staticUrl('gallery.js')}"></script>
-<script type="application/json" id="lamha-strings">!${clientStrings(ctx)}</script>
+!${(input.scripts ?? []).map((s) => s.module ? html`<script type="module" src="${s.src}"></script>` : html`<script defer src="${s.src}"></script>`).join('\n')}
+<script type="application/json" id="lamha-strings">!${clientStrings(ctx, input.clientKeys)}</script>
 </head>
 <body!${input.bodyClass ? html` class="${input.bodyClass}"` : ''}>
 <a class="skip" href="#main">${ctx.t('nav.skip')}</a>

@@ -68,6 +68,19 @@ t.test('serves the PhotoSwipe, hls.js and thumbhash browser builds of the instal
   t.equal(VENDOR.hls!.version, (require('hls.js/package.json') as { version: string }).version);
 });
 
+t.test('serves tus-js-client\'s browser build from its dist/, versioned like the package', async (t) => {
+  const { app } = await createTestContext(t);
+  const res = await app.inject({ url: '/static/vendor/tus/tus.min.js' });
+  t.equal(res.statusCode, 200);
+  const pkgDir = require.resolve('tus-js-client').replace(/\/lib\.es5\/node\/index\.js$/, '');
+  t.equal(res.rawPayload.length, (await readFile(`${pkgDir}/dist/tus.min.js`)).length, 'the package\'s browser build');
+  t.match(res.body, /tus/, 'a script naming the global it defines');
+  t.equal(staticUrl('vendor/tus/tus.min.js'), `/static/vendor/tus/tus.min.js?v=${(require('tus-js-client/package.json') as { version: string }).version}`);
+  for (const url of ['/static/vendor/tus/tus.js', '/static/vendor/tus/tus.min.js.map', '/static/vendor/tus/../package.json', '/static/vendor/tus/browser-test-bundle.js']) {
+    t.equal((await app.inject({ url })).statusCode, 404, `${url} is not served`);
+  }
+});
+
 t.test('nothing else of node_modules or the source tree is reachable', async (t) => {
   const { app } = await createTestContext(t);
   for (const url of [

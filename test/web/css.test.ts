@@ -13,6 +13,17 @@ t.test('only logical properties: nothing says left or right', async (t) => {
   t.match(rules, /\[dir="rtl"\][^{]*\.arrow[^{]*\{[^}]*scaleX\(-1\)/, 'arrows mirrored on right-to-left pages');
 });
 
+t.test('the uploader\'s stylesheet too: logical properties only, visible focus, touch-sized buttons', async (t) => {
+  const own = (await readFile(new URL('../../src/web/static/uploader.css', import.meta.url), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '');
+  t.same(own.match(/\b(margin|padding|border)-(left|right)\b/g) ?? [], []);
+  t.same(own.match(/(^|[\s;{])(left|right)\s*:/g) ?? [], []);
+  t.same(own.match(/\b(text-align|float|clear)\s*:\s*(left|right)\b/g) ?? [], []);
+  t.same(own.match(/(^|[\s;{])(width|height)\s*:/g) ?? [], [], 'inline-size and block-size instead');
+  t.match(own, /:focus-visible[^{]*\{[^}]*outline:\s*3px solid/, 'fields show focus like the links and buttons');
+  t.match(own, /\.up-button\s*\{[^}]*min-block-size:\s*44px/, 'buttons big enough for a finger');
+  t.notMatch(own, /@font-face|@import|url\(/, 'nothing more to download');
+});
+
 t.test('visible focus, reduced motion, system fonts with an Arabic fallback, and small', async (t) => {
   t.match(rules, /:focus-visible[^{]*\{[^}]*outline:\s*3px solid/);
   t.match(rules, /@media \(prefers-reduced-motion: reduce\)/);

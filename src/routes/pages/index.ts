@@ -116,7 +116,7 @@ const localePages = async (app: FastifyInstance, { locale, gallery, cache, scope
 };
 
 /** The visitor's language from Accept-Language, English when none Lamha speaks matches. */
-function negotiatedLocale(request: FastifyRequest): Locale {
+export function negotiatedLocale(request: FastifyRequest): Locale {
   // The fallback first: with no header, or `*`, Negotiator answers the first it is offered.
   return (new Negotiator(request).language(NEGOTIATION_ORDER) as Locale | undefined) ?? FALLBACK_LOCALE;
 }

@@ -2,7 +2,8 @@
  * Which files `/static/*` serves and their versions. The gallery's own files live in
  * src/web/static (dist/src/web/static after a build, copied by the build script); the browser
  * builds of PhotoSwipe, hls.js and thumbhash are served from their packages, so their versions
- * follow package-lock.json, and only the files named here are reachable.
+ * follow package-lock.json, and only the files named here are reachable. tus-js-client's browser
+ * build (the uploader page's protocol client) is in its dist/, beside the Node entry's lib.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -21,18 +22,22 @@ export interface VendorFiles {
   version: string;
 }
 
-/** A package's directory and version, found the way Node resolves the package (works from src and dist). */
-function vendor(name: string, files: string[]): VendorFiles {
-  const dir = path.dirname(require.resolve(name));
-  return { dir, files, version: packageVersion(dir, name) };
+/**
+ * A package's directory and version, found the way Node resolves the package (works from src and
+ * dist). `sub`: a directory of the package's own, when the browser files are not beside its entry.
+ */
+function vendor(name: string, files: string[], sub?: string): VendorFiles {
+  const entryDir = path.dirname(require.resolve(name));
+  const root = packageRoot(entryDir, name);
+  return { dir: sub ? path.join(root.dir, sub) : entryDir, files, version: root.version };
 }
 
-function packageVersion(from: string, name: string): string {
+function packageRoot(from: string, name: string): { dir: string; version: string } {
   // Some packages do not export their package.json, so it is looked for above the resolved entry.
   for (let dir = from; ; dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && pkg.version) return pkg.version;
+      if (pkg.name === name && pkg.version) return { dir, version: pkg.version };
     } catch {
       // no package.json here
     }
@@ -45,6 +50,8 @@ export const VENDOR: Readonly<Record<string, VendorFiles>> = {
   // the light build: no alternate audio, in-manifest subtitles or DRM, none of which Lamha's HLS uses
   hls: vendor('hls.js', ['hls.light.min.mjs']),
   thumbhash: vendor('thumbhash', ['thumbhash.js']),
+  // the UMD build: it defines the global `tus` the uploader page's script uses
+  tus: vendor('tus-js-client', ['tus.min.js'], 'dist'),
 };
 
 const hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
