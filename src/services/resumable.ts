@@ -31,6 +31,8 @@ const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB;
 /** S3 allows 10 000 parts; a few hundred are left for the short parts that interruptions make */
 const PLANNED_PARTS = 9_000;
+/** parts being stored while the next fills, as the multipart path's putMultipart has (3) less one */
+const PARTS_IN_FLIGHT = 2;
 
 /** What a tus client may say in Upload-Metadata. */
 export interface ResumableMetadata {
@@ -162,19 +164,31 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const parts: StoredPart[] = [...row.parts];
       let committed = row.received;
       let pos = row.received;
-      // two part buffers: one fills while the other's part is stored
+      // part buffers: one fills while up to PARTS_IN_FLIGHT others are stored; freed ones are reused
       let current: Buffer = Buffer.allocUnsafeSlow(row.partSize);
-      let spare: Buffer | undefined;
+      const free: Buffer[] = [];
       let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
+      let partNumber = row.parts.length;
+      const inflight: Promise<void>[] = [];
+      /** the newest part's store-and-commit; each part commits after the one before it */
       let storing: Promise<void> | undefined;
+      let starting: Promise<string> | undefined;
 
-      const storePart = async (data: Buffer, end: number, hashState: Uint8Array) => {
-        if (multipartId === null) {
-          multipartId = await storage.multipart.start(key, { contentType: typed!.mimeType });
-          await saveMultipartId(db, id, multipartId);
-        }
-        const part = parts.length + 1;
-        const etag = await storage.multipart.part(key, multipartId, part, data);
+      const multipart = (): Promise<string> => {
+        if (multipartId !== null) return Promise.resolve(multipartId);
+        starting ??= (async () => {
+          const started = await storage.multipart.start(key, { contentType: typed!.mimeType });
+          await saveMultipartId(db, id, started);
+          multipartId = started;
+          return started;
+        })();
+        return starting;
+      };
+      const storePart = async (buffer: Buffer, data: Buffer, end: number, hashState: Uint8Array, part: number, previous: Promise<void> | undefined) => {
+        const etag = await storage.multipart.part(key, await multipart(), part, data);
+        free.push(buffer);
+        // parts are recorded in order: the offset only moves past bytes all of which are stored
+        await previous;
         const stored = { part, etag, bytes: data.length };
         if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, hashState: Buffer.from(hashState), expiresAt: nextExpiry() }))) {
           throw new ConflictError('Another request took this upload over');
@@ -183,16 +197,16 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         committed = end;
       };
       const startPart = async () => {
-        // the previous part must be stored (and committed) first: parts are recorded in order
-        await storing;
+        if (inflight.length >= PARTS_IN_FLIGHT) await inflight.shift();
+        const buffer = current;
         const data = current.subarray(0, filled);
-        const end = pos;
         const state = hasher.save();
-        spare ??= Buffer.allocUnsafeSlow(row.partSize);
-        [current, spare] = [spare, current];
+        current = free.pop() ?? Buffer.allocUnsafeSlow(row.partSize);
         filled = 0;
-        storing = storePart(data, end, state);
-        storing.catch(() => {}); // observed when awaited next
+        const stored = storePart(buffer, data, pos, state, ++partNumber, storing);
+        stored.catch(() => {}); // observed when awaited
+        storing = stored;
+        inflight.push(stored);
       };
 
       // read by hand, not with for-await: leaving that loop on a refusal would destroy the body
@@ -230,7 +244,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           if (multipartId === null) {
             await storage.put(key, data, { contentType: typed!.mimeType });
           } else {
-            const part = parts.length + 1;
+            const part = ++partNumber;
             parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
             await storage.multipart.complete(key, multipartId, parts);
           }
