@@ -304,7 +304,7 @@ t.test('a pixel bomb is refused at upload from its header with 422, and again by
   await ctx.queues.enqueue('derive-image', { assetId: id });
   const end = await settled(ctx, id);
   t.equal(end.status, 'failed');
-  t.match(end.error, /8000×6000.*limit/);
+  t.match(end.error, /^LAMHA_PIXEL_LIMIT: .*8000×6000.*limit/);
   const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
   await waitFor(async () => (await job!.getState()) === 'failed');
   t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, 'not retried');
@@ -323,7 +323,7 @@ t.test('a truncated or corrupt file ends failed with a reason the API shows, wit
     t.equal(end.status, 'failed', name);
     const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(editor) })).json();
     t.equal(asset.status, 'failed');
-    t.match(asset.error, /^\S.{20,}/, `${name}: a reason (${asset.error})`);
+    t.match(asset.error, /^LAMHA_UNDECODABLE: \S.{20,}/, `${name}: a coded reason (${asset.error})`);
     t.equal((await ctx.queues.queues.images.getJob(`derive-image-${id}`))?.attemptsStarted, 1, `${name}: not retried`);
     t.same(await renditionsOf(ctx, id), [], `${name}: no renditions`);
     t.same((await ctx.storage.list(`renditions/${id}/`)), [], `${name}: no rendition objects`);

@@ -130,7 +130,10 @@ export async function complete(deps: ProcessorDeps, asset: { id: string; eventId
 export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: string, err: unknown, inputFault: boolean): Promise<never> {
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   if (inputFault || lastAttempt) {
-    const reason = err instanceof Error ? err.message : String(err);
+    // The code first: the uploader page and the console put a known code into the reader's words.
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    const reason = typeof code === 'string' && code.startsWith('LAMHA_') && !message.startsWith(code) ? `${code}: ${message}` : message;
     const eventId = (await findAssetToProcess(deps.db, assetId))?.eventId;
     // A re-processed asset that was public is public no more.
     if (eventId) await deps.changes.write(eventId, (w) => failAsset(w, assetId, reason));
