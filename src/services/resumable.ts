@@ -19,7 +19,7 @@ import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpi
 import type { Log } from '../log.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { sharedPartPool, type ObjectStore } from '../storage/object-store.js';
 import { canCurate, canUploadTo, demand, type Principal } from './access.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
@@ -168,8 +168,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       let committed = row.received;
       let pos = row.received;
       // part buffers: one fills while up to PARTS_IN_FLIGHT others are stored; freed ones are reused
-      let current: Buffer = Buffer.allocUnsafeSlow(row.partSize);
-      const free: Buffer[] = [];
+      const pool = sharedPartPool(row.partSize);
+      let current: Buffer = pool.take();
       let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
@@ -189,7 +189,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       };
       const storePart = async (buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, part: number, previous: Promise<void> | undefined) => {
         const etag = await storage.multipart.part(key, await multipart(), part, data);
-        free.push(buffer);
+        pool.give(buffer);
         // parts are recorded in order: the offset only moves past bytes all of which are stored
         await previous;
         const stored = { part, etag, bytes: data.length };
@@ -205,7 +205,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         const buffer = current;
         const data = current.subarray(0, filled);
         const state = hasher?.copy();
-        current = free.pop() ?? Buffer.allocUnsafeSlow(row.partSize);
+        current = pool.take();
         filled = 0;
         const stored = storePart(buffer, data, pos, state, ++partNumber, storing);
         stored.catch(() => {}); // observed when awaited
@@ -277,6 +277,9 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           await discardQuietly({ ...row, multipartId });
         }
         throw err;
+      } finally {
+        // every part is stored or failed by now (storing awaited): nothing reads `current` any more
+        pool.give(current);
       }
     },
 
