@@ -24,6 +24,7 @@ import resumableUploads from './routes/uploads/index.js';
 import uploadLinkRoutes from './routes/upload-links/index.js';
 import shareLinkRoutes from './routes/share-links/index.js';
 import uploaderPage from './routes/uploader/index.js';
+import adminConsole from './routes/admin/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -142,6 +143,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(resumableUploads);
   await app.register(uploadLinkRoutes);
   await app.register(uploaderPage);
+  await app.register(adminConsole);
   await app.register(media);
   await app.register(subtitles);
   await app.register(live, options.live ?? {});

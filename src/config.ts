@@ -67,6 +67,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** s-maxage of public media: how long a shared cache may serve it without asking, so the bound on a takedown (at most 55 s) */
   cacheSharedSeconds: number;
+  /** how long a sign-in to the organisers' console (/admin) lasts, from the moment of signing in */
+  adminSessionMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -226,6 +228,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   const config: Config = {
     trustProxy,
     cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
+    // a working day at the event; an organiser signs in again the next morning
+    adminSessionMs: int('ADMIN_SESSION_HOURS', 12, 1, 24 * 30) * 3600_000,
     port,
     host,
     publicUrl,

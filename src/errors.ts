@@ -73,4 +73,7 @@ export const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; statusCod
   FST_FIELDS_LIMIT: { code: 'LAMHA_TOO_MANY_PARTS', statusCode: 413 },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'LAMHA_VALIDATION', statusCode: 400 },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'LAMHA_VALIDATION', statusCode: 400 },
+  // a console form sent without its CSRF token, or with one not of this session
+  FST_CSRF_MISSING_SECRET: { code: 'LAMHA_CSRF', statusCode: 403 },
+  FST_CSRF_INVALID_TOKEN: { code: 'LAMHA_CSRF', statusCode: 403 },
 };

@@ -55,6 +55,16 @@ export async function findLiveTokenByHash(db: Queryable, hash: Buffer): Promise<
   return rows[0];
 }
 
+/** The live token with this id (as findLiveTokenByHash): a console session holds the id, never the secret. */
+export async function findLiveTokenById(db: Queryable, id: string): Promise<TokenRow | undefined> {
+  const { rows } = await db.query<TokenRow>(
+    `${CHAIN('id = $1')}
+     SELECT ${COLUMNS} FROM tokens WHERE id = $1 AND NOT ${CHAIN_DEAD}`,
+    [id],
+  );
+  return rows[0];
+}
+
 /**
  * Whether the token is still live, its row locked (FOR SHARE) until the caller's transaction
  * ends, so a revocation racing with the caller's commit waits for it rather than slipping past.

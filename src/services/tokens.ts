@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { findAlbum } from '../db/albums.js';
 import { findEventBySlug } from '../db/events.js';
 import {
-  countLiveAdmins, findLiveTokenByHash, findToken, insertToken, listTokens, revokeToken, touchToken, upsertBootstrapAdmin,
+  countLiveAdmins, findLiveTokenByHash, findLiveTokenById, findToken, insertToken, listTokens, revokeToken, touchToken, upsertBootstrapAdmin,
   type Role, type TokenListRow, type TokenRow,
 } from '../db/tokens.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
@@ -46,6 +46,17 @@ export function createTokenService({ db }: { db: Db }) {
       if (!row) return undefined;
       if (row.lastUsedAt === null || Date.now() - row.lastUsedAt.getTime() > 60_000) await touchToken(db, row.id);
       return { tokenId: row.id, role: row.role, eventId: row.eventId, ...(row.albumId !== null && { albumId: row.albumId }) };
+    },
+
+    /**
+     * The principal of a token known by its id, with its label, while it is live: the console
+     * checks its session's token on every request, so a revocation or expiry signs it out.
+     */
+    async principalById(id: string): Promise<(Principal & { label: string }) | undefined> {
+      const row = await findLiveTokenById(db, id);
+      if (!row) return undefined;
+      if (row.lastUsedAt === null || Date.now() - row.lastUsedAt.getTime() > 60_000) await touchToken(db, row.id);
+      return { tokenId: row.id, role: row.role, eventId: row.eventId, label: row.label, ...(row.albumId !== null && { albumId: row.albumId }) };
     },
 
     /** `link`: the token is handed out as an upload link (listed as one). */

@@ -31,3 +31,12 @@ t.test('visible focus, reduced motion, system fonts with an Arabic fallback, and
   t.match(rules, /:lang\(ar\)[^{]*\{[^}]*font-family:[^;]*Arabic/);
   t.ok(Buffer.byteLength(css) < 10_000, `${Buffer.byteLength(css)} bytes`);
 });
+
+t.test('the console\'s stylesheet: logical properties only, visible focus', async (t) => {
+  const own = (await readFile(new URL('../../src/web/static/admin.css', import.meta.url), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '');
+  t.same(own.match(/\b(margin|padding|border)-(left|right)\b/g) ?? [], []);
+  t.same(own.match(/(^|[\s;{])(left|right)\s*:/g) ?? [], []);
+  t.same(own.match(/\b(text-align|float|clear)\s*:\s*(left|right)\b/g) ?? [], []);
+  t.same(own.match(/(^|[\s;{])(width|height)\s*:/g) ?? [], [], 'inline-size and block-size instead');
+  t.match(own, /:focus-visible[^{]*\{[^}]*outline:\s*3px solid/);
+});

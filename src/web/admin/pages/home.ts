@@ -1,0 +1,22 @@
+/** The overview: the events the organiser looks after, each with its state and its public page. */
+import { html } from 'ghtml';
+import { adminLayout } from '../layout.js';
+import type { AdminContext } from '../context.js';
+import { titleOf } from '../../i18n.js';
+import type { EventRow } from '../../../db/events.js';
+
+export function homePage(ctx: AdminContext, events: EventRow[]): string {
+  const title = ctx.tc('home.title');
+  const scope = ctx.user?.role === 'admin' ? ctx.tc('home.scope.admin') : ctx.tc('home.scope.editor');
+  const list = events.length === 0
+    ? html`<p>${ctx.tc('home.empty')}</p>`
+    : html`<ul class="admin-events">!${events.map((e) => {
+      const t = titleOf(e, e, ctx.locale);
+      return html`<li data-event="${e.slug}"><span lang="${t.lang}" dir="${t.dir}">${t.text}</span>
+<span class="admin-status admin-status-${e.status}">${ctx.tc(e.status === 'published' ? 'status.published' : 'status.draft')}</span>
+<a href="/${ctx.locale}/e/${encodeURIComponent(e.slug)}" dir="ltr">/e/${e.slug}</a></li>`;
+    })}</ul>`;
+  const body = html`<header class="page-head"><h1>${title}</h1><p class="lede">${scope}</p></header>
+!${list}`;
+  return adminLayout(ctx, { title, body });
+}
