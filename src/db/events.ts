@@ -102,3 +102,9 @@ export async function updateEvent(w: GalleryWrite, patch: EventPatch): Promise<E
   }
   return row;
 }
+
+/** Deletes the event's row; its albums and assets must be gone already (assets restrict it). */
+export async function deleteEventRow(w: GalleryWrite): Promise<void> {
+  await w.query('DELETE FROM albums WHERE event_id = $1', [w.eventId]);
+  await w.query('DELETE FROM events WHERE id = $1', [w.eventId]);
+}

@@ -9,6 +9,7 @@ import { createArchiveService, type ArchiveService } from '../services/archive.j
 import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
 import { createResumableService, type ResumableService } from '../services/resumable.js';
 import { createUploadLinkService, type UploadLinkService } from '../services/upload-links.js';
+import { createBulkService, type BulkService } from '../services/bulk.js';
 import { createMetadataReader } from '../media/metadata.js';
 
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   press: PressService;
   archive: ArchiveService;
   shareLinks: ShareLinkService;
+  /** one action on many assets (the console's selection) */
+  bulk: BulkService;
   /** gallery versions: every change the public could see is written through it */
   changes: Changes;
 }
@@ -56,6 +59,7 @@ export default fp(async (app) => {
     press,
     archive: createArchiveService({ db, storage, press, events, log }),
     shareLinks: createShareLinkService({ db, events }),
+    bulk: createBulkService({ db, assets, events }),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { findAlbum, insertAlbum, listAlbums, updateAlbum, deleteAlbumRow, type AlbumPatch, type AlbumRow } from '../db/albums.js';
-import { findEventBySlug, insertEvent, listEvents, updateEvent, type EventPatch, type EventRow, type Localized, type NewEvent } from '../db/events.js';
+import { deleteEventRow, findEventBySlug, insertEvent, listEvents, updateEvent, type EventPatch, type EventRow, type Localized, type NewEvent } from '../db/events.js';
 import { listAssetIdsOfAlbum } from '../db/assets.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { canCurate, demand, isAdmin, isInsider, type Principal } from './access.js';
@@ -116,6 +116,19 @@ export function createEventService({ db, deleteAsset, changes }: {
       // each asset is its own change: one that stops half-way leaves the gallery told of what went
       for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset({ id, eventId: event.id });
       await changes.write(event.id, (w) => deleteAlbumRow(w, album.id));
+    },
+
+    /**
+     * Deletes the event (admins only): every album with every asset and object, then the event,
+     * whose tokens and press links go with it. Assets first, each its own change, as deleteAlbum.
+     */
+    async deleteEvent(p: Principal | null, slug: string): Promise<void> {
+      const event = await visibleEvent(p, slug);
+      demand(p, isAdmin(p), 'delete events');
+      for (const album of await listAlbums(db, event.id, { publishedOnly: false })) {
+        for (const id of await listAssetIdsOfAlbum(db, album.id)) await deleteAsset({ id, eventId: event.id });
+      }
+      await changes.write(event.id, (w) => deleteEventRow(w));
     },
   };
 }

@@ -22,6 +22,8 @@ import { errorPage } from '../../web/admin/pages/error.js';
 import type { ConsoleKey } from '../../web/locales/admin/console.js';
 import { negotiatedLocale } from '../pages/index.js';
 import type { AreaOptions } from './area.js';
+import albums from './albums.js';
+import events from './events.js';
 import home from './home.js';
 import login from './login.js';
 import { sendAdminPage } from './respond.js';
@@ -31,7 +33,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',

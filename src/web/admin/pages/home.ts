@@ -1,7 +1,8 @@
 /** The overview: the events the organiser looks after, each with its state and its public page. */
 import { html } from 'ghtml';
 import { adminLayout } from '../layout.js';
-import type { AdminContext } from '../context.js';
+import { adminHref, type AdminContext } from '../context.js';
+import { eventStrings } from '../../locales/admin/event.js';
 import { titleOf } from '../../i18n.js';
 import type { EventRow } from '../../../db/events.js';
 
@@ -12,11 +13,12 @@ export function homePage(ctx: AdminContext, events: EventRow[]): string {
     ? html`<p>${ctx.tc('home.empty')}</p>`
     : html`<ul class="admin-events">!${events.map((e) => {
       const t = titleOf(e, e, ctx.locale);
-      return html`<li data-event="${e.slug}"><span lang="${t.lang}" dir="${t.dir}">${t.text}</span>
+      return html`<li data-event="${e.slug}"><a href="${adminHref(ctx, `e/${encodeURIComponent(e.slug)}`)}" lang="${t.lang}" dir="${t.dir}">${t.text}</a>
 <span class="admin-status admin-status-${e.status}">${ctx.tc(e.status === 'published' ? 'status.published' : 'status.draft')}</span>
 <a href="/${ctx.locale}/e/${encodeURIComponent(e.slug)}" dir="ltr">/e/${e.slug}</a></li>`;
     })}</ul>`;
   const body = html`<header class="page-head"><h1>${title}</h1><p class="lede">${scope}</p></header>
-!${list}`;
+!${list}
+!${ctx.user?.role === 'admin' ? html`<p><a href="${adminHref(ctx, 'events/new')}">${eventStrings.translator(ctx.locale)('event.new')}</a></p>` : ''}`;
   return adminLayout(ctx, { title, body });
 }
