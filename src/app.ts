@@ -17,6 +17,7 @@ import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
+import moderation from './routes/assets/moderation.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
@@ -136,6 +137,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(tokens);
   await app.register(events);
   await app.register(assets);
+  await app.register(moderation);
   await app.register(pressOriginal);
   await app.register(albumArchive);
   await app.register(licenseList);

@@ -32,6 +32,8 @@ export interface AssetRow {
   placeholder: string | null;
   metadata: Record<string, unknown>;
   hidden: boolean;
+  /** uploaded while its event's uploads wait for approval, and not approved yet (then hidden too) */
+  awaitingApproval: boolean;
   position: number;
   progress: number | null;
   error: string | null;
@@ -71,7 +73,7 @@ const COLUMNS = `a.id, a.event_id AS "eventId", e.slug AS "eventSlug", e.status 
   a.status, a.bytes, a.sha256, a.original_filename AS "originalFilename", a.uploaded_by AS "uploadedBy",
   a.caption, a.alt_text AS "altText", a.credit, a.license, a.width, a.height, a.duration_ms AS "durationMs",
   a.captured_at AS "capturedAt", a.captured_offset AS "capturedOffset", a.placeholder, a.metadata, a.hidden,
-  a.position, a.progress, a.error, a.original_cleaned_at AS "originalCleanedAt",
+  a.awaiting_approval AS "awaitingApproval", a.position, a.progress, a.error, a.original_cleaned_at AS "originalCleanedAt",
   e.title AS "eventTitle", e.default_locale AS "eventDefaultLocale", e.default_license AS "eventDefaultLicense", e.credit_template AS "eventCreditTemplate", a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
 const FROM = `assets a JOIN events e ON e.id = a.event_id JOIN albums al ON al.id = a.album_id`;
 
@@ -99,8 +101,8 @@ export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): 
   const { rows } = await w.query<{ inserted: number }>(
     `WITH inserted AS (
        INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
-         caption, credit, license, position)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)
+         caption, credit, license, position, hidden, awaiting_approval)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, e.moderation, e.moderation FROM events e WHERE e.id = $2
        ON CONFLICT (event_id, sha256) DO NOTHING
        RETURNING id
      ), moved AS (
@@ -214,6 +216,8 @@ export async function updateAsset(w: GalleryWrite, id: string, patch: AssetPatch
   if (patch.credit !== undefined) add((n) => `credit = ${n}`, patch.credit);
   if (patch.license !== undefined) add((n) => `license = ${n}`, patch.license);
   if (patch.hidden !== undefined) add((n) => `hidden = ${n}`, patch.hidden);
+  // shown by a curator: approved, so it does not stay in the queue of waiting uploads
+  if (patch.hidden === false) sets.push('awaiting_approval = false');
   if (patch.albumId !== undefined) add((n) => `album_id = ${n}`, patch.albumId);
   if (patch.position !== undefined) add((n) => `position = ${n}`, patch.position);
   sets.push('updated_at = now()');
@@ -274,4 +278,22 @@ export async function listPublicReadyAfter(db: Queryable, eventId: string, after
     [eventId, afterAssetId, limit],
   );
   return rows;
+}
+
+/** The event's uploads waiting for approval, oldest first (the order they were sent in). */
+export async function listAwaitingApproval(db: Queryable, eventId: string, limit: number): Promise<AssetRow[]> {
+  const { rows } = await db.query<AssetRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE a.event_id = $1 AND a.awaiting_approval ORDER BY a.created_at, a.id LIMIT $2`,
+    [eventId, limit],
+  );
+  return rows;
+}
+
+/** Approves a waiting upload: public from now on as any other; answers false when it was not waiting (or is gone). */
+export async function approveAsset(w: GalleryWrite, id: string): Promise<boolean> {
+  const { rowCount } = await w.query(
+    'UPDATE assets SET awaiting_approval = false, hidden = false, updated_at = now() WHERE id = $1 AND event_id = $2 AND awaiting_approval',
+    [id, w.eventId],
+  );
+  return rowCount === 1;
 }

@@ -20,13 +20,15 @@ export interface EventRow {
   defaultLicense: string | null;
   /** how credits are written: {credit}, {event}, {year} */
   creditTemplate: string;
+  /** new uploads wait for an editor's approval before anything public shows them */
+  moderation: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const COLUMNS = `id, slug, title, description, to_char(starts_on, 'YYYY-MM-DD') AS "startsOn",
   to_char(ends_on, 'YYYY-MM-DD') AS "endsOn", venue, locales, default_locale AS "defaultLocale", status,
-  keep_location AS "keepLocation", default_license AS "defaultLicense", credit_template AS "creditTemplate", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  keep_location AS "keepLocation", default_license AS "defaultLicense", credit_template AS "creditTemplate", moderation, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface NewEvent {
   slug: string;
@@ -40,15 +42,16 @@ export interface NewEvent {
   keepLocation?: boolean | undefined;
   defaultLicense?: string | null | undefined;
   creditTemplate?: string | undefined;
+  moderation?: boolean | undefined;
 }
 
 /** Inserts the event with the write's event id. */
 export async function insertEvent(w: GalleryWrite, e: NewEvent): Promise<EventRow> {
   const { rows } = await w.query<EventRow>(
-    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale, keep_location, default_license, credit_template)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+    `INSERT INTO events (id, slug, title, description, starts_on, ends_on, venue, locales, default_locale, keep_location, default_license, credit_template, moderation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
     [w.eventId, e.slug, e.title, e.description ?? {}, e.startsOn, e.endsOn, e.venue ?? null, e.locales, e.defaultLocale, e.keepLocation ?? false,
-      e.defaultLicense ?? null, e.creditTemplate ?? '{credit}'],
+      e.defaultLicense ?? null, e.creditTemplate ?? '{credit}', e.moderation ?? false],
   );
   return rows[0]!;
 }
@@ -86,6 +89,7 @@ const PATCHABLE: Record<keyof EventPatch, string> = {
   defaultLocale: 'default_locale',
   status: 'status',
   keepLocation: 'keep_location',
+  moderation: 'moderation',
   defaultLicense: 'default_license',
   creditTemplate: 'credit_template',
 };

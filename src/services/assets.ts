@@ -1,12 +1,12 @@
 import type { Log } from '../log.js';
 import type { Db } from '../db/database.js';
 import {
-  deleteAssetRow, dropCover, findAsset, listAlbumAssets, listRenditions, nextPosition, placeAt, updateAsset, withMedia,
+  approveAsset, deleteAssetRow, dropCover, findAsset, listAlbumAssets, listAwaitingApproval, listRenditions, nextPosition, placeAt, updateAsset, withMedia,
   type AssetCursor, type AssetPatch, type AssetRow, type AssetWithMedia, type LocalizedPatch,
 } from '../db/assets.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
-import { findEventById } from '../db/events.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { findEventById, findEventBySlug } from '../db/events.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { PROCESSING_JOB } from '../queues/jobs.js';
 import { HLS_PART_TYPES, originalKey, renditionKey, renditionPrefix, pressPrefix } from '../storage/keys.js';
@@ -109,6 +109,30 @@ export function createAssetService({ db, storage, queues, log, changes }: {
         return { key, type: segmentType, bytes: size, version: renditionVersion(master), open };
       }
       throw new NotFoundError(`No rendition "${name}" of asset ${id}`);
+    },
+
+    /**
+     * Approves an upload that waits for approval: from now on the public sees it as any other
+     * (once ready). Answers the asset; 409 when it was not waiting.
+     */
+    async approve(p: Principal | null, id: string): Promise<AssetWithMedia> {
+      const asset = await visibleAsset(p, id);
+      demand(p, canCurate(p, asset.eventId), 'approve uploads of this event');
+      if (!(await changes.write(asset.eventId, (w) => approveAsset(w, asset.id)))) {
+        throw new ConflictError(`Asset ${id} is not waiting for approval`);
+      }
+      return (await withMedia(db, [await visibleAsset(p, asset.id)]))[0]!;
+    },
+
+    /** The uploads of an event that wait for approval, oldest first; its curators only. */
+    async awaitingApproval(p: Principal | null, eventSlug: string, limit = 200): Promise<AssetWithMedia[]> {
+      const event = await findEventBySlug(db, eventSlug);
+      if (!event || (event.status !== 'published' && !isInsider(p, event.id))) {
+        demand(p, p !== null, 'see this event');
+        throw new NotFoundError(`No event ${eventSlug}`);
+      }
+      demand(p, canCurate(p, event.id), 'moderate uploads of this event');
+      return withMedia(db, await listAwaitingApproval(db, event.id, limit));
     },
 
     async remove(p: Principal | null, id: string): Promise<void> {

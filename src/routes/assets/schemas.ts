@@ -70,6 +70,7 @@ export const AssetView = Type.Object({
   creditLine: Nullable(Type.String({ description: 'the credit as the event\'s credit template writes it; null without a credit' })),
   placeholder: Nullable(Type.String()),
   hidden: Type.Boolean(),
+  awaitingApproval: Type.Optional(Type.Boolean({ description: 'insiders only: uploaded while its event\'s uploads wait for approval, and not approved yet (then also hidden)' })),
   position: Type.Integer(),
   renditions: Type.Record(Type.String(), Rendition),
   subtitles: Type.Record(Type.String(), SubtitleLink, { description: 'subtitle tracks of a video, by locale' }),
@@ -141,5 +142,7 @@ export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: str
   const curator = canCurate(p, a.eventId);
   const owner = p !== null && p.tokenId === a.uploadedBy;
   if (!curator && !owner) return view;
-  return { ...view, bytes: a.bytes, sha256: a.sha256.toString('hex'), originalFilename: a.originalFilename, error: a.error, progress: a.progress };
+  return {
+    ...view, awaitingApproval: a.awaitingApproval, bytes: a.bytes, sha256: a.sha256.toString('hex'), originalFilename: a.originalFilename, error: a.error, progress: a.progress,
+  };
 }

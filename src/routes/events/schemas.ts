@@ -19,6 +19,11 @@ const KeepLocation = Type.Boolean({
     + 'Turning it off also forgets the positions recorded so far; originals stored while it was on keep theirs',
 });
 
+const Moderation = Type.Boolean({
+  description: 'uploads wait for approval: while true, each new upload stays out of every public page, feed and download '
+    + 'until an editor approves it (POST /api/v1/assets/:id/approve; GET /api/v1/events/:event/moderation lists the waiting ones). Default false',
+});
+
 const LicenseId = Type.Union(LICENSE_IDS.map((id) => Type.Literal(id)), { description: 'a licence of the catalogue (GET /api/v1/licenses)' });
 const CreditTemplate = Type.String({
   minLength: 1, maxLength: 200, pattern: '\\{credit\\}',
@@ -40,6 +45,7 @@ export const CreateEventBody = Type.Object({
   keepLocation: Type.Optional(KeepLocation),
   defaultLicense: Type.Optional(Type.Union([Type.Null(), LicenseId])),
   creditTemplate: Type.Optional(CreditTemplate),
+  moderation: Type.Optional(Moderation),
 }, { additionalProperties: false });
 
 export const PatchEventBody = Type.Object({
@@ -55,6 +61,7 @@ export const PatchEventBody = Type.Object({
   keepLocation: Type.Optional(KeepLocation),
   defaultLicense: Type.Optional(Type.Union([Type.Null(), LicenseId])),
   creditTemplate: Type.Optional(CreditTemplate),
+  moderation: Type.Optional(Moderation),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const AlbumView = Type.Object({
@@ -83,6 +90,7 @@ export const EventView = Type.Object({
   defaultLocale: Type.String(),
   status: Status,
   keepLocation: Type.Optional(Type.Boolean({ description: 'insiders only: see keepLocation of the event body' })),
+  moderation: Type.Optional(Type.Boolean({ description: 'insiders only: see moderation of the event body' })),
   defaultLicense: Type.Union([Type.String(), Type.Null()]),
   creditTemplate: Type.String(),
   albums: Type.Optional(Type.Array(AlbumView)),
@@ -123,7 +131,7 @@ export function eventView(e: EventRow, albums?: AlbumRow[], insider = false) {
   return {
     slug, title, description, startsOn, endsOn, venue, locales, defaultLocale, status,
     defaultLicense: e.defaultLicense, creditTemplate: e.creditTemplate,
-    ...(insider && { keepLocation: e.keepLocation }),
+    ...(insider && { keepLocation: e.keepLocation, moderation: e.moderation }),
     ...(albums && { albums: albums.map((a) => albumView(a, insider)) }),
   };
 }

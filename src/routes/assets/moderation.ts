@@ -1,0 +1,45 @@
+/**
+ * Moderation: an event whose uploads wait for approval (`moderation` on the event) keeps each
+ * new upload hidden until an editor approves it here; rejecting one is deleting it.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { publishAssetReady } from '../../redis/live.js';
+import { errorRefs } from '../common.js';
+import { EventParams } from '../events/schemas.js';
+import { AssetParams, AssetView, assetView } from './schemas.js';
+
+const moderation: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/api/v1/events/:event/moderation', {
+    schema: {
+      tags: ['assets'],
+      summary: 'the uploads waiting for approval, oldest first (editors of the event, admins)',
+      security: [{ bearer: [] }],
+      params: EventParams,
+      response: { 200: Type.Object({ assets: Type.Array(AssetView) }), ...errorRefs(401, 403, 404) },
+    },
+  }, async (request) => {
+    const waiting = await app.services.assets.awaitingApproval(request.principal, request.params.event);
+    return { assets: waiting.map((a) => assetView(a, request.principal, app.config.publicUrl)) };
+  });
+
+  app.post('/api/v1/assets/:id/approve', {
+    schema: {
+      tags: ['assets'],
+      summary: 'approve an upload that waits for approval: public from now on, like any other (editors of the event, admins); 409 if it was not waiting',
+      security: [{ bearer: [] }],
+      params: AssetParams,
+      response: { 200: AssetView, ...errorRefs(401, 403, 404, 409) },
+    },
+  }, async (request) => {
+    const asset = await app.services.assets.approve(request.principal, request.params.id);
+    if (asset.status === 'ready') {
+      // open galleries add it as they add a photo that has just been processed
+      await publishAssetReady(app.redis, app.config.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id })
+        .catch((err: unknown) => request.log.warn({ err }, 'could not announce an approved asset on the live feed'));
+    }
+    return assetView(asset, request.principal, app.config.publicUrl);
+  });
+};
+
+export default moderation;
