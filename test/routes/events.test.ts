@@ -38,15 +38,15 @@ t.test('creating an event answers 201 with what was stored, as a draft without a
   const ctx = await createTestContext(t);
   const res = await createEvent(ctx, EVENT);
   t.equal(res.statusCode, 201, res.body);
-  t.same(res.json(), { ...EVENT, status: 'draft', keepLocation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] });
+  t.same(res.json(), { ...EVENT, status: 'draft', keepLocation: false, moderation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] });
 
   const got = await ctx.app.inject({ url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin) });
   t.equal(got.statusCode, 200);
-  t.same(got.json(), { ...EVENT, status: 'draft', keepLocation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'reading it back gives the same fields, Arabic intact');
+  t.same(got.json(), { ...EVENT, status: 'draft', keepLocation: false, moderation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'reading it back gives the same fields, Arabic intact');
 
   const minimal = await createEvent(ctx, { slug: 'b', title: { fr: 'Atelier' }, startsOn: '2027-01-05', endsOn: '2027-01-05', locales: ['fr'], defaultLocale: 'fr' });
   t.equal(minimal.statusCode, 201, 'a one-day event with one locale and one-character slug');
-  t.same(minimal.json(), { slug: 'b', title: { fr: 'Atelier' }, description: {}, startsOn: '2027-01-05', endsOn: '2027-01-05', venue: null, locales: ['fr'], defaultLocale: 'fr', status: 'draft', keepLocation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] });
+  t.same(minimal.json(), { slug: 'b', title: { fr: 'Atelier' }, description: {}, startsOn: '2027-01-05', endsOn: '2027-01-05', venue: null, locales: ['fr'], defaultLocale: 'fr', status: 'draft', keepLocation: false, moderation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] });
 });
 
 t.test('creating an event with a slug in use answers 409 LAMHA_CONFLICT and keeps the first', async (t) => {
@@ -110,7 +110,7 @@ t.test('PATCH of an event changes only the fields sent', async (t) => {
   await createEvent(ctx, EVENT);
   const res = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin), payload: { venue: 'Salle Pleyel', endsOn: '2026-12-03' } });
   t.equal(res.statusCode, 200, res.body);
-  t.same(res.json(), { ...EVENT, venue: { ar: 'Salle Pleyel' }, endsOn: '2026-12-03', status: 'draft', keepLocation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'one text is the default locale\'s');
+  t.same(res.json(), { ...EVENT, venue: { ar: 'Salle Pleyel' }, endsOn: '2026-12-03', status: 'draft', keepLocation: false, moderation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'one text is the default locale\'s');
   const got = await ctx.app.inject({ url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin) });
   t.same(got.json(), res.json(), 'the change is stored');
 
@@ -166,7 +166,7 @@ t.test('PATCH of an event refuses an empty body and locales that leave out the d
     t.equal(res.json().code, 'LAMHA_VALIDATION', what);
   }
   const got = await ctx.app.inject({ url: '/api/v1/events/paris-2026', headers: ctx.auth(ctx.admin) });
-  t.same(got.json(), { ...EVENT, status: 'draft', keepLocation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'nothing changed');
+  t.same(got.json(), { ...EVENT, status: 'draft', keepLocation: false, moderation: false, defaultLicense: null, creditTemplate: '{credit}', albums: [] }, 'nothing changed');
 
   const ok = await patch({ locales: ['en', 'ku'], defaultLocale: 'en', title: { en: 'Paris' }, description: {}, venue: { en: 'Maison de la Mutualité' } });
   t.equal(ok.statusCode, 200, `locales and default locale together: ${ok.body}`);
