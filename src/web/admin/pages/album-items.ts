@@ -41,7 +41,7 @@ function row(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, e
   const states = [a.hidden && t('album.hidden'), a.status === 'processing' && t('album.processing'), a.status === 'failed' && t('album.failed'), album.coverAssetId === a.id && t('album.isCover')].filter(Boolean) as string[];
   return html`<li class="admin-item" id="item-${a.id}" data-id="${a.id}"!${missing.length > 0 ? ' data-missing="true"' : ''}>
 <div class="admin-item-head">
-<span class="admin-handle" aria-hidden="true">⠿</span>
+<span class="admin-handle" draggable="true" aria-hidden="true">⠿</span>
 <input type="checkbox" name="select" value="${a.id}" id="sel-${a.id}"><label for="sel-${a.id}" class="admin-visually-hidden">${t('album.select')} ${a.originalFilename}</label>
 !${thumb}
 !${states.map((s) => html`<span class="admin-flag">${s}</span>`).join(' ')}
