@@ -25,6 +25,7 @@ import type { AreaOptions } from './area.js';
 import albums from './albums.js';
 import events from './events.js';
 import home from './home.js';
+import links from './links.js';
 import login from './login.js';
 import { sendAdminPage } from './respond.js';
 import { createRedisSessionStore, sessionSecret } from './session-store.js';
@@ -33,7 +34,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',
