@@ -215,3 +215,23 @@ t.test('an editor of one event cannot see or change another event through the co
   t.same([still.caption, still.hidden ?? false], [{ en: 'Elsewhere' }, false], 'the other event\'s item is untouched');
   t.equal((await ctx.app.inject({ url: '/en/e/other/main' })).statusCode, 200, 'and its album still public');
 });
+
+t.test('every console page in Arabic and English: language, direction, one h1, no inline script, not cached', async (t) => {
+  const { ctx } = await world(t);
+  const b = await signedIn(ctx, 'admin');
+  const paths = ['', '/events/new', '/e/conf', '/e/conf/delete', '/e/conf/a/day-1', '/e/conf/a/day-1?missing=1', '/e/conf/a/day-1/delete', '/e/conf/links'];
+  for (const locale of ['ar', 'en'] as const) {
+    for (const path of paths) {
+      const url = `/${locale}/admin${path}`;
+      const res = await b.get(url);
+      t.equal(res.statusCode, 200, url);
+      t.equal(res.headers['cache-control'], 'no-store', `${url}: not cached`);
+      t.equal(res.headers['content-language'], locale);
+      const doc = parse(res.body);
+      t.equal(doc.querySelector('html')!.getAttribute('dir'), locale === 'ar' ? 'rtl' : 'ltr', `${url}: direction`);
+      t.equal(doc.querySelectorAll('h1').length, 1, `${url}: one h1`);
+      t.ok(doc.querySelectorAll('script').every((s) => s.getAttribute('src') || s.getAttribute('type') === 'application/json'), `${url}: no inline script`);
+      t.ok(doc.querySelectorAll('form[method=post]').every((f) => f.querySelector('input[name=_csrf]')), `${url}: every form carries its CSRF token`);
+    }
+  }
+});
