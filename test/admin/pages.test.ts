@@ -170,6 +170,25 @@ t.test('an admin creates an event and deletes one; an editor may do neither', as
   t.equal((await ctx.db.query('SELECT 1 FROM assets WHERE id = $1', [foreign])).rows.length, 0, 'its assets are gone');
 });
 
+t.test('one item hidden from its row is gone from the public page, the JSON and the media URL at once', async (t) => {
+  const { ctx, a } = await world(t);
+  const br = await signedIn(ctx, 'editor');
+  const media = (await ctx.app.inject({ url: `/api/v1/assets/${a}` })).json().renditions['thumb.webp'].url as string;
+  const { rows } = await ctx.db.query<{ key: string }>("SELECT key FROM renditions WHERE asset_id = $1 AND name = 'thumb.webp'", [a]);
+  await ctx.storage.put(rows[0]!.key, Buffer.alloc(100)); // the seed writes rows only
+  t.equal((await ctx.app.inject({ url: new URL(media).pathname + new URL(media).search })).statusCode, 200);
+  const res = await form(br, '/en/admin/e/conf/a/day-1', '/en/admin/e/conf/a/day-1/items', { hide: a });
+  t.equal(res.headers.location, `/en/admin/e/conf/a/day-1#item-${a}`);
+  t.notOk((await ctx.app.inject({ url: '/en/e/conf/day-1' })).body.includes(a), 'not on the public album page');
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 404, 'nor in the JSON');
+  t.equal((await ctx.app.inject({ url: new URL(media).pathname + new URL(media).search })).statusCode, 404, 'nor at its media URL');
+  const row = parse((await br.get('/en/admin/e/conf/a/day-1')).body).querySelector(`#item-${a}`)!;
+  t.match(row.querySelector('.admin-item-head')!.textContent, /Hidden/, 'the console marks it hidden');
+  t.equal(row.querySelector('button.admin-takedown')!.getAttribute('name'), 'unhide');
+  await form(br, '/en/admin/e/conf/a/day-1', '/en/admin/e/conf/a/day-1/items', { unhide: a });
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 200, 'shown again');
+});
+
 t.test('bulk: hide, set credit and licence, move, delete the selected items', async (t) => {
   const { ctx, a, b } = await world(t);
   const br = await signedIn(ctx, 'editor');

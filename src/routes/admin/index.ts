@@ -80,6 +80,10 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
 const admin: FastifyPluginAsync = async (app) => {
   const { config, redis } = app;
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  if (new URL(config.publicUrl).protocol === 'https:' && config.trustProxy === false) {
+    // the cookie is Secure, and a browser only gets it over a request Fastify sees as https
+    app.log.warn('PUBLIC_URL is https but TRUST_PROXY is unset: behind a proxy that ends TLS, signing in to /admin cannot keep its session; set TRUST_PROXY');
+  }
   await app.register(cookie);
   await app.register(session, {
     secret: await sessionSecret(redis, config.redisPrefix, () => randomBytes(32).toString('base64url')),

@@ -56,6 +56,7 @@ function row(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, e
 <button type="submit" name="move" value="${a.id}:up"!${i === 0 ? ' disabled' : ''}>${t('album.moveUp')}</button>
 <button type="submit" name="move" value="${a.id}:down"!${i === count - 1 ? ' disabled' : ''}>${t('album.moveDown')}</button>
 !${album.coverAssetId === a.id ? '' : html`<button type="submit" name="cover" value="${a.id}">${t('album.setCover')}</button>`}
+<button type="submit" name="${a.hidden ? 'unhide' : 'hide'}" value="${a.id}" class="admin-takedown">${t(a.hidden ? 'album.bulk.unhide' : 'album.bulk.hide')}</button>
 </p></div>
 </li>`;
 }
