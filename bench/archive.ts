@@ -39,7 +39,7 @@ import { originalKey, pressPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
-  API_MALLOC_ENV, apiEnv, buildServices, DATABASE_URL, log, openTarget, removeBucket, ROOT, spawnNode, stopApi, type Child, type MemoryReport, type ServerInfo,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, buildServices, DATABASE_URL, log, openTarget, removeBucket, ROOT, spawnNode, stopApi, type Child, type MemoryReport, type ServerInfo,
 } from './harness.js';
 
 const PHOTOS = envInt('BENCH_PHOTOS', 300);
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
   try {
     await store.ensureBucket();
     // compiled and run with plain node, as in production (bench/README.md, upload)
-    api = spawnNode([buildServices(['upload-server'])['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
+    api = spawnNode([...API_NODE_ARGS, buildServices(['upload-server'])['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');
     db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });

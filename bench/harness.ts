@@ -282,6 +282,9 @@ export interface MemoryReport {
  */
 export const API_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 
+/** Node's flags for the API as package.json's `api` script, the Dockerfile and docker-compose.yml start it. */
+export const API_NODE_ARGS = ['--max-semi-space-size=2'] as const;
+
 /** The environment bench/upload-server.ts (and a worker on the same bucket) needs for `target` and `bucket`. */
 export function apiEnv(target: Target, bucket: string): Record<string, string> {
   return {

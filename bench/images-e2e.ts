@@ -23,7 +23,7 @@ import { createRedis } from '../src/redis/connection.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {
-  API_MALLOC_ENV, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
   spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import type { WorkerReport } from './images-worker.js';
@@ -83,7 +83,7 @@ export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBenc
   try {
     await store.ensureBucket();
     const entries = runtime === 'js' ? buildServices(['upload-server', 'images-worker']) : undefined;
-    const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([entries[name]], env) : spawnTs(`bench/${name}.ts`, env));
+    const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([...(name === 'upload-server' ? API_NODE_ARGS : []), entries[name]], env) : spawnTs(`bench/${name}.ts`, env));
     api = start('upload-server', { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');

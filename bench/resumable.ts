@@ -35,7 +35,7 @@ import { originalKey } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
-  API_MALLOC_ENV, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, spawnNode, stopApi,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, spawnNode, stopApi,
   type Child, type MemoryReport, type ServerInfo,
 } from './harness.js';
 import { payloadStream, peak, postFile } from './upload-client.js';
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
   try {
     log(`target: ${target.kind} ${target.endpoint}, ${BYTES} bytes × ${ROUNDS} rounds`);
     await store.ensureBucket();
-    api = spawnNode([buildServices(['upload-server'])['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
+    api = spawnNode([...API_NODE_ARGS, buildServices(['upload-server'])['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');
     db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });

@@ -26,7 +26,7 @@
  *                            tsx: it runs the TypeScript through tsx (≈ +35 MB RSS)  default js
  *   BENCH_SERVER_ENTRY       run this compiled entry instead of building one (to try a
  *                            modified build of the API)
- *   BENCH_SERVER_NODE_ARGS   extra node flags for the API process, e.g. "--cpu-prof"
+ *   BENCH_SERVER_NODE_ARGS   node flags for the API process after the production ones, e.g. "--cpu-prof"
  *   DATABASE_URL, REDIS_URL  default postgres://127.0.0.1/lamha_test, redis://127.0.0.1:6379
  *
  * Output: a table on stdout (progress on stderr) and bench/results/upload-<date>.json.
@@ -42,7 +42,7 @@ import { createObjectStore, type ObjectStore } from '../src/storage/object-store
 import { envInt } from './env.js';
 import { payloadDigest, payloadStream, peak, postFile } from './upload-client.js';
 import {
-  API_MALLOC_ENV, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, removeBucket, ROOT, s3CpuSeconds, spawnNode, spawnTs, stopApi,
   type Child, type MemoryReport, type ServerInfo, type Target,
 } from './harness.js';
 
@@ -57,7 +57,7 @@ const WARMUP_BYTES = envInt('BENCH_WARMUP_BYTES', 16 * MiB);
 const READBACK = process.env.BENCH_READBACK !== '0';
 const SERVER_RUNTIME = process.env.BENCH_SERVER_RUNTIME ?? 'js';
 if (SERVER_RUNTIME !== 'js' && SERVER_RUNTIME !== 'tsx') throw new Error(`BENCH_SERVER_RUNTIME must be js or tsx (got "${SERVER_RUNTIME}")`);
-const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const SERVER_NODE_ARGS = [...API_NODE_ARGS, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
 const mbps = (bytes: number, seconds: number) => bytes / MB / seconds;
 const toMB = (bytes: number) => bytes / MB;
 const round1 = (n: number) => Math.round(n * 10) / 10;

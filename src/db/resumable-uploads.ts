@@ -1,4 +1,4 @@
-/** tus uploads in progress (migration 1700000000010): their parts, offsets and hash states. */
+/** tus uploads in progress (migration 1700000000010): their parts and offsets. */
 import type { Queryable } from './database.js';
 import type { AssetKind } from '../media/types.js';
 
@@ -28,7 +28,6 @@ export interface ResumableRow {
   multipartId: string | null;
   parts: StoredPart[];
   restBytes: number;
-  hashState: Buffer | null;
   sha256: Buffer | null;
   state: ResumableState;
   resultId: string | null;
@@ -39,7 +38,7 @@ export interface ResumableRow {
 
 const COLUMNS = `id, asset_id AS "assetId", event_id AS "eventId", album_id AS "albumId", token_id AS "tokenId",
   length::float8 AS length, received::float8 AS received, filename, caption, locale, head, mime_type AS "mimeType", kind,
-  part_size AS "partSize", multipart_id AS "multipartId", parts, rest_bytes AS "restBytes", hash_state AS "hashState",
+  part_size AS "partSize", multipart_id AS "multipartId", parts, rest_bytes AS "restBytes",
   sha256, state, result_id AS "resultId", duplicate, created_at AS "createdAt", expires_at AS "expiresAt"`;
 
 export interface NewResumable {
@@ -83,18 +82,18 @@ export async function saveMultipartId(db: Queryable, id: string, multipartId: st
 }
 
 /**
- * Records bytes as stored: a part (or the rest object) and the hash state after them. Answers
+ * Records bytes as stored: a part (or the rest object). Answers
  * false when the row is not at `from` any more: another request took the upload over.
  */
 export async function commitBytes(
   db: Queryable, id: string,
-  c: { from: number; to: number; part?: StoredPart; restBytes: number; hashState: Buffer; expiresAt: Date },
+  c: { from: number; to: number; part?: StoredPart; restBytes: number; expiresAt: Date },
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE resumable_uploads SET received = $3, parts = CASE WHEN $4::jsonb IS NULL THEN parts ELSE parts || $4::jsonb END,
-       rest_bytes = $5, hash_state = $6, updated_at = now(), expires_at = $7
+       rest_bytes = $5, updated_at = now(), expires_at = $6
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
-    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.hashState, c.expiresAt],
+    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.expiresAt],
   );
   return rowCount === 1;
 }
@@ -102,7 +101,7 @@ export async function commitBytes(
 /** Every byte is in the original's object. */
 export async function markReceived(db: Queryable, id: string, c: { from: number; length: number; sha256: Buffer }): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, hash_state = NULL, updated_at = now()
+    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, updated_at = now()
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
     [id, c.from, c.length, c.sha256],
   );

@@ -1,14 +1,13 @@
 /**
  * Resumable uploads (tus): a file that arrives over many requests, possibly from several API
  * processes, goes straight into an S3 multipart upload of its original's key. Each whole part is
- * recorded with the SHA-256 state after it, so a resumed upload continues the hash where the last
- * request stopped and nothing is read back; the bytes after the last whole part wait in one small
- * object (resumableRestKey) until more arrive. The first bytes are typed and checked before any
+ * recorded as it is stored; the SHA-256 continues in the process that received the bytes before
+ * (upload-hashes.ts), and only an upload resumed on another process is read back once at the end.
+ * The bytes after the last whole part wait in one small object (resumableRestKey) until more arrive. The first bytes are typed and checked before any
  * part is stored, as a multipart upload's are; once every byte is in, the file joins the same
  * ingest as a multipart upload's (register): one asset, or the duplicate it is.
  */
-import { randomUUID } from 'node:crypto';
-import { createSHA256, type IHasher } from 'hash-wasm';
+import { randomUUID, type Hash } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { findAlbumById, type AlbumRow } from '../db/albums.js';
 import type { EventRow } from '../db/events.js';
@@ -20,10 +19,11 @@ import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpi
 import type { Log } from '../log.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { sharedPartPool, type ObjectStore } from '../storage/object-store.js';
 import { canCurate, canUploadTo, demand, type Principal } from './access.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
+import { createUploadHashes, hashStored, type UploadHashes } from './upload-hashes.js';
 import { TEXT_MAX_CHARS, type InspectedHead, type StoredFile, type UploadService, type UploadedAsset } from './uploads.js';
 
 const MiB = 1024 * 1024;
@@ -58,6 +58,8 @@ export interface ResumableDeps {
   maxBytes: number;
   /** an unfinished upload not written to for this long is deleted, parts and all */
   expiryMs: number;
+  /** the hashes of uploads this process is receiving; one of its own by default */
+  hashes?: UploadHashes;
 }
 
 /** The part size for a file of `length`: 8 MiB, or more when 8 MiB parts would be too many. */
@@ -70,8 +72,9 @@ function uploaderOf(row: ResumableRow): Principal {
   return { tokenId: row.tokenId!, role: 'photographer', eventId: row.eventId };
 }
 
-export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs }: ResumableDeps) {
+export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs, hashes = createUploadHashes() }: ResumableDeps) {
   const nextExpiry = () => new Date(Date.now() + expiryMs);
+  const keepHash = (id: string, at: number, hash: Hash | undefined) => hashes.keep(id, at, hash, Date.now() + expiryMs);
 
   /** The upload if `p` may write to it: its uploader, or an editor of its event. Others get 404. */
   async function owned(p: Principal | null, id: string): Promise<ResumableRow> {
@@ -86,6 +89,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
 
   /** Removes every trace of an upload that will not finish: its parts, its rest, its row. */
   async function discard(row: ResumableRow): Promise<void> {
+    hashes.forget(row.id);
     if (row.multipartId) await storage.multipart.abort(originalKey(row.assetId), row.multipartId);
     await storage.deletePrefix(resumablePrefix(row.id));
     // a received file's object has no asset yet; a done one's is its asset's original
@@ -153,9 +157,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       if (row.state === 'receiving' && row.expiresAt.getTime() <= Date.now()) throw new UploadExpiredError();
       if (row.state !== 'receiving' || row.received !== offset) throw new UploadOffsetError(row.state === 'receiving' ? row.received : row.length, offset);
       const key = originalKey(row.assetId);
-      const hasher: IHasher = await createSHA256();
-      if (row.hashState) hasher.load(row.hashState);
-      else hasher.init();
+      // undefined: the bytes before `offset` went through another process; the end reads the file back
+      const hasher = hashes.resume(id, offset);
 
       const needHead = Math.min(HEAD_BYTES, row.length);
       let head = row.head;
@@ -165,8 +168,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       let committed = row.received;
       let pos = row.received;
       // part buffers: one fills while up to PARTS_IN_FLIGHT others are stored; freed ones are reused
-      let current: Buffer = Buffer.allocUnsafeSlow(row.partSize);
-      const free: Buffer[] = [];
+      const pool = sharedPartPool(row.partSize);
+      let current: Buffer = pool.take();
       let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
@@ -184,15 +187,16 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         })();
         return starting;
       };
-      const storePart = async (buffer: Buffer, data: Buffer, end: number, hashState: Uint8Array, part: number, previous: Promise<void> | undefined) => {
+      const storePart = async (buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, part: number, previous: Promise<void> | undefined) => {
         const etag = await storage.multipart.part(key, await multipart(), part, data);
-        free.push(buffer);
+        pool.give(buffer);
         // parts are recorded in order: the offset only moves past bytes all of which are stored
         await previous;
         const stored = { part, etag, bytes: data.length };
-        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, hashState: Buffer.from(hashState), expiresAt: nextExpiry() }))) {
+        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, expiresAt: nextExpiry() }))) {
           throw new ConflictError('Another request took this upload over');
         }
+        keepHash(id, end, hashAtEnd);
         parts.push(stored);
         committed = end;
       };
@@ -200,8 +204,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         if (inflight.length >= PARTS_IN_FLIGHT) await inflight.shift();
         const buffer = current;
         const data = current.subarray(0, filled);
-        const state = hasher.save();
-        current = free.pop() ?? Buffer.allocUnsafeSlow(row.partSize);
+        const state = hasher?.copy();
+        current = pool.take();
         filled = 0;
         const stored = storePart(buffer, data, pos, state, ++partNumber, storing);
         stored.catch(() => {}); // observed when awaited
@@ -225,7 +229,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           if (pos + c.length > row.length) throw new TooLargeError(row.length);
           while (c.length > 0) {
             const n = c.copy(current, filled);
-            hasher.update(c.subarray(0, n));
+            hasher?.update(c.subarray(0, n));
             filled += n;
             pos += n;
             c = c.subarray(n);
@@ -239,7 +243,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         }
 
         if (pos === row.length) {
-          const sha256 = Buffer.from(hasher.digest('binary'));
           const data = current.subarray(0, filled);
           if (multipartId === null) {
             await storage.put(key, data, { contentType: typed!.mimeType });
@@ -248,6 +251,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
             parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
             await storage.multipart.complete(key, multipartId, parts);
           }
+          hashes.forget(id);
+          const sha256 = hasher ? hasher.digest() : await hashStored(() => storage.get(key));
           if (!(await markReceived(db, id, { from: committed, length: row.length, sha256 }))) throw new ConflictError('Another request took this upload over');
           await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
           return row.length;
@@ -258,9 +263,10 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           await storing;
         } else if (pos > committed) {
           await storage.put(resumableRestKey(id), current.subarray(0, filled));
-          if (!(await commitBytes(db, id, { from: committed, to: pos, restBytes: filled, hashState: Buffer.from(hasher.save()), expiresAt: nextExpiry() }))) {
+          if (!(await commitBytes(db, id, { from: committed, to: pos, restBytes: filled, expiresAt: nextExpiry() }))) {
             throw new ConflictError('Another request took this upload over');
           }
+          keepHash(id, pos, hasher?.copy());
           committed = pos;
         }
         return committed;
@@ -271,6 +277,9 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           await discardQuietly({ ...row, multipartId });
         }
         throw err;
+      } finally {
+        // every part is stored or failed by now (storing awaited): nothing reads `current` any more
+        pool.give(current);
       }
     },
 

@@ -6,7 +6,6 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import S3rver from 's3rver';
 
 /** What the start log says whenever the embedded server runs. */
 export const EMBEDDED_S3_WARNING =
@@ -20,6 +19,8 @@ export interface EmbeddedS3 {
 export async function startEmbeddedS3({ dataDir, port, host = '127.0.0.1' }: { dataDir: string; port: number; host?: string }): Promise<EmbeddedS3> {
   const directory = path.join(dataDir, 's3');
   await mkdir(directory, { recursive: true });
+  // Loaded only here: s3rver brings koa, winston and lodash, ≈10 MB an API on a real S3 never needs.
+  const { default: S3rver } = await import('s3rver');
   const server = new S3rver({ port, address: host, directory, silent: true });
   // Without it, the parts of every upload a client gave up on would stay under DATA_DIR for good.
   server.middleware.unshift(async (ctx, next) => {

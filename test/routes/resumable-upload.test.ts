@@ -261,6 +261,38 @@ for (const s3 of s3Kinds()) {
       t.equal(rows.length, 0, 'and its row');
     });
 
+    t.test('an upload whose requests go to two API processes in turn ends with the SHA-256 of the file', async (t) => {
+      const s = await tusServer(t, s3);
+      // a second API process on the same database and bucket: it never saw the first requests
+      const other = await buildApp(s.ctx.config, { deps: { db: s.ctx.db, redis: s.ctx.redis, storage: s.storage, queues: s.ctx.queues } });
+      t.teardown(() => other.close());
+      await other.listen({ port: 0, host: '127.0.0.1' });
+      const urls = [s.url, `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`];
+      const size = 29 * MiB + 12345;
+      const file = Buffer.concat([JPEG, randomBytes(size - JPEG.length)]);
+      const sha256 = createHash('sha256').update(file).digest('hex');
+      const created = await createUpload(s, size);
+      t.equal(created.status, 201);
+      const path = new URL(created.headers.location!).pathname;
+      // the first process twice, the other, the first again (its hash then is of an older offset); each ends mid-part
+      let offset = 0;
+      let last: Awaited<ReturnType<typeof tusRequest>> | undefined;
+      for (const [i, [end, via]] of ([[10 * MiB + 3, 0], [17 * MiB, 0], [26 * MiB + 77, 1], [size, 0]] as const).entries()) {
+        last = await tusRequest(`${urls[via]}${path}`, 'PATCH', {
+          authorization: `Bearer ${s.photographer}`, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset),
+        }, file.subarray(offset, end));
+        t.equal(last.status, 204, `request ${i + 1}: ${last.body}`);
+        offset = Number(last.headers['upload-offset']);
+        t.equal(offset, end, `request ${i + 1} kept every byte`);
+      }
+      t.equal(last!.headers['lamha-sha256'], sha256, 'the server answered the SHA-256 of the file');
+      const assetId = String(last!.headers['lamha-asset-id']);
+      const { rows } = await s.ctx.db.query<{ sha256: Buffer }>('SELECT sha256 FROM assets WHERE id = $1', [assetId]);
+      t.equal(rows[0]?.sha256.toString('hex'), sha256, 'the asset records it');
+      t.equal(await sha256Of(s.storage, `originals/${assetId}`), sha256, 'the stored original is the file byte for byte');
+      t.same(await leftovers(s), { incomplete: [], staged: [] });
+    });
+
     t.test('termination removes what was stored', async (t) => {
       const s = await tusServer(t, s3);
       const created = await createUpload(s, 40 * MiB);

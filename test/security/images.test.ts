@@ -45,7 +45,7 @@ const failedInWorker: Refusal[] = [
   {
     what: 'a truncated JPEG (its header and half its scan)',
     part: async () => { const j = await readFile(fixture('exif-orientation_1.jpg')); return file('cut.jpg', j.subarray(0, Math.floor(j.length / 2))); },
-    status: 201, code: 'LAMHA_UNDECODABLE', error: /^The file cannot be decoded: /,
+    status: 201, code: 'LAMHA_UNDECODABLE', error: /^LAMHA_UNDECODABLE: The file cannot be decoded: /,
   },
 ];
 
@@ -93,7 +93,7 @@ for (const s3 of s3Kinds()) {
         const id = res.json.assets[0].id as string;
         const end = await settled(g.ctx, id);
         t.equal(end.status, 'failed', `${c.what}: failed (${end.error})`);
-        t.match(end.error ?? '', c.error!, `${c.what}: the error is ${c.code}'s message`);
+        t.match(end.error ?? '', c.error!, `${c.what}: the error is ${c.code} and its message`);
         t.same(await g.lane.storage.list('renditions/'), [], 'no rendition object');
         t.equal((await leftovers(g)).renditions, 0, 'no rendition row');
         t.equal((await g.ctx.app.inject({ url: `/api/v1/assets/${id}` })).statusCode, 404, 'the public sees nothing');

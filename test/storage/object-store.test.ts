@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { partsOf, type ObjectStore } from '../../src/storage/object-store.js';
+import { PartPool, partsOf, sharedPartPool, type ObjectStore } from '../../src/storage/object-store.js';
 import { incompleteUploads } from '../helpers/s3.js';
 import { s3Kinds, testStorage } from '../helpers/context.js';
 
@@ -85,6 +85,37 @@ t.test('partsOf', async (t) => {
   t.test('yields nothing for an empty body', async (t) => {
     t.same((await sizes([], 4)).sizes, []);
     t.same((await sizes([Buffer.alloc(0)], 4)).sizes, []);
+  });
+});
+
+
+t.test('PartPool', async (t) => {
+  t.test('takes back a whole buffer for a shorter view of it, once, and no more than it keeps', async (t) => {
+    const pool = new PartPool(1024, 2);
+    const a = pool.take();
+    const b = pool.take();
+    const c = pool.take();
+    pool.give(a.subarray(0, 10));
+    pool.give(a);
+    pool.give(b);
+    pool.give(c);
+    const again = [pool.take(), pool.take()];
+    t.ok(again.every((x) => x.length === 1024), 'whole buffers come back');
+    t.same(new Set(again.map((x) => x.buffer)), new Set([a.buffer, b.buffer]), 'the two kept are a (once) and b; c was over the limit');
+    t.not(pool.take().buffer, c.buffer, 'c was not kept');
+  });
+  t.test('refuses a buffer of another size or one that is part of a larger one', async (t) => {
+    const pool = new PartPool(1024, 4);
+    pool.give(Buffer.allocUnsafeSlow(2048));
+    pool.give(Buffer.allocUnsafeSlow(2048).subarray(1024));
+    const fresh = Buffer.allocUnsafeSlow(1024);
+    pool.give(fresh);
+    t.equal(pool.take().buffer, fresh.buffer);
+    t.not(pool.take().buffer, fresh.buffer, 'nothing else was kept');
+  });
+  t.test('one pool per usual part size for the whole process', async (t) => {
+    t.equal(sharedPartPool(8 * 1024 * 1024), sharedPartPool(8 * 1024 * 1024));
+    t.not(sharedPartPool(64 * 1024 * 1024), sharedPartPool(64 * 1024 * 1024), 'an unusual size is not kept');
   });
 });
 

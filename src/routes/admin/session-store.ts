@@ -32,10 +32,27 @@ export function createRedisSessionStore({ redis, prefix, ttlMs }: { redis: Redis
 /**
  * The key that signs session cookies, shared by every API process through Redis (made once, by
  * whichever process starts first). Sessions live in Redis too: if Redis loses this key, it has
- * lost the sessions with it, and organisers sign in again either way.
+ * lost the sessions with it, and organisers sign in again either way. An API that starts while
+ * Redis is down must still serve the gallery: it then signs with a key of its own (a console
+ * sign-in needs Redis anyway, and works on this process once Redis is back).
  */
-export async function sessionSecret(redis: Redis, prefix: string, fresh: () => string): Promise<string> {
+export async function sessionSecret(redis: Redis, prefix: string, fresh: () => string, timeoutMs = 3_000): Promise<string> {
   const key = `${prefix}:admin-session-secret`;
-  await redis.set(key, fresh(), 'NX');
-  return (await redis.get(key))!;
+  const own = fresh();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      (async () => {
+        await redis.set(key, own, 'NX');
+        return (await redis.get(key)) ?? own;
+      })(),
+      new Promise<string>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('Redis did not answer')), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return own;
+  } finally {
+    clearTimeout(timer);
+  }
 }
