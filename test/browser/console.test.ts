@@ -53,13 +53,19 @@ t.test('an editor curates in the console and sees each change on the public page
   t.same([first, second].sort(), [...uploaded].sort());
   t.same(await publicOrder(viewer, `${g.url}/ar/e/conf/day-1`), [first, second], 'the public page shows the same order');
 
-  // an Arabic caption, typed and saved with the keyboard (Save all is the form's first button)
+  // an Arabic caption, typed and left with Tab: saved at once (inline save)
   await page.fill(`#cap-${first}-ar`, CAPTION);
-  await page.focus(`#credit-${first}`);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(/saved=1/);
+  await page.keyboard.press('Tab');
+  await page.waitForFunction((text) => document.getElementById('order-status')?.textContent === text, albumStrings.text.ar['album.fieldSaved']);
   await viewer.goto(`${g.url}/ar/e/conf/day-1`);
   t.ok((await viewer.content()).includes(CAPTION), 'the new caption is on the public page');
+  // and an English one with "Save all", the form's first button, from the keyboard (Enter in a field)
+  await page.fill(`#cap-${second}-en`, 'Speakers of the first session');
+  await page.focus(`#credit-${second}`);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/saved=\d/);
+  await viewer.goto(`${g.url}/en/e/conf/day-1`);
+  t.ok((await viewer.content()).includes('Speakers of the first session'), 'saved with the form too');
 
   // drag the second photo above the first by its handle, as a hand does (both rows in view: the page is tall)
   const from = (await page.locator(`#item-${second} .admin-handle`).boundingBox())!;

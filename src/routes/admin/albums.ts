@@ -109,6 +109,8 @@ const albums: FastifyPluginAsync<AreaOptions> = async (app, { locale }) => {
       await assets.edit(p, a.id, edit);
       changed++;
     }
+    // the inline save (static/admin-order.js) sends one field and asks for JSON
+    if ((request.headers.accept ?? '').includes('application/json')) return reply.header('cache-control', 'no-store').send({ changed });
     return reply.redirect(back(request, `${keepFilter ? `${keepFilter}&` : '?'}saved=${changed}`), 303);
   });
 

@@ -1,4 +1,5 @@
-// Drag and drop ordering for the console's album page. Without it the Move up / Move down
+// The album page's enhancements: a text field saved as soon as it is left (inline save), and
+// drag and drop ordering. Without it the Move up / Move down
 // buttons (plain form submits, keyboard reachable) do the same; with it a row is dragged by its
 // handle and the new order is saved at once, announced in the page's status line.
 const list = document.querySelector('ol.admin-items[data-sortable]');
@@ -54,4 +55,24 @@ if (list && form) {
       status.textContent = strings.orderFailed ?? '';
     }
   }
+}
+
+// Inline save: a caption, alt text, credit or licence changed and left is saved at once, alone;
+// "Save all" still sends everything (and is what works without this script).
+if (form) {
+  const saved = strings.saved ?? '';
+  form.addEventListener('change', async (e) => {
+    const el = e.target;
+    if (!el.name || !/^(caption|alt|credit|license)\./.test(el.name)) return;
+    const body = new URLSearchParams({ _csrf: form.querySelector('input[name=_csrf]').value, intent: 'save', [el.name]: el.value });
+    try {
+      const res = await fetch(form.action, { method: 'POST', body, headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      if (!res.ok) throw new Error(String(res.status));
+      el.defaultValue = el.value;
+      el.closest('li')?.setAttribute('data-saved', el.name);
+      status.textContent = saved;
+    } catch {
+      status.textContent = strings.saveFailed ?? '';
+    }
+  });
 }
