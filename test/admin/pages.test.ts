@@ -254,3 +254,24 @@ t.test('every console page in Arabic and English: language, direction, one h1, n
     }
   }
 });
+
+t.test('console forms without their CSRF token change nothing', async (t) => {
+  const { ctx, a } = await world(t);
+  const br = await signedIn(ctx, 'admin');
+  const attempts: [string, Record<string, string | string[]>][] = [
+    ['/en/admin/e/conf/status', { status: 'draft' }],
+    ['/en/admin/e/conf/a/day-1/status', { status: 'draft' }],
+    ['/en/admin/e/conf/a/day-1/items', { hide: a }],
+    ['/en/admin/e/conf/a/day-1/delete', {}],
+    ['/en/admin/e/conf/delete', {}],
+    ['/en/admin/e/conf/links/upload', { days: '3' }],
+  ];
+  for (const [url, values] of attempts) {
+    const res = await br.post(url, values);
+    t.equal(res.statusCode, 403, url);
+    t.equal(parse(res.body).querySelector('.admin-problem')?.textContent, 'The form had expired or did not come from this console. Go back, reload the page and try again.');
+  }
+  t.equal((await ctx.app.inject({ url: '/en/e/conf/day-1' })).statusCode, 200, 'still published');
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 200, 'still shown');
+  t.equal((await ctx.db.query('SELECT 1 FROM tokens WHERE link')).rows.length, 0, 'no link made');
+});
