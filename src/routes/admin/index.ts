@@ -79,7 +79,8 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
 
 const admin: FastifyPluginAsync = async (app) => {
   const { config, redis } = app;
-  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  // an album's "Save all": hundreds of items, each with captions in every language, URL-encoded
+  await app.register(formbody, { bodyLimit: 16 * 1024 * 1024 });
   if (new URL(config.publicUrl).protocol === 'https:' && config.trustProxy === false) {
     // the cookie is Secure, and a browser only gets it over a request Fastify sees as https
     app.log.warn('PUBLIC_URL is https but TRUST_PROXY is unset: behind a proxy that ends TLS, signing in to /admin cannot keep its session; set TRUST_PROXY');
