@@ -88,6 +88,13 @@ t.test('an editor curates in the console and sees each change on the public page
   await mkdir(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'console-album-ar.png'), fullPage: true });
 
+  // every item selected at once, then hidden together: the public album is empty
+  await page.check('#select-all');
+  await page.selectOption('#bulk-action', 'hide');
+  await page.click('button[name=intent][value=bulk]');
+  await page.waitForURL(/done=2/);
+  t.same(await publicOrder(viewer, `${g.url}/ar/e/conf/day-1`), [], 'both hidden with one bulk action');
+
   // publish the draft album
   t.equal((await viewer.goto(`${g.url}/ar/e/conf/day-2`))!.status(), 404, 'a draft is not public');
   await page.goto(`${g.url}/ar/admin/e/conf/a/day-2`);

@@ -76,3 +76,12 @@ if (form) {
     }
   });
 }
+
+// "Select every item shown" for the bulk actions: a script's convenience, so hidden without it.
+const all = document.getElementById('select-all');
+if (all && form) {
+  all.closest('[hidden]')?.removeAttribute('hidden');
+  all.addEventListener('change', () => {
+    for (const box of form.querySelectorAll('input[type=checkbox][name=select]')) box.checked = all.checked;
+  });
+}

@@ -65,6 +65,7 @@ function bulk(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, 
   const others = albums.filter((a) => a.id !== album.id);
   const actions = ['hide', 'unhide', 'move', 'credit', 'license', 'delete'] as const;
   return html`<fieldset class="admin-bulk"><legend>${t('album.bulk')}</legend>
+<p class="admin-select-all" hidden><label><input type="checkbox" id="select-all"> ${t('album.selectAll')}</label></p>
 <p class="admin-field"><label for="bulk-action">${t('album.bulkAction')}</label><select id="bulk-action" name="bulkAction">!${actions.map((a) => html`<option value="${a}">${t(`album.bulk.${a}`)}</option>`)}</select></p>
 <p class="admin-field"><label for="bulk-album">${t('album.bulkAlbum')}</label><select id="bulk-album" name="bulkAlbum">!${others.map((a) => html`<option value="${a.slug}">${a.title[ctx.locale] ?? a.title[event.defaultLocale] ?? a.slug}</option>`)}</select></p>
 <p class="admin-field"><label for="bulk-credit">${t('album.bulkCredit')}</label><input id="bulk-credit" name="bulkCredit"></p>
