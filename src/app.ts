@@ -26,6 +26,7 @@ import uploadLinkRoutes from './routes/upload-links/index.js';
 import shareLinkRoutes from './routes/share-links/index.js';
 import uploaderPage from './routes/uploader/index.js';
 import adminConsole from './routes/admin/index.js';
+import bulkAssets from './routes/bulk/index.js';
 import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
@@ -138,6 +139,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(events);
   await app.register(assets);
   await app.register(moderation);
+  await app.register(bulkAssets);
   await app.register(pressOriginal);
   await app.register(albumArchive);
   await app.register(licenseList);

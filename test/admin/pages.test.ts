@@ -170,6 +170,25 @@ t.test('an admin creates an event and deletes one; an editor may do neither', as
   t.equal((await ctx.db.query('SELECT 1 FROM assets WHERE id = $1', [foreign])).rows.length, 0, 'its assets are gone');
 });
 
+t.test('one item hidden from its row is gone from the public page, the JSON and the media URL at once', async (t) => {
+  const { ctx, a } = await world(t);
+  const br = await signedIn(ctx, 'editor');
+  const media = (await ctx.app.inject({ url: `/api/v1/assets/${a}` })).json().renditions['thumb.webp'].url as string;
+  const { rows } = await ctx.db.query<{ key: string }>("SELECT key FROM renditions WHERE asset_id = $1 AND name = 'thumb.webp'", [a]);
+  await ctx.storage.put(rows[0]!.key, Buffer.alloc(100)); // the seed writes rows only
+  t.equal((await ctx.app.inject({ url: new URL(media).pathname + new URL(media).search })).statusCode, 200);
+  const res = await form(br, '/en/admin/e/conf/a/day-1', '/en/admin/e/conf/a/day-1/items', { hide: a });
+  t.equal(res.headers.location, `/en/admin/e/conf/a/day-1#item-${a}`);
+  t.notOk((await ctx.app.inject({ url: '/en/e/conf/day-1' })).body.includes(a), 'not on the public album page');
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 404, 'nor in the JSON');
+  t.equal((await ctx.app.inject({ url: new URL(media).pathname + new URL(media).search })).statusCode, 404, 'nor at its media URL');
+  const row = parse((await br.get('/en/admin/e/conf/a/day-1')).body).querySelector(`#item-${a}`)!;
+  t.match(row.querySelector('.admin-item-head')!.textContent, /Hidden/, 'the console marks it hidden');
+  t.equal(row.querySelector('button.admin-takedown')!.getAttribute('name'), 'unhide');
+  await form(br, '/en/admin/e/conf/a/day-1', '/en/admin/e/conf/a/day-1/items', { unhide: a });
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 200, 'shown again');
+});
+
 t.test('bulk: hide, set credit and licence, move, delete the selected items', async (t) => {
   const { ctx, a, b } = await world(t);
   const br = await signedIn(ctx, 'editor');
@@ -214,4 +233,45 @@ t.test('an editor of one event cannot see or change another event through the co
   const still = (await ctx.app.inject({ url: `/api/v1/assets/${foreign}` })).json();
   t.same([still.caption, still.hidden ?? false], [{ en: 'Elsewhere' }, false], 'the other event\'s item is untouched');
   t.equal((await ctx.app.inject({ url: '/en/e/other/main' })).statusCode, 200, 'and its album still public');
+});
+
+t.test('every console page in Arabic and English: language, direction, one h1, no inline script, not cached', async (t) => {
+  const { ctx } = await world(t);
+  const b = await signedIn(ctx, 'admin');
+  const paths = ['', '/events/new', '/e/conf', '/e/conf/delete', '/e/conf/a/day-1', '/e/conf/a/day-1?missing=1', '/e/conf/a/day-1/delete', '/e/conf/links'];
+  for (const locale of ['ar', 'en'] as const) {
+    for (const path of paths) {
+      const url = `/${locale}/admin${path}`;
+      const res = await b.get(url);
+      t.equal(res.statusCode, 200, url);
+      t.equal(res.headers['cache-control'], 'no-store', `${url}: not cached`);
+      t.equal(res.headers['content-language'], locale);
+      const doc = parse(res.body);
+      t.equal(doc.querySelector('html')!.getAttribute('dir'), locale === 'ar' ? 'rtl' : 'ltr', `${url}: direction`);
+      t.equal(doc.querySelectorAll('h1').length, 1, `${url}: one h1`);
+      t.ok(doc.querySelectorAll('script').every((s) => s.getAttribute('src') || s.getAttribute('type') === 'application/json'), `${url}: no inline script`);
+      t.ok(doc.querySelectorAll('form[method=post]').every((f) => f.querySelector('input[name=_csrf]')), `${url}: every form carries its CSRF token`);
+    }
+  }
+});
+
+t.test('console forms without their CSRF token change nothing', async (t) => {
+  const { ctx, a } = await world(t);
+  const br = await signedIn(ctx, 'admin');
+  const attempts: [string, Record<string, string | string[]>][] = [
+    ['/en/admin/e/conf/status', { status: 'draft' }],
+    ['/en/admin/e/conf/a/day-1/status', { status: 'draft' }],
+    ['/en/admin/e/conf/a/day-1/items', { hide: a }],
+    ['/en/admin/e/conf/a/day-1/delete', {}],
+    ['/en/admin/e/conf/delete', {}],
+    ['/en/admin/e/conf/links/upload', { days: '3' }],
+  ];
+  for (const [url, values] of attempts) {
+    const res = await br.post(url, values);
+    t.equal(res.statusCode, 403, url);
+    t.equal(parse(res.body).querySelector('.admin-problem')?.textContent, 'The form had expired or did not come from this console. Go back, reload the page and try again.');
+  }
+  t.equal((await ctx.app.inject({ url: '/en/e/conf/day-1' })).statusCode, 200, 'still published');
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${a}` })).statusCode, 200, 'still shown');
+  t.equal((await ctx.db.query('SELECT 1 FROM tokens WHERE link')).rows.length, 0, 'no link made');
 });

@@ -53,8 +53,13 @@ t.test('an admin or editor signs in; the cookie is HttpOnly, SameSite and holds 
   await seedEvent(ctx, { event: 'other' });
   const editor = await ctx.mint('editor', 'conf');
   const b = browser(ctx.app);
+  await b.get('/ar/admin/login');
+  const before = b.cookie();
+  t.match(before, /lamha_admin=/, 'the sign-in form\'s own session (for its CSRF secret)');
   const res = await b.signIn(editor, 'ar');
   t.equal(res.statusCode, 303);
+  t.not(b.cookie(), before, 'a new session id at sign-in: one planted before it is worth nothing');
+  t.equal((await ctx.app.inject({ url: '/ar/admin', headers: { cookie: before } })).statusCode, 303, 'the earlier id is not signed in');
   t.equal(res.headers.location, '/ar/admin');
   const setCookie = [res.headers['set-cookie']].flat().join('\n');
   t.match(setCookie, /lamha_admin=/);

@@ -83,6 +83,13 @@ const albums: FastifyPluginAsync<AreaOptions> = async (app, { locale }) => {
       await events.updateAlbum(p, event.slug, album.slug, { coverAssetId: cover });
       return reply.redirect(`${back(request, keepFilter)}#item-${cover}`, 303);
     }
+    // one item hidden (a participant's request) or shown again, without selecting it first
+    for (const [name, hidden] of [['hide', true], ['unhide', false]] as const) {
+      const id = field(form, name);
+      if (id === '') continue;
+      await assets.edit(p, id, { hidden });
+      return reply.redirect(`${back(request, keepFilter)}#item-${id}`, 303);
+    }
     if (field(form, 'intent') === 'bulk') {
       const action = bulkAction(form);
       const { count } = await bulk.apply(p, event.slug, fields(form, 'select'), action);
@@ -102,6 +109,8 @@ const albums: FastifyPluginAsync<AreaOptions> = async (app, { locale }) => {
       await assets.edit(p, a.id, edit);
       changed++;
     }
+    // the inline save (static/admin-order.js) sends one field and asks for JSON
+    if ((request.headers.accept ?? '').includes('application/json')) return reply.header('cache-control', 'no-store').send({ changed });
     return reply.redirect(back(request, `${keepFilter ? `${keepFilter}&` : '?'}saved=${changed}`), 303);
   });
 

@@ -25,6 +25,7 @@ import type { AreaOptions } from './area.js';
 import albums from './albums.js';
 import events from './events.js';
 import home from './home.js';
+import links from './links.js';
 import login from './login.js';
 import { sendAdminPage } from './respond.js';
 import { createRedisSessionStore, sessionSecret } from './session-store.js';
@@ -33,7 +34,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',
@@ -78,7 +79,12 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
 
 const admin: FastifyPluginAsync = async (app) => {
   const { config, redis } = app;
-  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  // an album's "Save all": hundreds of items, each with captions in every language, URL-encoded
+  await app.register(formbody, { bodyLimit: 16 * 1024 * 1024 });
+  if (new URL(config.publicUrl).protocol === 'https:' && config.trustProxy === false) {
+    // the cookie is Secure, and a browser only gets it over a request Fastify sees as https
+    app.log.warn('PUBLIC_URL is https but TRUST_PROXY is unset: behind a proxy that ends TLS, signing in to /admin cannot keep its session; set TRUST_PROXY');
+  }
   await app.register(cookie);
   await app.register(session, {
     secret: await sessionSecret(redis, config.redisPrefix, () => randomBytes(32).toString('base64url')),

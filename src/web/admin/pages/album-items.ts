@@ -41,7 +41,7 @@ function row(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, e
   const states = [a.hidden && t('album.hidden'), a.status === 'processing' && t('album.processing'), a.status === 'failed' && t('album.failed'), album.coverAssetId === a.id && t('album.isCover')].filter(Boolean) as string[];
   return html`<li class="admin-item" id="item-${a.id}" data-id="${a.id}"!${missing.length > 0 ? ' data-missing="true"' : ''}>
 <div class="admin-item-head">
-<span class="admin-handle" aria-hidden="true">⠿</span>
+<span class="admin-handle" draggable="true" aria-hidden="true">⠿</span>
 <input type="checkbox" name="select" value="${a.id}" id="sel-${a.id}"><label for="sel-${a.id}" class="admin-visually-hidden">${t('album.select')} ${a.originalFilename}</label>
 !${thumb}
 !${states.map((s) => html`<span class="admin-flag">${s}</span>`).join(' ')}
@@ -56,6 +56,7 @@ function row(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, e
 <button type="submit" name="move" value="${a.id}:up"!${i === 0 ? ' disabled' : ''}>${t('album.moveUp')}</button>
 <button type="submit" name="move" value="${a.id}:down"!${i === count - 1 ? ' disabled' : ''}>${t('album.moveDown')}</button>
 !${album.coverAssetId === a.id ? '' : html`<button type="submit" name="cover" value="${a.id}">${t('album.setCover')}</button>`}
+<button type="submit" name="${a.hidden ? 'unhide' : 'hide'}" value="${a.id}" class="admin-takedown">${t(a.hidden ? 'album.bulk.unhide' : 'album.bulk.hide')}</button>
 </p></div>
 </li>`;
 }
@@ -64,6 +65,7 @@ function bulk(ctx: AdminContext, t: ReturnType<typeof albumStrings.translator>, 
   const others = albums.filter((a) => a.id !== album.id);
   const actions = ['hide', 'unhide', 'move', 'credit', 'license', 'delete'] as const;
   return html`<fieldset class="admin-bulk"><legend>${t('album.bulk')}</legend>
+<p class="admin-select-all" hidden><label><input type="checkbox" id="select-all"> ${t('album.selectAll')}</label></p>
 <p class="admin-field"><label for="bulk-action">${t('album.bulkAction')}</label><select id="bulk-action" name="bulkAction">!${actions.map((a) => html`<option value="${a}">${t(`album.bulk.${a}`)}</option>`)}</select></p>
 <p class="admin-field"><label for="bulk-album">${t('album.bulkAlbum')}</label><select id="bulk-album" name="bulkAlbum">!${others.map((a) => html`<option value="${a.slug}">${a.title[ctx.locale] ?? a.title[event.defaultLocale] ?? a.slug}</option>`)}</select></p>
 <p class="admin-field"><label for="bulk-credit">${t('album.bulkCredit')}</label><input id="bulk-credit" name="bulkCredit"></p>

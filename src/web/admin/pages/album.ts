@@ -57,7 +57,7 @@ export function albumPage(ctx: AdminContext, v: AlbumView): string {
     crumbs: [{ label: eventTitle.text, href: adminHref(ctx, `e/${encodeURIComponent(v.event.slug)}`), lang: eventTitle.lang }],
     body,
     scripts: [{ src: staticUrl('admin-order.js'), module: true }],
-    clientStrings: { orderSaved: t('album.orderSaved'), orderFailed: t('album.orderFailed'), moveUp: t('album.moveUp'), moveDown: t('album.moveDown') },
+    clientStrings: { orderSaved: t('album.orderSaved'), orderFailed: t('album.orderFailed'), saved: t('album.fieldSaved'), saveFailed: t('album.fieldFailed') },
   });
 }
 
