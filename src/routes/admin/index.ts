@@ -27,6 +27,7 @@ import events from './events.js';
 import home from './home.js';
 import links from './links.js';
 import login from './login.js';
+import moderation from './moderation.js';
 import { sendAdminPage } from './respond.js';
 import { createRedisSessionStore, sessionSecret } from './session-store.js';
 import { requireSignIn } from './signed-in.js';
@@ -34,7 +35,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links, moderation];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',

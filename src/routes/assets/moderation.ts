@@ -3,11 +3,21 @@
  * new upload hidden until an editor approves it here; rejecting one is deleting it.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AssetWithMedia } from '../../db/assets.js';
 import { Type } from 'typebox';
 import { publishAssetReady } from '../../redis/live.js';
 import { errorRefs } from '../common.js';
 import { EventParams } from '../events/schemas.js';
 import { AssetParams, AssetView, assetView } from './schemas.js';
+
+/** Open galleries add an approved, processed upload as they add a photo that has just been processed. */
+export async function announceApproved(request: FastifyRequest, asset: AssetWithMedia): Promise<void> {
+  if (asset.status !== 'ready') return;
+  const { redis, config } = request.server;
+  await publishAssetReady(redis, config.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id })
+    .catch((err: unknown) => request.log.warn({ err }, 'could not announce an approved asset on the live feed'));
+}
 
 const moderation: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/events/:event/moderation', {
@@ -33,11 +43,7 @@ const moderation: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const asset = await app.services.assets.approve(request.principal, request.params.id);
-    if (asset.status === 'ready') {
-      // open galleries add it as they add a photo that has just been processed
-      await publishAssetReady(app.redis, app.config.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId: asset.id })
-        .catch((err: unknown) => request.log.warn({ err }, 'could not announce an approved asset on the live feed'));
-    }
+    await announceApproved(request, asset);
     return assetView(asset, request.principal, app.config.publicUrl);
   });
 };

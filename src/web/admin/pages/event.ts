@@ -7,6 +7,7 @@ import { dirOf, titleOf } from '../../i18n.js';
 import { languageName } from '../../locales/index.js';
 import { eventStrings } from '../../locales/admin/event.js';
 import { linkStrings } from '../../locales/admin/links.js';
+import { moderationStrings } from '../../locales/admin/moderation.js';
 import { adminHref, csrfField, type AdminContext } from '../context.js';
 import { adminLayout } from '../layout.js';
 
@@ -61,6 +62,7 @@ export function eventPage(ctx: AdminContext, event: EventRow, albums: AlbumRow[]
 <div class="admin-langs">!${texts(event, t)}</div>
 <p><button type="submit">${t('event.save')}</button></p></form>
 <p><a href="${base}/links">${linkStrings.translator(ctx.locale)('links.title')}</a></p>
+<p><a href="${base}/moderation">${moderationStrings.translator(ctx.locale)('moderation.title')}</a></p>
 !${ctx.user?.role === 'admin' ? html`<p><a href="${base}/delete" class="admin-danger">${t('event.delete')}</a></p>` : ''}
 </section>
 !${albumList(ctx, t, event, albums)}`;
