@@ -2,7 +2,7 @@
 /**
  * The organisers' console in Chromium against the real API and workers: an editor opens a
  * sign-in link, edits an Arabic caption, reorders two photos by drag and drop and by keyboard,
- * publishes an album, and each change is on the public page; screenshots of the console in
+ * approves a waiting upload, publishes an album, and each change is on the public page; screenshots of the console in
  * Arabic and English go to test/browser/screenshots/ (gitignored: they change with every run).
  */
 import { mkdir } from 'node:fs/promises';
@@ -94,6 +94,19 @@ t.test('an editor curates in the console and sees each change on the public page
   await page.click('button[name=intent][value=bulk]');
   await page.waitForURL(/done=2/);
   t.same(await publicOrder(viewer, `${g.url}/ar/e/conf/day-1`), [], 'both hidden with one bulk action');
+
+  // uploads wait for approval: turned on in the console, a new photo stays off the public page until approved there
+  await page.goto(`${g.url}/ar/admin/e/conf`);
+  await page.click('a[href="/ar/admin/e/conf/moderation"]');
+  await page.click('form[action$="/moderation/setting"] button');
+  await page.waitForURL(`${g.url}/ar/admin/e/conf/moderation`);
+  const late = await g.upload(fixture('exif-orientation_6.jpg'), { caption: 'صورة تنتظر الموافقة' });
+  await g.ready(late);
+  t.same(await publicOrder(viewer, `${g.url}/ar/e/conf/day-1`), [], 'a photo waiting for approval is not public');
+  await page.reload();
+  await page.click(`li[data-id="${late}"] button.admin-publish`);
+  await page.waitForURL(/done=approved/);
+  t.same(await publicOrder(viewer, `${g.url}/ar/e/conf/day-1`), [late], 'approved in the console, it is public');
 
   // publish the draft album
   t.equal((await viewer.goto(`${g.url}/ar/e/conf/day-2`))!.status(), 404, 'a draft is not public');
