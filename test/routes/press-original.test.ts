@@ -76,8 +76,10 @@ t.test('a press photo: no location, serial or owner; caption in every locale, cr
   t.equal((await ctx.storage.list(pressPrefix(id))).length, 1, 'one press file stored');
 
   // deleting the asset removes its press files too
+  t.ok((await ctx.storage.list('')).filter((k) => k.includes(id)).length >= 3, 'before: its original, renditions and press file');
   await ctx.app.inject({ method: 'DELETE', url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) });
   t.same(await ctx.storage.list(pressPrefix(id)), []);
+  t.same((await ctx.storage.list('')).filter((k) => k.includes(id)), [], 'no object in the bucket names the asset any more');
 });
 
 t.test('who gets the press file: press of the event for public assets, editors and admins for any ready one; never the public', async (t) => {
