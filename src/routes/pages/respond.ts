@@ -44,3 +44,21 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, page: Cac
   if (enc !== 'identity') reply.header('content-encoding', enc);
   return reply.code(page.status).send(enc === 'br' ? page.br : enc === 'gzip' ? page.gzip : page.identity);
 }
+
+/**
+ * A page that holds one person's credentials or what only they may do (the uploader, the
+ * console): no cache keeps it, it is not indexed, and it names no referrer (a link with a token
+ * could sit in the address bar).
+ */
+export function sendPrivatePage(reply: FastifyReply, locale: string, page: string, status = 200): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-language', locale)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('referrer-policy', 'no-referrer')
+    .header('x-robots-tag', 'noindex')
+    .send(page);
+}

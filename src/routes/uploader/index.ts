@@ -8,7 +8,7 @@ import { LOCALES, type Locale } from '../../locales.js';
 import { pageContext } from '../../web/context.js';
 import { uploadPage } from '../../web/pages/upload.js';
 import { negotiatedLocale } from '../pages/index.js';
-import { CONTENT_SECURITY_POLICY } from '../pages/respond.js';
+import { sendPrivatePage } from '../pages/respond.js';
 
 const HIDDEN = { schema: { hide: true } };
 
@@ -22,15 +22,7 @@ const uploaderPage: FastifyPluginAsync = async (app) => {
   });
 
   for (const locale of LOCALES) {
-    app.get(`/${locale}/upload`, HIDDEN, async (_request, reply) => reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-language', locale)
-      .header('cache-control', 'no-store')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('referrer-policy', 'no-referrer')
-      .header('x-robots-tag', 'noindex')
-      .send(rendered.get(locale)));
+    app.get(`/${locale}/upload`, HIDDEN, async (_request, reply) => sendPrivatePage(reply, locale, rendered.get(locale)!));
   }
 };
 
