@@ -18,6 +18,7 @@ import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import moderation from './routes/assets/moderation.js';
+import auditLog from './routes/audit/index.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
@@ -139,6 +140,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(events);
   await app.register(assets);
   await app.register(moderation);
+  await app.register(auditLog);
   await app.register(bulkAssets);
   await app.register(pressOriginal);
   await app.register(albumArchive);

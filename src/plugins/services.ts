@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import { createAssetService, type AssetService } from '../services/assets.js';
+import { createAuditService, type AuditService } from '../services/audit.js';
+import { auditedAssets, auditedEvents, auditedShareLinks, auditedTokens } from '../services/audited.js';
 import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
@@ -27,6 +29,8 @@ export interface Services {
   bulk: BulkService;
   /** gallery versions: every change the public could see is written through it */
   changes: Changes;
+  /** who did what when; the other services here record their changes in it */
+  audit: AuditService;
 }
 
 declare module 'fastify' {
@@ -39,15 +43,23 @@ export default fp(async (app) => {
   const { db, storage, queues, config, redis } = app;
   const log = app.log.child({ component: 'services' });
   const changes = createChanges({ db });
-  const assets = createAssetService({ db, storage, queues, log, changes });
-  const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
+  const audit = createAuditService({ db, log });
+  const rawAssets = createAssetService({ db, storage, queues, log, changes });
+  const rawEvents = createEventService({ db, deleteAsset: rawAssets.deleteAsset, changes });
+  // what the API and the console call: each change also written to the audit log
+  const assets = auditedAssets(rawAssets, audit);
+  const events = auditedEvents(rawEvents, audit);
+  const one = async (sql: string, value: string) => (await db.query<{ id: string | null }>(sql, [value])).rows[0]?.id ?? null;
   // exiftool for press files; its processes start on first use
   const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
   app.addHook('onClose', () => metadata.close());
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
   const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
     video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } });
-  const tokens = createTokenService({ db });
+  const tokens = auditedTokens(createTokenService({ db }), audit, {
+    eventOfSlug: (slug) => one('SELECT id FROM events WHERE slug = $1', slug),
+    eventOfToken: (id) => one('SELECT event_id AS id FROM tokens WHERE id::text = $1', id),
+  });
   const services: Services = {
     tokens,
     uploadLinks: createUploadLinkService({ db, events, tokens, publicUrl: config.publicUrl }),
@@ -58,7 +70,8 @@ export default fp(async (app) => {
     resumable: createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs }),
     press,
     archive: createArchiveService({ db, storage, press, events, log }),
-    shareLinks: createShareLinkService({ db, events }),
+    shareLinks: auditedShareLinks(createShareLinkService({ db, events }), audit, (id) => one('SELECT event_id AS id FROM share_links WHERE id::text = $1', id)),
+    audit,
     bulk: createBulkService({ db, assets, events }),
   };
   app.decorate('services', services);

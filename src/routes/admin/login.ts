@@ -76,12 +76,16 @@ const login: FastifyPluginAsync = async (app) => {
     await request.session.regenerate();
     request.session.tokenId = principal.tokenId;
     request.session.signedInAt = Date.now();
+    await app.services.audit.record(principal, { action: 'console.sign-in', eventId: principal.eventId, targetKind: 'console', targetId: null, targetLabel: null });
     return reply.header('cache-control', 'no-store').redirect(next ?? `/${locale}/admin`, 303);
   });
 
   app.post('/admin/logout', { ...HIDDEN, preHandler: app.csrfProtection }, async (request, reply) => {
     const locale = formLocale(request);
+    const tokenId = request.session.tokenId;
+    const who = typeof tokenId === 'string' ? await app.services.tokens.principalById(tokenId) : undefined;
     await request.session.destroy();
+    if (who) await app.services.audit.record(who, { action: 'console.sign-out', eventId: who.eventId, targetKind: 'console', targetId: null, targetLabel: null });
     return reply.header('cache-control', 'no-store').redirect(`/${locale}/admin/login?notice=signedOut`, 303);
   });
 };
