@@ -26,6 +26,7 @@ import albums from './albums.js';
 import events from './events.js';
 import home from './home.js';
 import links from './links.js';
+import audit from './audit.js';
 import login from './login.js';
 import moderation from './moderation.js';
 import { sendAdminPage } from './respond.js';
@@ -35,7 +36,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links, moderation];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links, moderation, audit];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',

@@ -2,6 +2,7 @@
 import { html } from 'ghtml';
 import { adminLayout } from '../layout.js';
 import { adminHref, type AdminContext } from '../context.js';
+import { auditStrings } from '../../locales/admin/audit.js';
 import { eventStrings } from '../../locales/admin/event.js';
 import { titleOf } from '../../i18n.js';
 import type { EventRow } from '../../../db/events.js';
@@ -19,6 +20,7 @@ export function homePage(ctx: AdminContext, events: EventRow[]): string {
     })}</ul>`;
   const body = html`<header class="page-head"><h1>${title}</h1><p class="lede">${scope}</p></header>
 !${list}
-!${ctx.user?.role === 'admin' ? html`<p><a href="${adminHref(ctx, 'events/new')}">${eventStrings.translator(ctx.locale)('event.new')}</a></p>` : ''}`;
+!${ctx.user?.role === 'admin' ? html`<p><a href="${adminHref(ctx, 'events/new')}">${eventStrings.translator(ctx.locale)('event.new')}</a></p>` : ''}
+<p><a href="${adminHref(ctx, 'audit')}">${auditStrings.translator(ctx.locale)('audit.title')}</a></p>`;
   return adminLayout(ctx, { title, body });
 }
