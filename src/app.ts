@@ -19,6 +19,7 @@ import { ErrorReply } from './routes/common.js';
 import assets from './routes/assets/index.js';
 import moderation from './routes/assets/moderation.js';
 import auditLog from './routes/audit/index.js';
+import operations from './routes/operations/index.js';
 import pressOriginal from './routes/assets/original.js';
 import albumArchive from './routes/archive.js';
 import licenseList from './routes/licenses.js';
@@ -141,6 +142,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   await app.register(assets);
   await app.register(moderation);
   await app.register(auditLog);
+  await app.register(operations);
   await app.register(bulkAssets);
   await app.register(pressOriginal);
   await app.register(albumArchive);

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin';
 import { createAssetService, type AssetService } from '../services/assets.js';
 import { createAuditService, type AuditService } from '../services/audit.js';
-import { auditedAssets, auditedEvents, auditedShareLinks, auditedTokens } from '../services/audited.js';
+import { createOperationsService, type OperationsService } from '../services/operations.js';
+import { auditedAssets, auditedEvents, auditedOperations, auditedShareLinks, auditedTokens } from '../services/audited.js';
 import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
@@ -31,6 +32,8 @@ export interface Services {
   changes: Changes;
   /** who did what when; the other services here record their changes in it */
   audit: AuditService;
+  /** failed assets and their retry, the queues, an event's dashboard */
+  operations: OperationsService;
 }
 
 declare module 'fastify' {
@@ -73,6 +76,7 @@ export default fp(async (app) => {
     shareLinks: auditedShareLinks(createShareLinkService({ db, events }), audit, (id) => one('SELECT event_id AS id FROM share_links WHERE id::text = $1', id)),
     audit,
     bulk: createBulkService({ db, assets, events }),
+    operations: auditedOperations(createOperationsService({ db, queues, assets, changes }), assets, audit),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

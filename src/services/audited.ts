@@ -10,6 +10,7 @@ import type { EventRow } from '../db/events.js';
 import type { AssetService } from './assets.js';
 import type { AuditService } from './audit.js';
 import type { EventService } from './events.js';
+import type { OperationsService } from './operations.js';
 import type { ShareLinkService } from './share-links.js';
 import type { TokenService } from './tokens.js';
 
@@ -133,6 +134,17 @@ export function auditedShareLinks(links: ShareLinkService, audit: AuditService, 
     async revoke(p, id) {
       await links.revoke(p, id);
       await audit.record(p, { action: 'press-link.revoke', eventId: await eventOfLink(id), targetKind: 'press-link', targetId: id, targetLabel: null });
+    },
+  };
+}
+
+export function auditedOperations(ops: OperationsService, assets: AssetService, audit: AuditService): OperationsService {
+  return {
+    ...ops,
+    async retry(p, id) {
+      await ops.retry(p, id);
+      const a = await assets.get(p, id);
+      await audit.record(p, { action: 'asset.retry', eventId: a.eventId, targetKind: 'asset', targetId: a.id, targetLabel: assetLabel(a) });
     },
   };
 }

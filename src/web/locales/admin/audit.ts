@@ -30,6 +30,7 @@ export const auditStrings = defineStrings({
   'audit.action.press-link.create': 'Created a press link',
   'audit.action.press-link.revoke': 'Withdrew a press link',
   'audit.action.console.sign-in': 'Signed in to the console',
+  'audit.action.asset.retry': 'Retried processing',
   'audit.action.console.sign-out': 'Signed out of the console',
 }, {
   ar: {
@@ -61,6 +62,7 @@ export const auditStrings = defineStrings({
     'audit.action.press-link.create': 'أنشأ رابطًا للصحافة',
     'audit.action.press-link.revoke': 'سحب رابطًا للصحافة',
     'audit.action.console.sign-in': 'دخل إلى لوحة الإدارة',
+    'audit.action.asset.retry': 'أعاد محاولة المعالجة',
     'audit.action.console.sign-out': 'خرج من لوحة الإدارة',
   },
   ku: {
@@ -92,6 +94,7 @@ export const auditStrings = defineStrings({
     'audit.action.press-link.create': 'Girêdanek çapemeniyê çêkir',
     'audit.action.press-link.revoke': 'Girêdanek çapemeniyê paşve kişand',
     'audit.action.console.sign-in': 'Ket konsolê',
+    'audit.action.asset.retry': 'Amadekirin dîsa ceriband',
     'audit.action.console.sign-out': 'Ji konsolê derket',
   },
   ckb: {
@@ -123,6 +126,7 @@ export const auditStrings = defineStrings({
     'audit.action.press-link.create': 'بەستەرێکی ڕۆژنامەوانی دروست کرد',
     'audit.action.press-link.revoke': 'بەستەرێکی ڕۆژنامەوانی کێشایەوە',
     'audit.action.console.sign-in': 'چووە ناو کۆنسۆڵەکە',
+    'audit.action.asset.retry': 'ئامادەکردنی دووبارە هەوڵدایەوە',
     'audit.action.console.sign-out': 'لە کۆنسۆڵەکە چووە دەرەوە',
   },
   fr: {
@@ -154,6 +158,7 @@ export const auditStrings = defineStrings({
     'audit.action.press-link.create': 'A créé un lien presse',
     'audit.action.press-link.revoke': 'A retiré un lien presse',
     'audit.action.console.sign-in': 'S’est connecté à la console',
+    'audit.action.asset.retry': 'A relancé le traitement',
     'audit.action.console.sign-out': 'S’est déconnecté de la console',
   },
 });
