@@ -238,7 +238,7 @@ t.test('an editor of one event cannot see or change another event through the co
 t.test('every console page in Arabic and English: language, direction, one h1, no inline script, not cached', async (t) => {
   const { ctx } = await world(t);
   const b = await signedIn(ctx, 'admin');
-  const paths = ['', '/events/new', '/e/conf', '/e/conf/delete', '/e/conf/a/day-1', '/e/conf/a/day-1?missing=1', '/e/conf/a/day-1/delete', '/e/conf/links', '/e/conf/moderation', '/audit'];
+  const paths = ['', '/events/new', '/e/conf', '/e/conf/delete', '/e/conf/a/day-1', '/e/conf/a/day-1?missing=1', '/e/conf/a/day-1/delete', '/e/conf/links', '/e/conf/moderation', '/audit', '/processing', '/e/conf/dashboard'];
   for (const locale of ['ar', 'en'] as const) {
     for (const path of paths) {
       const url = `/${locale}/admin${path}`;

@@ -29,6 +29,7 @@ import links from './links.js';
 import audit from './audit.js';
 import login from './login.js';
 import moderation from './moderation.js';
+import ops from './ops.js';
 import { sendAdminPage } from './respond.js';
 import { createRedisSessionStore, sessionSecret } from './session-store.js';
 import { requireSignIn } from './signed-in.js';
@@ -36,7 +37,7 @@ import { requireSignIn } from './signed-in.js';
 export const SESSION_COOKIE = 'lamha_admin';
 
 /** The areas, each a plugin of its own file, registered under `/{locale}/admin`. */
-const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links, moderation, audit];
+const AREAS: FastifyPluginAsync<AreaOptions>[] = [home, events, albums, links, moderation, audit, ops];
 
 const REASONS: Record<string, ConsoleKey> = {
   LAMHA_CSRF: 'error.csrf',

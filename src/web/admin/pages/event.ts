@@ -8,6 +8,7 @@ import { languageName } from '../../locales/index.js';
 import { eventStrings } from '../../locales/admin/event.js';
 import { linkStrings } from '../../locales/admin/links.js';
 import { moderationStrings } from '../../locales/admin/moderation.js';
+import { opsStrings } from '../../locales/admin/ops.js';
 import { adminHref, csrfField, type AdminContext } from '../context.js';
 import { adminLayout } from '../layout.js';
 
@@ -63,6 +64,7 @@ export function eventPage(ctx: AdminContext, event: EventRow, albums: AlbumRow[]
 <p><button type="submit">${t('event.save')}</button></p></form>
 <p><a href="${base}/links">${linkStrings.translator(ctx.locale)('links.title')}</a></p>
 <p><a href="${base}/moderation">${moderationStrings.translator(ctx.locale)('moderation.title')}</a></p>
+<p><a href="${base}/dashboard">${opsStrings.translator(ctx.locale)('ops.dashboard.title')}</a></p>
 !${ctx.user?.role === 'admin' ? html`<p><a href="${base}/delete" class="admin-danger">${t('event.delete')}</a></p>` : ''}
 </section>
 !${albumList(ctx, t, event, albums)}`;

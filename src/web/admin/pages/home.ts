@@ -4,6 +4,7 @@ import { adminLayout } from '../layout.js';
 import { adminHref, type AdminContext } from '../context.js';
 import { auditStrings } from '../../locales/admin/audit.js';
 import { eventStrings } from '../../locales/admin/event.js';
+import { opsStrings } from '../../locales/admin/ops.js';
 import { titleOf } from '../../i18n.js';
 import type { EventRow } from '../../../db/events.js';
 
@@ -21,6 +22,7 @@ export function homePage(ctx: AdminContext, events: EventRow[]): string {
   const body = html`<header class="page-head"><h1>${title}</h1><p class="lede">${scope}</p></header>
 !${list}
 !${ctx.user?.role === 'admin' ? html`<p><a href="${adminHref(ctx, 'events/new')}">${eventStrings.translator(ctx.locale)('event.new')}</a></p>` : ''}
+<p><a href="${adminHref(ctx, 'processing')}">${opsStrings.translator(ctx.locale)('ops.processing.title')}</a></p>
 <p><a href="${adminHref(ctx, 'audit')}">${auditStrings.translator(ctx.locale)('audit.title')}</a></p>`;
   return adminLayout(ctx, { title, body });
 }
