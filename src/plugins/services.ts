@@ -76,7 +76,7 @@ export default fp(async (app) => {
     shareLinks: auditedShareLinks(createShareLinkService({ db, events }), audit, (id) => one('SELECT event_id AS id FROM share_links WHERE id::text = $1', id)),
     audit,
     bulk: createBulkService({ db, assets, events }),
-    operations: auditedOperations(createOperationsService({ db, queues, assets, changes }), assets, audit),
+    operations: auditedOperations(createOperationsService({ db, queues, assets, events, changes }), audit),
   };
   app.decorate('services', services);
 }, { name: 'lamha-services', dependencies: ['lamha-infra'] });

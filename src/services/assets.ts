@@ -5,7 +5,7 @@ import {
   type AssetCursor, type AssetPatch, type AssetRow, type AssetWithMedia, type LocalizedPatch,
 } from '../db/assets.js';
 import { findAlbum, type AlbumRow } from '../db/albums.js';
-import { findEventById, findEventBySlug } from '../db/events.js';
+import { findEventById, type EventRow } from '../db/events.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Queues } from '../queues/producer.js';
 import { PROCESSING_JOB } from '../queues/jobs.js';
@@ -124,13 +124,8 @@ export function createAssetService({ db, storage, queues, log, changes }: {
       return (await withMedia(db, [await visibleAsset(p, asset.id)]))[0]!;
     },
 
-    /** The uploads of an event that wait for approval, oldest first; its curators only. */
-    async awaitingApproval(p: Principal | null, eventSlug: string, limit = 200): Promise<AssetWithMedia[]> {
-      const event = await findEventBySlug(db, eventSlug);
-      if (!event || (event.status !== 'published' && !isInsider(p, event.id))) {
-        demand(p, p !== null, 'see this event');
-        throw new NotFoundError(`No event ${eventSlug}`);
-      }
+    /** The uploads of an event (as events.visibleEvent answers it) that wait for approval, oldest first; its curators only. */
+    async awaitingApproval(p: Principal | null, event: EventRow, limit = 200): Promise<AssetWithMedia[]> {
       demand(p, canCurate(p, event.id), 'moderate uploads of this event');
       return withMedia(db, await listAwaitingApproval(db, event.id, limit));
     },

@@ -138,13 +138,13 @@ export function auditedShareLinks(links: ShareLinkService, audit: AuditService, 
   };
 }
 
-export function auditedOperations(ops: OperationsService, assets: AssetService, audit: AuditService): OperationsService {
+export function auditedOperations(ops: OperationsService, audit: AuditService): OperationsService {
   return {
     ...ops,
     async retry(p, id) {
-      await ops.retry(p, id);
-      const a = await assets.get(p, id);
+      const a = await ops.retry(p, id);
       await audit.record(p, { action: 'asset.retry', eventId: a.eventId, targetKind: 'asset', targetId: a.id, targetLabel: assetLabel(a) });
+      return a;
     },
   };
 }

@@ -3,13 +3,15 @@
  * retry, the queues' depth and what is being processed, and an event's dashboard.
  */
 import type { Db } from '../db/database.js';
-import { findEventById, findEventBySlug, type EventRow } from '../db/events.js';
+import type { AssetWithMedia } from '../db/assets.js';
+import { findEventById, type EventRow } from '../db/events.js';
 import { assetsOfEvent, eventDashboard, listFailed, markForRetry, type EventDashboard, type FailedAsset } from '../db/operations.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { JOB_POLICY, PROCESSING_JOB, QUEUE_NAMES, jobId, type QueueName } from '../queues/jobs.js';
 import type { Queues } from '../queues/producer.js';
 import type { AssetService } from './assets.js';
 import type { Changes } from './changes.js';
+import type { EventService } from './events.js';
 import { canCurate, demand, type Principal } from './access.js';
 
 export interface QueueState {
@@ -35,21 +37,20 @@ export interface ProcessingState {
   running: RunningJob[];
 }
 
-export function createOperationsService({ db, queues, assets, changes }: { db: Db; queues: Queues; assets: AssetService; changes: Changes }) {
+export function createOperationsService({ db, queues, assets, events, changes }: {
+  db: Db; queues: Queues; assets: AssetService; events: Pick<EventService, 'visibleEvent'>; changes: Changes;
+}) {
   /** The event an insider may look after: admins any (or none: every event), an editor its own. */
   async function scope(p: Principal | null, slug: string | undefined): Promise<EventRow | undefined> {
     demand(p, p?.role === 'admin' || p?.role === 'editor', 'watch processing');
-    if (slug === undefined && p!.role === 'admin') return undefined;
-    const event = await findEventBySlug(db, slug ?? '');
     if (p!.role === 'editor') {
-      // an editor's own event, whatever it asks for
-      demand(p, slug === undefined || event?.id === p!.eventId, 'watch another event');
+      // an editor's own event; asking for another is refused
       const own = p!.eventId ? await findEventById(db, p!.eventId) : undefined;
       if (!own) throw new NotFoundError('No event');
+      demand(p, slug === undefined || slug === own.slug, 'watch another event');
       return own;
     }
-    if (!event) throw new NotFoundError(`No event ${slug}`);
-    return event;
+    return slug === undefined ? undefined : events.visibleEvent(p, slug);
   }
 
   return {
@@ -73,8 +74,8 @@ export function createOperationsService({ db, queues, assets, changes }: { db: D
       };
     },
 
-    /** A failed asset goes back to processing and its job is queued again. */
-    async retry(p: Principal | null, id: string): Promise<void> {
+    /** A failed asset goes back to processing and its job is queued again; answers the asset as it was. */
+    async retry(p: Principal | null, id: string): Promise<AssetWithMedia> {
       const asset = await assets.get(p, id);
       demand(p, canCurate(p, asset.eventId), 'retry the processing of this asset');
       if (asset.status !== 'failed') throw new ConflictError(`Asset ${id} has not failed (it is ${asset.status})`);
@@ -83,14 +84,11 @@ export function createOperationsService({ db, queues, assets, changes }: { db: D
       await queues.queues[JOB_POLICY[name].queue].remove(jobId(name, id));
       if (!(await changes.write(asset.eventId, () => markForRetry(db, id)))) throw new ConflictError(`Asset ${id} has not failed`);
       await queues.enqueue(name, { assetId: id });
+      return asset;
     },
 
     async dashboard(p: Principal | null, eventSlug: string): Promise<EventDashboard & { event: EventRow }> {
-      const event = await findEventBySlug(db, eventSlug);
-      if (!event) {
-        demand(p, p !== null, 'see this event');
-        throw new NotFoundError(`No event ${eventSlug}`);
-      }
+      const event = await events.visibleEvent(p, eventSlug);
       demand(p, canCurate(p, event.id), 'see the dashboard of this event');
       return { event, ...(await eventDashboard(db, event.id)) };
     },

@@ -26,8 +26,6 @@ export interface UploadHashes {
   /** Keeps `hash` (of the bytes before `at`) for the upload's next request; undefined forgets it. */
   keep(id: string, at: number, hash: Hash | undefined, until: number): void;
   forget(id: string): void;
-  /** uploads with a kept hash, for tests and metrics */
-  readonly size: number;
 }
 
 export function createUploadHashes(now: () => number = Date.now): UploadHashes {
@@ -46,9 +44,6 @@ export function createUploadHashes(now: () => number = Date.now): UploadHashes {
     },
     forget(id) {
       kept.delete(id);
-    },
-    get size() {
-      return kept.size;
     },
   };
 }

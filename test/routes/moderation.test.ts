@@ -114,6 +114,8 @@ t.test('an upload waiting for approval is in no public output until an editor ap
   t.same(await publicOutputs(ctx, waiting.id, thumbPath, press, shareUrl), {
     assetJson: 200, inAlbumJson: true, inAlbumPage: true, inEventPage: true, assetPage: 200, media: 200, inPressLinkPage: true, archiveEntries: control.archiveEntries + 1, pressOriginal: 200,
   }, 'approved, it is in every output');
+  const publicView = (await ctx.app.inject({ url: `/api/v1/assets/${waiting.id}` })).json();
+  t.notOk('awaitingApproval' in publicView, 'the public JSON never says an asset waited');
   t.same((await ctx.app.inject({ url: '/api/v1/events/conf/moderation', headers: ctx.auth(editor) })).json().assets, [], 'the queue is empty');
   const again = await ctx.app.inject({ method: 'POST', url: `/api/v1/assets/${waiting.id}/approve`, headers: ctx.auth(editor) });
   t.equal(again.statusCode, 409);

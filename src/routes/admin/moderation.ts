@@ -24,7 +24,7 @@ const moderation: FastifyPluginAsync<AreaOptions> = async (app, { locale }) => {
     demand(p, canCurate(p, event.id), 'moderate uploads of this event');
     const said = request.query.done;
     const done: 'approved' | 'rejected' | undefined = said === 'approved' || said === 'rejected' ? said : undefined;
-    const view = { event, waiting: await assets.awaitingApproval(p, event.slug), done };
+    const view = { event, waiting: await assets.awaitingApproval(p, event), done };
     return sendAdminPage(reply, locale, moderationPage(pageOf(request, reply, locale, `e/${event.slug}/moderation`), view));
   }
 

@@ -29,7 +29,8 @@ const moderation: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Object({ assets: Type.Array(AssetView) }), ...errorRefs(401, 403, 404) },
     },
   }, async (request) => {
-    const waiting = await app.services.assets.awaitingApproval(request.principal, request.params.event);
+    const event = await app.services.events.visibleEvent(request.principal, request.params.event);
+    const waiting = await app.services.assets.awaitingApproval(request.principal, event);
     return { assets: waiting.map((a) => assetView(a, request.principal, app.config.publicUrl)) };
   });
 
