@@ -290,7 +290,8 @@ if (!existsSync(CHROMIUM)) {
       t.match(await item.textContent(), TEXT.en.strings['upload.links.never'], 'not used yet');
       page.once('dialog', (d) => void d.accept());
       await item.locator('button').click();
-      await page.waitForSelector('#up-links-list > li[data-revoked]');
+      // this link's item, not any withdrawn one: an earlier test may have withdrawn another link of the event
+      await page.locator('#up-links-list > li[data-revoked]', { hasText: 'Omar, day one' }).waitFor();
       t.equal((await g.ctx.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 401, 'withdrawn: refused');
       t.same(errors, [], 'no page error');
     });
