@@ -280,10 +280,12 @@ export interface MemoryReport {
  * glibc's allocator settings the API process runs with in production (package.json's `api`
  * script, docker-compose.yml's api service; the Dockerfile says why), for the API under benchmark.
  */
-export const API_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' } as const;
+export const API_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' } as const;
 
 /** Node's flags for the API as package.json's `api` script, the Dockerfile and docker-compose.yml start it. */
-export const API_NODE_ARGS = ['--max-semi-space-size=2'] as const;
+export const API_NODE_ARGS: readonly string[] = [
+  ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1', '--optimize-for-size', '--no-sparkplug', '--no-maglev']),
+];
 
 /** The environment bench/upload-server.ts (and a worker on the same bucket) needs for `target` and `bucket`. */
 export function apiEnv(target: Target, bucket: string): Record<string, string> {

@@ -288,7 +288,7 @@ async function main(): Promise<number> {
       loadAverage: { start: loadAtStart.map(round1), end: os.loadavg().map(round1) },
     },
     target: { kind: target.kind, endpoint: target.endpoint },
-    config: { bytes: BYTES, rounds: ROUNDS, warmupBytes: WARMUP_BYTES, readback: READBACK, serverRuntime: process.env.BENCH_SERVER_ENTRY ? `entry ${process.env.BENCH_SERVER_ENTRY}` : SERVER_RUNTIME, serverNodeArgs: SERVER_NODE_ARGS, adapter: 'createObjectStore defaults (8 MiB parts, 3 in flight)' },
+    config: { bytes: BYTES, rounds: ROUNDS, warmupBytes: WARMUP_BYTES, readback: READBACK, serverRuntime: process.env.BENCH_SERVER_ENTRY ? `entry ${process.env.BENCH_SERVER_ENTRY}` : SERVER_RUNTIME, serverNodeArgs: SERVER_NODE_ARGS, adapter: 'createObjectStore defaults (5 MiB parts, 2 in flight)' },
     units: { MB: 1e6, seconds: 'wall clock from first byte sent to answer received' },
     payloadGenerateHashMBps: gen ? round1(mbps(BYTES, gen.seconds)) : undefined,
     runs: runs.map((r) => ({

@@ -30,7 +30,7 @@ export function configOrExit(options: LoadOptions = {}): Readonly<Config> {
 
 export function storageFromConfig(config: Readonly<Config>, endpoint = config.s3.endpoint): ObjectStore {
   if (!endpoint) throw new Error('no S3 endpoint: start the embedded S3 server first');
-  return createObjectStore({ ...config.s3, endpoint });
+  return createObjectStore({ ...config.s3, endpoint, maxObjectBytes: config.uploadMaxBytes });
 }
 
 /** Prepares the database, Redis and the bucket, or ends the process with one plain message. */

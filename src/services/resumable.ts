@@ -19,20 +19,13 @@ import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpi
 import type { Log } from '../log.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
-import { sharedPartPool, type ObjectStore } from '../storage/object-store.js';
+import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type ObjectStore } from '../storage/object-store.js';
 import { canCurate, canUploadTo, demand, type Principal } from './access.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
 import { createUploadHashes, hashStored, type UploadHashes } from './upload-hashes.js';
 import { TEXT_MAX_CHARS, type InspectedHead, type StoredFile, type UploadService, type UploadedAsset } from './uploads.js';
 
-const MiB = 1024 * 1024;
-/** S3's smallest part but the last */
-const MIN_PART = 5 * MiB;
-/** S3 allows 10 000 parts; a few hundred are left for the short parts that interruptions make */
-const PLANNED_PARTS = 9_000;
-/** parts being stored while the next fills, as the multipart path's putMultipart has (3) less one */
-const PARTS_IN_FLIGHT = 2;
 
 /** What a tus client may say in Upload-Metadata. */
 export interface ResumableMetadata {
@@ -60,11 +53,6 @@ export interface ResumableDeps {
   expiryMs: number;
   /** the hashes of uploads this process is receiving; one of its own by default */
   hashes?: UploadHashes;
-}
-
-/** The part size for a file of `length`: 8 MiB, or more when 8 MiB parts would be too many. */
-export function partSizeFor(length: number): number {
-  return Math.max(8 * MiB, Math.ceil(length / PLANNED_PARTS / MiB) * MiB);
 }
 
 /** The uploader's rights, as far as finishing its upload needs them. */
@@ -257,7 +245,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
           return row.length;
         }
-        if (filled >= MIN_PART && typed !== undefined) {
+        if (filled >= MIN_PART_SIZE && typed !== undefined) {
           // enough for a part of its own: a shorter part than planned is allowed but for the last
           await startPart();
           await storing;

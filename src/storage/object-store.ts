@@ -12,9 +12,11 @@ export interface ObjectStoreOptions {
   secretKey: string;
   bucket: string;
   region: string;
-  /** S3 multipart part size; 8–16 MiB keeps memory bounded and requests few */
+  /** S3 multipart part size; by default the smallest that keeps `maxObjectBytes` within S3's parts */
   partSize?: number;
-  /** parts uploaded concurrently */
+  /** the largest object written in parts (UPLOAD_MAX_BYTES): decides the default part size */
+  maxObjectBytes?: number;
+  /** parts uploaded concurrently while the next one fills */
   partsInFlight?: number;
 }
 
@@ -73,11 +75,31 @@ export interface ObjectStore {
 const MiB = 1024 * 1024;
 const noop = () => {};
 
+/** S3's smallest part but the last */
+export const MIN_PART_SIZE = 5 * MiB;
+/** S3 allows 10 000 parts; a few hundred are left for the short parts that interrupted resumable uploads make */
+const PLANNED_PARTS = 9_000;
+/**
+ * Parts being stored while the next one fills, for a multipart upload and a resumable one alike.
+ * With two, a 1 GiB upload into Ceph RGW runs as fast as with three (bench/resumable) and holds
+ * one part buffer less.
+ */
+export const PARTS_IN_FLIGHT = 2;
+
+/**
+ * The part size for an object of up to `length` bytes: S3's smallest, 5 MiB, or more when that
+ * many parts would be too many (a 44 GiB object and up). Small parts keep the API's memory low:
+ * an upload holds one part filling and PARTS_IN_FLIGHT being stored.
+ */
+export function partSizeFor(length: number): number {
+  return Math.max(MIN_PART_SIZE, Math.ceil(length / PLANNED_PARTS / MiB) * MiB);
+}
+
 export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
   const { bucket, region } = options;
-  const partSize = options.partSize ?? 8 * MiB;
-  const partsInFlight = options.partsInFlight ?? 3;
-  if (partSize < 5 * MiB) throw new RangeError('S3 parts must be at least 5 MiB');
+  const partSize = options.partSize ?? partSizeFor(options.maxObjectBytes ?? 0);
+  const partsInFlight = options.partsInFlight ?? PARTS_IN_FLIGHT;
+  if (partSize < MIN_PART_SIZE) throw new RangeError('S3 parts must be at least 5 MiB');
   const url = new URL(options.endpoint);
   const useSSL = url.protocol === 'https:';
   const client = new Client({
@@ -301,17 +323,18 @@ export class PartPool {
 }
 
 /**
- * Buffers the process keeps between uploads, per part size: one multipart upload's worth (the
- * part filling and three in flight) of the usual 8 MiB parts, 32 MiB held once used. Without it every upload (a 3 MB photo too) left 8 MiB buffers to the garbage
- * collector, which frees them only at its next full collection: the API's RSS after a few
- * uploads stood 40–60 MB over its RSS at start (bench/resumable).
+ * Buffers the process keeps between uploads, per part size: one upload's worth (the part filling
+ * and PARTS_IN_FLIGHT being stored), 15 MiB of the usual 5 MiB parts once used. Without it every
+ * upload (a 3 MB photo too) left part buffers to the garbage collector, which frees them only at
+ * its next full collection: the API's RSS after a few uploads stood 40–60 MB over its RSS at
+ * start (bench/resumable).
  */
-const SHARED_KEEP = 4;
+const SHARED_KEEP = PARTS_IN_FLIGHT + 1;
 const shared = new Map<number, PartPool>();
 
 /** The process's pool of `size` buffers (a pool of its own for an unusual size, not kept). */
 export function sharedPartPool(size: number): PartPool {
-  if (size > 16 * 1024 * 1024) return new PartPool(size, 4);
+  if (size > 16 * MiB) return new PartPool(size, SHARED_KEEP);
   let pool = shared.get(size);
   if (!pool) shared.set(size, (pool = new PartPool(size, SHARED_KEEP)));
   return pool;

@@ -18,7 +18,7 @@ const UPLOAD_PATH = '/api/v1/events/conf/albums/day-1/assets';
 const clips: Record<string, string> = {};
 
 t.before(async () => {
-  // 20 minutes at 1 fps, ≈10 MB: more than one 8 MiB part, and far more than the 256 KiB head
+  // 20 minutes at 1 fps, ≈10 MB: more than one 5 MiB part, and far more than the 256 KiB head
   clips.mp4Last = await clip(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-t', '1200', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '600']);
   clips.mp4First = await clip(['-i', clips.mp4Last, '-c', 'copy', '-movflags', '+faststart']);
   clips.mkv = await clip(['-i', clips.mp4Last, '-c', 'copy'], 'mkv');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { PartPool, partsOf, sharedPartPool, type ObjectStore } from '../../src/storage/object-store.js';
+import { PARTS_IN_FLIGHT, PartPool, partSizeFor, partsOf, sharedPartPool, type ObjectStore } from '../../src/storage/object-store.js';
 import { incompleteUploads } from '../helpers/s3.js';
 import { s3Kinds, testStorage } from '../helpers/context.js';
 
@@ -88,6 +88,16 @@ t.test('partsOf', async (t) => {
   });
 });
 
+
+t.test('partSizeFor: 5 MiB parts, larger only when 10 000 parts would not hold the largest object', async (t) => {
+  const MiB = 1024 * 1024;
+  t.equal(partSizeFor(0), 5 * MiB);
+  t.equal(partSizeFor(10 * 1024 * MiB), 5 * MiB, 'the default UPLOAD_MAX_BYTES (10 GiB)');
+  t.equal(partSizeFor(9_000 * 5 * MiB), 5 * MiB);
+  t.equal(partSizeFor(9_000 * 5 * MiB + 1), 6 * MiB);
+  const huge = 200 * 1024 * MiB;
+  t.ok(partSizeFor(huge) * 9_000 >= huge, 'a 200 GiB object fits in 9 000 parts');
+});
 
 t.test('PartPool', async (t) => {
   t.test('takes back a whole buffer for a shorter view of it, once, and no more than it keeps', async (t) => {
@@ -178,14 +188,15 @@ for (const kind of s3Kinds()) {
       t.equal(sha(await bytesOf(await storage.get('exact'))), sha(body));
     });
 
-    t.test('keeps at most three parts in flight', async (t) => {
+    t.test('keeps at most PARTS_IN_FLIGHT (two) parts in flight', async (t) => {
       const storage = await testStorage(t, kind, { partSize: PART });
       // slow every part down so that the reader would run ahead if nothing held it back
       const parts = watchParts(storage, 150);
       const body = randomBytes(8 * PART + 1);
       const put = await storage.put('originals/many', streamOf(body));
       t.equal(parts.calls, 9);
-      t.equal(parts.peak, 3, 'three uploadPart requests at once, never more');
+      t.equal(PARTS_IN_FLIGHT, 2);
+      t.equal(parts.peak, PARTS_IN_FLIGHT, 'two uploadPart requests at once, never more');
       t.equal(put.bytes, body.length);
       t.equal(sha(await bytesOf(await storage.get('originals/many'))), sha(body));
     });
