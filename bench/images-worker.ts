@@ -51,6 +51,8 @@ const config = loadConfig({
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   REDIS_PREFIX: prefix,
   S3_BUCKET: required('BENCH_S3_BUCKET'),
+  // bench/video-flow sets the length of a video's pieces
+  ...(process.env.VIDEO_PIECE_SECONDS && { VIDEO_PIECE_SECONDS: process.env.VIDEO_PIECE_SECONDS }),
 });
 const log = pino({ level: config.logLevel, name: 'lamha-worker' }, pino.destination(2));
 const storage = createObjectStore({

@@ -35,6 +35,8 @@ export interface Config {
   videoMaxSeconds: number;
   /** videos whose frame (width × height) has more pixels than this are refused */
   videoMaxPixels: number;
+  /** seconds of video per encoding job of a long recording (a multiple of the 4 s HLS segment) */
+  videoPieceSeconds: number;
   ffmpegPath: string;
   ffprobePath: string;
   logLevel: string;
@@ -170,6 +172,9 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   const videoMaxSeconds = int('VIDEO_MAX_SECONDS', 6 * 3600, 1, 48 * 3600);
   // 8K UHD (7680 × 4320): the largest frame cameras record; beyond it decoding one frame is the bomb
   const videoMaxPixels = int('VIDEO_MAX_PIXELS', 7680 * 4320, 1, 1_000_000_000);
+  // a long recording is encoded in pieces of this length, each a job any worker may take
+  const videoPieceSeconds = int('VIDEO_PIECE_SECONDS', 120, 4, 3600);
+  if (videoPieceSeconds % 4 !== 0) problems.push(`VIDEO_PIECE_SECONDS must be a multiple of 4, the HLS segment length (got ${videoPieceSeconds})`);
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
@@ -245,6 +250,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     imageMaxPixels,
     videoMaxSeconds,
     videoMaxPixels,
+    videoPieceSeconds,
     ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,

@@ -21,6 +21,14 @@ t.test('defaults: port 3000 on loopback, 10 GiB uploads, the embedded S3 server'
   t.equal(config.workerStalledIntervalMs, 30_000, 'BullMQ\'s own stalled-check interval');
 });
 
+t.test('reads the length of a video piece: 2 minutes by default, a multiple of the 4 s HLS segment', async (t) => {
+  t.equal(loadConfig({}).videoPieceSeconds, 120);
+  t.equal(loadConfig({ VIDEO_PIECE_SECONDS: '8' }).videoPieceSeconds, 8);
+  for (const value of ['10', '0', '2', '3604', 'two']) {
+    t.throws(() => loadConfig({ VIDEO_PIECE_SECONDS: value }), { name: 'ConfigError', problems: [/^VIDEO_PIECE_SECONDS /] }, `VIDEO_PIECE_SECONDS=${value}`);
+  }
+});
+
 t.test('reads the workers\' lock and stalled-check timings, within bounds', async (t) => {
   const config = loadConfig({ WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' });
   t.equal(config.workerLockMs, 4000);

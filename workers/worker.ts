@@ -2,6 +2,7 @@
  * One BullMQ Worker per queue that has processors, each dispatching on the job name, with
  * the concurrency of the queue table. Closing waits for running jobs.
  */
+import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_POLICY, QUEUE_CONCURRENCY, QUEUE_NAMES, type JobName, type QueueName } from '../src/queues/jobs.js';
@@ -25,6 +26,8 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
     }, {
       connection: deps.connection,
       prefix: deps.prefix,
+      // stored on every job it takes (job.processedBy): which machine and process did what
+      name: `${os.hostname()}:${process.pid}`,
       concurrency: QUEUE_CONCURRENCY[queue],
       // renewed every half of it; ffmpeg and sharp work off the event loop, so renewal keeps up
       lockDuration: deps.settings.workerLockMs,

@@ -36,6 +36,8 @@ export interface AssetRow {
   awaitingApproval: boolean;
   position: number;
   progress: number | null;
+  /** a video's progress per rendition */
+  progressDetail: Record<string, number> | null;
   error: string | null;
   /** when location and the rest were removed from the stored original; null: stored as uploaded */
   originalCleanedAt: Date | null;
@@ -73,7 +75,7 @@ const COLUMNS = `a.id, a.event_id AS "eventId", e.slug AS "eventSlug", e.status 
   a.status, a.bytes, a.sha256, a.original_filename AS "originalFilename", a.uploaded_by AS "uploadedBy",
   a.caption, a.alt_text AS "altText", a.credit, a.license, a.width, a.height, a.duration_ms AS "durationMs",
   a.captured_at AS "capturedAt", a.captured_offset AS "capturedOffset", a.placeholder, a.metadata, a.hidden,
-  a.awaiting_approval AS "awaitingApproval", a.position, a.progress, a.error, a.original_cleaned_at AS "originalCleanedAt",
+  a.awaiting_approval AS "awaitingApproval", a.position, a.progress, a.progress_detail AS "progressDetail", a.error, a.original_cleaned_at AS "originalCleanedAt",
   e.title AS "eventTitle", e.default_locale AS "eventDefaultLocale", e.default_license AS "eventDefaultLicense", e.credit_template AS "eventCreditTemplate", a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
 const FROM = `assets a JOIN events e ON e.id = a.event_id JOIN albums al ON al.id = a.album_id`;
 

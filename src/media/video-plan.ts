@@ -92,6 +92,67 @@ export function hlsOutput(probe: VideoProbe, rungs: Rung[], dir: string): string
   return args;
 }
 
+/**
+ * A long recording is encoded in pieces of this length, each its own job, so that several
+ * workers share it. A multiple of SEGMENT_SECONDS: a piece ends where an HLS segment ends, so
+ * the pieces' segments join into one timeline with a keyframe every SEGMENT_SECONDS.
+ */
+export const PIECE_SECONDS = 120;
+
+export interface Piece {
+  index: number;
+  /** seconds from the start of the source */
+  start: number;
+  /** seconds; null for the last piece: to the end, whatever the container says the duration is */
+  seconds: number | null;
+}
+
+/**
+ * The pieces of a source of `durationMs`: PIECE_SECONDS each, the last one to the end. A last
+ * piece shorter than half a piece joins the one before (no piece of a few seconds for a job of
+ * its own); a clip of unknown length is one piece.
+ */
+export function planPieces(durationMs: number | null, pieceSeconds = PIECE_SECONDS): Piece[] {
+  if (pieceSeconds % SEGMENT_SECONDS !== 0) throw new RangeError(`a piece must be a multiple of ${SEGMENT_SECONDS} s`);
+  const total = (durationMs ?? 0) / 1000;
+  const count = Math.max(1, Math.round(total / pieceSeconds));
+  return Array.from({ length: count }, (_, index) => ({ index, start: index * pieceSeconds, seconds: index === count - 1 ? null : pieceSeconds }));
+}
+
+/** Input options of a piece: an exact seek to its start (ffmpeg decodes from the keyframe before and drops what precedes). */
+export function pieceInput(piece: Piece): string[] {
+  return piece.start > 0 ? ['-ss', String(piece.start)] : [];
+}
+
+/**
+ * Output options of one rung of one piece, video only (the audio is encoded once for the whole
+ * recording, audioOutput): `<dir>/index.m3u8`, `<dir>/init.mp4` and `<dir>/seg-NNNNN.m4s`,
+ * timestamps from zero (hls-pieces moves them to the piece's start).
+ */
+export function pieceOutput(probe: VideoProbe, rung: Rung, piece: Piece, dir: string): string[] {
+  return [
+    '-map', '0:v:0',
+    '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`,
+    ...X264, '-maxrate:v', `${rung.maxrateK}k`, '-bufsize:v', `${rung.maxrateK * 2}k`, ...KEYFRAMES,
+    '-an', '-sn', '-dn',
+    ...(piece.seconds === null ? [] : ['-t', String(piece.seconds)]),
+    ...STRIP_METADATA,
+    ...hlsMuxer(dir),
+  ];
+}
+
+/** Output options of the audio of the whole recording as one HLS rendition: AAC stereo, fMP4, in `dir`. */
+export function audioOutput(dir: string): string[] {
+  return ['-map', '0:a:0', '-vn', '-sn', '-dn', '-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2', ...STRIP_METADATA, ...hlsMuxer(dir)];
+}
+
+function hlsMuxer(dir: string): string[] {
+  return [
+    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4',
+    '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', `${dir}/seg-%05d.m4s`, `${dir}/index.m3u8`,
+  ];
+}
+
 export function isPlainH264(probe: VideoProbe): boolean {
   return probe.videoCodec === 'h264' && probe.bitDepth === 8 && !probe.hdr && (probe.pixelFormat === 'yuv420p' || probe.pixelFormat === 'yuvj420p');
 }
@@ -138,6 +199,17 @@ export const STRIP_H264_SEI = ['-bsf:v', 'filter_units=remove_types=6'];
 export function mp4Output(probe: Pick<VideoProbe, 'hasAudio'>, out: string): string[] {
   const args = ['-map', '0:v:0'];
   if (probe.hasAudio) args.push('-map', '0:a:0');
+  args.push('-c', 'copy', ...STRIP_H264_SEI, ...STRIP_METADATA, '-movflags', '+faststart', '-f', 'mp4', out);
+  return args;
+}
+
+/**
+ * Output options of the download MP4 from a rung's video and the recording's audio, each joined
+ * from its HLS parts into one fragmented MP4 (inputs 0 and 1): both copied, moov first.
+ */
+export function mp4FromPartsOutput(hasAudio: boolean, out: string): string[] {
+  const args = ['-map', '0:v:0'];
+  if (hasAudio) args.push('-map', '1:a:0');
   args.push('-c', 'copy', ...STRIP_H264_SEI, ...STRIP_METADATA, '-movflags', '+faststart', '-f', 'mp4', out);
   return args;
 }

@@ -11,14 +11,34 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export interface JobPayloads {
   /** renditions, placeholder and metadata of a photo or document */
   'derive-image': { assetId: string };
-  /** HLS ladder, download MP4, poster and storyboard of a video */
+  /**
+   * A video's first job: probe, clean the original, plan; then it adds the flow of jobs below
+   * (poster, audio, each rung's pieces, then finalize-video), which any worker may take.
+   */
   'transcode-video': { assetId: string };
+  /** poster (with the photo renditions and the placeholder) and storyboard of run `run` */
+  'video-poster': VideoRunPayload;
+  /** the audio of the whole recording, as one HLS rendition */
+  'video-audio': VideoRunPayload;
+  /** one rung of one piece of the recording */
+  'video-piece': VideoRunPayload & { rung: string; piece: number };
+  /** after every part: the download MP4, the last master playlist, the asset complete */
+  'finalize-video': VideoRunPayload;
   /** removes every object of a deleted asset (retried when storage was down at delete time) */
   'purge-asset': { assetId: string };
   /** deletes expired resumable uploads and finishes those whose finishing request failed */
   'sweep-uploads': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
+
+export interface VideoRunPayload {
+  assetId: string;
+  /** the plan run this job belongs to: a job of an earlier run does nothing */
+  run: string;
+}
+
+/** The jobs of a video's flow, as transcode-video adds them. */
+export type VideoFlowJob = 'video-poster' | 'video-audio' | 'video-piece' | 'finalize-video';
 
 export interface JobPolicy {
   queue: QueueName;
@@ -38,6 +58,11 @@ export interface JobPolicy {
 export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'derive-image': { queue: 'images', attempts: 5, backoffMs: 2_000, timeoutMs: 5 * 60_000, retryAfterDeadline: true },
   'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  // a failed part is retried alone; its deadline scales with the part's length (transcodeDeadlineMs)
+  'video-poster': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'video-audio': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'video-piece': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'finalize-video': { queue: 'videos', attempts: 5, backoffMs: 10_000, timeoutMs: 3600_000, retryAfterDeadline: true },
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000, retryAfterDeadline: true },
   // repeated every SWEEP_UPLOADS_EVERY_MS: a failed run is simply the next one
   'sweep-uploads': { queue: 'maintenance', attempts: 1, backoffMs: 60_000, timeoutMs: 10 * 60_000, retryAfterDeadline: false },

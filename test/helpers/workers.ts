@@ -24,13 +24,15 @@ export function runWorkers(t: { teardown(fn: () => unknown): void }, ctx: TestCo
   return { ...workers, deps };
 }
 
-/** Waits until the asset leaves `processing`; answers its status and error. */
+/** Waits until the asset is processed (failed, or ready with every rendition); answers its status and error. */
 export async function settled(ctx: TestContext, assetId: string, ms = 60_000): Promise<{ status: string; error: string | null }> {
   const until = Date.now() + ms;
   for (;;) {
-    const { rows } = await ctx.db.query<{ status: string; error: string | null }>('SELECT status, error FROM assets WHERE id = $1', [assetId]);
+    const { rows } = await ctx.db.query<{ status: string; error: string | null; progress: number | null }>('SELECT status, error, progress FROM assets WHERE id = $1', [assetId]);
     if (!rows[0]) return { status: 'deleted', error: null };
-    if (rows[0].status !== 'processing' || Date.now() > until) return rows[0];
+    // a video is ready (playable) before its flow is over: settled is when every rendition is there
+    const over = rows[0].status === 'failed' || (rows[0].status === 'ready' && rows[0].progress === 100);
+    if (over || Date.now() > until) return { status: rows[0].status, error: rows[0].error };
     await new Promise((r) => setTimeout(r, 100));
   }
 }

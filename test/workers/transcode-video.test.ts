@@ -122,8 +122,13 @@ t.test('a 1080p clip gets a 360p/720p/1080p HLS ladder, a faststart MP4, a poste
   const seg = await ctx.app.inject({ url: `/media/${id}/${init720}`, headers: ctx.auth(ctx.admin) });
   t.equal(seg.statusCode, 200);
   t.equal(seg.headers['content-type'], 'video/mp4');
-  const segment = await ctx.app.inject({ url: `/media/${id}/hls/720p/seg-00000.m4s`, headers: ctx.auth(ctx.admin) });
+  const first720 = (await readFile(path.join(out, 'hls/720p/index.m3u8'), 'utf8')).split('\n').find((l) => l.endsWith('.m4s'))!;
+  const segment = await ctx.app.inject({ url: `/media/${id}/hls/720p/${first720}`, headers: ctx.auth(ctx.admin) });
   t.equal(segment.statusCode, 200);
+  t.equal(segment.headers['content-type'], 'video/iso.segment');
+  const audio = /#EXT-X-MEDIA:TYPE=AUDIO,[^\n]*URI="([^"]+)"/.exec(master)?.[1];
+  t.equal(audio, 'audio/index.m3u8', 'the audio, encoded once, is a rendition group every rung names');
+  t.equal((await ctx.app.inject({ url: `/media/${id}/hls/${audio}`, headers: ctx.auth(ctx.admin) })).statusCode, 200);
 });
 
 t.test('portrait phone video (rotation in the display matrix) and silent video', async (t) => {

@@ -12,7 +12,10 @@ import type { MetadataReader } from '../../src/media/metadata.js';
 import type { Changes } from '../../src/services/changes.js';
 import type { ResumableService } from '../../src/services/resumable.js';
 import { deriveImageJob } from './derive-image.js';
+import { finalizeVideoJob } from './finalize-video.js';
 import { transcodeVideoJob } from './transcode-video.js';
+import { videoAudioJob, videoPieceJob } from './video-piece.js';
+import { videoPosterJob } from './video-poster.js';
 import { purgeAsset } from './purge-asset.js';
 import { sweepUploads } from './sweep-uploads.js';
 
@@ -20,6 +23,8 @@ export interface ProcessorSettings {
   imagePixelLimit: number;
   videoMaxSeconds: number;
   videoMaxPixels: number;
+  /** seconds of video per piece of a long recording */
+  videoPieceSeconds: number;
   /** the longest an external tool (heif-convert, pdftoppm, ffmpeg) may run for one step */
   toolTimeoutMs: number;
   redisPrefix: string;
@@ -42,7 +47,7 @@ export interface ProcessorDeps {
   /** a connection for PUBLISH (live updates) */
   publisher: Redis;
   /** the gallery's change versions: what processing makes public is written through it */
-  changes: Pick<Changes, 'write'>;
+  changes: Pick<Changes, 'write' | 'touch'>;
   settings: ProcessorSettings;
   /** resumable uploads, for their sweep */
   resumable: Pick<ResumableService, 'expire' | 'finishPending'>;
@@ -53,6 +58,10 @@ export type Processor = (job: Job, deps: ProcessorDeps) => Promise<unknown>;
 export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'derive-image': deriveImageJob as Processor,
   'transcode-video': transcodeVideoJob as Processor,
+  'video-poster': videoPosterJob as Processor,
+  'video-audio': videoAudioJob as Processor,
+  'video-piece': videoPieceJob as Processor,
+  'finalize-video': finalizeVideoJob as Processor,
   'purge-asset': purgeAsset as Processor,
   'sweep-uploads': sweepUploads as Processor,
 };

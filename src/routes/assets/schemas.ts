@@ -82,6 +82,8 @@ export const AssetView = Type.Object({
   originalFilename: Type.Optional(Type.String({ description: 'admins, the event\'s editors and the uploader only' })),
   error: Type.Optional(Nullable(Type.String())),
   progress: Type.Optional(Nullable(Type.Integer())),
+  /** a video's progress per rendition (poster, audio, 360p, …, download.mp4), 0–100 */
+  progressByRendition: Type.Optional(Nullable(Type.Record(Type.String(), Type.Integer()))),
 });
 
 const LocalizedPatch = Type.Record(
@@ -144,5 +146,6 @@ export function assetView(a: AssetWithMedia, p: Principal | null, publicUrl: str
   if (!curator && !owner) return view;
   return {
     ...view, awaitingApproval: a.awaitingApproval, bytes: a.bytes, sha256: a.sha256.toString('hex'), originalFilename: a.originalFilename, error: a.error, progress: a.progress,
+    progressByRendition: a.progressDetail,
   };
 }

@@ -1,0 +1,181 @@
+/**
+ * A video through the real flow of jobs — uploaded to the API (bench/upload-server.ts), planned,
+ * its poster, audio and every rung of every piece taken by real worker processes
+ * (bench/images-worker.ts, what workers/main.ts starts) through Redis, PostgreSQL and S3 — on
+ * the benchmark clip (bench/video-clip.ts, a 1080p30 camera-like recording), three ways in one
+ * run, each with a fresh API and schema:
+ *
+ *   one worker on 2 cores            (taskset -c 0,1)   the issue's "one 2-core worker"
+ *   one worker on 1 core             (taskset -c 0)     the baseline of the next line
+ *   two workers on 1 core each       (taskset -c 0 / -c 1, each its own TMPDIR: two machines)
+ *
+ * It reports, as × realtime (the clip's duration over the time taken, from the upload's 201):
+ * first playable (the asset `ready`: poster, audio and the smallest rung) and the full ladder
+ * (progress 100: every rung and download.mp4). Goals: first playable within 0.3 × the duration
+ * and the full ladder ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one.
+ *
+ *   npx tsx bench/video-flow.ts            (or: npm run bench:video-flow)
+ *
+ * Environment:
+ *   BENCH_SECONDS        clip length in seconds              default 600 (10 minutes)
+ *   BENCH_BITRATE_K      clip video bitrate, kbit/s          default 18000
+ *   BENCH_PIECE_SECONDS  VIDEO_PIECE_SECONDS of the workers   default 120 (the service's)
+ *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers
+ *   S3_ENDPOINT …        an S3 server (scripts/rgw.sh); else the embedded one
+ *
+ * Output: a table on stdout (progress on stderr) and bench/results/video-flow-<date>.json.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createDb, type Db } from '../src/db/database.js';
+import { probeVideo } from '../src/media/ffmpeg.js';
+import { createObjectStore } from '../src/storage/object-store.js';
+import { envInt } from './env.js';
+import {
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, buildServices, DATABASE_URL, Lines, log, openTarget, removeBucket, ROOT, spawnNode, stopApi, stopChild,
+  type Child, type ServerInfo,
+} from './harness.js';
+import { makeClip } from './video-clip.js';
+
+const execFileP = promisify(execFile);
+const SECONDS = envInt('BENCH_SECONDS', 600);
+const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
+const PIECE_SECONDS = envInt('BENCH_PIECE_SECONDS', 120);
+const RUNS = (process.env.BENCH_RUNS ?? 'two-cores,one-core,two-workers').split(',');
+const GOAL = { playableOfDuration: 0.3, ladderX: 1, twoWorkersOverOne: 1.7 };
+
+const CONFIGS: Record<string, { label: string; cpus: string[] }> = {
+  'two-cores': { label: 'one worker, 2 cores', cpus: ['0,1'] },
+  'one-core': { label: 'one worker, 1 core', cpus: ['0'] },
+  'two-workers': { label: 'two workers, 1 core each', cpus: ['0', '1'] },
+};
+
+interface Run {
+  name: string;
+  label: string;
+  playableSeconds: number;
+  ladderSeconds: number;
+  playableX: number;
+  ladderX: number;
+  /** pieces taken by each worker process */
+  piecesBy: Record<string, number>;
+}
+
+function spawnPinned(cpus: string, entry: string, env: Record<string, string>): Child {
+  const child = spawn('taskset', ['-c', cpus, process.execPath, entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  return { child, lines: new Lines(child) };
+}
+
+async function oneRun(name: string, clip: string, duration: number, entries: Record<'upload-server' | 'images-worker', string>): Promise<Run> {
+  const config = CONFIGS[name];
+  if (!config) throw new Error(`unknown run ${name}`);
+  const target = await openTarget();
+  const store = createObjectStore({ endpoint: target.endpoint, accessKey: target.accessKey, secretKey: target.secretKey, region: target.region, bucket: `lamha-bench-flow-${Date.now().toString(36)}` });
+  await store.ensureBucket();
+  const api = spawnNode([...API_NODE_ARGS, entries['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
+  let server: ServerInfo | undefined;
+  const workers: Child[] = [];
+  const tmps: string[] = [];
+  let db: Db | undefined;
+  try {
+    server = await api.lines.next<ServerInfo>(120_000);
+    if (!server) throw new Error('the API process exited before listening');
+    for (const [i, cpus] of config.cpus.entries()) {
+      const tmp = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-${i}`);
+      mkdirSync(tmp, { recursive: true });
+      tmps.push(tmp);
+      const w = spawnPinned(cpus, entries['images-worker'], {
+        ...apiEnv(target, store.bucket), BENCH_SCHEMA: server.schema, BENCH_REDIS_PREFIX: server.redisPrefix, MALLOC_ARENA_MAX: '2',
+        VIDEO_PIECE_SECONDS: String(PIECE_SECONDS), TMPDIR: tmp,
+      });
+      workers.push(w);
+      if (!(await w.lines.next<{ started: boolean }>(120_000))?.started) throw new Error('a worker process exited before starting');
+    }
+    db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });
+    log(`${config.label}: uploading the clip`);
+    const { stdout } = await execFileP('curl', ['-sS', '--fail-with-body', '-H', `Authorization: Bearer ${server.token}`, '-F', `file=@${clip};type=video/mp4;filename=panel.mp4`,
+      `${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`], { maxBuffer: 1 << 20 });
+    const id = (JSON.parse(stdout) as { assets: { id: string }[] }).assets[0]!.id;
+    const t0 = performance.now();
+    let playable: number | undefined;
+    let ladder: number | undefined;
+    let lastLog = 0;
+    while (ladder === undefined) {
+      const { rows: [a] } = await db.query<{ status: string; progress: number | null; error: string | null }>('SELECT status, progress, error FROM assets WHERE id = $1', [id]);
+      const now = (performance.now() - t0) / 1000;
+      if (!a || a.status === 'failed') throw new Error(`the video failed: ${a?.error ?? 'deleted'}`);
+      if (a.status === 'ready' && playable === undefined) {
+        playable = now;
+        log(`  playable after ${now.toFixed(1)} s`);
+      }
+      if (a.status === 'ready' && a.progress === 100) ladder = now;
+      if (now - lastLog > 30) {
+        lastLog = now;
+        log(`  ${now.toFixed(0)} s: ${a.status} ${a.progress ?? 0} %`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log(`  full ladder after ${ladder.toFixed(1)} s`);
+    // which worker process took each piece: BullMQ keeps it on the job (job.processedBy)
+    const piecesBy: Record<string, number> = {};
+    const { Queue } = await import('bullmq');
+    const { createRedis } = await import('../src/redis/connection.js');
+    const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const videos = new Queue('videos', { connection: redis, prefix: server.redisPrefix });
+    for (const j of await videos.getJobs(['completed'], 0, 10_000)) if (j.name === 'video-piece') piecesBy[j.processedBy ?? '?'] = (piecesBy[j.processedBy ?? '?'] ?? 0) + 1;
+    await videos.close();
+    redis.disconnect();
+    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy };
+  } finally {
+    await Promise.all(workers.map((w) => stopChild(w.child)));
+    await db?.end();
+    await stopApi(api, server);
+    await removeBucket(store).catch(() => {});
+    await target.close();
+    for (const tmp of tmps) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const clip = await makeClip(SECONDS, BITRATE_K);
+  const probe = await probeVideo(clip.file, { timeoutMs: 60_000 });
+  const duration = (probe.durationMs ?? SECONDS * 1000) / 1000;
+  log(`clip ${path.relative(ROOT, clip.file)}: ${probe.width}x${probe.height}, ${duration.toFixed(1)} s; pieces of ${PIECE_SECONDS} s; ${os.availableParallelism()} CPUs`);
+  const entries = buildServices(['upload-server', 'images-worker']);
+  const load0 = os.loadavg();
+  const runs: Run[] = [];
+  for (const name of RUNS) runs.push(await oneRun(name, clip.file, duration, entries));
+  const load1 = os.loadavg();
+  const by = (name: string) => runs.find((r) => r.name === name);
+  const two = by('two-cores');
+  const one = by('one-core');
+  const pair = by('two-workers');
+  const scaling = one && pair ? one.ladderSeconds / pair.ladderSeconds : undefined;
+  const fmt = (n: number | undefined, d = 2) => (n === undefined ? '-' : n.toFixed(d));
+  const lines = [
+    `Video flow benchmark — ${duration.toFixed(0)} s 1080p30 clip, pieces of ${PIECE_SECONDS} s, ${process.env.S3_ENDPOINT ? 'S3 at ' + process.env.S3_ENDPOINT : 'embedded S3'}`,
+    '',
+    'run                          first playable      full ladder         pieces by process',
+    ...runs.map((r) => `${r.label.padEnd(28)} ${fmt(r.playableSeconds, 1).padStart(7)} s ${fmt(r.playableX).padStart(6)}×  ${fmt(r.ladderSeconds, 1).padStart(7)} s ${fmt(r.ladderX).padStart(6)}×  ${Object.values(r.piecesBy).join(' + ')}`),
+    '',
+    `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
+    `full ladder, 2 cores         ${two ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
+    `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
+    `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, scaling, goals: GOAL }, null, 2)}\n`);
+  process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

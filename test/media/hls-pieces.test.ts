@@ -1,0 +1,76 @@
+/**
+ * The pieces of a long recording: how it is cut, and how pieces encoded apart by ffmpeg are
+ * joined into one timeline (real ffmpeg output, read back with ffprobe).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { codecString, masterPlaylist, readPiecePlaylist, rungPlaylist, segmentRates, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
+import { planLadder, planPieces, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
+import type { VideoProbe } from '../../src/media/ffmpeg.js';
+
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-pieces-'));
+t.teardown(() => rm(scratch, { recursive: true, force: true }));
+
+t.test('planPieces: pieces of the given length from zero, the last to the end, a short tail joined to the piece before', async (t) => {
+  t.same(planPieces(600_000, 120).map((p) => [p.start, p.seconds]), [[0, 120], [120, 120], [240, 120], [360, 120], [480, null]]);
+  t.same(planPieces(650_000, 120).map((p) => [p.start, p.seconds]), [[0, 120], [120, 120], [240, 120], [360, 120], [480, null]], '50 s of tail go with the last piece');
+  t.same(planPieces(700_000, 120).length, 6, '100 s of tail are a piece of their own');
+  t.same(planPieces(9_000, 120), [{ index: 0, start: 0, seconds: null }], 'a short clip is one piece');
+  t.same(planPieces(null, 120), [{ index: 0, start: 0, seconds: null }], 'a clip of unknown length too');
+  t.throws(() => planPieces(600_000, 10), RangeError, 'a piece ends where an HLS segment ends');
+});
+
+t.test('playlists: a rung of joined pieces, and a master with the audio as a group', async (t) => {
+  const rung = rungPlaylist('init.mp4', [{ name: 'p000-seg-00000.m4s', seconds: 4 }, { name: 'p001-seg-00000.m4s', seconds: 3.5 }]);
+  t.equal(rung, '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4.000000,\np000-seg-00000.m4s\n#EXTINF:3.500000,\np001-seg-00000.m4s\n#EXT-X-ENDLIST\n');
+  const master = masterPlaylist([
+    { uri: '720p/index.m3u8', width: 1280, height: 720, peakBps: 3_000_000, averageBps: 2_000_000, codecs: 'avc1.64001f' },
+    { uri: '360p/index.m3u8', width: 640, height: 360, peakBps: 900_000, averageBps: 600_000, codecs: 'avc1.64001e' },
+  ], { uri: 'audio/index.m3u8', peakBps: 130_000, averageBps: 128_000, codecs: 'mp4a.40.2' });
+  t.equal(master, [
+    '#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS',
+    '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1030000,AVERAGE-BANDWIDTH=728000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="audio"', '360p/index.m3u8',
+    '#EXT-X-STREAM-INF:BANDWIDTH=3130000,AVERAGE-BANDWIDTH=2128000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",AUDIO="audio"', '720p/index.m3u8', '',
+  ].join('\n'), 'smallest first, each naming the audio group');
+  t.notMatch(masterPlaylist([{ uri: 'a/index.m3u8', width: 2, height: 2, peakBps: 1, averageBps: 1, codecs: 'avc1.640028' }], null), /AUDIO/, 'a silent video has no audio group');
+  t.same(segmentRates([{ bytes: 2000, seconds: 4 }, { bytes: 500, seconds: 4 }, { bytes: 100, seconds: 0.1 }]), { peakBps: 4000, averageBps: (2600 * 8) / 8.1 }, 'the busiest segment sets the peak, a last sliver does not');
+});
+
+t.test('two pieces encoded apart join into one timeline: one init segment, every frame once, evenly spaced', async (t) => {
+  const source = path.join(scratch, 'source.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=16', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
+  const probe = { width: 640, height: 360, hdr: false, bitDepth: 8 } as VideoProbe;
+  const [rung] = planLadder(640, 360);
+  const pieces = planPieces(16_000, 8);
+  const joined: Buffer[] = [];
+  const inits: Buffer[] = [];
+  for (const piece of pieces) {
+    const dir = path.join(scratch, `p${piece.index}`);
+    await mkdir(dir);
+    execFileSync('ffmpeg', ['-v', 'error', ...pieceInput(piece), '-i', source, ...pieceOutput(probe, rung!, piece, dir)]);
+    const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
+    const init = await readFile(path.join(dir, playlist.init));
+    inits.push(init);
+    t.equal(trackTimescale(init) % 25, 0, 'a timescale in which every frame starts on a tick');
+    for (const s of playlist.segments) {
+      const file = path.join(dir, s.file);
+      t.equal(await shiftFragments(file, BigInt(piece.start * trackTimescale(init))), piece.start === 0 ? 0 : 1, `${s.file} of piece ${piece.index}: its fragment moved to the piece's start`);
+      joined.push(await readFile(file));
+    }
+  }
+  t.ok(inits[0]!.equals(inits[1]!), 'the pieces share one init segment, byte for byte');
+  t.match(codecString(inits[0]!), /^avc1\.6400[0-9a-f]{2}$/, 'H.264 High');
+  const out = path.join(scratch, 'joined.mp4');
+  await writeFile(out, Buffer.concat([inits[0]!, ...joined]));
+  const times = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', out]).toString()
+    .split('\n').map((l) => l.replace(/,$/, '').trim()).filter(Boolean).map(Number);
+  t.equal(times.length, 400, '16 s at 25 fps: 400 frames');
+  const steps = times.slice(1).map((x, i) => x - times[i]!);
+  t.ok(steps.every((s) => Math.abs(s - 0.04) < 0.001), `one frame apart everywhere, across the join too (${Math.min(...steps)}–${Math.max(...steps)})`);
+
+  await t.rejects(shiftFragments(path.join(scratch, 'p1', 'init.mp4'), 1n), /no fragment to move/, 'a file without fragments is refused');
+});

@@ -1,0 +1,193 @@
+/**
+ * A video as a flow of jobs (VIDEO_PIECE_SECONDS=8, so a 24 s recording is three pieces per
+ * rung): playable before the ladder is complete, the pieces joined without a gap or a repeated
+ * frame and in sync with the audio, a failed piece retried alone, and two worker processes
+ * sharing the pieces of one video.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
+import { clip } from '../helpers/clips.js';
+import { multipart } from '../helpers/multipart.js';
+import { runEntry, waitFor, type Running } from '../helpers/processes.js';
+import { runWorkers, settled } from '../helpers/workers.js';
+
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-flow-'));
+t.teardown(() => rm(scratch, { recursive: true, force: true }));
+const PIECE = 8;
+const FIXTURE = path.resolve('test/fixtures/mp4_h264_aac_gps-udta-xyz.mp4');
+
+/** 24 s of a real 1080p30 phone recording (its one second, looped), H.264/AAC with a keyframe every 2 s. */
+async function recording(): Promise<string> {
+  return clip(['-stream_loop', '23', '-i', FIXTURE, '-t', '24', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ar', '48000']);
+}
+
+async function upload(ctx: TestContext, file: string): Promise<string> {
+  const form = multipart([{ name: 'file', filename: 'panel.mp4', body: await readFile(file) }]);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
+  if (res.statusCode !== 201) throw new Error(res.body);
+  return res.json().assets[0].id;
+}
+
+/** An object's bytes; read again when the connection drops (the embedded S3 server resets one now and then under the workers' load). */
+async function bytes(ctx: TestContext, key: string): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of await ctx.storage.get(key)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    } catch (err) {
+      if (attempt === 3 || (err as { code?: string }).code === 'LAMHA_NOT_FOUND') throw err;
+    }
+  }
+}
+
+async function text(ctx: TestContext, key: string): Promise<string> {
+  return (await bytes(ctx, key)).toString('utf8');
+}
+
+/** A rung's (or the audio's) playlist, its init segment and its segments joined into one file, as a player reads them. */
+async function joined(ctx: TestContext, id: string, dir: string): Promise<string> {
+  const playlist = await text(ctx, `renditions/${id}/hls/${dir}/index.m3u8`);
+  const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!;
+  const names = [init, ...playlist.split('\n').filter((l) => l && !l.startsWith('#'))];
+  const chunks: Buffer[] = [];
+  for (const name of names) chunks.push(await bytes(ctx, `renditions/${id}/hls/${dir}/${name}`));
+  const file = path.join(scratch, `${id}-${dir}.mp4`);
+  await writeFile(file, Buffer.concat(chunks));
+  return file;
+}
+
+function frameTimes(file: string): number[] {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]).toString();
+  return out.split('\n').map((l) => l.replace(/,$/, '').trim()).filter(Boolean).map(Number).sort((a, b) => a - b);
+}
+
+/** When a stream's first packet is shown, and when its last one ends (seconds). */
+function streamSpan(file: string, stream: 'v:0' | 'a:0'): { start: number; end: number } {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file]).toString();
+  const packets = out.split('\n').map((l) => l.split(',').slice(0, 2).map(Number)).filter((p) => p.length === 2 && p.every(Number.isFinite));
+  if (packets.length === 0) throw new Error(`no ${stream} packets in ${file}`);
+  return { start: Math.min(...packets.map((p) => p[0]!)), end: Math.max(...packets.map((p) => p[0]! + p[1]!)) };
+}
+
+function streamSeconds(file: string, stream: 'v:0' | 'a:0'): number {
+  const { start, end } = streamSpan(file, stream);
+  return end - start;
+}
+
+function sourceFrames(file: string): number {
+  return Number(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]).toString().trim());
+}
+
+/** Every frame of the source once, at an even pace, and as long as the source. */
+function assertSeamless(t: Test, file: string, source: string, label: string): void {
+  const times = frameTimes(file);
+  const frames = sourceFrames(source);
+  t.equal(times.length, frames, `${label}: ${frames} frames, none missing or repeated across the joins`);
+  const steps = times.slice(1).map((x, i) => x - times[i]!);
+  const frame = 1 / 30;
+  t.ok(steps.every((s) => s > frame / 2 && s < frame * 1.5), `${label}: one frame apart everywhere (steps ${Math.min(...steps).toFixed(4)}–${Math.max(...steps).toFixed(4)} s)`);
+}
+
+t.test('a recording in pieces: playable before the ladder completes, then every rendition, joined seamlessly and in sync', async (t) => {
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const source = await recording();
+  const id = await upload(ctx, source);
+
+  // watch it as a curator would: the first moment it is ready, what the master playlist names
+  let early: { progress: number; rungs: number; byRendition: Record<string, number> } | undefined;
+  const watched = waitFor(async () => {
+    const res = await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) });
+    const a = res.json();
+    if (a.status === 'ready' && early === undefined) {
+      const master = await ctx.app.inject({ url: `/media/${id}/hls/master.m3u8`, headers: ctx.auth(ctx.admin) });
+      early = { progress: a.progress, rungs: (master.body.match(/#EXT-X-STREAM-INF/g) ?? []).length, byRendition: a.progressByRendition };
+    }
+    return a.status !== 'processing' && a.progress === 100;
+  }, 300_000);
+  t.ok(await watched, 'the flow ends');
+  const end = await settled(ctx, id, 1000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  t.ok(early, 'it was seen ready');
+  t.ok(early!.progress < 100, `playable at ${early!.progress} %, before the ladder completed`);
+  t.ok(early!.rungs >= 1 && early!.rungs < 3, `then with ${early!.rungs} of 3 rungs`);
+  t.equal(early!.byRendition['360p'], 100, 'the smallest rung first');
+  t.equal(early!.byRendition['download.mp4'], 0);
+
+  const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
+  t.same(asset.progressByRendition, { poster: 100, audio: 100, '360p': 100, '720p': 100, '1080p': 100, 'download.mp4': 100 });
+  const master = await text(ctx, `renditions/${id}/hls/master.m3u8`);
+  // the phone held upright: a portrait ladder
+  t.same([...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((m) => m[1]), ['360x640', '720x1280', '1080x1920'], 'in the end every rung');
+  t.match(master, /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",AUDIO="audio"/);
+  t.same((await ctx.db.query('SELECT * FROM video_plans WHERE asset_id = $1', [id])).rows, [], 'what the flow kept for its joins is gone');
+
+  for (const rung of ['360p', '720p', '1080p']) {
+    const playlist = await text(ctx, `renditions/${id}/hls/${rung}/index.m3u8`);
+    t.equal((playlist.match(/#EXT-X-MAP/g) ?? []).length, 1, `${rung}: one init segment for all its pieces`);
+    t.notMatch(playlist, /DISCONTINUITY/, `${rung}: no discontinuity`);
+    t.match(playlist, /p002-seg-/, `${rung}: three pieces`);
+    assertSeamless(t, await joined(ctx, id, rung), source, rung);
+  }
+  // audio encoded once for the whole recording: as long as the video, within one frame
+  const video = await joined(ctx, id, '720p');
+  const audio = await joined(ctx, id, 'audio');
+  t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
+
+  const mp4 = path.join(scratch, `${id}-download.mp4`);
+  await writeFile(mp4, await bytes(ctx, `renditions/${id}/download.mp4`));
+  assertSeamless(t, mp4, source, 'download.mp4');
+  const [v, a] = [streamSpan(mp4, 'v:0'), streamSpan(mp4, 'a:0')];
+  t.ok(Math.abs(v.start - a.start) <= 1 / 30 && Math.abs(v.end - a.end) <= 1 / 30, `download.mp4: audio and video start and end together, within one frame (video ${v.start.toFixed(3)}–${v.end.toFixed(3)} s, audio ${a.start.toFixed(3)}–${a.end.toFixed(3)} s)`);
+});
+
+t.test('a piece that fails is retried alone, and the video still ends whole', async (t) => {
+  // an ffmpeg that fails once, for the second piece of the 720p rung only
+  const marker = path.join(scratch, 'failed-once');
+  const wrapper = path.join(scratch, 'ffmpeg-fails-once');
+  await writeFile(wrapper, `#!/bin/bash
+if [[ "$*" == *"-ss ${PIECE} "* && "$*" == *"scale=720:1280"* && ! -e ${marker} ]]; then touch ${marker}; echo "piece failed on purpose" >&2; exit 1; fi
+exec ffmpeg "$@"
+`);
+  await chmod(wrapper, 0o755);
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE), FFMPEG_PATH: wrapper } });
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['videos']);
+  const source = await recording();
+  const id = await upload(ctx, source);
+  const end = await settled(ctx, id, 300_000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  t.ok(await readFile(marker).then(() => true, () => false), 'the piece failed once');
+
+  const jobs = await ctx.queues.queues.videos.getJobs(['completed', 'failed']);
+  const starts = Object.fromEntries(jobs.map((j) => [j.name === 'video-piece' ? `${j.data.rung}-${j.data.piece}` : j.name, j.attemptsStarted ?? j.attemptsMade]));
+  t.equal(starts['720p-1'], 2, 'the failed piece ran twice');
+  t.same(Object.entries(starts).filter(([k, n]) => k !== '720p-1' && n !== 1), [], 'every other job ran once');
+  assertSeamless(t, await joined(ctx, id, '720p'), source, '720p after the retry');
+});
+
+t.test('two worker processes both take pieces of one video', async (t) => {
+  const ctx = await createTestContext(t, { ownDatabase: true, env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
+  await seedEvent(ctx);
+  const env = {
+    DATABASE_URL: ctx.config.databaseUrl, REDIS_URL, REDIS_PREFIX: ctx.config.redisPrefix,
+    S3_ENDPOINT: ctx.storage.endpoint, S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
+    S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'warn', VIDEO_PIECE_SECONDS: String(PIECE),
+  };
+  const children: Running[] = [runEntry('workers/main.ts', env), runEntry('workers/main.ts', env)];
+  t.teardown(() => children.forEach((c) => c.child.kill('SIGKILL')));
+  const id = await upload(ctx, await recording());
+  const end = await settled(ctx, id, 300_000);
+  t.equal(end.status, 'ready', `${end.error ?? ''}\n${children.map((c) => c.output()).join('\n')}`);
+  const pieces = (await ctx.queues.queues.videos.getJobs(['completed'])).filter((j) => j.name === 'video-piece');
+  t.equal(pieces.length, 9, 'three rungs of three pieces');
+  const by = new Set(pieces.map((j) => j.processedBy));
+  t.equal(by.size, 2, `pieces taken by both processes (${[...by].join(', ')})`);
+  t.same(children.map((c) => c.child.pid).filter((pid) => ![...by].some((b) => b?.endsWith(`:${pid}`))), [], 'the processes are the two workers');
+});
