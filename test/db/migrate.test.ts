@@ -44,7 +44,7 @@ t.test('migrate applies every migration to a fresh schema, then nothing the seco
   const { rows: tables } = await admin.query<{ table_name: string }>(
     'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema],
   );
-  t.same(tables.map((r) => r.table_name), ['albums', 'assets', 'audit_log', 'events', 'gallery_versions', 'pgmigrations', 'renditions', 'resumable_uploads', 'share_links', 'subtitles', 'tokens']);
+  t.same(tables.map((r) => r.table_name), ['albums', 'assets', 'audit_log', 'events', 'gallery_versions', 'pgmigrations', 'renditions', 'resumable_uploads', 'share_links', 'subtitles', 'tokens', 'video_parts', 'video_plans']);
   t.same(await migrate(DATABASE_URL, schema), []);
   const { rows } = await admin.query(`SELECT name FROM ${quoteIdent(schema)}.pgmigrations`);
   t.same(rows, ALL.map((name) => ({ name })));

@@ -101,13 +101,19 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   const id = await upload(ctx, source);
 
   // watch it as a curator would: the first moment it is ready, what the master playlist names
-  let early: { progress: number; rungs: number; byRendition: Record<string, number> } | undefined;
+  let early: { progress: number; rungs: number; byRendition: Record<string, number>; visitor: number; inAlbum: boolean } | undefined;
   const watched = waitFor(async () => {
     const res = await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) });
     const a = res.json();
     if (a.status === 'ready' && early === undefined) {
       const master = await ctx.app.inject({ url: `/media/${id}/hls/master.m3u8`, headers: ctx.auth(ctx.admin) });
-      early = { progress: a.progress, rungs: (master.body.match(/#EXT-X-STREAM-INF/g) ?? []).length, byRendition: a.progressByRendition };
+      // and what a visitor gets: the asset, and the album listing it
+      const visitor = await ctx.app.inject({ url: `/api/v1/assets/${id}` });
+      const album = await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1' });
+      early = {
+        progress: a.progress, rungs: (master.body.match(/#EXT-X-STREAM-INF/g) ?? []).length, byRendition: a.progressByRendition,
+        visitor: visitor.statusCode, inAlbum: album.body.includes(id),
+      };
     }
     return a.status !== 'processing' && a.progress === 100;
   }, 300_000);
@@ -119,6 +125,8 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.ok(early!.rungs >= 1 && early!.rungs < 3, `then with ${early!.rungs} of 3 rungs`);
   t.equal(early!.byRendition['360p'], 100, 'the smallest rung first');
   t.equal(early!.byRendition['download.mp4'], 0);
+  t.equal(early!.visitor, 200, 'a visitor can open it then');
+  t.ok(early!.inAlbum, 'and the album lists it');
 
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
   t.same(asset.progressByRendition, { poster: 100, audio: 100, '360p': 100, '720p': 100, '1080p': 100, 'download.mp4': 100 });
