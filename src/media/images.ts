@@ -9,9 +9,10 @@
  * look, and 5–10× faster to encode than AVIF, which at effort 2 still takes ≈1.5 s for a
  * 2048 px image: too slow for hundreds of photos during a panel. A JPEG of at most
  * 1200 px on the long edge (FALLBACK_JPEG, `fallback.jpg`) is the fallback for what cannot read
- * WebP: social cards (og:image; Facebook and LinkedIn ask for 1200×630, X for at most 4096 px and
- * 5 MB), the gallery's download button and a press link's web-size files. A larger JPEG served
- * none of them better and cost ≈ 2.5× its bytes and encoding time.
+ * WebP: social cards (og:image and twitter:image; Facebook recommends 1200×630), the gallery's
+ * download button and a press link's web-size files. On the four camera photos of the fixtures
+ * with a 2048 px rendition (bench/images-webp-effort.ts) the fallback at 1200 px is 802 kB
+ * against 1,873 kB at the largest size (−57 %), 71–81 against 115 CPU ms, resize included.
  */
 import sharp, { type JpegOptions, type Metadata, type OutputInfo, type Sharp, type WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
@@ -36,10 +37,19 @@ export const IMAGE_SIZES = [
 // resize 257; WebP 2048 px at effort 2 170 / effort 1 126 (+12 % bytes); 1024 px at effort 3 131 /
 // effort 2 69; 400 px at effort 4 33 / effort 2 25; JPEG 2048 progressive 89 / baseline 40. The
 // cheaper settings bring a photo from ≈690 to ≈525 ms of CPU for a few per cent of bytes.
+//
+// The largest WebP at effort 0, the team's rule being "effort 0 where it costs ≤ 5 % more bytes
+// than effort 1". Measured on the real camera photos of test/fixtures and the shared fixtures
+// that get a large rendition (two iPhone HEICs and the vivo at 2048 px, the Canon 600D at its
+// 1394), 5 Dec 2026, sharp 0.35.5 / libwebp 1.6.0, one libvips thread, fastest of 5 encodes,
+// two runs: effort 0 / 1 / 2 = 1,462 / 1,413 / 1,311 kB for the four (+3.5 % for effort 0 over
+// effort 1; per photo +1.1, +2.9, +4.6 and +8.9 %, the last the vivo X90 Pro's) and
+// 289–326 / 345–396 / 434–490 CPU ms (−16 to −18 % for effort 0). Rerun:
+// `npx tsx bench/images-webp-effort.ts` (table in bench/README.md, images section).
 const WEBP: Record<string, WebpOptions> = {
   thumb: { quality: 78, effort: 2 },
   medium: { quality: 78, effort: 2 },
-  large: { quality: 78, effort: 1 },
+  large: { quality: 78, effort: 0 },
 };
 const JPEG_FALLBACK: JpegOptions = { quality: 82, chromaSubsampling: '4:2:0' };
 /** Long edge of the JPEG fallback, never upscaled. */
