@@ -165,6 +165,29 @@ t.test('caption, credit and capture time come from the file; GPS lands only in p
   t.equal(mine.credit, 'Lina K.');
 });
 
+t.test('the lens name survives the removal of location, serials and maker notes, and the public sees it', async (t) => {
+  const ctx = await createTestContext(t);
+  // the default event: the stored original loses GPS, serials, owner names and maker notes
+  // before the worker reads its metadata
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const cases: [string, string][] = [
+    ['jpeg_iphone-4s_gps.jpg', 'iPhone 4S back camera 4.28mm f/2.4'], // EXIF LensModel
+    ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'EF-S15-85mm f/3.5-5.6 IS USM'], // a DSLR, lens in EXIF and Lightroom's XMP
+    ['jpeg_nikon-d2x_gps_iptc_xmp.jpg', '70.0-200.0 mm f/2.8'], // no lens model tag: from the lens's focal and aperture range
+    ['heic_iphone7plus_gps_rot90.heic', 'iPhone 7 Plus back dual camera 6.6mm f/2.8'],
+    ['tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'EF70-200mm f/2.8L USM'],
+    ['jpeg_canon-30d_progressive_empty-gps.jpg', '17.0 - 50.0 mm'],
+  ];
+  const ids: string[] = [];
+  for (const [file] of cases) ids.push(await uploadFile(ctx, file));
+  for (const [i, [file, lens]] of cases.entries()) {
+    t.equal((await settled(ctx, ids[i]!)).status, 'ready', file);
+    const asset = (await ctx.app.inject({ url: `/api/v1/assets/${ids[i]}` })).json();
+    t.equal(asset.metadata.lens, lens, `${file}: the lens in the public asset JSON`);
+  }
+});
+
 t.test('every accepted image format gets renditions: CMYK and progressive JPEG, PNG with alpha and 16-bit, WebP, AVIF, TIFF, GIF, HEIC, PDF', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
