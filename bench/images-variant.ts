@@ -32,7 +32,8 @@ export const CURRENT: EncoderSettings = {
  * they are the same). Last tried, and not adopted (figures in bench/README.md): the Mitchell
  * kernel for every resize with the large WebP at effort 0 — the decode-and-resize step was no
  * cheaper with Mitchell, the whole saved ≈ 8 % of CPU mostly because softer pixels encode into
- * 10–16 % fewer bytes, and effort 0 alone saves ≈ 19 CPU ms of ≈ 377 for ≈ 3 % more bytes.
+ * 10–16 % fewer bytes, and effort 0 alone saves ≈ 19 CPU ms of ≈ 377 for ≈ 3 % more bytes
+ * (effort 0 alone is CURRENT since issue 16; bench/README.md).
  */
 export const PROPOSED: EncoderSettings = CURRENT;
 
