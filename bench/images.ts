@@ -68,6 +68,10 @@ import { openWorkerBench, type WorkerBench, type WorkerRunResult } from './image
 
 const GOAL_PHOTOS_PER_SECOND = 4;
 const GOAL_RATIO = 3;
+/** issue 16: the whole path at least this share of deriveImage alone, in the same run */
+const GOAL_WORKER_OF_DERIVE = 0.9;
+/** issue 16: deriveImage alone at least this many times the best single-process ImageMagick */
+const GOAL_DERIVE_VS_SINGLE = 2.5;
 /** the worker's default: IMAGE_MAX_PIXELS */
 const PIXEL_LIMIT = 200_000_000;
 
@@ -466,6 +470,11 @@ async function main(): Promise<number> {
   const magickCpu = TIME ? Math.min(...variants.map((v) => cpuPerPhoto(magickRuns.filter((r) => r.variant === v.name)) ?? Infinity)) : undefined;
   const cpuRatio = lamhaCpu && magickCpu && Number.isFinite(magickCpu) ? magickCpu / lamhaCpu : undefined;
   out.push(`CPU s/photo              lamha processor ${fmt(lamhaCpu, 2)}, best ImageMagick ${fmt(magickCpu, 2)}: ratio ${fmt(cpuRatio, 2)}; on idle cores photos/s ≈ ${os.availableParallelism()} ÷ CPU s/photo = ${fmt(lamhaCpu && os.availableParallelism() / lamhaCpu, 2)}`);
+  const bestSingle = bestOf(magickBest.filter((r) => r.variant !== 'magick per-size'));
+  const workerOfDerive = bestWorker && bestDerive ? bestWorker.photosPerSecond / bestDerive.photosPerSecond : undefined;
+  const deriveVsSingle = bestDerive && bestSingle ? bestDerive.photosPerSecond / bestSingle.photosPerSecond : undefined;
+  const met = (v: number | undefined, min: number) => (v === undefined ? '' : v >= min ? 'met' : 'MISSED');
+  out.push(`issue 16                 worker/derive ${fmt(workerOfDerive, 2)} (goal ≥ ${GOAL_WORKER_OF_DERIVE} ${met(workerOfDerive, GOAL_WORKER_OF_DERIVE)}); derive/best single-process ImageMagick ${fmt(deriveVsSingle, 2)} (${bestSingle?.variant ?? '-'}; goal ≥ ${GOAL_DERIVE_VS_SINGLE} ${met(deriveVsSingle, GOAL_DERIVE_VS_SINGLE)})`);
   out.push(`lamha peak RSS           ${fmt(bestProcessor?.peakRssMB)} MB processor, ${fmt(bestDerive?.peakRssMB)} MB derive (idle ${fmt(bestDerive?.idleRssMB)} MB)`);
   const ren = (b: Record<string, number> | undefined) => (b ? ['large.webp', 'medium.webp', 'thumb.webp', 'fallback.jpg'].map((k) => fmt((b[k] ?? 0) / 1000, 0)).join(' / ') : '-');
   out.push(`rendition kB large/medium/thumb webp / fallback jpg: lamha ${ren(bestDerive?.renditionBytes)}, ImageMagick ${ren(bestMagick?.renditionBytes)}`);
@@ -566,6 +575,8 @@ async function main(): Promise<number> {
     goals: {
       photosPerSecond: { min: GOAL_PHOTOS_PER_SECOND, against: bestWorker ? 'lamha worker' : 'lamha processor', met: goalMet },
       ratio: { min: GOAL_RATIO, against: 'magick per-size', met: ratioPerSize !== undefined && ratioPerSize >= GOAL_RATIO },
+      workerOfDerive: { min: GOAL_WORKER_OF_DERIVE, value: workerOfDerive && round2(workerOfDerive), met: workerOfDerive !== undefined && workerOfDerive >= GOAL_WORKER_OF_DERIVE },
+      deriveVsSingleProcessMagick: { min: GOAL_DERIVE_VS_SINGLE, value: deriveVsSingle && round2(deriveVsSingle), against: bestSingle?.variant, met: deriveVsSingle !== undefined && deriveVsSingle >= GOAL_DERIVE_VS_SINGLE },
     },
     grid,
     profile,
