@@ -113,7 +113,7 @@ async function seed(db: Db): Promise<void> {
       ['thumb.webp', 'image/webp', ...fit(400)] as [string, string, number, number],
       ['medium.webp', 'image/webp', ...fit(1024)] as [string, string, number, number],
       ['large.webp', 'image/webp', ...fit(2048)] as [string, string, number, number],
-      ['large.jpg', 'image/jpeg', ...fit(2048)] as [string, string, number, number],
+      ['fallback.jpg', 'image/jpeg', ...fit(1200)] as [string, string, number, number],
     ];
     if (video) {
       renditions.push(['hls/master.m3u8', 'application/vnd.apple.mpegurl', w, h], ['download.mp4', 'video/mp4', w, h],

@@ -8,6 +8,8 @@
  *   derive     deriveImage() on each photo — what a worker does per photo besides I/O;
  *   proposed   the same pipeline with the encoder settings the profile recommends
  *              (PROPOSED in bench/images-variant.ts);
+ *   immich     an Immich-like sharp pipeline (bench/images-immich.ts): a 1440 px preview JPEG
+ *              and a 250 px thumbnail WebP, quality 80, from one decode;
  *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
  *              spooled to a work directory by the worker's spool() (from a local file instead
  *              of the S3 download),
@@ -29,10 +31,11 @@ import { deriveImage } from '../src/media/images.js';
 import { createMetadataReader, type MetadataReader } from '../src/media/metadata.js';
 import { spool } from '../src/storage/spool.js';
 import { childrenCpuSeconds } from './harness.js';
+import { immichLike } from './images-immich.js';
 import { PROPOSED, deriveVariant } from './images-variant.js';
 
 export interface LamhaRunSpec {
-  mode: 'derive' | 'proposed' | 'processor';
+  mode: 'derive' | 'proposed' | 'immich' | 'processor';
   files: string[];
   concurrency: number;
   sharpConcurrency: number;
@@ -80,6 +83,7 @@ const sizes = (d: { renditions: { name: string; data: Buffer }[] }): Rendered =>
 async function one(file: string): Promise<Rendered> {
   if (spec.mode === 'derive') return sizes(await deriveImage(file, { pixelLimit: spec.pixelLimit }));
   if (spec.mode === 'proposed') return (await deriveVariant(file, PROPOSED, spec.pixelLimit)).renditions;
+  if (spec.mode === 'immich') return (await immichLike(file)).renditions;
   const work = await mkdtemp(path.join(os.tmpdir(), 'lamha-bench-image-'));
   try {
     const original = path.join(work, 'original');

@@ -13,7 +13,7 @@
  * Input as JSON in BENCH_IMAGES_RUN: {files, repeats, sharpConcurrency, pixelLimit}. Output: one JSON line.
  */
 import sharp, { type Sharp } from 'sharp';
-import { deriveImage } from '../src/media/images.js';
+import { deriveImage, FALLBACK_LONG_EDGE } from '../src/media/images.js';
 import { CURRENT, PROPOSED, deriveVariant, type Step } from './images-variant.js';
 
 export interface ProfileSpec {
@@ -52,15 +52,15 @@ const ALTERNATIVES: [string, (p: () => Sharp, file: string) => Sharp][] = [
   // nearest neighbour costs next to nothing: this is about the JPEG decode (shrink-on-load ½) alone
   ['decode + resize, kernel nearest (≈ decode alone)', (_, f) => sharp(f, { sequentialRead: true, failOn: 'error' }).rotate().resize({ width: 2048, height: 2048, fit: 'inside', kernel: 'nearest' }).toColourspace('srgb').raw()],
   ['decode + resize, kernel mitchell', (_, f) => sharp(f, { sequentialRead: true, failOn: 'error' }).rotate().resize({ width: 2048, height: 2048, fit: 'inside', kernel: 'mitchell' }).toColourspace('srgb').raw()],
-  ['webp large effort 0', (p) => p().webp({ ...WEBP.large, effort: 0 })],
+  ['webp large effort 1', (p) => p().webp({ ...WEBP.large, effort: 1 })],
   ['webp large effort 2', (p) => p().webp({ ...WEBP.large, effort: 2 })],
   ['webp large effort 4', (p) => p().webp({ ...WEBP.large, effort: 4 })],
   ['webp large quality 72', (p) => p().webp({ ...WEBP.large, quality: 72 })],
   ['webp medium effort 3', (p) => p().resize(1024, 1024, { fit: 'inside' }).webp({ ...WEBP.medium, effort: 3 })],
   ['webp thumb effort 4', (p) => p().resize(400, 400, { fit: 'inside' }).webp({ ...WEBP.thumb, effort: 4 })],
-  ['jpeg large progressive', (p) => p().flatten(flat).jpeg({ ...JPEG_FALLBACK, progressive: true })],
-  ['jpeg large mozjpeg', (p) => p().flatten(flat).jpeg({ ...JPEG_FALLBACK, mozjpeg: true })],
-  ['jpeg 1024', (p) => p().resize(1024, 1024, { fit: 'inside' }).flatten(flat).jpeg(JPEG_FALLBACK)],
+  ['jpeg fallback progressive', (p) => p().resize(FALLBACK_LONG_EDGE, FALLBACK_LONG_EDGE, { fit: 'inside' }).flatten(flat).jpeg({ ...JPEG_FALLBACK, progressive: true })],
+  ['jpeg fallback mozjpeg', (p) => p().resize(FALLBACK_LONG_EDGE, FALLBACK_LONG_EDGE, { fit: 'inside' }).flatten(flat).jpeg({ ...JPEG_FALLBACK, mozjpeg: true })],
+  ['jpeg 2048 (the fallback until Dec 2026)', (p) => p().flatten(flat).jpeg(JPEG_FALLBACK)],
 ];
 
 const spec = JSON.parse(process.env.BENCH_IMAGES_RUN ?? '') as ProfileSpec;

@@ -1,13 +1,14 @@
 /**
  * deriveImage's pipeline with its encoder settings as a parameter, so bench/images can time its
  * steps and try other settings. It mirrors src/media/images.ts (one decode to upright sRGB pixels
- * at 2048, each rendition and the ThumbHash from those pixels) without the error translation;
+ * at 2048, each rendition, the 1200 px JPEG fallback and the ThumbHash from those pixels) without the error translation;
  * `CURRENT` copies that file's settings, and bench/images-profile.ts checks that this gives the
  * same bytes as deriveImage() itself.
  */
 import sharp, { type JpegOptions, type KernelEnum, type Sharp, type WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-import { plannedSizes } from '../src/media/images.js';
+import { FALLBACK_JPEG } from '../src/media/fallback-jpeg.js';
+import { FALLBACK_LONG_EDGE, plannedSizes } from '../src/media/images.js';
 
 export interface EncoderSettings {
   webp: Record<'thumb' | 'medium' | 'large', WebpOptions>;
@@ -21,7 +22,7 @@ export const CURRENT: EncoderSettings = {
   webp: {
     thumb: { quality: 78, effort: 2 },
     medium: { quality: 78, effort: 2 },
-    large: { quality: 78, effort: 1 },
+    large: { quality: 78, effort: 0 },
   },
   jpeg: { quality: 82, chromaSubsampling: '4:2:0' },
 };
@@ -31,7 +32,8 @@ export const CURRENT: EncoderSettings = {
  * they are the same). Last tried, and not adopted (figures in bench/README.md): the Mitchell
  * kernel for every resize with the large WebP at effort 0 — the decode-and-resize step was no
  * cheaper with Mitchell, the whole saved ≈ 8 % of CPU mostly because softer pixels encode into
- * 10–16 % fewer bytes, and effort 0 alone saves ≈ 19 CPU ms of ≈ 377 for ≈ 3 % more bytes.
+ * 10–16 % fewer bytes, and effort 0 alone saves ≈ 19 CPU ms of ≈ 377 for ≈ 3 % more bytes
+ * (effort 0 alone is CURRENT since issue 16; bench/README.md).
  */
 export const PROPOSED: EncoderSettings = CURRENT;
 
@@ -65,8 +67,10 @@ export async function deriveVariant(file: string, settings: EncoderSettings, pix
     const data = await step(`webp ${size.name}`, () => resized.webp(settings.webp[size.name as keyof EncoderSettings['webp']]).toBuffer(), (b) => b.length);
     renditions.push({ name: `${size.name}.webp`, bytes: data.length });
   }
-  const jpeg = await step(`jpeg ${largest.name}`, () => pixels().flatten({ background: '#ffffff' }).jpeg(settings.jpeg).toBuffer(), (b) => b.length);
-  renditions.push({ name: `${largest.name}.jpg`, bytes: jpeg.length });
+  const fits = Math.max(base.info.width, base.info.height) <= FALLBACK_LONG_EDGE;
+  const fallback = () => (fits ? pixels() : pixels().resize({ width: FALLBACK_LONG_EDGE, height: FALLBACK_LONG_EDGE, fit: 'inside', ...(settings.kernel && { kernel: settings.kernel }) }));
+  const jpeg = await step(`jpeg fallback (${FALLBACK_LONG_EDGE} px)`, () => fallback().flatten({ background: '#ffffff' }).jpeg(settings.jpeg).toBuffer(), (b) => b.length);
+  renditions.push({ name: FALLBACK_JPEG, bytes: jpeg.length });
   const small = await step('thumbhash: resize to 100', () => pixels().resize({ width: 100, height: 100, fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }));
   const hash = await step('thumbhash: encode (JS)', async () => rgbaToThumbHash(small.info.width, small.info.height, small.data));
   return { renditions, placeholder: Buffer.from(hash).toString('base64'), pixels };

@@ -13,13 +13,16 @@
  *   lamha proposed    the same pipeline with the encoder settings PROPOSED in
  *                     bench/images-variant.ts, to show their gain under the same conditions
  *                     (skipped while they are the settings of src/media/images.ts);
+ *   immich-like       Immich's sharp pipeline with its default sizes and settings
+ *                     (bench/images-immich.ts: one decode, a 1440 px preview JPEG and a 250 px
+ *                     thumbnail WebP, quality 80) under the same conditions as lamha derive;
  *   lamha processor   deriveImage() plus what derive-image does around it short of S3 and PostgreSQL:
  *                     spooling the original to a work directory and the exiftool metadata read;
  *   lamha worker      the whole way (bench/images-e2e.ts): the photos POSTed to the API, then made
  *                     ready by the real worker process with S3 and PostgreSQL — timed from the
  *                     `images` queue's resumption to the last photo ready; the goal is judged on it;
  *   magick …          ImageMagick's convert making the same four renditions (WebP 2048/1024/400
- *                     and a JPEG 2048, the same qualities and efforts), BENCH_MAGICK_PARALLEL photos
+ *                     and the JPEG fallback at 1200, the same qualities and efforts), BENCH_MAGICK_PARALLEL photos
  *                     at a time: one process per rendition from the original, as Piwigo and Lychee
  *                     do; one process per photo; and that with JPEG shrink-on-load.
  * Every Lamha run is a child process (bench/images-lamha.ts, compiled to JS as in production).
@@ -53,7 +56,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { WORKER_SHARP_THREADS } from '../src/media/images.js';
+import { FALLBACK_LONG_EDGE, WORKER_SHARP_THREADS } from '../src/media/images.js';
 import { QUEUE_CONCURRENCY } from '../src/queues/jobs.js';
 import { cameraPhotos, PHOTO_HEIGHT, PHOTO_QUALITY, PHOTO_WIDTH, NOISE_SIGMA } from './images-inputs.js';
 import { CURRENT, PROPOSED } from './images-variant.js';
@@ -65,6 +68,10 @@ import { openWorkerBench, type WorkerBench, type WorkerRunResult } from './image
 
 const GOAL_PHOTOS_PER_SECOND = 4;
 const GOAL_RATIO = 3;
+/** issue 16: the whole path at least this share of deriveImage alone, in the same run */
+const GOAL_WORKER_OF_DERIVE = 0.9;
+/** issue 16: deriveImage alone at least this many times the best single-process ImageMagick */
+const GOAL_DERIVE_VS_SINGLE = 2.5;
 /** the worker's default: IMAGE_MAX_PIXELS */
 const PIXEL_LIMIT = 200_000_000;
 
@@ -145,10 +152,10 @@ function findMagick(): string {
 
 /** Same sizes, formats, qualities and WebP efforts ("method") as src/media/images.ts. */
 const RENDITIONS = [
-  { name: 'large.webp', edge: 2048, args: ['-quality', '78', '-define', 'webp:method=1'] },
+  { name: 'large.webp', edge: 2048, args: ['-quality', '78', '-define', 'webp:method=0'] },
   { name: 'medium.webp', edge: 1024, args: ['-quality', '78', '-define', 'webp:method=2'] },
   { name: 'thumb.webp', edge: 400, args: ['-quality', '78', '-define', 'webp:method=2'] },
-  { name: 'large.jpg', edge: 2048, args: ['-quality', '82', '-sampling-factor', '2x2'] },
+  { name: 'fallback.jpg', edge: 1200, args: ['-quality', '82', '-sampling-factor', '2x2'] },
 ] as const;
 
 interface MagickVariant {
@@ -167,8 +174,8 @@ function singleProcess(input: string, out: string, pre: string[]): string[] {
   const [large, medium, thumb, jpeg] = RENDITIONS;
   return [
     ...pre, input, '-auto-orient', '-strip', '-resize', '2048x2048>',
-    ...jpeg.args, '-write', path.join(out, jpeg.name),
     ...large.args, '-write', path.join(out, large.name),
+    '-resize', '1200x1200>', ...jpeg.args, '-write', path.join(out, jpeg.name),
     '-resize', '1024x1024>', ...medium.args, '-write', path.join(out, medium.name),
     '-resize', '400x400>', ...thumb.args, path.join(out, thumb.name),
   ];
@@ -362,7 +369,7 @@ async function main(): Promise<number> {
 
     for (let round = 1; round <= ROUNDS; round++) {
       const proposing = JSON.stringify(PROPOSED) !== JSON.stringify(CURRENT);
-      for (const mode of proposing ? ['derive', 'proposed', 'processor'] as const : ['derive', 'processor'] as const) {
+      for (const mode of proposing ? ['derive', 'proposed', 'immich', 'processor'] as const : ['derive', 'immich', 'processor'] as const) {
         const r = await lamha(mode, made.files, worker);
         lamhaRuns.push({ ...r, mode, round, setting: worker });
         log(`round ${round} lamha ${mode}: ${fmt(r.photosPerSecond, 2)} photos/s, peak RSS ${fmt(r.peakRssMB)} MB (load ${r.load1})`);
@@ -416,6 +423,7 @@ async function main(): Promise<number> {
   // ---- summary
   const bestDerive = bestOf(lamhaRuns.filter((r) => r.mode === 'derive'));
   const bestProposed = bestOf(lamhaRuns.filter((r) => r.mode === 'proposed'));
+  const bestImmich = bestOf(lamhaRuns.filter((r) => r.mode === 'immich'));
   const bestProcessor = bestOf(lamhaRuns.filter((r) => r.mode === 'processor'));
   const magickBest = variants.map((v) => bestOf(magickRuns.filter((r) => r.variant === v.name))).filter((r): r is MagickResult & { round: number } => r !== undefined);
   const bestMagick = bestOf(magickBest);
@@ -430,7 +438,7 @@ async function main(): Promise<number> {
   out.push(`Lamha: ${settingName(worker)} (the worker's settings); ImageMagick ${magickVersion.split(' ').slice(0, 2).join(' ')}, ${MAGICK_PARALLEL} photos at a time`);
   out.push('');
   const rows = [['run', 'photos/s', 'seconds', 'CPU s/photo', 'peak RSS MB', 'idle RSS MB', 'load1 at start']];
-  for (const r of lamhaRuns) rows.push([`lamha ${r.mode} #${r.round}`, fmt(r.photosPerSecond, 2), fmt(r.seconds, 1), fmt((r.cpuSeconds + r.childCpuSeconds) / PHOTOS, 2), fmt(r.peakRssMB), fmt(r.idleRssMB), fmt(r.load1, 2)]);
+  for (const r of lamhaRuns) rows.push([`${r.mode === 'immich' ? 'immich-like' : `lamha ${r.mode}`} #${r.round}`, fmt(r.photosPerSecond, 2), fmt(r.seconds, 1), fmt((r.cpuSeconds + r.childCpuSeconds) / PHOTOS, 2), fmt(r.peakRssMB), fmt(r.idleRssMB), fmt(r.load1, 2)]);
   for (const r of workerRuns) rows.push([`lamha worker #${r.round}`, fmt(r.photosPerSecond, 2), fmt(r.seconds, 1), fmt((r.cpuSeconds + r.childCpuSeconds) / r.photos, 2), fmt(r.peakRssMB), fmt(r.idleRssMB), fmt(r.load1, 2)]);
   for (const r of magickRuns) rows.push([`${r.variant} #${r.round}`, fmt(r.photosPerSecond, 2), fmt(r.seconds, 1), TIME ? fmt(r.cpuSeconds / PHOTOS, 2) : '-', `${fmt(r.maxProcessRssMB)} (×${MAGICK_PARALLEL}: ${fmt(r.peakConcurrentRssMB)})`, '-', fmt(r.load1, 2)]);
   out.push(table(rows));
@@ -450,6 +458,8 @@ async function main(): Promise<number> {
   }
   out.push(`lamha processor          ${fmt(bestProcessor?.photosPerSecond, 2)} photos/s${verdict(bestProcessor)}`);
   out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s${bestProposed ? `; with the proposed encoder settings ${fmt(bestProposed.photosPerSecond, 2)}` : ''}`);
+  const cpuOf = (r: LamhaRunResult | undefined) => r && (r.cpuSeconds + r.childCpuSeconds) / PHOTOS;
+  out.push(`immich-like              ${fmt(bestImmich?.photosPerSecond, 2)} photos/s, CPU s/photo ${fmt(cpuOf(bestImmich), 2)} against derive's ${fmt(cpuOf(bestDerive), 2)}  (Immich's defaults: a 1440 px preview JPEG and a 250 px thumbnail WebP, quality 80, one decode; same jobs and threads)`);
   out.push(`best ImageMagick         ${fmt(bestMagick?.photosPerSecond, 2)} photos/s  (${bestMagick?.variant ?? '-'})`);
   // The goal compares with ImageMagick as Piwigo and Lychee run it (one convert per size); the
   // best single-process ImageMagick, which neither runs, is shown beside it.
@@ -460,9 +470,16 @@ async function main(): Promise<number> {
   const magickCpu = TIME ? Math.min(...variants.map((v) => cpuPerPhoto(magickRuns.filter((r) => r.variant === v.name)) ?? Infinity)) : undefined;
   const cpuRatio = lamhaCpu && magickCpu && Number.isFinite(magickCpu) ? magickCpu / lamhaCpu : undefined;
   out.push(`CPU s/photo              lamha processor ${fmt(lamhaCpu, 2)}, best ImageMagick ${fmt(magickCpu, 2)}: ratio ${fmt(cpuRatio, 2)}; on idle cores photos/s ≈ ${os.availableParallelism()} ÷ CPU s/photo = ${fmt(lamhaCpu && os.availableParallelism() / lamhaCpu, 2)}`);
+  const bestSingle = bestOf(magickBest.filter((r) => r.variant !== 'magick per-size'));
+  const workerOfDerive = bestWorker && bestDerive ? bestWorker.photosPerSecond / bestDerive.photosPerSecond : undefined;
+  const deriveVsSingle = bestDerive && bestSingle ? bestDerive.photosPerSecond / bestSingle.photosPerSecond : undefined;
+  const met = (v: number | undefined, min: number) => (v === undefined ? '' : v >= min ? 'met' : 'MISSED');
+  out.push(`issue 16                 worker/derive ${fmt(workerOfDerive, 2)} (goal ≥ ${GOAL_WORKER_OF_DERIVE} ${met(workerOfDerive, GOAL_WORKER_OF_DERIVE)}); derive/best single-process ImageMagick ${fmt(deriveVsSingle, 2)} (${bestSingle?.variant ?? '-'}; goal ≥ ${GOAL_DERIVE_VS_SINGLE} ${met(deriveVsSingle, GOAL_DERIVE_VS_SINGLE)})`);
   out.push(`lamha peak RSS           ${fmt(bestProcessor?.peakRssMB)} MB processor, ${fmt(bestDerive?.peakRssMB)} MB derive (idle ${fmt(bestDerive?.idleRssMB)} MB)`);
-  const ren = (b: Record<string, number> | undefined) => (b ? ['large.webp', 'medium.webp', 'thumb.webp', 'large.jpg'].map((k) => fmt((b[k] ?? 0) / 1000, 0)).join(' / ') : '-');
-  out.push(`rendition kB large/medium/thumb webp / large jpg: lamha ${ren(bestDerive?.renditionBytes)}, ImageMagick ${ren(bestMagick?.renditionBytes)}`);
+  const ren = (b: Record<string, number> | undefined) => (b ? ['large.webp', 'medium.webp', 'thumb.webp', 'fallback.jpg'].map((k) => fmt((b[k] ?? 0) / 1000, 0)).join(' / ') : '-');
+  out.push(`rendition kB large/medium/thumb webp / fallback jpg: lamha ${ren(bestDerive?.renditionBytes)}, ImageMagick ${ren(bestMagick?.renditionBytes)}`);
+  const immichKB = (k: string) => fmt((bestImmich?.renditionBytes[k] ?? 0) / 1000, 0);
+  if (bestImmich) out.push(`rendition kB immich-like preview jpeg / thumbnail webp: ${immichKB('immich preview.jpeg')} / ${immichKB('immich thumbnail.webp')}`);
 
   if (grid.length) {
     out.push('');
@@ -510,7 +527,7 @@ async function main(): Promise<number> {
     for (const [name, f] of Object.entries(profile.alternatives)) p.push([name, fmt(f.wallMs, 0), fmt(f.cpuMs, 0), f.bytes ? fmt(f.bytes / 1000, 0) : '']);
     const sum = (k: 'wallMs' | 'cpuMs') => Object.values(profile!.proposed).reduce((a, f) => a + f[k], 0);
     const enc = (name: string) => profile!.proposed[name];
-    if (Object.keys(profile.proposed).length) p.push(['proposed settings, total', fmt(sum('wallMs'), 0), fmt(sum('cpuMs'), 0), `medium ${fmt((enc('webp medium')?.bytes ?? 0) / 1000, 0)}, jpeg ${fmt((enc('jpeg large')?.bytes ?? 0) / 1000, 0)}`]);
+    if (Object.keys(profile.proposed).length) p.push(['proposed settings, total', fmt(sum('wallMs'), 0), fmt(sum('cpuMs'), 0), `medium ${fmt((enc('webp medium')?.bytes ?? 0) / 1000, 0)}, jpeg ${fmt((enc(`jpeg fallback (${FALLBACK_LONG_EDGE} px)`)?.bytes ?? 0) / 1000, 0)}`]);
     out.push(table(p));
   }
   out.push('');
@@ -546,6 +563,8 @@ async function main(): Promise<number> {
       lamhaProcessorPhotosPerSecond: bestProcessor && round2(bestProcessor.photosPerSecond),
       lamhaDerivePhotosPerSecond: bestDerive && round2(bestDerive.photosPerSecond),
       lamhaProposedPhotosPerSecond: bestProposed && round2(bestProposed.photosPerSecond),
+      immichLikePhotosPerSecond: bestImmich && round2(bestImmich.photosPerSecond),
+      immichLikeCpuSecondsPerPhoto: bestImmich && round2(cpuOf(bestImmich)!),
       magickPhotosPerSecond: bestMagick && round2(bestMagick.photosPerSecond),
       magickVariant: bestMagick?.variant,
       lamhaProcessorCpuSecondsPerPhoto: lamhaCpu && round2(lamhaCpu), magickCpuSecondsPerPhoto: magickCpu && Number.isFinite(magickCpu) ? round2(magickCpu) : undefined,
@@ -556,6 +575,8 @@ async function main(): Promise<number> {
     goals: {
       photosPerSecond: { min: GOAL_PHOTOS_PER_SECOND, against: bestWorker ? 'lamha worker' : 'lamha processor', met: goalMet },
       ratio: { min: GOAL_RATIO, against: 'magick per-size', met: ratioPerSize !== undefined && ratioPerSize >= GOAL_RATIO },
+      workerOfDerive: { min: GOAL_WORKER_OF_DERIVE, value: workerOfDerive && round2(workerOfDerive), met: workerOfDerive !== undefined && workerOfDerive >= GOAL_WORKER_OF_DERIVE },
+      deriveVsSingleProcessMagick: { min: GOAL_DERIVE_VS_SINGLE, value: deriveVsSingle && round2(deriveVsSingle), against: bestSingle?.variant, met: deriveVsSingle !== undefined && deriveVsSingle >= GOAL_DERIVE_VS_SINGLE },
     },
     grid,
     profile,

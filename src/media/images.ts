@@ -7,12 +7,17 @@
  * Formats, chosen by measurement (bench/images and the note of the image-pipeline issue):
  * WebP for every size — read by every browser in use, 40–45 % smaller than JPEG at the same
  * look, and 5–10× faster to encode than AVIF, which at effort 2 still takes ≈1.5 s for a
- * 2048 px image: too slow for hundreds of photos during a panel. A JPEG of the
- * largest size is the fallback for what cannot read WebP (social previews, old software).
+ * 2048 px image: too slow for hundreds of photos during a panel. A JPEG of at most
+ * 1200 px on the long edge (FALLBACK_JPEG, `fallback.jpg`) is the fallback for what cannot read
+ * WebP: social cards (og:image and twitter:image; Facebook recommends 1200×630), the gallery's
+ * download button and a press link's web-size files. On the four camera photos of the fixtures
+ * with a 2048 px rendition (bench/images-webp-effort.ts) the fallback at 1200 px is 802 kB
+ * against 1,873 kB at the largest size (−57 %), 71–81 against 115 CPU ms, resize included.
  */
 import sharp, { type JpegOptions, type Metadata, type OutputInfo, type Sharp, type WebpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { PixelLimitError, UndecodableError } from '../errors.js';
+import { FALLBACK_JPEG } from './fallback-jpeg.js';
 
 export interface RenditionSpec {
   /** object name under renditions/<assetId>/ */
@@ -32,12 +37,23 @@ export const IMAGE_SIZES = [
 // resize 257; WebP 2048 px at effort 2 170 / effort 1 126 (+12 % bytes); 1024 px at effort 3 131 /
 // effort 2 69; 400 px at effort 4 33 / effort 2 25; JPEG 2048 progressive 89 / baseline 40. The
 // cheaper settings bring a photo from ≈690 to ≈525 ms of CPU for a few per cent of bytes.
+//
+// The largest WebP at effort 0, the team's rule being "effort 0 where it costs ≤ 5 % more bytes
+// than effort 1". Measured on the real camera photos of test/fixtures and the shared fixtures
+// that get a large rendition (two iPhone HEICs and the vivo at 2048 px, the Canon 600D at its
+// 1394), 5 Dec 2026, sharp 0.35.5 / libwebp 1.6.0, one libvips thread, fastest of 5 encodes,
+// two runs: effort 0 / 1 / 2 = 1,462 / 1,413 / 1,311 kB for the four (+3.5 % for effort 0 over
+// effort 1; per photo +1.1, +2.9, +4.6 and +8.9 %, the last the vivo X90 Pro's) and
+// 289–326 / 345–396 / 434–490 CPU ms (−16 to −18 % for effort 0). Rerun:
+// `npx tsx bench/images-webp-effort.ts` (table in bench/README.md, images section).
 const WEBP: Record<string, WebpOptions> = {
   thumb: { quality: 78, effort: 2 },
   medium: { quality: 78, effort: 2 },
-  large: { quality: 78, effort: 1 },
+  large: { quality: 78, effort: 0 },
 };
 const JPEG_FALLBACK: JpegOptions = { quality: 82, chromaSubsampling: '4:2:0' };
+/** Long edge of the JPEG fallback, never upscaled. */
+export const FALLBACK_LONG_EDGE = 1200;
 
 /**
  * libvips threads per image in a worker process. The `images` queue already runs one photo per
@@ -176,8 +192,13 @@ export async function deriveImage(path: string, { pixelLimit }: DeriveOptions): 
     const { data, info } = await resized.webp(WEBP[size.name]).toBuffer({ resolveWithObject: true });
     renditions.push({ name: `${size.name}.webp`, type: 'image/webp', width: info.width, height: info.height, data });
   }
-  const fallback = await pixels().flatten({ background: '#ffffff' }).jpeg(JPEG_FALLBACK).toBuffer({ resolveWithObject: true });
-  renditions.push({ name: `${largest.name}.jpg`, type: 'image/jpeg', width: fallback.info.width, height: fallback.info.height, data: fallback.data });
+  // from the pixels of the largest size, resized down only when they are larger
+  const fits = Math.max(base.info.width, base.info.height) <= FALLBACK_LONG_EDGE;
+  const fallback = await (fits ? pixels() : pixels().resize({ width: FALLBACK_LONG_EDGE, height: FALLBACK_LONG_EDGE, fit: 'inside' }))
+    .flatten({ background: '#ffffff' })
+    .jpeg(JPEG_FALLBACK)
+    .toBuffer({ resolveWithObject: true });
+  renditions.push({ name: FALLBACK_JPEG, type: 'image/jpeg', width: fallback.info.width, height: fallback.info.height, data: fallback.data });
 
   const small = await pixels().resize({ width: 100, height: 100, fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const placeholder = Buffer.from(rgbaToThumbHash(small.info.width, small.info.height, small.data)).toString('base64');

@@ -14,6 +14,7 @@ import { listAlbumAssets, listRenditions, type AssetRow, type RenditionRow } fro
 import type { AlbumRow } from '../db/albums.js';
 import type { EventRow } from '../db/events.js';
 import type { Log } from '../log.js';
+import { fallbackJpeg } from '../media/fallback-jpeg.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TEXT, type StringKey } from '../web/locales/index.js';
@@ -114,14 +115,16 @@ export function createArchiveService({ storage, press, events, log, db }: {
   }
 }
 
-/** The web-size file of an asset, for a 'web' press link: the large JPEG, the download MP4, the public PDF. */
-const WEB_RENDITIONS: Record<string, { name: string; ext: string }> = {
-  image: { name: 'large.jpg', ext: 'jpg' }, video: { name: 'download.mp4', ext: 'mp4' }, document: { name: 'document.pdf', ext: 'pdf' },
+/** The web-size file of an asset, for a 'web' press link: the JPEG fallback, the download MP4, the public PDF. */
+const WEB_RENDITIONS: Record<string, { find: (own: RenditionRow[]) => RenditionRow | undefined; ext: string }> = {
+  image: { find: fallbackJpeg, ext: 'jpg' },
+  video: { find: (own) => own.find((x) => x.name === 'download.mp4'), ext: 'mp4' },
+  document: { find: (own) => own.find((x) => x.name === 'document.pdf'), ext: 'pdf' },
 };
 
 function webFile(asset: AssetRow, renditions: RenditionRow[]): { key: string; bytes: number; ext: string } | undefined {
   const want = WEB_RENDITIONS[asset.kind];
-  const r = want && renditions.find((x) => x.assetId === asset.id && x.name === want.name);
+  const r = want?.find(renditions.filter((x) => x.assetId === asset.id));
   return r && want ? { key: r.key, bytes: r.bytes, ext: want.ext } : undefined;
 }
 

@@ -32,7 +32,8 @@ export interface AssetMedia {
   colour: string | null;
 }
 
-const STILL = /^(thumb|medium|large)\.(webp|jpg)$/;
+// fallback.jpg is the JPEG fallback; large.jpg, medium.jpg and thumb.jpg the same on older assets
+const STILL = /^(thumb|medium|large)\.(webp|jpg)$|^fallback\.jpg$/;
 
 function candidate(publicUrl: string, r: RenditionRow): Candidate {
   return { url: renditionUrl(publicUrl, r), width: r.width ?? 0, height: r.height ?? 0, type: r.type };

@@ -2,10 +2,11 @@
  * Press links: editors make them for an album; whoever holds the URL gets the press page and the
  * album's files without a token, until the link expires or is withdrawn.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'node-html-parser';
+import sharp from 'sharp';
 import t from 'tap';
 import { LOCALES, RTL_LOCALES } from '../../src/locales.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
@@ -104,7 +105,7 @@ t.test('a link opens the press page and the album without a token, until it is w
   const web = path((await link(ctx, ctx.admin, { expiresAt: inAWeek(), variant: 'web' })).json().url);
   const redirect = await ctx.app.inject({ url: `${web}/files/${id}` });
   t.equal(redirect.statusCode, 302);
-  t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
+  t.match(redirect.headers.location, new RegExp(`^/media/${id}/fallback\\.jpg\\?v=`));
   t.equal((await ctx.app.inject({ url: `${web}/files/${other}` })).statusCode, 404, 'a web-size file of another album');
   t.match((await ctx.app.inject({ url: `${web}/files/not-an-id` })).json(), { statusCode: 400, code: 'LAMHA_VALIDATION' });
   const webLive = await ctx.app.services.shareLinks.resolve(web.split('/').pop()!);
@@ -120,7 +121,9 @@ t.test('a link opens the press page and the album without a token, until it is w
   t.equal(names.length, 1, 'the album\'s one photo');
   const inZip = (await run('unzip', ['-p', zipPath, names[0]!], { encoding: 'buffer', maxBuffer: 64 << 20 })).stdout;
   const large = (await ctx.app.inject({ url: redirect.headers.location! })).rawPayload;
-  t.ok(large.length > 0 && inZip.equals(large), 'the zipped photo is large.jpg, byte for byte');
+  t.ok(large.length > 0 && inZip.equals(large), 'the zipped photo is fallback.jpg, byte for byte');
+  const webSize = await sharp(inZip).metadata();
+  t.same([webSize.format, webSize.width, webSize.height], ['jpeg', 1200, 801], 'a JPEG of 1200 px on the long edge (the source is 1394×930)');
   t.notOk(inZip.equals(file.rawPayload), 'and not the press file');
   t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: {} })).statusCode, 401, 'the public never reaches an original');
 
@@ -134,4 +137,33 @@ t.test('a link opens the press page and the album without a token, until it is w
   await ctx.db.query("UPDATE share_links SET expires_at = now() - interval '1 second' WHERE variant = 'web'");
   t.match((await ctx.app.inject({ url: `${web}/files/${id}` })).json(), { statusCode: 410, code: 'LAMHA_LINK_GONE' }, 'expired');
   t.equal((await ctx.app.inject({ url: '/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).statusCode, 404, 'unknown');
+});
+
+t.test('a web-size link still gives the 2048 px large.jpg of a photo derived before the fallback was renamed', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const { id } = await uploadOne(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
+  t.equal((await settled(ctx, id)).status, 'ready');
+  // what an older worker left: the JPEG of the largest size, named after it, and no fallback.jpg
+  const large = await sharp(await readFile(new URL('../fixtures/jpeg_vivo-x90pro_gps_offsettime.jpg', import.meta.url))).rotate()
+    .resize({ width: 2048, height: 2048, fit: 'inside' }).jpeg({ quality: 82 }).toBuffer();
+  await ctx.storage.put(`renditions/${id}/large.jpg`, large, { contentType: 'image/jpeg' });
+  await ctx.storage.delete(`renditions/${id}/fallback.jpg`);
+  await ctx.db.query(`UPDATE renditions SET name = 'large.jpg', key = $2, width = 1536, height = 2048, bytes = $3 WHERE asset_id = $1 AND name = 'fallback.jpg'`,
+    [id, `renditions/${id}/large.jpg`, large.length]);
+
+  const web = path((await link(ctx, ctx.admin, { expiresAt: inAWeek(), variant: 'web' })).json().url);
+  const redirect = await ctx.app.inject({ url: `${web}/files/${id}` });
+  t.equal(redirect.statusCode, 302);
+  t.match(redirect.headers.location, new RegExp(`^/media/${id}/large\\.jpg\\?v=`));
+  t.ok((await ctx.app.inject({ url: redirect.headers.location! })).rawPayload.equals(large), 'the stored large.jpg');
+  const zip = await ctx.app.inject({ url: `${web}/archive.zip` });
+  t.equal(zip.statusCode, 200);
+  const zipPath = join(await mkdtemp(join(tmpdir(), 'lamha-share-')), 'web.zip');
+  t.teardown(() => rm(dirname(zipPath), { recursive: true, force: true }));
+  await writeFile(zipPath, zip.rawPayload);
+  const names = (await run('unzip', ['-Z1', zipPath])).stdout.split('\n').filter((n) => /\.jpe?g$/i.test(n));
+  t.equal(names.length, 1, 'the photo is in the archive');
+  t.ok((await run('unzip', ['-p', zipPath, names[0]!], { encoding: 'buffer', maxBuffer: 64 << 20 })).stdout.equals(large), 'as the stored large.jpg');
 });

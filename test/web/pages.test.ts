@@ -205,9 +205,10 @@ t.test('hreflang alternates, canonical URL and share tags', async (t) => {
   t.equal(meta('og:title'), 'Opening speech');
   t.equal(meta('og:description'), 'Opening speech');
   t.equal(meta('og:url'), `http://gallery.test/en/e/conf/day-1/${asset}`);
-  t.match(meta('og:image'), new RegExp(`^http://gallery\\.test/media/${asset}/large\\.jpg\\?v=`));
-  t.equal(meta('og:image:width'), '2048');
-  t.equal(meta('og:image:height'), '1365');
+  t.match(meta('og:image'), new RegExp(`^http://gallery\\.test/media/${asset}/fallback\\.jpg\\?v=`));
+  t.equal(meta('og:image:type'), 'image/jpeg');
+  t.equal(meta('og:image:width'), '1200');
+  t.equal(meta('og:image:height'), '800');
   t.equal(meta('og:image:alt'), 'A woman at a lectern');
   t.equal(meta('twitter:card'), 'summary_large_image');
   t.equal(meta('twitter:image'), meta('og:image'));
@@ -218,12 +219,22 @@ t.test('hreflang alternates, canonical URL and share tags', async (t) => {
   for (const url of ['/ar/e/conf', '/ar/e/conf/day-1']) {
     const d = (await page(ctx, url)).doc;
     t.equal(d.querySelector('meta[property="og:title"]')!.getAttribute('content'), url.endsWith('day-1') ? 'اليوم الأول' : 'مؤتمر المجتمع المدني');
-    t.match(d.querySelector('meta[property="og:image"]')!.getAttribute('content'), /large\.jpg\?v=/, `${url}: share image`);
+    t.match(d.querySelector('meta[property="og:image"]')!.getAttribute('content'), /fallback\.jpg\?v=/, `${url}: share image`);
     t.equal(d.querySelector('link[rel=canonical]')!.getAttribute('href'), `http://gallery.test${url}`);
   }
   const list = (await page(ctx, '/ku/')).doc;
   t.equal(list.querySelector('link[hreflang=x-default]')!.getAttribute('href'), 'http://gallery.test/', 'the list’s x-default is the language picker');
   t.equal(list.querySelectorAll('link[rel=alternate]').length, LOCALES.length + 1);
+});
+
+t.test('an asset derived before the fallback was renamed keeps its 2048 px large.jpg as share image and download', async (t) => {
+  const { ctx, event, album } = await gallery(t);
+  const asset = await seedAsset(ctx, event, album, { legacyFallback: true, caption: { en: 'Opening speech' } });
+  const { doc } = await page(ctx, `/en/e/conf/day-1/${asset}`);
+  const meta = (p: string) => doc.querySelector(`meta[property="${p}"]`)?.getAttribute('content');
+  t.match(meta('og:image'), new RegExp(`^http://gallery\\.test/media/${asset}/large\\.jpg\\?v=`));
+  t.same([meta('og:image:type'), meta('og:image:width'), meta('og:image:height')], ['image/jpeg', '2048', '1365']);
+  t.match(doc.querySelector('a.download')!.getAttribute('href'), new RegExp(`^/media/${asset}/large\\.jpg\\?v=`));
 });
 
 t.test('album grid: srcset over the renditions, width and height, placeholder colour, lazy below the fold, alt text', async (t) => {
@@ -260,7 +271,7 @@ t.test('album grid: srcset over the renditions, width and height, placeholder co
   const link = tile.querySelector('a.tile-link')!;
   t.equal(link.getAttribute('href'), `/en/e/conf/day-1/${ids[1]}`);
   t.match(link.getAttribute('data-pswp-src'), /large\.webp\?v=/);
-  t.match(link.getAttribute('data-download'), /large\.jpg\?v=/);
+  t.match(link.getAttribute('data-download'), /fallback\.jpg\?v=/);
   t.equal(link.getAttribute('data-download-name'), `conf-${ids[1]!.slice(0, 8)}.jpg`);
   t.equal(tile.getAttribute('data-place'), undefined, 'grid tiles carry no place: their order is it');
   const fragment = parse((await ctx.app.inject({ url: `/en/e/conf/day-1/${ids[1]}/tile` })).body);
@@ -313,7 +324,7 @@ t.test('the tile fragment is the grid’s tile', async (t) => {
   t.equal(link.getAttribute('href'), `/ar/e/conf/day-1/${id}`);
   t.match(link.getAttribute('data-pswp-src'), new RegExp(`^/media/${id}/large\\.webp\\?v=\\w+$`));
   t.same([link.getAttribute('data-pswp-width'), link.getAttribute('data-pswp-height')], ['2048', '1365']);
-  t.match(link.getAttribute('data-download'), new RegExp(`^/media/${id}/large\\.jpg\\?v=\\w+$`));
+  t.match(link.getAttribute('data-download'), new RegExp(`^/media/${id}/fallback\\.jpg\\?v=\\w+$`));
   t.equal(link.getAttribute('data-download-name'), `conf-${id.slice(0, 8)}.jpg`);
   const img = link.querySelector('img')!;
   t.same([img.getAttribute('width'), img.getAttribute('height'), img.getAttribute('alt')], ['2048', '1365', 'وصول المشاركين'], 'the caption is the alt text');
@@ -337,7 +348,7 @@ t.test('album covers are public assets only: a hidden chosen cover gives way to 
   const cover = doc.querySelector('.cards img.cover')!;
   t.match(cover.getAttribute('src'), new RegExp(`/media/${first}/`));
   t.notMatch(doc.toString(), new RegExp(chosen));
-  t.match(doc.querySelector('meta[property="og:image"]')!.getAttribute('content'), new RegExp(`/media/${first}/large\\.jpg`));
+  t.match(doc.querySelector('meta[property="og:image"]')!.getAttribute('content'), new RegExp(`/media/${first}/fallback\\.jpg`));
   t.equal(doc.querySelector('.cards .count')!.textContent, 'Photos and videos: 1', 'the count is of what the public sees');
   const list = (await page(ctx, '/en')).doc;
   t.match(list.querySelector('.cards img.cover')!.getAttribute('src'), new RegExp(`/media/${first}/`), '/en works without its slash');

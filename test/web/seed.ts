@@ -19,6 +19,8 @@ export interface SeedAsset {
   status?: 'ready' | 'processing' | 'failed';
   capturedAt?: string;
   subtitles?: string[];
+  /** an asset derived before the fallback had one name: a 2048 px `large.jpg` instead of `fallback.jpg` */
+  legacyFallback?: boolean;
 }
 
 /** A thumbhash of a flat colour, so the average colour is known. */
@@ -55,7 +57,7 @@ export async function seedAlbum(
   return { id: rows[0]!.id, slug };
 }
 
-/** A ready asset with thumb/medium/large WebP and a large JPEG (videos also their HLS and MP4). */
+/** A ready asset with thumb/medium/large WebP and the 1200 px JPEG fallback (videos also their HLS and MP4). */
 export async function seedAsset(ctx: TestContext, event: { id: string }, album: { id: string }, a: SeedAsset = {}): Promise<string> {
   const id = randomUUID();
   const kind = a.kind ?? 'image';
@@ -78,7 +80,7 @@ export async function seedAsset(ctx: TestContext, event: { id: string }, album: 
     ['thumb.webp', 'image/webp', ...scale(400)],
     ['medium.webp', 'image/webp', ...scale(1024)],
     ['large.webp', 'image/webp', ...scale(2048)],
-    ['large.jpg', 'image/jpeg', ...scale(2048)],
+    a.legacyFallback ? ['large.jpg', 'image/jpeg', ...scale(2048)] : ['fallback.jpg', 'image/jpeg', ...scale(1200)],
   ];
   if (kind === 'video') {
     renditions.push(['hls/master.m3u8', 'application/vnd.apple.mpegurl', null, null], ['download.mp4', 'video/mp4', width, height],

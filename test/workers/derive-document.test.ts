@@ -130,7 +130,7 @@ t.test('the document page: first pages as previews and the page count in every l
   t.equal((await settled(ctx, id)).status, 'ready');
 
   const { rows } = await ctx.db.query<{ name: string; type: string; width: number | null }>('SELECT name, type, width FROM renditions WHERE asset_id = $1 ORDER BY name', [id]);
-  t.same(rows.map((r) => r.name), ['document.pdf', 'large.jpg', 'large.webp', 'medium.webp', 'page-2.webp', 'page-3.webp', 'page-4.webp', 'thumb.webp'],
+  t.same(rows.map((r) => r.name), ['document.pdf', 'fallback.jpg', 'large.webp', 'medium.webp', 'page-2.webp', 'page-3.webp', 'page-4.webp', 'thumb.webp'],
     'the first page in every size, pages 2 to 4 as previews, not page 5');
   const api = (await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json();
   t.equal(api.kind, 'document');
@@ -194,7 +194,7 @@ t.test('an unpublished or hidden document, and its PDF and previews, are not rea
   runWorkers(t, ctx, ['images']);
   const id = await upload(ctx, STATEMENT);
   t.equal((await settled(ctx, id)).status, 'ready');
-  const urls = ['document.pdf', 'page-2.webp', 'large.jpg'].map((n) => `/media/${id}/${n}`);
+  const urls = ['document.pdf', 'page-2.webp', 'fallback.jpg'].map((n) => `/media/${id}/${n}`);
   const publicStatus = async () => Promise.all([`/en/e/conf/day-1/${id}`, ...urls].map(async (url) => (await ctx.app.inject({ url })).statusCode));
   t.same(await publicStatus(), [200, 200, 200, 200], 'published: the page, the PDF and the previews');
 

@@ -86,7 +86,7 @@ t.test('the orientation set (1–8) comes out upright: every rendition shows wha
   t.ok(difference(reference, turned) > 20, 'the fingerprint tells a turned picture from an upright one');
   for (const [i, id] of ids.entries()) {
     const renditions = await renditionsOf(ctx, id);
-    t.same(renditions.map((r) => [r.name, r.width, r.height]), [['medium.jpg', 600, 450], ['medium.webp', 600, 450], ['thumb.webp', 400, 300]], `orientation ${i + 1}: sizes`);
+    t.same(renditions.map((r) => [r.name, r.width, r.height]), [['fallback.jpg', 600, 450], ['medium.webp', 600, 450], ['thumb.webp', 400, 300]], `orientation ${i + 1}: sizes`);
     const { rows } = await ctx.db.query('SELECT width, height FROM assets WHERE id = $1', [id]);
     t.same(rows[0], { width: 600, height: 450 }, `orientation ${i + 1}: upright dimensions`);
     for (const r of renditions) {
@@ -165,6 +165,29 @@ t.test('caption, credit and capture time come from the file; GPS lands only in p
   t.equal(mine.credit, 'Lina K.');
 });
 
+t.test('the lens name survives the removal of location, serials and maker notes, and the public sees it', async (t) => {
+  const ctx = await createTestContext(t);
+  // the default event: the stored original loses GPS, serials, owner names and maker notes
+  // before the worker reads its metadata
+  await seedEvent(ctx);
+  runWorkers(t, ctx, ['images']);
+  const cases: [string, string][] = [
+    ['jpeg_iphone-4s_gps.jpg', 'iPhone 4S back camera 4.28mm f/2.4'], // EXIF LensModel
+    ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'EF-S15-85mm f/3.5-5.6 IS USM'], // a DSLR, lens in EXIF and Lightroom's XMP
+    ['jpeg_nikon-d2x_gps_iptc_xmp.jpg', '70.0-200.0 mm f/2.8'], // no lens model tag: from the lens's focal and aperture range
+    ['heic_iphone7plus_gps_rot90.heic', 'iPhone 7 Plus back dual camera 6.6mm f/2.8'],
+    ['tiff_canon-5d3_iptc_xmp_prophoto-icc.tif', 'EF70-200mm f/2.8L USM'],
+    ['jpeg_canon-30d_progressive_empty-gps.jpg', '17.0 - 50.0 mm'],
+  ];
+  const ids: string[] = [];
+  for (const [file] of cases) ids.push(await uploadFile(ctx, file));
+  for (const [i, [file, lens]] of cases.entries()) {
+    t.equal((await settled(ctx, ids[i]!)).status, 'ready', file);
+    const asset = (await ctx.app.inject({ url: `/api/v1/assets/${ids[i]}` })).json();
+    t.equal(asset.metadata.lens, lens, `${file}: the lens in the public asset JSON`);
+  }
+});
+
 t.test('every accepted image format gets renditions: CMYK and progressive JPEG, PNG with alpha and 16-bit, WebP, AVIF, TIFF, GIF, HEIC, PDF', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
@@ -202,6 +225,12 @@ t.test('every accepted image format gets renditions: CMYK and progressive JPEG, 
       t.same([meta.format, meta.width, meta.height], [r.type === 'image/webp' ? 'webp' : 'jpeg', r.width, r.height], `${name} → ${r.name} decodes as recorded`);
       t.ok(Math.max(r.width, r.height) <= 2048, `${name} → ${r.name} is at most 2048 px`);
     }
+    // the JPEG fallback is for social cards and downloads: 1200 px on the long edge, never upscaled
+    const jpeg = renditions.filter((r) => r.type === 'image/jpeg');
+    t.same(jpeg.map((r) => r.name), ['fallback.jpg'], `${name}: one JPEG, the fallback`);
+    const longEdge = Math.max(jpeg[0]!.width, jpeg[0]!.height);
+    if (width) t.equal(longEdge, Math.min(1200, Math.max(width, height)), `${name}: fallback.jpg is ${longEdge} px on the long edge`);
+    else t.ok(longEdge <= 1200, `${name}: fallback.jpg is ${longEdge} px on the long edge`);
   }
   const cmyk = (await ctx.db.query("SELECT r.key FROM renditions r JOIN assets a ON a.id = r.asset_id WHERE a.original_filename = 'cmyk.jpg' AND r.name = 'medium.webp'")).rows[0];
   const reference = (await ctx.db.query("SELECT r.key FROM renditions r JOIN assets a ON a.id = r.asset_id WHERE a.original_filename = 'lossy.webp' AND r.name = 'medium.webp'")).rows[0];
@@ -221,7 +250,7 @@ t.test('a thermal camera TIFF (16-bit raw counts, IFD0 after its pixels) is acce
   t.same([rows[0].width, rows[0].height], [640, 512]);
   t.ok(Math.abs(rows[0].private_latitude - 39.917) < 0.001 && Math.abs(rows[0].private_longitude + 2.825) < 0.001, 'GPS kept privately');
   const renditions = await renditionsOf(ctx, id);
-  t.same(renditions.map((r) => r.name), ['medium.jpg', 'medium.webp', 'thumb.webp'], 'never upscaled: 400 and the source size');
+  t.same(renditions.map((r) => r.name), ['fallback.jpg', 'medium.webp', 'thumb.webp'], 'never upscaled: 400 and the source size');
   for (const r of renditions) {
     const data = await objectBytes(ctx, r.key);
     const grey = (await sharp(data).greyscale().stats()).channels[0]!;
@@ -272,7 +301,7 @@ t.test('a HEIC with an alpha channel keeps it: its WebP renditions are transpare
     const [left, right] = [await at(r.key, 0.25), await at(r.key, 0.75)];
     t.ok(left[3]! < 10 && right[3]! > 245, `${r.name}: transparent left (${left}), opaque right (${right})`);
   }
-  const [white] = [await at(`renditions/${id}/medium.jpg`, 0.25)];
+  const [white] = [await at(`renditions/${id}/fallback.jpg`, 0.25)];
   t.ok(white.slice(0, 3).every((c) => c > 245), `the JPEG is white where the photo is transparent (${white})`);
 });
 
@@ -390,7 +419,7 @@ t.test('renditions are served at /media/:id/:name to the public only for publish
   const id = await uploadFile(ctx, 'exif-orientation_1.jpg');
   t.equal((await settled(ctx, id)).status, 'ready');
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}` })).json();
-  t.same(Object.keys(asset.renditions).sort(), ['medium.jpg', 'medium.webp', 'thumb.webp']);
+  t.same(Object.keys(asset.renditions).sort(), ['fallback.jpg', 'medium.webp', 'thumb.webp']);
   t.match(asset.renditions['thumb.webp'].url, new RegExp(`^http://gallery\\.test/media/${id}/thumb\\.webp\\?v=[0-9a-z]+$`), 'a versioned URL');
   const res = await ctx.app.inject({ url: `/media/${id}/thumb.webp` });
   t.equal(res.statusCode, 200);

@@ -34,7 +34,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     url: '/media/:assetId/*',
     schema: {
       tags: ['media'],
-      summary: 'a rendition of an asset (thumb.webp, medium.webp, large.webp, large.jpg, …); Range, If-None-Match and HEAD supported',
+      summary: 'a rendition of an asset (thumb.webp, medium.webp, large.webp, fallback.jpg, …); Range, If-None-Match and HEAD supported',
       params: MediaParams,
       querystring: MediaQuery,
       response: { ...errorRefs(400, 404, 416) },

@@ -10,6 +10,7 @@ import Negotiator from 'negotiator';
 import { Type } from 'typebox';
 import { LinkGoneError, NotFoundError } from '../../errors.js';
 import { LOCALES, type Locale } from '../../locales.js';
+import { fallbackJpeg } from '../../media/fallback-jpeg.js';
 import { renditionUrl } from '../../services/urls.js';
 import { shareUrl, type ResolvedLink } from '../../services/share-links.js';
 import { pageContext } from '../../web/context.js';
@@ -110,8 +111,8 @@ const shareLinks: FastifyPluginAsyncTypebox = async (app) => {
     // a web-size link: the public rendition, from its public URL
     const asset = await app.services.assets.get(null, request.params.id).catch(() => undefined);
     if (!asset || asset.albumId !== r.link.albumId) throw new NotFoundError(`No asset ${request.params.id}`);
-    const want = asset.kind === 'video' ? 'download.mp4' : asset.kind === 'document' ? 'document.pdf' : 'large.jpg';
-    const rendition = asset.renditions.find((x) => x.name === want);
+    const rendition = asset.kind === 'video' ? asset.renditions.find((x) => x.name === 'download.mp4')
+      : asset.kind === 'document' ? asset.renditions.find((x) => x.name === 'document.pdf') : fallbackJpeg(asset.renditions);
     if (!rendition) throw new NotFoundError(`Asset ${asset.id} has no web-size file`);
     return reply.header('referrer-policy', 'no-referrer').redirect(renditionUrl('', rendition), 302);
   });
