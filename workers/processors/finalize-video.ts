@@ -8,8 +8,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Job } from 'bullmq';
-import { completeAsset, findAssetToProcess, type NewRendition } from '../../src/db/processing.js';
-import { endVideoPlan, findVideoPlan, listVideoParts } from '../../src/db/video-flow.js';
+import { completeAsset, type NewRendition } from '../../src/db/processing.js';
+import { endVideoPlan, listVideoParts } from '../../src/db/video-flow.js';
 import { runFfmpeg } from '../../src/media/ffmpeg.js';
 import { mp4FromPartsOutput, mp4Output } from '../../src/media/video-plan.js';
 import type { JobPayloads } from '../../src/queues/jobs.js';
@@ -18,17 +18,15 @@ import { renditionKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { inWorkDir, isInputFault, recordFailure, storeRenditions } from './steps.js';
 import {
-  advance, assertNoMetadata, progressOf, readyResult, removeSource, revivePlan, sourceFile, stoppedForGood, upsertRenditions,
-  type HlsPartResult, type PosterPartResult, type VideoPlan,
+  advance, assertNoMetadata, currentRun, progressOf, readyResult, removeSource, sourceFile, stoppedForGood, upsertRenditions,
+  type HlsPartResult, type PosterPartResult,
 } from './video-flow.js';
 
 export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, deps: ProcessorDeps): Promise<string> {
   const { assetId, run } = job.data;
-  const row = await findVideoPlan<VideoPlan>(deps.db, assetId);
-  if (!row || row.run !== run) return 'skipped: a later run replaced this one';
-  const asset = await findAssetToProcess(deps.db, assetId);
-  if (!asset || asset.status === 'failed') return 'skipped: the asset is gone or failed';
-  const plan = revivePlan(row.plan);
+  const current = await currentRun(deps, assetId, run);
+  if (typeof current === 'string') return current;
+  const { plan, asset } = current;
   const { probe } = plan;
   const signal = AbortSignal.timeout(deps.settings.transcodeDeadline.minMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: deps.settings.transcodeDeadline.minMs };

@@ -45,7 +45,8 @@ export async function removeOrphanedWorkDirs(prefix: string): Promise<number> {
   return removed;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (on this machine). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -9,7 +9,7 @@ import { copyFile, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { inTransaction } from '../../src/db/database.js';
-import { completeAsset, findAssetToProcess, type NewRendition } from '../../src/db/processing.js';
+import { completeAsset, findAssetToProcess, type AssetToProcess, type NewRendition } from '../../src/db/processing.js';
 import { findVideoPlan, listVideoParts, setPublishedRungs } from '../../src/db/video-flow.js';
 import { probeTags, ToolError, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { masterPlaylist, rungPlaylist, segmentRates, type MasterAudio, type MasterVariant } from '../../src/media/hls-pieces.js';
@@ -19,7 +19,7 @@ import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey, renditionKey } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
-import { storeRenditions } from './steps.js';
+import { isAlive, storeRenditions } from './steps.js';
 
 /** What transcode-video decided for a video, kept for the run's other jobs. */
 export interface VideoPlan {
@@ -52,6 +52,18 @@ export async function assertNoMetadata(files: string[], ctl: Parameters<typeof p
     const leaked = Object.keys(tags).filter((k) => !ALLOWED_TAGS.test(k));
     if (leaked.length > 0) throw new Error(`an output still carries metadata (${leaked.join(', ')}) in ${path.basename(file)}`);
   }
+}
+
+/**
+ * The plan of run `run` and the asset, for a job of that run; or why the job has nothing to do:
+ * a later run replaced it, or the asset was deleted or failed meanwhile.
+ */
+export async function currentRun(deps: ProcessorDeps, assetId: string, run: string): Promise<{ plan: VideoPlan; asset: AssetToProcess } | string> {
+  const row = await findVideoPlan<VideoPlan>(deps.db, assetId);
+  if (!row || row.run !== run) return 'skipped: a later run replaced this one';
+  const asset = await findAssetToProcess(deps.db, assetId);
+  if (!asset || asset.status === 'failed') return 'skipped: the asset is gone or failed';
+  return { plan: revivePlan(row.plan), asset };
 }
 
 /** The plan as stored (JSON): its dates back to dates. */
@@ -129,14 +141,6 @@ async function hasPlan(deps: ProcessorDeps, assetId: string): Promise<boolean> {
   return (await findVideoPlan(deps.db, assetId).catch(() => undefined)) !== undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // ---------------------------------------------------------------- advancing the flow
 

@@ -8,8 +8,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
-import { findAssetToProcess } from '../../src/db/processing.js';
-import { findVideoPlan, recordVideoPart } from '../../src/db/video-flow.js';
+import { recordVideoPart } from '../../src/db/video-flow.js';
 import { runFfmpeg } from '../../src/media/ffmpeg.js';
 import { codecString, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
 import { audioOutput, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
@@ -17,7 +16,7 @@ import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js'
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource } from './steps.js';
-import { advance, assertNoMetadata, revivePlan, sha256, sourceFile, stoppedForGood, type HlsPartResult, type VideoPlan } from './video-flow.js';
+import { advance, assertNoMetadata, currentRun, sha256, sourceFile, stoppedForGood, type HlsPartResult } from './video-flow.js';
 
 export async function videoPieceJob(job: Job<JobPayloads['video-piece']>, deps: ProcessorDeps): Promise<string> {
   return encodePart(job, deps, job.data.rung, job.data.piece);
@@ -29,11 +28,9 @@ export async function videoAudioJob(job: Job<JobPayloads['video-audio']>, deps: 
 
 async function encodePart(job: Job<JobPayloads['video-piece'] | JobPayloads['video-audio']>, deps: ProcessorDeps, part: string, index: number): Promise<string> {
   const { assetId, run } = job.data;
-  const row = await findVideoPlan<VideoPlan>(deps.db, assetId);
-  if (!row || row.run !== run) return 'skipped: a later run replaced this one';
-  const asset = await findAssetToProcess(deps.db, assetId);
-  if (!asset || asset.status === 'failed') return 'skipped: the asset is gone or failed';
-  const plan = revivePlan(row.plan);
+  const current = await currentRun(deps, assetId, run);
+  if (typeof current === 'string') return current;
+  const { plan, asset } = current;
   const { probe } = plan;
   const audio = part === 'audio';
   const rung = plan.rungs.find((r) => r.name === part);
