@@ -4,9 +4,8 @@
  * the 720p rung and the audio, never encoded again), the asset complete with every rendition,
  * and what the flow kept for its joins removed.
  */
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Job } from 'bullmq';
 import { completeAsset, type NewRendition } from '../../src/db/processing.js';
 import { endVideoPlan, listVideoParts } from '../../src/db/video-flow.js';
@@ -80,12 +79,12 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
 
 /** A rung's (or the audio's) init segment and segments, fetched from storage into one fragmented MP4. */
 async function join(deps: ProcessorDeps, assetId: string, part: string, segments: string[], out: string): Promise<void> {
-  const file = createWriteStream(out);
+  const target = await open(out, 'w');
   try {
     for (const name of ['init.mp4', ...segments]) {
-      await pipeline(await deps.storage.get(renditionKey(assetId, `hls/${part}/${name}`)), file, { end: false });
+      for await (const chunk of await deps.storage.get(renditionKey(assetId, `hls/${part}/${name}`))) await target.write(chunk as Buffer);
     }
   } finally {
-    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await target.close();
   }
 }
