@@ -5,7 +5,7 @@
  * asset playable as soon as its poster, its audio and one rung are there.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inTransaction } from '../../src/db/database.js';
@@ -16,7 +16,7 @@ import { masterPlaylist, rungPlaylist, segmentRates, type MasterAudio, type Mast
 import type { DownloadPlan, Piece, Rung } from '../../src/media/video-plan.js';
 import { JOB_POLICY } from '../../src/queues/jobs.js';
 import { publishAssetReady } from '../../src/redis/live.js';
-import { originalKey, renditionKey } from '../../src/storage/keys.js';
+import { originalKey } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
 import { isAlive, storeRenditions } from './steps.js';
@@ -76,11 +76,6 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The files of a dir, sorted: ffmpeg names segments so that their order is their name's. */
-export async function filesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir)).sort();
-}
-
 // ---------------------------------------------------------------- the source on this machine
 
 const SOURCES = 'lamha-video-sources';
@@ -106,13 +101,14 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
   return file;
 }
 
-/** Puts a file this process already has (the plan's cleaned original) where sourceFile looks. */
+/**
+ * Moves a file this process already has (the plan's cleaned original, in its work dir on the same
+ * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
+ */
 export async function keepSource(assetId: string, file: string): Promise<void> {
   const dir = path.join(os.tmpdir(), SOURCES);
   await mkdir(dir, { recursive: true });
-  const partial = path.join(dir, `${assetId}.${process.pid}.${Date.now()}.partial`);
-  await copyFile(file, partial);
-  await rename(partial, path.join(dir, assetId));
+  await rename(file, path.join(dir, assetId));
 }
 
 export async function removeSource(assetId: string): Promise<void> {
@@ -276,11 +272,6 @@ export function readyResult(plan: VideoPlan, placeholder: string | null, keepLoc
     location: keepLocation ? probe.location : null,
     renditions,
   };
-}
-
-/** The key of a rung's or the audio's part in storage: piece-numbered segments beside one init segment. */
-export function partKey(assetId: string, dir: string, name: string): string {
-  return renditionKey(assetId, `hls/${dir}/${name}`);
 }
 
 /**
