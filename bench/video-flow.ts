@@ -62,6 +62,7 @@ interface Run {
   ladderX: number;
   /** pieces taken by each worker process */
   piecesBy: Record<string, number>;
+  timeline: { job: string; by: string; from: number; to: number }[];
 }
 
 function spawnPinned(cpus: string, entry: string, env: Record<string, string>): Child {
@@ -100,6 +101,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       `${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`], { maxBuffer: 1 << 20 });
     const id = (JSON.parse(stdout) as { assets: { id: string }[] }).assets[0]!.id;
     const t0 = performance.now();
+    const epoch0 = Date.now();
     let playable: number | undefined;
     let ladder: number | undefined;
     let lastLog = 0;
@@ -125,10 +127,18 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     const { createRedis } = await import('../src/redis/connection.js');
     const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     const videos = new Queue('videos', { connection: redis, prefix: server.redisPrefix });
-    for (const j of await videos.getJobs(['completed'], 0, 10_000)) if (j.name === 'video-piece') piecesBy[j.processedBy ?? '?'] = (piecesBy[j.processedBy ?? '?'] ?? 0) + 1;
+    const jobs = await videos.getJobs(['completed'], 0, 10_000);
+    for (const j of jobs) if (j.name === 'video-piece') piecesBy[j.processedBy ?? '?'] = (piecesBy[j.processedBy ?? '?'] ?? 0) + 1;
+    // where the time went: each job's start and end, seconds from the upload's 201
+    const at = (ms: number | undefined) => Math.round(((ms ?? epoch0) - epoch0) / 100) / 10;
+    const timeline = jobs.sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0)).map((j) => {
+      const d = j.data as { rung?: string; piece?: number };
+      return { job: d.rung === undefined ? j.name : `${j.name} ${d.rung} #${d.piece}`, by: j.processedBy ?? '?', from: at(j.processedOn), to: at(j.finishedOn) };
+    });
+    for (const e of timeline) log(`    ${String(e.from).padStart(6)} → ${String(e.to).padStart(6)} s  ${e.job}  (${e.by})`);
     await videos.close();
     redis.disconnect();
-    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy };
+    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy, timeline };
   } finally {
     await Promise.all(workers.map((w) => stopChild(w.child)));
     await db?.end();

@@ -259,10 +259,22 @@ export function storyboardPlan(probe: VideoProbe): StoryboardPlan {
   return { interval, tileWidth, tileHeight, columns, rows: Math.ceil(count / columns), count };
 }
 
+/**
+ * The storyboard decodes keyframes only: a tile shows the keyframe at or before its instant (a
+ * camera or phone writes one every 0.5–2 s; the tiles are at least a second apart and 160 px
+ * wide), and the job costs a small part of decoding the whole recording, which every rung's
+ * pieces already do.
+ */
+export function storyboardInput(): string[] {
+  return ['-skip_frame', 'nokey'];
+}
+
 export function storyboardOutput(probe: VideoProbe, plan: StoryboardPlan, out: string): string[] {
+  // one tile: the first picture, whatever its time
+  const pick = plan.count > 1 ? `fps=1/${plan.interval},` : '';
   return [
     '-map', '0:v:0',
-    '-vf', `${toSdr(probe)},fps=1/${plan.interval},scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
+    '-vf', `${toSdr(probe)},${pick}scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
     '-frames:v', '1', ...STRIP_METADATA, '-f', 'image2', '-c:v', 'png', out,
   ];
 }

@@ -13,11 +13,13 @@ export interface JobPayloads {
   'derive-image': { assetId: string };
   /**
    * A video's first job: probe, clean the original, plan; then it adds the flow of jobs below
-   * (poster, audio, each rung's pieces, then finalize-video), which any worker may take.
+   * (poster, audio, each rung's pieces, storyboard, then finalize-video), which any worker may take.
    */
   'transcode-video': { assetId: string };
-  /** poster (with the photo renditions and the placeholder) and storyboard of run `run` */
+  /** poster of run `run`, with the photo renditions and the placeholder */
   'video-poster': VideoRunPayload;
+  /** the storyboard for scrubbing (a sprite and its WebVTT), after the first rung */
+  'video-storyboard': VideoRunPayload;
   /** the audio of the whole recording, as one HLS rendition */
   'video-audio': VideoRunPayload;
   /** one rung of one piece of the recording */
@@ -38,7 +40,7 @@ export interface VideoRunPayload {
 }
 
 /** The jobs of a video's flow, as transcode-video adds them. */
-export type VideoFlowJob = 'video-poster' | 'video-audio' | 'video-piece' | 'finalize-video';
+export type VideoFlowJob = 'video-poster' | 'video-storyboard' | 'video-audio' | 'video-piece' | 'finalize-video';
 
 export interface JobPolicy {
   queue: QueueName;
@@ -60,6 +62,7 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'transcode-video': { queue: 'videos', attempts: 3, backoffMs: 30_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   // a failed part is retried alone; its deadline scales with the part's length (transcodeDeadlineMs)
   'video-poster': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'video-storyboard': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'video-audio': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'video-piece': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'finalize-video': { queue: 'videos', attempts: 5, backoffMs: 10_000, timeoutMs: 3600_000, retryAfterDeadline: true },

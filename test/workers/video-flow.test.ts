@@ -129,7 +129,7 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.ok(early!.inAlbum, 'and the album lists it');
 
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
-  t.same(asset.progressByRendition, { poster: 100, audio: 100, '360p': 100, '720p': 100, '1080p': 100, 'download.mp4': 100 });
+  t.same(asset.progressByRendition, { poster: 100, storyboard: 100, audio: 100, '360p': 100, '720p': 100, '1080p': 100, 'download.mp4': 100 });
   const master = await text(ctx, `renditions/${id}/hls/master.m3u8`);
   // the phone held upright: a portrait ladder
   t.same([...master.matchAll(/RESOLUTION=(\d+x\d+)/g)].map((m) => m[1]), ['360x640', '720x1280', '1080x1920'], 'in the end every rung');

@@ -15,7 +15,7 @@ import { deriveImageJob } from './derive-image.js';
 import { finalizeVideoJob } from './finalize-video.js';
 import { transcodeVideoJob } from './transcode-video.js';
 import { videoAudioJob, videoPieceJob } from './video-piece.js';
-import { videoPosterJob } from './video-poster.js';
+import { videoPosterJob, videoStoryboardJob } from './video-poster.js';
 import { purgeAsset } from './purge-asset.js';
 import { sweepUploads } from './sweep-uploads.js';
 
@@ -59,6 +59,7 @@ export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'derive-image': deriveImageJob as Processor,
   'transcode-video': transcodeVideoJob as Processor,
   'video-poster': videoPosterJob as Processor,
+  'video-storyboard': videoStoryboardJob as Processor,
   'video-audio': videoAudioJob as Processor,
   'video-piece': videoPieceJob as Processor,
   'finalize-video': finalizeVideoJob as Processor,

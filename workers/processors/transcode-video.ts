@@ -1,8 +1,8 @@
 /**
  * transcode-video, the first job of a video: probe the upload, check its limits, clean the
  * original, plan the ladder and the pieces, then add the flow of jobs that makes it — the
- * poster and storyboard, the audio, every rung of every piece (any worker on any machine takes
- * them, smallest rung first so the video is playable early), then finalize-video. Whatever an
+ * poster, the audio, every rung of every piece (any worker on any machine takes them, smallest
+ * rung first so the video is playable early), the storyboard, then finalize-video. Whatever an
  * earlier run left goes first, so the flow ends with exactly one set.
  */
 import { randomUUID } from 'node:crypto';
@@ -64,13 +64,15 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
 
 /**
  * The flow's jobs, ranked: the poster, the audio and the smallest rung first (together they make
- * the video playable), then each larger rung. Within a rank, pieces in order.
+ * the video playable), then the storyboard, then each larger rung. Within a rank, in the order
+ * added: pieces in order.
  */
 export function flowChildren(assetId: string, run: string, plan: VideoPlan): VideoFlowChild[] {
   const children: VideoFlowChild[] = [{ name: 'video-poster', data: { assetId, run }, rank: 0 }];
   if (plan.probe.hasAudio) children.push({ name: 'video-audio', data: { assetId, run }, rank: 0 });
   plan.rungs.forEach((rung, i) => {
     for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rung: rung.name, piece: piece.index }, rank: i });
+    if (i === 0) children.push({ name: 'video-storyboard', data: { assetId, run }, rank: 1 });
   });
   return children;
 }

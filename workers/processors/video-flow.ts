@@ -142,7 +142,7 @@ async function hasPlan(deps: ProcessorDeps, assetId: string): Promise<boolean> {
 
 /** Relative cost of each part, for the asset's progress: a rung's pieces by their pixels. */
 function weights(plan: VideoPlan): Map<string, number> {
-  const w = new Map<string, number>([['poster', 1]]);
+  const w = new Map<string, number>([['poster', 1], ['storyboard', 1]]);
   if (plan.probe.hasAudio) w.set('audio', 1);
   for (const r of plan.rungs) w.set(r.name, (r.width * r.height) / (640 * 360));
   return w;
@@ -154,7 +154,7 @@ export function progressOf(plan: VideoPlan, done: Map<string, number>, finished 
   let total = 0;
   let got = 0;
   for (const [part, weight] of weights(plan)) {
-    const of = part === 'poster' || part === 'audio' ? 1 : plan.pieces.length;
+    const of = plan.rungs.some((r) => r.name === part) ? plan.pieces.length : 1;
     const share = Math.min(1, (done.get(part) ?? 0) / of);
     parts[part] = Math.round(share * 100);
     total += weight;
@@ -169,9 +169,10 @@ export function progressOf(plan: VideoPlan, done: Map<string, number>, finished 
  * After a part of run `run` was recorded: under the plan's row lock (parts finishing at once on
  * several workers take turns), publishes each rung whose pieces are all done (its playlist, then
  * the master playlist naming it), makes the asset playable once the poster, the audio and a rung
- * are there, and records the progress.
+ * are there, and records the progress. `pictures`: the part was the poster or the storyboard,
+ * whose renditions join the asset's here.
  */
-export async function advance(deps: ProcessorDeps, assetId: string, run: string): Promise<void> {
+export async function advance(deps: ProcessorDeps, assetId: string, run: string, options: { pictures?: boolean } = {}): Promise<void> {
   const asset = await findAssetToProcess(deps.db, assetId);
   if (!asset || asset.status === 'failed') return;
   const outcome = await inTransaction(deps.db, async (q) => {
@@ -212,19 +213,24 @@ export async function advance(deps: ProcessorDeps, assetId: string, run: string)
         name: 'hls/master.m3u8', type: 'application/vnd.apple.mpegurl', width: top.width, height: top.height, data: Buffer.from(masterPlaylist(variants, audio)),
       }])));
     }
+    // the poster's and storyboard's rows, here under the lock (see below) and again after a crash
+    const pictures = parts.filter((p) => p.part === 'poster' || p.part === 'storyboard').flatMap((p) => p.result.renditions);
     // rows of an asset still processing are seen by no one; once it is ready, its event's version moves below
-    await upsertRenditions(q, assetId, newly);
+    await upsertRenditions(q, assetId, [...pictures, ...newly]);
     await setPublishedRungs(q, assetId, published);
     const progress = progressOf(plan, done);
     await q.query('UPDATE assets SET progress = $2, progress_detail = $3, updated_at = now() WHERE id = $1', [assetId, progress.overall, JSON.stringify(progress.parts)]);
-    return { plan, poster, becomesPlayable, changed: newly.length > 0, progress };
+    return { plan, poster, becomesPlayable, changed: newly.length > 0 || options.pictures === true, progress };
   });
   if (!outcome) return;
   if (outcome.becomesPlayable) {
     // playable: ready for the public with the renditions it has; the rest join it as they come
     const { plan, poster, progress } = outcome;
-    const { rows } = await deps.db.query<NewRendition>('SELECT name, key, width, height, bytes, type FROM renditions WHERE asset_id = $1', [assetId]);
     const made = await deps.changes.write(asset.eventId, async (w) => {
+      // completeAsset keeps only the renditions it is given: under the plan's lock, a part
+      // finishing meanwhile (the storyboard) cannot add rows between this read and it
+      if ((await w.query('SELECT 1 FROM video_plans WHERE asset_id = $1 AND run = $2 FOR UPDATE', [assetId, run])).rowCount === 0) return false;
+      const { rows } = await w.query<NewRendition>('SELECT name, key, width, height, bytes, type FROM renditions WHERE asset_id = $1', [assetId]);
       if (!(await completeAsset(w, assetId, readyResult(plan, poster!.placeholder, asset.keepLocation, rows)))) return false;
       await w.query('UPDATE assets SET progress = $2 WHERE id = $1', [assetId, progress.overall]);
       return true;
