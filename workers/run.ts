@@ -11,6 +11,7 @@ import { createRedis } from '../src/redis/connection.js';
 import { requeueProcessing } from '../src/services/reconcile.js';
 import type { Connections } from '../src/startup.js';
 import { createProcessorDeps } from './deps.js';
+import { resumeVideoFlows } from './resume-flows.js';
 import { startWorkers } from './worker.js';
 import { sweepUploads } from './processors/sweep-uploads.js';
 import { SWEEP_UPLOADS_EVERY_MS } from '../src/queues/jobs.js';
@@ -37,6 +38,8 @@ export async function startWorker(
   log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
   const requeued = await requeueProcessing({ db, queues });
   if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
+  const resumed = await resumeVideoFlows({ db, queues });
+  if (resumed > 0) log.info(`queued again the parts ${resumed} videos still lacked`);
   await queues.queues.maintenance.upsertJobScheduler('sweep-uploads', { every: SWEEP_UPLOADS_EVERY_MS }, { name: 'sweep-uploads', data: {} });
   // and once now: uploads that expired or lost their finish while no worker ran
   await sweepUploads(undefined, deps).catch((err: unknown) => log.warn({ err }, 'the upload sweep failed; it runs again shortly'));

@@ -16,6 +16,8 @@ export interface Queues {
    * finalize-video once all are done. A child that fails for good fails the flow.
    */
   addVideoFlow(assetId: string, run: string, children: VideoFlowChild[], options?: { backfill?: boolean }): Promise<void>;
+  /** Whether the flow of run `run` is in Redis (its finalize-video job, waiting or done). */
+  hasVideoFlow(run: string): Promise<boolean>;
   /** Drops the asset's job while it waits; one already running keeps its lock. */
   cancel(name: JobName, assetId: string): Promise<void>;
   readonly queues: Readonly<Record<QueueName, Queue>>;
@@ -51,6 +53,9 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
         })),
       };
       await flows.add(flow);
+    },
+    async hasVideoFlow(run) {
+      return (await queues[JOB_POLICY['finalize-video'].queue].getJob(videoFlowJobId('finalize-video', run))) !== undefined;
     },
     async enqueue(name, payload, options = {}) {
       const policy = JOB_POLICY[name];

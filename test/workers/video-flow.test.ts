@@ -14,6 +14,8 @@ import { clip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
 import { runEntry, waitFor, type Running } from '../helpers/processes.js';
 import { runWorkers, settled } from '../helpers/workers.js';
+import { requeueProcessing } from '../../src/services/reconcile.js';
+import { resumeVideoFlows } from '../../workers/resume-flows.js';
 
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-flow-'));
 t.teardown(() => rm(scratch, { recursive: true, force: true }));
@@ -178,6 +180,41 @@ exec ffmpeg "$@"
   t.equal(starts['720p-1'], 2, 'the failed piece ran twice');
   t.same(Object.entries(starts).filter(([k, n]) => k !== '720p-1' && n !== 1), [], 'every other job ran once');
   assertSeamless(t, await joined(ctx, id, '720p'), source, '720p after the retry');
+});
+
+t.test('Redis lost while a video is playable: the worker resumes its flow, and nothing made is made again', async (t) => {
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
+  await seedEvent(ctx);
+  const stops: (() => unknown)[] = [];
+  runWorkers({ teardown: (fn) => stops.push(fn) }, ctx, ['videos']);
+  const id = await upload(ctx, await recording());
+  const playable = await waitFor(async () => {
+    const { rows: [a] } = await ctx.db.query<{ status: string; progress: number }>('SELECT status, progress FROM assets WHERE id = $1', [id]);
+    return a?.status === 'ready';
+  }, 300_000);
+  t.ok(playable, 'it turned playable');
+  for (const stop of stops) await stop();
+  const before = (await ctx.db.query<{ part: string; piece: number }>('SELECT part, piece FROM video_parts WHERE asset_id = $1', [id])).rows.map((r) => `${r.part}-${r.piece}`);
+  t.ok(before.length < 12, `the flow was stopped halfway (${before.length} of 12 parts made)`);
+
+  // Redis restarted empty: every key of this installation gone
+  for (const key of await ctx.redis.keys(`${ctx.config.redisPrefix}:*`)) await ctx.redis.del(key);
+  t.equal((await ctx.app.inject({ url: `/api/v1/assets/${id}` })).statusCode, 200, 'the video stays playable meanwhile');
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 0, 'no asset is planned over again');
+  t.equal(await resumeVideoFlows({ db: ctx.db, queues: ctx.queues }), 1, 'its flow is resumed');
+  t.equal(await resumeVideoFlows({ db: ctx.db, queues: ctx.queues }), 0, 'once');
+
+  runWorkers(t, ctx, ['videos']);
+  const end = await settled(ctx, id, 300_000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  const { rows: [a] } = await ctx.db.query<{ progress: number }>('SELECT progress FROM assets WHERE id = $1', [id]);
+  t.equal(a?.progress, 100, 'complete');
+  const after = (await ctx.queues.queues.videos.getJobs(['completed'])).filter((j) => j.name !== 'finalize-video')
+    .map((j) => (j.name === 'video-piece' ? `${j.data.rung}-${j.data.piece}` : `${j.name.replace('video-', '')}-0`));
+  t.same(after.filter((p) => before.includes(p)), [], 'no part made before was made again');
+  t.equal(before.length + after.length, 12, 'and every part was made: poster, storyboard, audio, 3 rungs × 3 pieces');
+  const master = await text(ctx, `renditions/${id}/hls/master.m3u8`);
+  t.equal((master.match(/#EXT-X-STREAM-INF/g) ?? []).length, 3, 'every rung in the master playlist');
 });
 
 t.test('two worker processes both take pieces of one video', async (t) => {
