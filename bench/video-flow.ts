@@ -132,8 +132,8 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     // where the time went: each job's start and end, seconds from the upload's 201
     const at = (ms: number | undefined) => Math.round(((ms ?? epoch0) - epoch0) / 100) / 10;
     const timeline = jobs.sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0)).map((j) => {
-      const d = j.data as { rung?: string; piece?: number };
-      return { job: d.rung === undefined ? j.name : `${j.name} ${d.rung} #${d.piece}`, by: j.processedBy ?? '?', from: at(j.processedOn), to: at(j.finishedOn) };
+      const d = j.data as { rungs?: string[]; piece?: number };
+      return { job: d.rungs === undefined ? j.name : `${j.name} ${d.rungs.join('+')} #${d.piece}`, by: j.processedBy ?? '?', from: at(j.processedOn), to: at(j.finishedOn) };
     });
     for (const e of timeline) log(`    ${String(e.from).padStart(6)} → ${String(e.to).padStart(6)} s  ${e.job}  (${e.by})`);
     await videos.close();

@@ -6,7 +6,7 @@
  */
 import { listVideoParts } from '../src/db/video-flow.js';
 import type { ProcessorDeps } from './processors/registry.js';
-import { flowChildren } from './processors/transcode-video.js';
+import { flowChildren, partsOf } from './processors/transcode-video.js';
 import { revivePlan, type VideoPlan } from './processors/video-flow.js';
 
 
@@ -20,21 +20,9 @@ export async function resumeVideoFlows(deps: Pick<ProcessorDeps, 'db' | 'queues'
   for (const { assetId, run, plan } of rows) {
     if (await deps.queues.hasVideoFlow(run)) continue;
     const done = new Set((await listVideoParts(deps.db, assetId)).map((p) => `${p.part}#${p.piece}`));
-    const missing = flowChildren(assetId, run, revivePlan(plan)).filter((c) => !done.has(partOf(c)));
+    const missing = flowChildren(assetId, run, revivePlan(plan)).filter((c) => partsOf(c).some((p) => !done.has(`${p.part}#${p.piece}`)));
     await deps.queues.addVideoFlow(assetId, run, missing, { backfill: true });
     resumed++;
   }
   return resumed;
-}
-
-function partOf(child: ReturnType<typeof flowChildren>[number]): string {
-  switch (child.name) {
-    case 'video-piece': {
-      const d = child.data as { rung: string; piece: number };
-      return `${d.rung}#${d.piece}`;
-    }
-    case 'video-poster': return 'poster#0';
-    case 'video-storyboard': return 'storyboard#0';
-    default: return 'audio#0';
-  }
 }

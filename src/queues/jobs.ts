@@ -22,8 +22,8 @@ export interface JobPayloads {
   'video-storyboard': VideoRunPayload;
   /** the audio of the whole recording, as one HLS rendition */
   'video-audio': VideoRunPayload;
-  /** one rung of one piece of the recording */
-  'video-piece': VideoRunPayload & { rung: string; piece: number };
+  /** one piece of the recording in one or more rungs (see rungGroups) */
+  'video-piece': VideoRunPayload & { rungs: string[]; piece: number };
   /** after every part: the download MP4, the last master playlist, the asset complete */
   'finalize-video': VideoRunPayload;
   /** removes every object of a deleted asset (retried when storage was down at delete time) */

@@ -49,7 +49,7 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
           name: c.name,
           queueName: JOB_POLICY[c.name].queue,
           data: c.data,
-          opts: { ...optionsOf(c.name, videoFlowJobId(c.name, run, c.name === 'video-piece' ? `${(c.data as JobPayloads['video-piece']).rung}-${(c.data as JobPayloads['video-piece']).piece}` : undefined), base + c.rank), failParentOnFailure: true },
+          opts: { ...optionsOf(c.name, videoFlowJobId(c.name, run, c.name === 'video-piece' ? `${(c.data as JobPayloads['video-piece']).rungs.join('+')}-${(c.data as JobPayloads['video-piece']).piece}` : undefined), base + c.rank), failParentOnFailure: true },
         })),
       };
       await flows.add(flow);

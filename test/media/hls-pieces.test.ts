@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { codecString, masterPlaylist, readPiecePlaylist, rungPlaylist, segmentRates, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
-import { planLadder, planPieces, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
+import { planLadder, planPieces, pieceInput, pieceOutput, rungGroups } from '../../src/media/video-plan.js';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
 
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-pieces-'));
@@ -40,6 +40,27 @@ t.test('playlists: a rung of joined pieces, and a master with the audio as a gro
   t.same(segmentRates([{ bytes: 2000, seconds: 4 }, { bytes: 500, seconds: 4 }, { bytes: 100, seconds: 0.1 }]), { peakBps: 4000, averageBps: (2600 * 8) / 8.1 }, 'the busiest segment sets the peak, a last sliver does not');
 });
 
+t.test('the smallest rung is encoded alone, the others together from one decode, each into its own directory', async (t) => {
+  t.same(rungGroups(planLadder(1920, 1080)).map((g) => g.map((r) => r.name)), [['360p'], ['720p', '1080p']]);
+  t.same(rungGroups(planLadder(1280, 720)).map((g) => g.map((r) => r.name)), [['360p'], ['720p']]);
+  t.same(rungGroups(planLadder(320, 240)).map((g) => g.map((r) => r.name)), [['240p']], 'a small source: its one rung');
+  const source = path.join(scratch, 'wide.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source]);
+  const probe = { width: 1280, height: 720, hdr: false, bitDepth: 8 } as VideoProbe;
+  const rungs = planLadder(1280, 720);
+  const dirs = rungs.map((r) => path.join(scratch, `both-${r.name}`));
+  for (const dir of dirs) await mkdir(dir);
+  const [piece] = planPieces(4_000, 4);
+  execFileSync('ffmpeg', ['-v', 'error', '-i', source, ...pieceOutput(probe, rungs, piece!, dirs)]);
+  for (const [i, dir] of dirs.entries()) {
+    const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
+    const file = path.join(scratch, `both-${i}.mp4`);
+    await writeFile(file, Buffer.concat([await readFile(path.join(dir, playlist.init)), ...(await Promise.all(playlist.segments.map((s) => readFile(path.join(dir, s.file)))))]));
+    const size = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', file]).toString().trim();
+    t.equal(size, `${rungs[i]!.width},${rungs[i]!.height},100`, `${rungs[i]!.name}: its own size, every frame`);
+  }
+});
+
 t.test('two pieces encoded apart join into one timeline: one init segment, every frame once, evenly spaced', async (t) => {
   const source = path.join(scratch, 'source.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=16', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
@@ -51,7 +72,7 @@ t.test('two pieces encoded apart join into one timeline: one init segment, every
   for (const piece of pieces) {
     const dir = path.join(scratch, `p${piece.index}`);
     await mkdir(dir);
-    execFileSync('ffmpeg', ['-v', 'error', ...pieceInput(piece), '-i', source, ...pieceOutput(probe, rung!, piece, dir)]);
+    execFileSync('ffmpeg', ['-v', 'error', ...pieceInput(piece), '-i', source, ...pieceOutput(probe, [rung!], piece, [dir])]);
     const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
     const init = await readFile(path.join(dir, playlist.init));
     inits.push(init);

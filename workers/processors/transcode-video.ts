@@ -11,7 +11,7 @@ import { findAssetToProcess } from '../../src/db/processing.js';
 import { startVideoPlan } from '../../src/db/video-flow.js';
 import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
 import { probeVideo } from '../../src/media/ffmpeg.js';
-import { downloadPlan, planLadder, planPieces } from '../../src/media/video-plan.js';
+import { downloadPlan, planLadder, planPieces, rungGroups } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import type { VideoFlowChild } from '../../src/queues/producer.js';
 import type { ProcessorDeps } from './registry.js';
@@ -64,16 +64,30 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
 
 /**
  * The flow's jobs, ranked: the poster, the audio and the smallest rung first (together they make
- * the video playable), then the storyboard, then each larger rung. Within a rank, in the order
- * added: pieces in order.
+ * the video playable), then the storyboard, then the larger rungs (each piece in all of them at
+ * once, rungGroups). Within a rank, in the order added: pieces in order.
  */
 export function flowChildren(assetId: string, run: string, plan: VideoPlan): VideoFlowChild[] {
   const children: VideoFlowChild[] = [{ name: 'video-poster', data: { assetId, run }, rank: 0 }];
   if (plan.probe.hasAudio) children.push({ name: 'video-audio', data: { assetId, run }, rank: 0 });
-  plan.rungs.forEach((rung, i) => {
-    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rung: rung.name, piece: piece.index }, rank: i });
+  rungGroups(plan.rungs).forEach((group, i) => {
+    const rungs = group.map((r) => r.name);
+    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rungs, piece: piece.index }, rank: i });
     if (i === 0) children.push({ name: 'video-storyboard', data: { assetId, run }, rank: 1 });
   });
   return children;
+}
+
+/** The parts (video_parts' part and piece) a child of the flow records when done. */
+export function partsOf(child: VideoFlowChild): { part: string; piece: number }[] {
+  switch (child.name) {
+    case 'video-piece': {
+      const { rungs, piece } = child.data as JobPayloads['video-piece'];
+      return rungs.map((part) => ({ part, piece }));
+    }
+    case 'video-poster': return [{ part: 'poster', piece: 0 }];
+    case 'video-storyboard': return [{ part: 'storyboard', piece: 0 }];
+    case 'video-audio': return [{ part: 'audio', piece: 0 }];
+  }
 }
 
