@@ -9,6 +9,7 @@ import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
 import { configureSharpForWorker } from '../src/media/images.js';
 import { createMetadataReader } from '../src/media/metadata.js';
+import { QUEUE_CONCURRENCY } from '../src/queues/jobs.js';
 import { createAssetService } from '../src/services/assets.js';
 import { createChanges, type Changes } from '../src/services/changes.js';
 import { createEventService } from '../src/services/events.js';
@@ -27,7 +28,10 @@ export function createProcessorDeps(
   const changes = createChanges({ db: base.db });
   const resumable = resumableForWorker(config, { ...base, changes });
   configureSharpForWorker();
-  const metadata = createMetadataReader({ timeoutMs: 30_000 });
+  // One exiftool per photo the images queue works on at once: a photo needs three exiftool
+  // tasks (clean, check, read), and exiftool-vendored's default on 2 cores, one process, made
+  // every photo wait for the others' tasks in turn.
+  const metadata = createMetadataReader({ timeoutMs: 30_000, maxProcs: QUEUE_CONCURRENCY.images });
   return {
     ...base,
     metadata,

@@ -29,6 +29,9 @@ export interface RunningJob {
   /** 0–100, as the job reports it */
   progress: number | null;
   startedAt: Date | null;
+  /** a video piece's rungs and its index from 0; null for other jobs */
+  rungs: string[] | null;
+  piece: number | null;
 }
 
 export interface ProcessingState {
@@ -62,6 +65,7 @@ export function createOperationsService({ db, queues, assets, events, changes }:
       }));
       const active = (await Promise.all(QUEUE_NAMES.map(async (queue) => (await queues.queues[queue].getActive(0, 50)).map((j) => ({
         queue, name: j.name, assetId: typeof (j.data as { assetId?: unknown })?.assetId === 'string' ? (j.data as { assetId: string }).assetId : null,
+        ...pieceOf(j.data),
         progress: typeof j.progress === 'number' ? Math.round(j.progress) : null, startedAt: j.processedOn ? new Date(j.processedOn) : null,
       }))))).flat();
       // an editor sees what runs for its event only; the queues' depth is the same for all
@@ -96,3 +100,10 @@ export function createOperationsService({ db, queues, assets, events, changes }:
 }
 
 export type OperationsService = ReturnType<typeof createOperationsService>;
+
+/** A video piece's rungs and index, for the console to say which part of which video runs. */
+function pieceOf(data: unknown): { rungs: string[] | null; piece: number | null } {
+  const d = data as { rungs?: unknown; piece?: unknown } | null;
+  const rungs = Array.isArray(d?.rungs) && d.rungs.every((r) => typeof r === 'string') ? (d.rungs as string[]) : null;
+  return { rungs, piece: rungs && typeof d?.piece === 'number' ? d.piece : null };
+}

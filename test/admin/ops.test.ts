@@ -6,6 +6,7 @@ import { parse } from 'node-html-parser';
 import t from 'tap';
 import { TEXT } from '../../src/web/locales/index.js';
 import { opsStrings } from '../../src/web/locales/admin/ops.js';
+import { jobInWords } from '../../src/web/admin/pages/ops.js';
 import { createTestContext } from '../helpers/context.js';
 import { seedAlbum, seedAsset, seedGalleryEvent } from '../web/seed.js';
 import { browser } from './helpers.js';
@@ -42,4 +43,12 @@ t.test('a failure is shown with its reason in Arabic, and Try again queues it; t
   t.equal(dash.querySelector('tr[data-count="ready"] td')?.textContent, new Intl.NumberFormat('ar').format(1));
   t.equal(dash.querySelector('tr[data-count="processing"] td')?.textContent, new Intl.NumberFormat('ar').format(1));
   t.equal((await b.get('/ar/admin/e/other/dashboard')).statusCode, 403, 'not another event\'s');
+});
+
+t.test('a running job is named in the reader\'s words: which rungs and which part of a video', async (t) => {
+  const ar = opsStrings.translator('ar');
+  t.equal(jobInWords(ar, { name: 'video-piece', rungs: ['720p', '1080p'], piece: 2 }), 'فيديو: 720p, 1080p، الجزء 3', 'parts counted from 1');
+  t.equal(jobInWords(opsStrings.translator('en'), { name: 'video-storyboard', rungs: null, piece: null }), 'Video: preview thumbnails');
+  t.equal(jobInWords(opsStrings.translator('fr'), { name: 'derive-image', rungs: null, piece: null }), 'Tailles de la photo');
+  t.equal(jobInWords(ar, { name: 'a-job-of-a-newer-worker', rungs: null, piece: null }), 'a-job-of-a-newer-worker', 'a name it does not know, as it is');
 });

@@ -18,7 +18,7 @@ const Processing = Type.Object({
     error: Nullable(Type.String({ description: 'the reason, "LAMHA_CODE: message"' })), failedAt: Type.String(),
   })),
   queues: Type.Array(Type.Object({ queue: Type.String(), waiting: Count, active: Count, delayed: Count, failed: Count })),
-  running: Type.Array(Type.Object({ queue: Type.String(), name: Type.String(), assetId: Nullable(Type.String()), progress: Nullable(Type.Integer()), startedAt: Nullable(Type.String()) })),
+  running: Type.Array(Type.Object({ queue: Type.String(), name: Type.String(), assetId: Nullable(Type.String()), progress: Nullable(Type.Integer()), startedAt: Nullable(Type.String()), rungs: Nullable(Type.Array(Type.String())), piece: Nullable(Type.Integer()) })),
 });
 
 const Dashboard = Type.Object({

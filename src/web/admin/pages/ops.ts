@@ -13,6 +13,13 @@ import { adminLayout } from '../layout.js';
 type T = ReturnType<typeof opsStrings.translator>;
 type Key = Parameters<T>[0];
 
+/** What a running job does, in the reader's words; a job this console does not know by its name. */
+export function jobInWords(t: T, job: Pick<ProcessingState['running'][number], 'name' | 'rungs' | 'piece'>): string {
+  const key = `ops.job.${job.name}`;
+  if (!(key in opsStrings.text.en)) return job.name;
+  return t(key as Key, { rungs: job.rungs?.join(', ') ?? '', n: (job.piece ?? 0) + 1 });
+}
+
 /** A worker's reason (`LAMHA_CODE: message`) in the reader's words where the code is known, else as it is. */
 export function reasonInWords(locale: Locale, reason: string | null): string {
   if (!reason) return '';
@@ -36,7 +43,7 @@ export function processingPage(ctx: AdminContext, s: ProcessingState & { event: 
 <button type="submit">${t('ops.show')}</button></form>` : '';
   const queues = html`<table class="admin-table"><thead><tr><th scope="col">${t('ops.queue')}</th><th scope="col">${t('ops.waiting')}</th><th scope="col">${t('ops.active')}</th><th scope="col">${t('ops.delayed')}</th><th scope="col">${t('ops.failedJobs')}</th></tr></thead>
 <tbody>!${s.queues.map((q) => html`<tr data-queue="${q.queue}"><th scope="row">${t(`ops.queue.${q.queue}` as Key)}</th><td>${num.format(q.waiting)}</td><td>${num.format(q.active)}</td><td>${num.format(q.delayed)}</td><td>${num.format(q.failed)}</td></tr>`)}</tbody></table>`;
-  const running = s.running.length === 0 ? html`<p>${t('ops.nothingRunning')}</p>` : html`<ul>!${s.running.map((r) => html`<li data-asset="${r.assetId ?? ''}">${t(`ops.queue.${r.queue}` as Key)} · <span dir="ltr">${r.name}</span>!${r.progress !== null ? html` · ${t('ops.progress', { n: r.progress })}` : ''}</li>`)}</ul>`;
+  const running = s.running.length === 0 ? html`<p>${t('ops.nothingRunning')}</p>` : html`<ul>!${s.running.map((r) => html`<li data-asset="${r.assetId ?? ''}" data-job="${r.name}">${t(`ops.queue.${r.queue}` as Key)} · ${jobInWords(t, r)}!${r.progress !== null ? html` · ${t('ops.progress', { n: r.progress })}` : ''}</li>`)}</ul>`;
   const failed = s.failed.length === 0 ? html`<p>${t('ops.noFailures')}</p>` : html`<table class="admin-table"><thead><tr><th scope="col">${t('ops.file')}</th><th scope="col">${t('ops.reason')}</th><th scope="col"></th></tr></thead><tbody>
 !${s.failed.map((f) => html`<tr data-id="${f.id}"><td><bdi>${f.originalFilename}</bdi> <span class="admin-help" dir="ltr">${f.eventSlug}/${f.albumSlug}</span><br><time datetime="${f.updatedAt.toISOString()}">${when.format(f.updatedAt)} UTC</time></td>
 <td class="admin-reason">${reasonInWords(ctx.locale, f.error)}</td>
