@@ -4,18 +4,11 @@
  * `LAMHA_METRICS_UNAUTHORIZED` (a valid token of another role: 403): the series name routes,
  * queue depths and error rates, which are the operator's business.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import { ForbiddenError, MetricsUnauthorizedError } from '../../errors.js';
 import { registerQueueGauges } from '../../metrics/queues.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Whether `presented` is `expected`, in a time that does not tell how much of it matched. */
-export function sameSecret(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
+import { sameSecret } from '../../metrics/server.js';
 
 const metricsRoute: FastifyPluginAsync = async (app) => {
   const { registry } = app.metrics;
