@@ -1,7 +1,8 @@
 /**
  * The app's Prometheus registry (one per app instance) and the HTTP series: every answer is
  * counted by method, route pattern (Fastify's, never the URL: no ids, tokens or query strings)
- * and status. The storage plugin counts its errors into it; routes/metrics serves it.
+ * and status. A live stream (hijacked, and ended by its client) is not counted: it has its own
+ * gauge. Infra counts the object store's errors into it; routes/metrics serves it.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
