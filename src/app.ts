@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
+import metrics from './plugins/metrics.js';
 import services from './plugins/services.js';
 import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
@@ -33,6 +34,7 @@ import events from './routes/events/index.js';
 import health from './routes/health/index.js';
 import live, { type LiveOptions } from './routes/live/index.js';
 import media from './routes/media/index.js';
+import metricsRoute from './routes/metrics/index.js';
 import pages, { wantsNotFoundPage, type PagesOptions } from './routes/pages/index.js';
 import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
@@ -131,12 +133,14 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
     },
   });
 
+  await app.register(metrics);
   await app.register(infra, { config, deps: options.deps ?? {} });
   await app.register(services);
   await app.register(auth);
   await app.register(rateLimits, { limits: config.rateLimits, prefix: config.redisPrefix });
 
   await app.register(health);
+  await app.register(metricsRoute);
   await app.register(tokens);
   await app.register(events);
   await app.register(assets);

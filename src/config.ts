@@ -71,6 +71,12 @@ export interface Config {
   cacheSharedSeconds: number;
   /** how long a sign-in to the organisers' console (/admin) lasts, from the moment of signing in */
   adminSessionMs: number;
+  /**
+   * Prometheus scraping: `token` (METRICS_TOKEN) opens the API's `/metrics` besides an admin
+   * token, and is the only key to the worker's; `workerPort` (WORKER_METRICS_PORT, undefined: off)
+   * and `workerHost` are where a worker process serves its own.
+   */
+  metrics: { token: string | undefined; workerPort: number | undefined; workerHost: string };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -230,11 +236,19 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   // operator says which proxy sets it. A header from anyone else could name any address.
   const trustProxy = proxyTrust(str('TRUST_PROXY', 'false'), problems);
 
+  // A scraper holds a key of its own, which opens the metrics and nothing else: an admin token in
+  // a Prometheus configuration would open everything.
+  const metricsToken = env.METRICS_TOKEN === undefined || env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN;
+  if (metricsToken !== undefined && (metricsToken.length < 32 || /\s/.test(metricsToken))) problems.push('METRICS_TOKEN must be at least 32 characters, without spaces');
+  const workerMetricsPort = env.WORKER_METRICS_PORT === undefined || env.WORKER_METRICS_PORT === '' ? undefined : int('WORKER_METRICS_PORT', 9465, 1, 65535);
+  if (workerMetricsPort !== undefined && metricsToken === undefined) problems.push('WORKER_METRICS_PORT needs METRICS_TOKEN: the worker\'s metrics are served to that token only');
+
   const config: Config = {
     trustProxy,
     cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
     // a working day at the event; an organiser signs in again the next morning
     adminSessionMs: int('ADMIN_SESSION_HOURS', 12, 1, 24 * 30) * 3600_000,
+    metrics: { token: metricsToken, workerPort: workerMetricsPort, workerHost: str('WORKER_METRICS_HOST', '127.0.0.1') },
     port,
     host,
     publicUrl,

@@ -51,6 +51,9 @@ export const LiveTooManyError = createError('LAMHA_LIVE_TOO_MANY', 'Too many liv
 export const LiveFullError = createError('LAMHA_LIVE_FULL', 'The server holds as many live streams as it can; try again shortly', 503);
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
 
+// Monitoring
+export const MetricsUnauthorizedError = createError('LAMHA_METRICS_UNAUTHORIZED', 'The metrics need METRICS_TOKEN or an admin token as Authorization: Bearer', 401);
+
 /**
  * What the error handler answers to errors no code of ours threw (nothing throws these):
  * a body cut off mid-way, another client error of the framework's (with its own 4xx status),

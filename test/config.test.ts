@@ -143,3 +143,12 @@ t.test('TRUST_PROXY: off by default; true, hops, or addresses and ranges; anythi
   t.same(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,loopback, fd00::/8' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', 'loopback', 'fd00::/8']);
   t.throws(() => loadConfig({ TRUST_PROXY: 'the-proxy.example' }), /TRUST_PROXY/);
 });
+
+t.test('reads the metrics token and the worker\'s metrics port: off by default, the port only with a token', async (t) => {
+  t.same(loadConfig({}).metrics, { token: undefined, workerPort: undefined, workerHost: '127.0.0.1' });
+  const token = 'm'.repeat(32);
+  t.same(loadConfig({ METRICS_TOKEN: token, WORKER_METRICS_PORT: '9465', WORKER_METRICS_HOST: '0.0.0.0' }, { process: 'worker' }).metrics, { token, workerPort: 9465, workerHost: '0.0.0.0' });
+  t.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), { name: 'ConfigError', problems: [/^METRICS_TOKEN /] });
+  t.throws(() => loadConfig({ WORKER_METRICS_PORT: '9465' }), { name: 'ConfigError', problems: [/^WORKER_METRICS_PORT needs METRICS_TOKEN/] });
+  t.throws(() => loadConfig({ METRICS_TOKEN: token, WORKER_METRICS_PORT: '0' }), { name: 'ConfigError', problems: [/^WORKER_METRICS_PORT /] });
+});

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_POLICY, QUEUE_CONCURRENCY, QUEUE_NAMES, type JobName, type QueueName } from '../src/queues/jobs.js';
+import type { WorkerMetrics } from '../src/metrics/registry.js';
 import { PROCESSORS, type ProcessorDeps } from './processors/registry.js';
 
 export interface Workers {
@@ -13,7 +14,7 @@ export interface Workers {
   close(): Promise<void>;
 }
 
-export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: string; only?: QueueName[] }): Workers {
+export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: string; only?: QueueName[]; metrics?: WorkerMetrics }): Workers {
   const wanted = deps.only ?? [...QUEUE_NAMES];
   const workers: Worker[] = [];
   for (const queue of wanted) {
@@ -35,6 +36,14 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
     });
     worker.on('failed', (job, err) => deps.log.warn({ err, queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, 'job failed'));
     worker.on('error', (err) => deps.log.error({ err, queue }, 'worker error'));
+    const { metrics } = deps;
+    if (metrics) {
+      worker.on('completed', (job) => {
+        if (job.processedOn && job.finishedOn) metrics.jobDuration.observe({ queue, job: job.name }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
+      });
+      // BullMQ sets finishedOn only on a run that is not tried again (no attempts left, or unrecoverable)
+      worker.on('failed', (job) => metrics.jobFailures.inc({ queue, job: job?.name ?? 'unknown', final: String(!job || typeof job.finishedOn === 'number') }));
+    }
     workers.push(worker);
   }
   return {

@@ -12,6 +12,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** the route reads its bearer credential itself (/metrics: METRICS_TOKEN is no Lamha token) */
+    ownBearer?: boolean;
+  }
 }
 
 /** `/s/<secret>…` and `/{locale}/s/<secret>`: a press link's URL, whose secret is the credential. */
@@ -29,7 +33,7 @@ export default fp(async (app) => {
       return;
     }
     const header = request.headers.authorization;
-    if (header === undefined) return;
+    if (header === undefined || request.routeOptions.config?.ownBearer) return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthorizedError();
     const principal = await app.services.tokens.authenticate(match[1]!);

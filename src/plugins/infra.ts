@@ -9,6 +9,7 @@ import { createDb, type Db } from '../db/database.js';
 import { createQueues, type Queues } from '../queues/producer.js';
 import { createRedis } from '../redis/connection.js';
 import { storageFromConfig } from '../startup.js';
+import { countingErrors, storageErrorCode } from '../storage/counted.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface Infra {
@@ -32,7 +33,9 @@ export interface InfraOptions {
 export default fp<InfraOptions>(async (app, { config, deps = {} }) => {
   const db = deps.db ?? createDb({ url: config.databaseUrl });
   const redis = deps.redis ?? createRedis(config.redisUrl);
-  const storage = deps.storage ?? storageFromConfig(config);
+  // what the store throws is counted for /metrics, whether the store was made here or given
+  const storage = countingErrors(deps.storage ?? storageFromConfig(config), (operation, err) =>
+    app.metrics.storageErrors.inc({ operation, code: storageErrorCode(err) }));
   const queues = deps.queues ?? createQueues({ connection: redis, prefix: config.redisPrefix });
   app.decorate('config', config);
   app.decorate('db', db);
@@ -44,4 +47,4 @@ export default fp<InfraOptions>(async (app, { config, deps = {} }) => {
     if (!deps.redis) redis.disconnect();
     if (!deps.db) await db.end();
   });
-}, { name: 'lamha-infra' });
+}, { name: 'lamha-infra', dependencies: ['lamha-metrics'] });

@@ -55,3 +55,23 @@ t.test("logs hold no press link's secret, whether the link works, is unknown or 
   t.notMatch(log, secret, 'no live or withdrawn link secret');
   t.notMatch(log, unknown, 'no guessed secret either');
 });
+
+t.test('logs hold neither the metrics token nor a token sent to the metrics or the queue dashboard', async (t) => {
+  const metricsToken = 'metrics-token-that-must-never-be-logged-000000';
+  const ctx = await createTestContext(t, { env: { METRICS_TOKEN: metricsToken } });
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  const app = await buildApp({ ...ctx.config, logLevel: 'debug' }, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues }, logStream: stream });
+  t.teardown(() => app.close());
+  const wrong = 'wrong-metrics-token-never-logged-either-0000000';
+  const statuses = [];
+  for (const [url, token] of [['/metrics', metricsToken], ['/metrics?debug=query-secret', wrong], ['/metrics', ctx.admin], ['/admin/queues/api/queues?q=query-secret', ctx.admin], ['/admin/queues/api/queues', wrong]] as const) {
+    statuses.push((await app.inject({ url, headers: { authorization: `Bearer ${token}` }, remoteAddress: '203.0.113.77' })).statusCode);
+  }
+  await new Promise((r) => setImmediate(r));
+  t.same(statuses, [200, 401, 200, 200, 401], 'answered and refused');
+  const log = lines.join('\n');
+  t.ok(lines.some((l) => l.includes('/metrics')), 'the requests are logged');
+  for (const secret of [metricsToken, wrong, ctx.admin, 'query-secret', '203.0.113.77']) t.notMatch(log, secret, `no ${secret.slice(0, 12)}…`);
+});

@@ -30,6 +30,7 @@ import audit from './audit.js';
 import login from './login.js';
 import moderation from './moderation.js';
 import ops from './ops.js';
+import queuesDashboard from './queues.js';
 import { sendAdminPage } from './respond.js';
 import { createRedisSessionStore, sessionSecret } from './session-store.js';
 import { requireSignIn } from './signed-in.js';
@@ -117,6 +118,7 @@ const admin: FastifyPluginAsync = async (app) => {
   app.setErrorHandler(errorHandler);
 
   await app.register(login);
+  await app.register(queuesDashboard);
   for (const locale of LOCALES) {
     await app.register(async (area) => {
       area.addHook('preHandler', requireSignIn(locale));

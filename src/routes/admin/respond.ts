@@ -14,5 +14,6 @@ export function sendAdminPage(reply: FastifyReply, locale: Locale, page: string,
 /** A console path to return to after signing in; anything else (another site, the API) is dropped. */
 export function safeNext(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  return /^\/(ar|en|ku|ckb|fr)\/admin(\/[A-Za-z0-9._~%/-]*)?(\?[^\s#]*)?$/.test(raw) && !raw.includes('//') ? raw : undefined;
+  // the console's pages, and the queue dashboard (which has no locale)
+  return /^(\/(ar|en|ku|ckb|fr)\/admin|\/admin\/queues)(\/[A-Za-z0-9._~%/-]*)?(\?[^\s#]*)?$/.test(raw) && !raw.includes('//') ? raw : undefined;
 }

@@ -53,7 +53,8 @@ export function processingPage(ctx: AdminContext, s: ProcessingState & { event: 
 !${filter}
 <section aria-labelledby="failed-title"><h2 id="failed-title">${t('ops.failed')}</h2>!${failed}</section>
 <section aria-labelledby="running-title"><h2 id="running-title">${t('ops.running')}</h2>!${running}</section>
-<section aria-labelledby="queues-title"><h2 id="queues-title">${t('ops.queues')}</h2>!${queues}</section>`;
+<section aria-labelledby="queues-title"><h2 id="queues-title">${t('ops.queues')}</h2>!${queues}
+!${ctx.user?.role === 'admin' ? html`<p><a href="/admin/queues">${t('ops.queueDashboard', { tool: 'BullMQ' })}</a></p>` : ''}</section>`;
   return adminLayout(ctx, { title: t('ops.processing.title'), body });
 }
 

@@ -52,6 +52,7 @@ export const opsStrings = defineStrings({
   'ops.originals': 'Originals',
   'ops.renditions': 'Web copies (sizes, videos)',
   'ops.none': 'None yet.',
+  'ops.queueDashboard': 'Every job in detail: the {tool} dashboard (in English)',
 }, {
   ar: {
     'ops.processing.title': 'المعالجة',
@@ -104,6 +105,7 @@ export const opsStrings = defineStrings({
     'ops.originals': 'الأصول',
     'ops.renditions': 'النسخ للويب (الأحجام، الفيديو)',
     'ops.none': 'لا شيء بعد.',
+    'ops.queueDashboard': 'كل المهام بالتفصيل: لوحة {tool} (بالإنجليزية)',
   },
   ku: {
     'ops.processing.title': 'Amadekirin',
@@ -156,6 +158,7 @@ export const opsStrings = defineStrings({
     'ops.originals': 'Orîjînal',
     'ops.renditions': 'Kopiyên webê (mezinahî, vîdyo)',
     'ops.none': 'Hîn tune.',
+    'ops.queueDashboard': 'Hemû kar bi hûrgulî: panela {tool} (bi îngilîzî)',
   },
   ckb: {
     'ops.processing.title': 'ئامادەکردن',
@@ -208,6 +211,7 @@ export const opsStrings = defineStrings({
     'ops.originals': 'ڕەسەنەکان',
     'ops.renditions': 'کۆپییەکانی وێب (قەبارەکان، ڤیدیۆ)',
     'ops.none': 'هێشتا هیچ.',
+    'ops.queueDashboard': 'هەموو کارەکان بە وردی: داشبۆردی {tool} (بە ئینگلیزی)',
   },
   fr: {
     'ops.processing.title': 'Traitement',
@@ -260,5 +264,6 @@ export const opsStrings = defineStrings({
     'ops.originals': 'Originaux',
     'ops.renditions': 'Copies web (tailles, vidéos)',
     'ops.none': 'Rien pour l’instant.',
+    'ops.queueDashboard': 'Chaque tâche en détail : le tableau de bord {tool} (en anglais)',
   },
 });

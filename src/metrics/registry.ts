@@ -1,0 +1,78 @@
+/**
+ * What Lamha's processes tell Prometheus. Each process (each app instance in tests) has a
+ * registry of its own, never prom-client's global one, so several apps in one process do not
+ * collide. Labels hold route patterns, queue and job names, storage operations and error codes
+ * only: never a URL, an id, a token or an address.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** An error of the object-store adapter, by operation and by its LAMHA_ code. */
+export type StorageErrorCounter = Counter<'operation' | 'code'>;
+
+export interface ApiMetrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status_code'>;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  storageErrors: StorageErrorCounter;
+}
+
+export interface WorkerMetrics {
+  registry: Registry;
+  jobDuration: Histogram<'queue' | 'job'>;
+  jobFailures: Counter<'queue' | 'job' | 'final'>;
+  storageErrors: StorageErrorCounter;
+}
+
+function storageErrorCounter(registry: Registry): StorageErrorCounter {
+  return new Counter({
+    name: 'lamha_storage_errors_total',
+    help: 'Errors of the object store (S3), by operation and error code (LAMHA_NOT_FOUND: the object is missing; LAMHA_STORAGE_UNAVAILABLE: the store failed)',
+    labelNames: ['operation', 'code'],
+    registers: [registry],
+  });
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status_code'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request (to its last byte), by method, route pattern and status',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+      registers: [registry],
+    }),
+    storageErrors: storageErrorCounter(registry),
+  };
+}
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    jobDuration: new Histogram({
+      name: 'lamha_job_duration_seconds',
+      help: 'Time a job took in this worker process, from start to completion, by queue and job name',
+      labelNames: ['queue', 'job'],
+      // a photo takes about a second, a video piece minutes, a whole-video plan longer
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
+    jobFailures: new Counter({
+      name: 'lamha_job_failures_total',
+      help: 'Failed job runs in this worker process, by queue and job name; final="true" when the job is not tried again',
+      labelNames: ['queue', 'job', 'final'],
+      registers: [registry],
+    }),
+    storageErrors: storageErrorCounter(registry),
+  };
+}
