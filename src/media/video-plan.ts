@@ -10,14 +10,41 @@ export interface Rung {
   height: number;
   /** H.264 peak rate, kbit/s */
   maxrateK: number;
+  /** x264 preset and CRF of this rung, and x264 options over the preset's (x264Args) */
+  preset: X264Preset;
+  crf: number;
+  x264Params?: string;
 }
 
-/** Rungs by the short edge, so a portrait phone video gets 360×640, 720×1280, … */
+export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
+
+/** x264's macroblock tree (off in superfast) over 10 frames of lookahead (veryfast's) */
+const MBTREE = 'mbtree=1:rc-lookahead=10';
+
+/**
+ * Rungs by the short edge, so a portrait phone video gets 360×640, 720×1280, …
+ *
+ * x264 settings per rung, by bench/video-encoders on its camera-like clip (real photos and
+ * clips, 30 s; figures of 5 Dec 2026 in bench/README.md, CPU = ffmpeg's user + sys per second
+ * of video for the rung's whole job, the 1080p decode included). Each rung must match
+ * PeerTube's default (veryfast, 16 B-frames, capped) at the same size, for as little CPU as
+ * possible: every rung's job decodes the 1080p source again (≈ 0.33 CPU s/s, 0.37–0.38 with
+ * the scaling), so encode time is what there is to save.
+ * - 720p and 1080p: superfast with the macroblock tree. The tree alone takes 40–60 % of the
+ *   bits off superfast at the same CRF for about 0.01–0.03 CPU s/s; veryfast is 0.3–0.5 CPU s/s
+ *   dearer for 5 % fewer bits. 1080p: SSIM 0.9650 at 2598 kbit/s, 0.83 CPU s/s (PeerTube
+ *   0.9642 at 2662, 1.71); 720p: 0.9714 at 781 kbit/s, 0.58 (PeerTube 0.9717 at 793, 1.00).
+ * - 360p: veryfast with PeerTube's 16 B-frames, CRF 22: SSIM 0.9754 at 254 kbit/s, 0.52 CPU s/s
+ *   (PeerTube 0.9748 at 274, 0.52). At 360p the encode is the small part of the job, and
+ *   superfast + tree needed ≈ 18 % more bits than PeerTube for its SSIM.
+ * - ultrafast (Immich's default) needs about twice the bits for the same SSIM: no.
+ * The whole ladder: ≈ 1.9 CPU s per second of video, about 1× realtime on 2 cores.
+ */
 const LADDER = [
-  { name: '360p', short: 360, maxrateK: 900 },
-  { name: '720p', short: 720, maxrateK: 3000 },
-  { name: '1080p', short: 1080, maxrateK: 6000 },
-] as const;
+  { name: '360p', short: 360, maxrateK: 900, preset: 'veryfast', crf: 22, x264Params: 'bframes=16' },
+  { name: '720p', short: 720, maxrateK: 3000, preset: 'superfast', crf: 23, x264Params: MBTREE },
+  { name: '1080p', short: 1080, maxrateK: 6000, preset: 'superfast', crf: 23, x264Params: MBTREE },
+] as const satisfies readonly { name: string; short: number; maxrateK: number; preset: X264Preset; crf: number; x264Params?: string }[];
 
 export const SEGMENT_SECONDS = 4;
 const AUDIO_KBPS = 128;
@@ -28,8 +55,11 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 export function planLadder(width: number, height: number): Rung[] {
   const short = Math.min(width, height);
   const scale = (s: number) => (width <= height ? { width: even(s), height: even((s * height) / width) } : { width: even((s * width) / height), height: even(s) });
-  const rungs: Rung[] = LADDER.filter((r) => r.short <= short).map((r) => ({ name: r.name, maxrateK: r.maxrateK, ...scale(r.short) }));
-  if (rungs.length === 0) rungs.push({ name: `${even(short)}p`, maxrateK: LADDER[0].maxrateK, ...scale(short) });
+  const rungs: Rung[] = LADDER.filter((r) => r.short <= short).map(({ short: s, ...r }) => ({ ...r, ...scale(s) }));
+  if (rungs.length === 0) {
+    const { short: _, ...smallest } = LADDER[0];
+    rungs.push({ ...smallest, name: `${even(short)}p`, ...scale(short) });
+  }
   return rungs;
 }
 
@@ -45,18 +75,24 @@ export function toSdr(probe: Pick<VideoProbe, 'hdr' | 'bitDepth'>): string {
 }
 
 /**
- * superfast, not veryfast: on bench/video's camera-like 1080p clip it halves x264's CPU time
- * for 0.003 less SSIM at the same bit rate (0.943 vs 0.946 at 720p, both at the rung's cap).
+ * x264 options of one rung: its preset and CRF, capped at its peak rate (a buffer of two
+ * seconds at that rate). `stream` is the output video stream's index when one ffmpeg process
+ * encodes several rungs (hlsOutput); without it the options apply to the one video stream.
  */
-const X264 = [
-  '-c:v', 'libx264', '-preset', 'superfast', '-profile:v', 'high', '-crf', '23',
-  // the source's SEI user data (a drone's GPS, a camera's serial) is never re-inserted; off by
-  // default in ffmpeg 5.1, stated so a changed default cannot turn it on
-  '-udu_sei', '0',
-];
+export function x264Args(rung: Pick<Rung, 'preset' | 'crf' | 'maxrateK' | 'x264Params'>, stream?: number): string[] {
+  const v = stream === undefined ? ':v' : `:v:${stream}`;
+  return [
+    `-c${v}`, 'libx264', `-preset${v}`, rung.preset, `-profile${v}`, 'high', `-crf${v}`, String(rung.crf),
+    ...(rung.x264Params ? [`-x264-params${v}`, rung.x264Params] : []),
+    `-maxrate${v}`, `${rung.maxrateK}k`, `-bufsize${v}`, `${rung.maxrateK * 2}k`,
+    // the source's SEI user data (a drone's GPS, a camera's serial) is never re-inserted; off by
+    // default in ffmpeg 5.1, stated so a changed default cannot turn it on
+    `-udu_sei${v}`, '0',
+  ];
+}
 
 /** Keyframes every SEGMENT_SECONDS so every rung's segments start at the same instants. */
-const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
+export const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
 
 /** No tag of the source (location, device, dates) may reach an output; checked on the output too. */
 export const STRIP_METADATA = ['-map_metadata', '-1', '-map_chapters', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact'];
@@ -70,11 +106,10 @@ export function hlsOutput(probe: VideoProbe, rungs: Rung[], dir: string): string
     : `[0:v:0]${sdr},split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};${rungs.map((r, i) => `[s${i}]${scale(r)}[v${i}]`).join(';')}`;
   const args = ['-filter_complex', graph];
   rungs.forEach((r, i) => {
-    args.push('-map', `[v${i}]`);
-    args.push(`-maxrate:v:${i}`, `${r.maxrateK}k`, `-bufsize:v:${i}`, `${r.maxrateK * 2}k`);
+    args.push('-map', `[v${i}]`, ...x264Args(r, i));
   });
   if (probe.hasAudio) rungs.forEach(() => args.push('-map', '0:a:0'));
-  args.push(...X264, ...KEYFRAMES);
+  args.push(...KEYFRAMES);
   if (probe.hasAudio) args.push('-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2');
   args.push(...STRIP_METADATA);
   const streamMap = rungs.map((r, i) => (probe.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(' ');
@@ -133,7 +168,7 @@ export function pieceOutput(probe: VideoProbe, rung: Rung, piece: Piece, dir: st
   return [
     '-map', '0:v:0',
     '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`,
-    ...X264, '-maxrate:v', `${rung.maxrateK}k`, '-bufsize:v', `${rung.maxrateK * 2}k`, ...KEYFRAMES,
+    ...x264Args(rung), ...KEYFRAMES,
     '-an', '-sn', '-dn',
     ...(piece.seconds === null ? [] : ['-t', String(piece.seconds)]),
     ...STRIP_METADATA,
