@@ -16,9 +16,10 @@
  * Every encode sees the same picture: `format=yuv420p,scale=W:H:flags=bicubic` (Lamha's filter)
  * in front of each side's encoder options, so the comparison is of encoders, not scalers.
  * Every encode keeps the source's frames (`-fps_mode passthrough`; PeerTube's `-r` then only
- * sets the time base), so output and reference are compared frame by frame: without it a
- * source whose first frame is not at 0 (the phone fixture) gets a frame repeated at the start
- * and every SSIM after it is of the wrong pair.
+ * sets the time base), and output and reference are compared frame by frame: without both, a
+ * source whose first frame is not at 0 (the phone fixture) gets a frame repeated at the start,
+ * or one whose first frames have no timestamp (the AVCHD fixture) is paired out of step, and
+ * every SSIM after it is of the wrong pair.
  *
  * Environment:
  *   BENCH_SECONDS     length of the clip excerpt, seconds                   default 60
@@ -137,7 +138,9 @@ interface Quality {
 /** SSIM (All) and PSNR (average) of `file` (a video or a raw picture stream of the rung's size) against the reference. */
 async function quality(src: Source, rung: Rung, file: string, ref: string, raw = false): Promise<Quality> {
   const rawIn = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${rung.width}x${rung.height}`, '-r', String(src.fps)];
-  const graph = '[0:v]setpts=PTS-STARTPTS,split[d1][d2];[1:v]setpts=PTS-STARTPTS,split[r1][r2];[d1][r1]ssim;[d2][r2]psnr';
+  // frame by frame: every encode keeps the source's frames, and timestamps can mislead (the
+  // AVCHD fixture's first frames come out of the decoder without one)
+  const graph = '[0:v]setpts=N/(30*TB),split[d1][d2];[1:v]setpts=N/(30*TB),split[r1][r2];[d1][r1]ssim;[d2][r2]psnr';
   const err = await ffmpegOutput([...(raw ? rawIn : []), '-i', file, ...rawIn, '-i', ref, '-lavfi', graph, '-f', 'null', '-']);
   const ssim = Number(/SSIM .*All:([\d.]+)/.exec(err)?.[1]);
   const psnr = Number(/PSNR .*average:([\d.]+|inf)/.exec(err)?.[1]?.replace('inf', 'Infinity'));

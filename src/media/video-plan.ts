@@ -30,15 +30,18 @@ const MBTREE = 'mbtree=1:rc-lookahead=10';
  * PeerTube's default (veryfast, 16 B-frames, capped) at the same size, for as little CPU as
  * possible: every rung's job decodes the 1080p source again (≈ 0.33 CPU s/s, 0.37–0.38 with
  * the scaling), so encode time is what there is to save.
- * - 720p and 1080p: superfast with the macroblock tree. The tree alone takes 40–60 % of the
- *   bits off superfast at the same CRF for about 0.01–0.03 CPU s/s; veryfast is 0.3–0.5 CPU s/s
- *   dearer for 5 % fewer bits. 1080p: SSIM 0.9650 at 2598 kbit/s, 0.83 CPU s/s (PeerTube
- *   0.9642 at 2662, 1.71); 720p: 0.9714 at 781 kbit/s, 0.58 (PeerTube 0.9717 at 793, 1.00).
- * - 360p: veryfast with PeerTube's 16 B-frames, CRF 22: SSIM 0.9754 at 254 kbit/s, 0.52 CPU s/s
+ * - 720p and 1080p: superfast with the macroblock tree. At PeerTube's SSIM the tree saves 46 %
+ *   of superfast's bits for about the same CPU (±0.05 CPU s/s); veryfast is 0.2–0.4 CPU s/s
+ *   dearer and needs more bits than the tree. 1080p: SSIM 0.9650 at 2598 kbit/s, 0.83 CPU s/s
+ *   (PeerTube 0.9642 at 2662, 1.71); 720p: 0.9714 at 781 kbit/s, 0.58 (PeerTube 0.9717 at
+ *   793, 1.00: a tie, 2 % more bits for its SSIM).
+ * - 360p: veryfast with PeerTube's 16 B-frames, CRF 22: SSIM 0.9754 at 255 kbit/s, 0.52 CPU s/s
  *   (PeerTube 0.9748 at 274, 0.52). At 360p the encode is the small part of the job, and
- *   superfast + tree needed ≈ 18 % more bits than PeerTube for its SSIM.
+ *   superfast + tree needed 29 % more bits than PeerTube for its SSIM.
  * - ultrafast (Immich's default) needs about twice the bits for the same SSIM: no.
- * The whole ladder: ≈ 1.9 CPU s per second of video, about 1× realtime on 2 cores.
+ * The whole ladder: 1.93 CPU s per second of video (1.08 of it the three decodes), 1.04×
+ * realtime on 2 idle cores; PeerTube's default ladder 3.23. Decoder options that skip work
+ * (-skip_loop_filter) save at most 0.05 CPU s/s a rung and cost more SSIM than 360p's margin.
  */
 const LADDER = [
   { name: '360p', short: 360, maxrateK: 900, preset: 'veryfast', crf: 22, x264Params: 'bframes=16' },
