@@ -19,7 +19,7 @@
  * Output: a table on stdout (progress on stderr) and bench/results/video-<date>.json.
  * Exit status 1 when a run fails.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,8 @@ import { probeVideo, runFfmpeg, type VideoProbe } from '../src/media/ffmpeg.js';
 import { joinVariant } from '../src/media/hls-join.js';
 import { downloadPlan, hlsOutput, mp4Output, planLadder } from '../src/media/video-plan.js';
 import { envInt } from './env.js';
-import { clipArgs, makeClip, RECIPE, run } from './video-clip.js';
+import { clipArgs, ffmpegVersion, makeClip, RECIPE, run } from './video-clip.js';
+import { peertubeMp4Args, peertubeTarget } from './video-peertube.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results');
@@ -77,10 +78,6 @@ function childCpuSeconds(): number {
 }
 
 // ---------------------------------------------------------------- the clip
-
-function ffmpegVersion(): string {
-  return execFileSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0]!;
-}
 
 const ensureClip = () => makeClip(SECONDS, BITRATE_K);
 
@@ -143,33 +140,6 @@ async function lamha720(clip: string, probe: VideoProbe, dir: string): Promise<P
 }
 
 // ---------------------------------------------------------------- PeerTube-like baseline
-
-/**
- * PeerTube's theoretical bitrate (shared/core-utils/videos/bitrate.ts): height × width × fps ×
- * bits per pixel of the resolution; the target is the average one capped by the input bitrate,
- * floored by the minimum (0.02 bpp).
- */
-const AVERAGE_BPP: Record<number, number> = { 360: 0.15, 720: 0.11, 1080: 0.10 };
-
-function peertubeTarget(resolution: number, ratio: number, fps: number, inputBitrate: number): number {
-  const pixels = resolution * resolution * ratio;
-  const average = Math.floor(pixels * fps * AVERAGE_BPP[resolution]!);
-  const min = Math.floor(pixels * fps * 0.02);
-  return Math.max(min, Math.min(inputBitrate, average));
-}
-
-/** presetVOD + addDefaultEncoderGlobalParams + addDefaultEncoderParams + the default x264 VOD builder; AAC ≤ its cap is copied. */
-function peertubeMp4Args(clip: string, resolution: number, target: number, fps: number, out: string): string[] {
-  return [
-    '-hide_banner', '-loglevel', 'error', '-y', '-i', clip,
-    '-vf', `scale=w=-2:h=${resolution}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-maxrate:v', String(target), '-bufsize:v', String(target * 2),
-    '-b_strategy', '1', '-bf', '16', '-r', String(fps), '-level:v', '3.1', '-g:v', String(fps * 2),
-    '-c:a', 'copy',
-    '-max_muxing_queue_size', '1024', '-map_metadata', '-1', '-pix_fmt', 'yuv420p',
-    '-movflags', 'faststart', '-f', 'mp4', out,
-  ];
-}
 
 /** The HLS job made from a web video: codecs copied, fMP4, 4 s segments, one file per playlist. */
 function peertubeHlsArgs(mp4: string, dir: string, resolution: number): string[] {

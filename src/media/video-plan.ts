@@ -1,6 +1,6 @@
 /**
  * What to make of a video, as ffmpeg arguments: pure functions of the probe, tested without
- * running anything. One ffmpeg process decodes the source once and encodes every HLS rung.
+ * running anything.
  */
 import type { VideoProbe } from './ffmpeg.js';
 
@@ -10,14 +10,45 @@ export interface Rung {
   height: number;
   /** H.264 peak rate, kbit/s */
   maxrateK: number;
+  /** x264 preset and CRF of this rung, and x264 options over the preset's (x264Args) */
+  preset: X264Preset;
+  crf: number;
+  x264Params?: string;
 }
 
-/** Rungs by the short edge, so a portrait phone video gets 360×640, 720×1280, … */
+export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
+
+/** x264's macroblock tree (off in superfast) over 10 frames of lookahead (veryfast's) */
+const MBTREE = 'mbtree=1:rc-lookahead=10';
+
+/**
+ * Rungs by the short edge, so a portrait phone video gets 360×640, 720×1280, …
+ *
+ * x264 settings per rung, by bench/video-encoders on its camera-like clip (real photos and
+ * clips, 30 s; figures of 5 Dec 2026 in bench/README.md, CPU = ffmpeg's user + sys per second
+ * of video for the rung's whole job, the 1080p decode included). Each rung must match
+ * PeerTube's default (veryfast, 16 B-frames, capped) at the same size, for as little CPU as
+ * possible: decoding the 1080p source costs ≈ 0.33 CPU s/s (0.37–0.38 with the scaling) per
+ * job that does it, so encode time is what there is to save.
+ * - 720p and 1080p: superfast with the macroblock tree. At PeerTube's SSIM the tree saves 46 %
+ *   of superfast's bits for about the same CPU (±0.05 CPU s/s); veryfast is 0.2–0.4 CPU s/s
+ *   dearer and needs more bits than the tree. 1080p: SSIM 0.9650 at 2598 kbit/s, 0.83 CPU s/s
+ *   (PeerTube 0.9642 at 2662, 1.71); 720p: 0.9714 at 781 kbit/s, 0.58 (PeerTube 0.9717 at
+ *   793, 1.00: a tie, 2 % more bits for its SSIM).
+ * - 360p: veryfast with PeerTube's 16 B-frames, CRF 22: SSIM 0.9754 at 255 kbit/s, 0.52 CPU s/s
+ *   (PeerTube 0.9748 at 274, 0.52). At 360p the encode is the small part of the job, and
+ *   superfast + tree needed 29 % more bits than PeerTube for its SSIM.
+ * - ultrafast (Immich's default) needs about twice the bits for the same SSIM: no.
+ * The whole ladder, each rung decoding the source again: 1.93 CPU s per second of video (1.08
+ * of it the three decodes); with 720p and 1080p from one decode (rungGroups) about 0.33 less;
+ * PeerTube's default ladder 3.23. Decoder options that skip work
+ * (-skip_loop_filter) save at most 0.05 CPU s/s a rung and cost more SSIM than 360p's margin.
+ */
 const LADDER = [
-  { name: '360p', short: 360, maxrateK: 900 },
-  { name: '720p', short: 720, maxrateK: 3000 },
-  { name: '1080p', short: 1080, maxrateK: 6000 },
-] as const;
+  { name: '360p', short: 360, maxrateK: 900, preset: 'veryfast', crf: 22, x264Params: 'bframes=16' },
+  { name: '720p', short: 720, maxrateK: 3000, preset: 'superfast', crf: 23, x264Params: MBTREE },
+  { name: '1080p', short: 1080, maxrateK: 6000, preset: 'superfast', crf: 23, x264Params: MBTREE },
+] as const satisfies readonly { name: string; short: number; maxrateK: number; preset: X264Preset; crf: number; x264Params?: string }[];
 
 export const SEGMENT_SECONDS = 4;
 const AUDIO_KBPS = 128;
@@ -28,8 +59,11 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 export function planLadder(width: number, height: number): Rung[] {
   const short = Math.min(width, height);
   const scale = (s: number) => (width <= height ? { width: even(s), height: even((s * height) / width) } : { width: even((s * width) / height), height: even(s) });
-  const rungs: Rung[] = LADDER.filter((r) => r.short <= short).map((r) => ({ name: r.name, maxrateK: r.maxrateK, ...scale(r.short) }));
-  if (rungs.length === 0) rungs.push({ name: `${even(short)}p`, maxrateK: LADDER[0].maxrateK, ...scale(short) });
+  const rungs: Rung[] = LADDER.filter((r) => r.short <= short).map(({ short: s, ...r }) => ({ ...r, ...scale(s) }));
+  if (rungs.length === 0) {
+    const { short: _, ...smallest } = LADDER[0];
+    rungs.push({ ...smallest, name: `${even(short)}p`, ...scale(short) });
+  }
   return rungs;
 }
 
@@ -45,36 +79,45 @@ export function toSdr(probe: Pick<VideoProbe, 'hdr' | 'bitDepth'>): string {
 }
 
 /**
- * superfast, not veryfast: on bench/video's camera-like 1080p clip it halves x264's CPU time
- * for 0.003 less SSIM at the same bit rate (0.943 vs 0.946 at 720p, both at the rung's cap).
+ * x264 options of one rung: its preset and CRF, capped at its peak rate (a buffer of two
+ * seconds at that rate). `stream` is the output video stream's index when one ffmpeg process
+ * encodes several rungs (hlsOutput); without it the options apply to the one video stream.
  */
-const X264 = [
-  '-c:v', 'libx264', '-preset', 'superfast', '-profile:v', 'high', '-crf', '23',
-  // the source's SEI user data (a drone's GPS, a camera's serial) is never re-inserted; off by
-  // default in ffmpeg 5.1, stated so a changed default cannot turn it on
-  '-udu_sei', '0',
-];
+export function x264Args(rung: Pick<Rung, 'preset' | 'crf' | 'maxrateK' | 'x264Params'>, stream?: number): string[] {
+  const v = stream === undefined ? ':v' : `:v:${stream}`;
+  return [
+    `-c${v}`, 'libx264', `-preset${v}`, rung.preset, `-profile${v}`, 'high', `-crf${v}`, String(rung.crf),
+    ...(rung.x264Params ? [`-x264-params${v}`, rung.x264Params] : []),
+    `-maxrate${v}`, `${rung.maxrateK}k`, `-bufsize${v}`, `${rung.maxrateK * 2}k`,
+    // the source's SEI user data (a drone's GPS, a camera's serial) is never re-inserted; off by
+    // default in ffmpeg 5.1, stated so a changed default cannot turn it on
+    `-udu_sei${v}`, '0',
+  ];
+}
+
+/** The source's first video stream in SDR, split and scaled to each rung: labels `[v0]`, `[v1]`, … */
+function ladderGraph(probe: VideoProbe, rungs: Rung[]): string {
+  const sdr = toSdr(probe);
+  const scale = (r: Rung) => `scale=${r.width}:${r.height}:flags=bicubic`;
+  return rungs.length === 1
+    ? `[0:v:0]${sdr},${scale(rungs[0]!)}[v0]`
+    : `[0:v:0]${sdr},split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};${rungs.map((r, i) => `[s${i}]${scale(r)}[v${i}]`).join(';')}`;
+}
 
 /** Keyframes every SEGMENT_SECONDS so every rung's segments start at the same instants. */
-const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
+export const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`, '-sc_threshold', '0'];
 
 /** No tag of the source (location, device, dates) may reach an output; checked on the output too. */
 export const STRIP_METADATA = ['-map_metadata', '-1', '-map_chapters', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact'];
 
 /** Output options of the HLS ladder, written as `<dir>/<rung>/index.m3u8` with fMP4 segments and `<dir>/master.m3u8`. */
 export function hlsOutput(probe: VideoProbe, rungs: Rung[], dir: string): string[] {
-  const sdr = toSdr(probe);
-  const scale = (r: Rung) => `scale=${r.width}:${r.height}:flags=bicubic`;
-  const graph = rungs.length === 1
-    ? `[0:v:0]${sdr},${scale(rungs[0]!)}[v0]`
-    : `[0:v:0]${sdr},split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};${rungs.map((r, i) => `[s${i}]${scale(r)}[v${i}]`).join(';')}`;
-  const args = ['-filter_complex', graph];
+  const args = ['-filter_complex', ladderGraph(probe, rungs)];
   rungs.forEach((r, i) => {
-    args.push('-map', `[v${i}]`);
-    args.push(`-maxrate:v:${i}`, `${r.maxrateK}k`, `-bufsize:v:${i}`, `${r.maxrateK * 2}k`);
+    args.push('-map', `[v${i}]`, ...x264Args(r, i));
   });
   if (probe.hasAudio) rungs.forEach(() => args.push('-map', '0:a:0'));
-  args.push(...X264, ...KEYFRAMES);
+  args.push(...KEYFRAMES);
   if (probe.hasAudio) args.push('-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2');
   args.push(...STRIP_METADATA);
   const streamMap = rungs.map((r, i) => (probe.hasAudio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(' ');
@@ -126,10 +169,9 @@ export function pieceInput(piece: Piece): string[] {
 
 /**
  * Which rungs a piece's job encodes together, from one decode of the source: the smallest alone,
- * so that the video is playable as soon as it is done, then all the others at once. Decoding is
- * a large share of the work: on bench/video's 18 Mbit/s 1080p clip, 0.34 CPU-seconds per second
- * of video, against 0.09 for the 360p encode, 0.30 for 720p and 0.61 for 1080p (superfast); one
- * decode for 720p and 1080p together saves a fifth of the whole ladder's CPU.
+ * so that the video is playable as soon as it is done, then all the others at once. Decoding the
+ * 1080p source is a third of a rung's job or more (see LADDER); measured on the earlier 18 Mbit/s
+ * test clip, 40 s, superfast: 720p and 1080p apart 25.5 + 38.1 CPU s, together 49.7.
  */
 export function rungGroups(rungs: Rung[]): Rung[][] {
   return rungs.length <= 1 ? [rungs] : [rungs.slice(0, 1), rungs.slice(1)];
@@ -143,14 +185,10 @@ export function rungGroups(rungs: Rung[]): Rung[][] {
  */
 export function pieceOutput(probe: VideoProbe, rungs: Rung[], piece: Piece, dirs: string[]): string[] {
   if (rungs.length === 0 || rungs.length !== dirs.length) throw new RangeError('one output directory per rung');
-  const scale = (r: Rung) => `scale=${r.width}:${r.height}:flags=bicubic`;
-  const graph = rungs.length === 1
-    ? `[0:v:0]${toSdr(probe)},${scale(rungs[0]!)}[v0]`
-    : `[0:v:0]${toSdr(probe)},split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};${rungs.map((r, i) => `[s${i}]${scale(r)}[v${i}]`).join(';')}`;
-  const args = ['-filter_complex', graph];
+  const args = ['-filter_complex', ladderGraph(probe, rungs)];
   rungs.forEach((rung, i) => args.push(
     '-map', `[v${i}]`,
-    ...X264, '-maxrate:v', `${rung.maxrateK}k`, '-bufsize:v', `${rung.maxrateK * 2}k`, ...KEYFRAMES,
+    ...x264Args(rung), ...KEYFRAMES,
     '-an', '-sn', '-dn',
     ...(piece.seconds === null ? [] : ['-t', String(piece.seconds)]),
     ...STRIP_METADATA,
