@@ -8,11 +8,18 @@
  *   one worker on 2 cores            (taskset -c 0,1)   the issue's "one 2-core worker"
  *   one worker on 1 core             (taskset -c 0)     the baseline of the next line
  *   two workers on 1 core each       (taskset -c 0 / -c 1, each its own TMPDIR: two machines)
+ *   peertube                         (taskset -c 0,1)   PeerTube-like default VOD flags, one
+ *                                    ffmpeg per resolution (highest first, as PeerTube's first
+ *                                    job optimises to the source's), each then remuxed to HLS
  *
  * It reports, as × realtime (the clip's duration over the time taken, from the upload's 201):
  * first playable (the asset `ready`: poster, audio and the smallest rung) and the full ladder
- * (progress 100: every rung and download.mp4). Goals: first playable within 0.3 × the duration
- * and the full ladder ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one.
+ * (progress 100: every rung and download.mp4); for PeerTube-like, its first resolution and all.
+ * Quality: SSIM and PSNR of the 720p video (Lamha's download.mp4, the 720p rung; PeerTube's
+ * 720p MP4) against the clip scaled alike, over its first BENCH_QUALITY_SECONDS, with each
+ * video stream's bit rate. Goals: first playable within 0.3 × the duration and the full ladder
+ * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM ≥ PeerTube's
+ * at no more bits.
  *
  *   npx tsx bench/video-flow.ts            (or: npm run bench:video-flow)
  *
@@ -20,31 +27,35 @@
  *   BENCH_SECONDS        clip length in seconds              default 600 (10 minutes)
  *   BENCH_BITRATE_K      clip video bitrate, kbit/s          default 18000
  *   BENCH_PIECE_SECONDS  VIDEO_PIECE_SECONDS of the workers   default 120 (the service's)
- *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers
+ *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers,peertube
+ *   BENCH_QUALITY_SECONDS  seconds compared for SSIM         default 60
  *   S3_ENDPOINT …        an S3 server (scripts/rgw.sh); else the embedded one
  *
  * Output: a table on stdout (progress on stderr) and bench/results/video-flow-<date>.json.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '../src/db/database.js';
-import { probeVideo } from '../src/media/ffmpeg.js';
+import { probeVideo, type VideoProbe } from '../src/media/ffmpeg.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
   API_MALLOC_ENV, API_NODE_ARGS, apiEnv, buildServices, DATABASE_URL, Lines, log, openTarget, removeBucket, ROOT, spawnNode, stopApi, stopChild,
   type Child, type ServerInfo,
 } from './harness.js';
-import { makeClip } from './video-clip.js';
+import { makeClip, run } from './video-clip.js';
+import { peertubeHlsArgs, peertubeMp4Args, peertubeTarget } from './video-peertube.js';
 
 const execFileP = promisify(execFile);
 const SECONDS = envInt('BENCH_SECONDS', 600);
 const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
 const PIECE_SECONDS = envInt('BENCH_PIECE_SECONDS', 120);
-const RUNS = (process.env.BENCH_RUNS ?? 'two-cores,one-core,two-workers').split(',');
+const RUNS = (process.env.BENCH_RUNS ?? 'two-cores,one-core,two-workers,peertube').split(',');
+const QUALITY_SECONDS = envInt('BENCH_QUALITY_SECONDS', 60);
 const GOAL = { playableOfDuration: 0.3, ladderX: 1, twoWorkersOverOne: 1.7 };
 
 const CONFIGS: Record<string, { label: string; cpus: string[] }> = {
@@ -63,6 +74,15 @@ interface Run {
   /** pieces taken by each worker process */
   piecesBy: Record<string, number>;
   timeline: { job: string; by: string; from: number; to: number }[];
+  /** the 720p video this run made, for the quality comparison */
+  video720?: string;
+}
+
+interface Quality {
+  name: string;
+  ssim: number;
+  psnr: number;
+  videoKbps: number;
 }
 
 function spawnPinned(cpus: string, entry: string, env: Record<string, string>): Child {
@@ -138,7 +158,12 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     for (const e of timeline) log(`    ${String(e.from).padStart(6)} → ${String(e.to).padStart(6)} s  ${e.job}  (${e.by})`);
     await videos.close();
     redis.disconnect();
-    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy, timeline };
+    let video720: string | undefined;
+    if (name === 'two-cores') {
+      video720 = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-download.mp4`);
+      await pipeline(await store.get(`renditions/${id}/download.mp4`), createWriteStream(video720));
+    }
+    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy, timeline, video720 };
   } finally {
     await Promise.all(workers.map((w) => stopChild(w.child)));
     await db?.end();
@@ -147,6 +172,45 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     await target.close();
     for (const tmp of tmps) rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * PeerTube-like: its default VOD flags on the same 2 cores, one ffmpeg per resolution, highest
+ * first (PeerTube's first job, which publishes the video, optimises to the source's resolution),
+ * each MP4 then remuxed to HLS as PeerTube's HLS job does.
+ */
+async function peertubeRun(clip: string, probe: VideoProbe, duration: number): Promise<Run> {
+  const dir = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-peertube`);
+  mkdirSync(dir, { recursive: true });
+  const fps = Math.min(60, Math.round(probe.frameRate ?? 30));
+  const inputBitrate = Math.round((statSync(clip).size * 8) / duration);
+  const t0 = performance.now();
+  let playable: number | undefined;
+  const timeline: Run['timeline'] = [];
+  for (const resolution of [1080, 720, 360].filter((r) => r <= Math.min(probe.width, probe.height))) {
+    const target = peertubeTarget(resolution, probe.width / probe.height, fps, inputBitrate);
+    const mp4 = path.join(dir, `${resolution}.mp4`);
+    const from = (performance.now() - t0) / 1000;
+    await run('taskset', ['-c', '0,1', 'ffmpeg', ...peertubeMp4Args(clip, resolution, target, fps, mp4)]);
+    await run('taskset', ['-c', '0,1', 'ffmpeg', ...peertubeHlsArgs(mp4, dir, resolution)]);
+    const to = (performance.now() - t0) / 1000;
+    timeline.push({ job: `${resolution}p MP4 + HLS remux`, by: 'ffmpeg', from: Math.round(from * 10) / 10, to: Math.round(to * 10) / 10 });
+    log(`    ${from.toFixed(1)} → ${to.toFixed(1)} s  peertube-like ${resolution}p`);
+    playable ??= to;
+  }
+  const ladder = (performance.now() - t0) / 1000;
+  return { name: 'peertube', label: 'PeerTube-like, 2 cores', playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy: {}, timeline, video720: path.join(dir, '720.mp4') };
+}
+
+/** SSIM and PSNR of a 720p video against the clip scaled to its size, over the first QUALITY_SECONDS; its video stream's bit rate. */
+async function quality(name: string, file: string, clip: string): Promise<Quality> {
+  const { stdout: size } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,bit_rate', '-of', 'csv=p=0', file]);
+  const [w, h, bitRate] = size.trim().split(',').map(Number) as [number, number, number];
+  const graph = `[0:v]setpts=PTS-STARTPTS,split[a][b];[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic,split[r1][r2];[a][r1]ssim;[b][r2]psnr`;
+  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-nostats', '-t', String(QUALITY_SECONDS), '-i', file, '-t', String(QUALITY_SECONDS), '-i', clip, '-lavfi', graph, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
+  const q = { name, ssim: Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]), psnr: Number(/PSNR .*average:([\d.]+)/.exec(stderr)?.[1]), videoKbps: Math.round(bitRate / 1000) };
+  log(`  ${name}: 720p SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, video ${q.videoKbps} kbit/s`);
+  return q;
 }
 
 async function main(): Promise<number> {
@@ -158,8 +222,13 @@ async function main(): Promise<number> {
   const entries = buildServices(['upload-server', 'images-worker']);
   const load0 = os.loadavg();
   const runs: Run[] = [];
-  for (const name of RUNS) runs.push(await oneRun(name, clip.file, duration, entries));
+  for (const name of RUNS) runs.push(name === 'peertube' ? await peertubeRun(clip.file, probe, duration) : await oneRun(name, clip.file, duration, entries));
   const load1 = os.loadavg();
+  const qualities: Quality[] = [];
+  for (const r of runs) if (r.video720) qualities.push(await quality(r.label, r.video720, clip.file));
+  const [ours, theirs] = [qualities.find((q) => !q.name.startsWith('PeerTube')), qualities.find((q) => q.name.startsWith('PeerTube'))];
+  for (const r of runs) if (r.video720) rmSync(r.name === 'peertube' ? path.dirname(r.video720) : r.video720, { recursive: true, force: true });
+  const qualityMet = ours && theirs ? ours.ssim >= theirs.ssim && ours.videoKbps <= theirs.videoKbps * 1.02 : undefined;
   const by = (name: string) => runs.find((r) => r.name === name);
   const two = by('two-cores');
   const one = by('one-core');
@@ -175,12 +244,14 @@ async function main(): Promise<number> {
     `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
     `full ladder, 2 cores         ${two ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
     `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
+    ...qualities.map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.videoKbps} kbit/s`),
+    `720p quality vs PeerTube-like ${qualityMet === undefined ? '-' : qualityMet ? 'met (SSIM ≥ at no more bits)' : 'MISSED'}`,
     `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, scaling, goals: GOAL }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualities, scaling, goals: GOAL }, null, 2)}\n`);
   process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
   return 0;
 }

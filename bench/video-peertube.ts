@@ -1,4 +1,5 @@
-/** PeerTube's default VOD transcoding, as bench/video and bench/video-encoders reproduce it. */
+/** PeerTube's default VOD transcoding, as bench/video, bench/video-flow and bench/video-encoders reproduce it. */
+import path from 'node:path';
 
 /**
  * PeerTube's theoretical bitrate (shared/core-utils/videos/bitrate.ts): height × width × fps ×
@@ -31,5 +32,16 @@ export function peertubeMp4Args(clip: string, resolution: number, target: number
     '-c:a', 'copy',
     '-max_muxing_queue_size', '1024', '-map_metadata', '-1', '-pix_fmt', 'yuv420p',
     '-movflags', 'faststart', '-f', 'mp4', out,
+  ];
+}
+
+/** The HLS job made from a web video: codecs copied, fMP4, 4 s segments, one file per playlist. */
+export function peertubeHlsArgs(mp4: string, dir: string, resolution: number): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', mp4,
+    '-c', 'copy', '-hls_time', '4', '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+    '-hls_segment_type', 'fmp4', '-hls_flags', 'single_file',
+    '-hls_segment_filename', path.join(dir, `${resolution}-fragmented.mp4`),
+    '-f', 'hls', path.join(dir, `${resolution}.m3u8`),
   ];
 }

@@ -29,7 +29,7 @@ import { joinVariant } from '../src/media/hls-join.js';
 import { downloadPlan, hlsOutput, mp4Output, planLadder } from '../src/media/video-plan.js';
 import { envInt } from './env.js';
 import { clipArgs, ffmpegVersion, makeClip, RECIPE, run } from './video-clip.js';
-import { peertubeMp4Args, peertubeTarget } from './video-peertube.js';
+import { peertubeHlsArgs, peertubeMp4Args, peertubeTarget } from './video-peertube.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results');
@@ -140,17 +140,6 @@ async function lamha720(clip: string, probe: VideoProbe, dir: string): Promise<P
 }
 
 // ---------------------------------------------------------------- PeerTube-like baseline
-
-/** The HLS job made from a web video: codecs copied, fMP4, 4 s segments, one file per playlist. */
-function peertubeHlsArgs(mp4: string, dir: string, resolution: number): string[] {
-  return [
-    '-hide_banner', '-loglevel', 'error', '-y', '-i', mp4,
-    '-c', 'copy', '-hls_time', '4', '-hls_list_size', '0', '-hls_playlist_type', 'vod',
-    '-hls_segment_type', 'fmp4', '-hls_flags', 'single_file',
-    '-hls_segment_filename', path.join(dir, `${resolution}-fragmented.mp4`),
-    '-f', 'hls', path.join(dir, `${resolution}.m3u8`),
-  ];
-}
 
 const niced = (args: string[]): [string, string[]] => (NICE > 0 ? ['nice', ['-n', String(NICE), 'ffmpeg', ...args]] : ['ffmpeg', args]);
 
