@@ -63,7 +63,7 @@ t.test('SIGTERM during an upload: not ready at once, still serving while it drai
   const ctx = await createTestContext(t, { ownDatabase: true });
   await seedEvent(ctx);
   const token = await ctx.mint('photographer', 'conf');
-  const DRAIN = 1500;
+  const DRAIN = 2500;
   const TIMEOUT = 20_000;
   const { api, base } = await startApi(t, ctx, { drainMs: DRAIN, timeoutMs: TIMEOUT });
   t.equal((await readyz(base)).status, 200, 'ready before');
@@ -88,7 +88,7 @@ t.test('SIGTERM during an upload: not ready at once, still serving while it drai
 
   // the rest, slowly: the upload is still in flight when the listener closes
   const rest = bytes.subarray(4096);
-  const step = Math.ceil(rest.length / 15);
+  const step = Math.ceil(rest.length / 20);
   for (let i = 0; i < rest.length; i += step) {
     await upload.write(rest.subarray(i, i + step));
     await sleep(200);
