@@ -71,6 +71,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
+# tini, as PID 1, passes SIGTERM on to node, which stops gracefully (README, "Stopping and
+# upgrading"). Node is started directly, never through npm, which does not pass signals on.
 ENTRYPOINT ["tini", "--"]
 # The API's V8 flags keep its memory low (bench/README.md, "resumable"): a young generation of
 # 1 MiB semi-spaces (Node 24 grows them to tens of MiB under a stream of upload buffers), V8's

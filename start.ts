@@ -6,6 +6,7 @@
  */
 import { loadDemoIfAsked, startApi } from './src/api.js';
 import { createLogger } from './src/log.js';
+import { closeApi } from './src/shutdown.js';
 import { configOrExit, onShutdown, openConnections } from './src/startup.js';
 import { startWorker } from './workers/run.js';
 
@@ -16,8 +17,8 @@ const app = await startApi(config, connections);
 const worker = await startWorker(config, log.child({ component: 'worker' }), connections, { queues: app.queues });
 
 onShutdown(log, async () => {
-  await app.close();
-  await worker.close();
+  // the worker stops taking jobs at once, while the API drains: both within the same bound
+  await Promise.all([closeApi(app, { ...config.shutdown, log }), worker.close()]);
   await connections.close();
 });
 

@@ -14,6 +14,7 @@ import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
 import metrics from './plugins/metrics.js';
 import services from './plugins/services.js';
+import shutdown from './plugins/shutdown.js';
 import rateLimits from './plugins/rate-limit.js';
 import securityHeaders from './plugins/security-headers.js';
 import { ErrorReply } from './routes/common.js';
@@ -101,6 +102,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
+  // before every route: it follows their handlers, for a graceful stop (src/shutdown.ts)
+  await app.register(shutdown);
   await app.register(securityHeaders, { publicUrl: config.publicUrl });
   // A browser that follows a broken link gets the gallery's own 404 page, in its language; the
   // API and everything else get the JSON error.

@@ -77,6 +77,12 @@ export interface Config {
    * and `workerHost` are where a worker process serves its own.
    */
   metrics: { token: string | undefined; workerPort: number | undefined; workerHost: string };
+  /**
+   * On SIGTERM: `drainMs`, how long the API still serves while /readyz answers 503 (a load
+   * balancer's time to see it); `timeoutMs`, how long in-flight requests and running jobs then
+   * have before they are cut (requests) or handed back to the queue (jobs).
+   */
+  shutdown: { drainMs: number; timeoutMs: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -243,7 +249,15 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   const workerMetricsPort = env.WORKER_METRICS_PORT === undefined || env.WORKER_METRICS_PORT === '' ? undefined : int('WORKER_METRICS_PORT', 9465, 1, 65535);
   if (workerMetricsPort !== undefined && metricsToken === undefined) problems.push('WORKER_METRICS_PORT needs METRICS_TOKEN: the worker\'s metrics are served to that token only');
 
+  // a load balancer polling /readyz every few seconds sees it fail before the listener goes;
+  // 30 s: a photo's upload over venue Wi-Fi mostly ends in it, a long video's job is handed back
+  const shutdown = {
+    drainMs: int('SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
+    timeoutMs: int('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+  };
+
   const config: Config = {
+    shutdown,
     trustProxy,
     cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
     // a working day at the event; an organiser signs in again the next morning

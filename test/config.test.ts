@@ -152,3 +152,9 @@ t.test('reads the metrics token and the worker\'s metrics port: off by default, 
   t.throws(() => loadConfig({ WORKER_METRICS_PORT: '9465' }), { name: 'ConfigError', problems: [/^WORKER_METRICS_PORT needs METRICS_TOKEN/] });
   t.throws(() => loadConfig({ METRICS_TOKEN: token, WORKER_METRICS_PORT: '0' }), { name: 'ConfigError', problems: [/^WORKER_METRICS_PORT /] });
 });
+
+t.test('reads the shutdown drain and bound: 5 s and 30 s by default, 0 allowed, nonsense refused', async (t) => {
+  t.same(loadConfig({}).shutdown, { drainMs: 5000, timeoutMs: 30_000 });
+  t.same(loadConfig({ SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_TIMEOUT_MS: '0' }).shutdown, { drainMs: 0, timeoutMs: 0 });
+  t.throws(() => loadConfig({ SHUTDOWN_DRAIN_MS: '5s', SHUTDOWN_TIMEOUT_MS: '-1' }), { name: 'ConfigError', problems: [/^SHUTDOWN_DRAIN_MS /, /^SHUTDOWN_TIMEOUT_MS /] });
+});

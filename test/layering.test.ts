@@ -24,7 +24,7 @@ export function importsOf(file: string): string[] {
 }
 
 t.test('the import reader finds what a file imports (checked on a file whose imports are known)', async (t) => {
-  t.same(importsOf('start.ts').sort(), ['src/api.ts', 'src/log.ts', 'src/startup.ts', 'workers/run.ts']);
+  t.same(importsOf('start.ts').sort(), ['src/api.ts', 'src/log.ts', 'src/shutdown.ts', 'src/startup.ts', 'workers/run.ts']);
 });
 
 /** Each module `from` reaches through imports, directly or not, with the first file that led there. */

@@ -1,6 +1,6 @@
 /**
  * The worker process (`npm run worker`): consumes the queues until SIGTERM, then lets running
- * jobs finish. Any number of these may run on any number of machines.
+ * jobs finish within SHUTDOWN_TIMEOUT_MS and hands back to the queue those that do not. Any number of these may run on any number of machines.
  */
 import { createLogger } from '../src/log.js';
 import { configOrExit, onShutdown, openConnections } from '../src/startup.js';

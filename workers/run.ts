@@ -22,6 +22,7 @@ import { SWEEP_UPLOADS_EVERY_MS } from '../src/queues/jobs.js';
 export interface RunningWorker {
   /** where its metrics are served (WORKER_METRICS_PORT), when they are */
   metricsPort: number | undefined;
+  /** stops taking jobs; running ones get SHUTDOWN_TIMEOUT_MS to finish, then go back to the queue */
   close(): Promise<void>;
 }
 
@@ -60,7 +61,7 @@ export async function startWorker(
   return {
     metricsPort: server?.port,
     async close() {
-      await workers.close();
+      await workers.close(config.shutdown.timeoutMs);
       await server?.close();
       await deps.close();
       if (!options.queues) await queues.close();

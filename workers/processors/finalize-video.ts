@@ -15,7 +15,7 @@ import type { JobPayloads } from '../../src/queues/jobs.js';
 import { publishAssetReady } from '../../src/redis/live.js';
 import { renditionKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
-import { inWorkDir, isInputFault, recordFailure, storeRenditions } from './steps.js';
+import { inWorkDir, isInputFault, recordFailure, storeRenditions, jobSignal } from './steps.js';
 import {
   advance, assertNoMetadata, currentRun, progressOf, readyResult, removeSource, sourceFile, stoppedForGood, upsertRenditions,
   type HlsPartResult, type PosterPartResult,
@@ -27,7 +27,7 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
   if (typeof current === 'string') return current;
   const { plan, asset } = current;
   const { probe } = plan;
-  const signal = AbortSignal.timeout(deps.settings.transcodeDeadline.minMs);
+  const signal = jobSignal(deps, deps.settings.transcodeDeadline.minMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: deps.settings.transcodeDeadline.minMs };
   try {
     return await inWorkDir('lamha-video-', async (work) => {

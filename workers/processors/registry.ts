@@ -49,6 +49,12 @@ export interface ProcessorDeps {
   /** the gallery's change versions: what processing makes public is written through it */
   changes: Pick<Changes, 'write' | 'touch'>;
   settings: ProcessorSettings;
+  /**
+   * Aborted when the worker stops and its shutdown bound has passed: the job's tools are killed
+   * and the job goes back to the queue (workers/worker.ts). Combine it with a job's own deadline
+   * through `jobSignal`.
+   */
+  handBack?: AbortSignal;
   /** resumable uploads, for their sweep */
   resumable: Pick<ResumableService, 'expire' | 'finishPending'>;
 }

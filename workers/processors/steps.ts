@@ -129,6 +129,8 @@ export async function complete(deps: ProcessorDeps, asset: { id: string; eventId
  * error is retried, and marks the asset failed only on the last attempt.
  */
 export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: string, err: unknown, inputFault: boolean): Promise<never> {
+  // stopped by the worker's shutdown, not by the file or the tools: nothing to record, the job goes back
+  if (deps.handBack?.aborted) throw new HandedBackError({ cause: err });
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   if (inputFault || lastAttempt) {
     // The code first: the uploader page and the console put a known code into the reader's words.
@@ -142,6 +144,20 @@ export async function recordFailure(job: Job, deps: ProcessorDeps, assetId: stri
     if (inputFault) throw new UnrecoverableError(reason);
   }
   throw err;
+}
+
+/** A job interrupted by its worker's shutdown: it is returned to the queue, not failed. */
+export class HandedBackError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the worker is stopping: the job goes back to the queue', options);
+    this.name = 'HandedBackError';
+  }
+}
+
+/** A job's abort signal: its own deadline, or the worker's shutdown bound, whichever comes first. */
+export function jobSignal(deps: Pick<ProcessorDeps, 'handBack'>, deadlineMs: number): AbortSignal {
+  const deadline = AbortSignal.timeout(deadlineMs);
+  return deps.handBack ? AbortSignal.any([deadline, deps.handBack]) : deadline;
 }
 
 const INPUT_FAULTS = new Set(['LAMHA_NOT_FOUND', 'LAMHA_UNDECODABLE', 'LAMHA_PIXEL_LIMIT', 'LAMHA_UNSUPPORTED_TYPE', 'LAMHA_VIDEO_TOO_LONG', 'LAMHA_VIDEO_TOO_LARGE', 'LAMHA_PRIVATE_METADATA']);

@@ -16,7 +16,7 @@ import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js'
 import type { VideoFlowChild } from '../../src/queues/producer.js';
 import type { ProcessorDeps } from './registry.js';
 import { cleanOriginal } from './clean-original.js';
-import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal } from './steps.js';
+import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, jobSignal } from './steps.js';
 import { keepSource, removeSource, removeStaleSources, stoppedForGood, type VideoPlan } from './video-flow.js';
 
 export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>, deps: ProcessorDeps): Promise<string> {
@@ -26,7 +26,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   if (asset.status === 'ready') return 'skipped: already done';
   if (asset.kind !== 'video') throw new UnrecoverableError(`asset ${assetId} is not a video`);
 
-  const signal = AbortSignal.timeout(deps.settings.transcodeDeadline.maxMs);
+  const signal = jobSignal(deps, deps.settings.transcodeDeadline.maxMs);
   const progress = progressReporter(job, deps, assetId);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
   let deadline: { ms: number; of: string } | undefined;

@@ -17,7 +17,7 @@ import { audioOutput, pieceInput, pieceOutput } from '../../src/media/video-plan
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
-import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource } from './steps.js';
+import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource, jobSignal } from './steps.js';
 import { advance, assertNoMetadata, currentRun, sha256, sourceFile, stoppedForGood, type HlsPartResult } from './video-flow.js';
 
 export async function videoPieceJob(job: Job<JobPayloads['video-piece']>, deps: ProcessorDeps): Promise<string> {
@@ -42,7 +42,7 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   const seconds = audio || piece!.seconds === null ? Math.max(0, (probe.durationMs ?? 0) / 1000 - (audio ? 0 : piece!.start)) : piece!.seconds;
   const what = audio ? `the audio of ${Math.round(seconds)} s` : `${parts.join(' and ')} piece ${index} of ${Math.round(seconds)} s`;
   const deadlineMs = Math.min(transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
-  const signal = AbortSignal.timeout(deadlineMs);
+  const signal = jobSignal(deps, deadlineMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
   try {
     return await inWorkDir('lamha-video-', async (work) => {

@@ -14,7 +14,7 @@ import { deriveImage } from '../../src/media/images.js';
 import { posterInput, posterOutput, storyboardInput, storyboardOutput, storyboardPlan, storyboardVtt } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import type { ProcessorDeps } from './registry.js';
-import { inWorkDir, isInputFault, recordFailure, storeRenditions } from './steps.js';
+import { inWorkDir, isInputFault, recordFailure, storeRenditions, jobSignal } from './steps.js';
 import { advance, currentRun, sourceFile, stoppedForGood, type PosterPartResult, type VideoPlan } from './video-flow.js';
 
 type Picture = 'poster' | 'storyboard';
@@ -34,7 +34,7 @@ async function picture(job: Job<JobPayloads['video-poster' | 'video-storyboard']
   const { plan } = current;
   const { probe } = plan;
   const deadlineMs = Math.min(transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
-  const signal = AbortSignal.timeout(deadlineMs);
+  const signal = jobSignal(deps, deadlineMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: Math.min(deps.settings.toolTimeoutMs, deadlineMs) };
   try {
     return await inWorkDir('lamha-video-', async (work) => {
