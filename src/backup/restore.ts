@@ -7,6 +7,8 @@ import { createReadStream } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { ensureDatabase, quoteIdent, type Db } from '../db/database.js';
 import { DigestStream } from '../storage/digest-stream.js';
@@ -97,22 +99,20 @@ export async function restore(dir: string, deps: RestoreDeps): Promise<RestoreSu
   let bytes = 0;
   const limit = pLimit(deps.concurrency ?? 4);
   await Promise.all(manifest.objects.map((o) => limit(async () => {
-    const digest = new DigestStream();
-    const source = createReadStream(objectPath(dir, o.key));
-    let failed = false;
-    source.on('error', (err) => {
-      failed = true;
-      digest.destroy(err);
-    });
-    try {
-      const headers: Record<string, string> = o.cacheControl ? { 'Cache-Control': o.cacheControl } : {};
-      await storage.put(o.key, source.pipe(digest), { ...(o.contentType ? { contentType: o.contentType } : {}), headers });
-    } catch (err) {
-      if (!failed) throw err;
-    }
-    if (failed || digest.bytes !== o.bytes || digest.sha256.toString('hex') !== o.sha256) {
+    const file = objectPath(dir, o.key);
+    // Checked before it is uploaded, so a damaged copy never reaches the bucket; the upload
+    // is counted again, and a file changed in between is caught too.
+    const check = await digestOfFile(file).catch(() => undefined);
+    if (!check || check.bytes !== o.bytes || check.sha256 !== o.sha256) {
       mismatched.push(o.key);
-      await storage.delete(o.key).catch(() => {});
+      return;
+    }
+    const headers: Record<string, string> = o.cacheControl ? { 'Cache-Control': o.cacheControl } : {};
+    const digest = new DigestStream();
+    await storage.put(o.key, createReadStream(file).pipe(digest), { ...(o.contentType ? { contentType: o.contentType } : {}), headers });
+    if (digest.bytes !== o.bytes || digest.sha256.toString('hex') !== o.sha256) {
+      mismatched.push(o.key);
+      await storage.delete(o.key);
       return;
     }
     objects++;
@@ -123,6 +123,13 @@ export async function restore(dir: string, deps: RestoreDeps): Promise<RestoreSu
     'SELECT (SELECT count(*) FROM assets)::int AS assets, (SELECT count(*) FROM renditions)::int AS renditions',
   );
   return { assets: counts!.assets, renditions: counts!.renditions, objects, bytes, mismatched: mismatched.sort() };
+}
+
+/** The size and SHA-256 of a file, streamed. */
+async function digestOfFile(file: string): Promise<{ bytes: number; sha256: string }> {
+  const digest = new DigestStream();
+  await pipeline(createReadStream(file), digest, new Writable({ write: (_c, _e, done) => done() }));
+  return { bytes: digest.bytes, sha256: digest.sha256.toString('hex') };
 }
 
 async function firstKey(storage: ObjectStore): Promise<string | undefined> {

@@ -131,6 +131,18 @@ t.test('a backup restored into an empty installation serves every asset and rend
     t.equal(rows[0].n, 0, 'and changes nothing in the database');
   });
 
+  t.test('npm run backup backs up the installation its configuration names', async (t) => {
+    const again = path.join(await tempDir(t), 'backup');
+    const env = {
+      ...process.env, DATABASE_URL: ctx.config.databaseUrl, S3_ENDPOINT: ctx.storage.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER',
+      S3_BUCKET: ctx.storage.bucket, REDIS_URL, LOG_LEVEL: 'silent',
+    };
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', again], { cwd: root, env, timeout: 60_000 });
+    t.match(stdout, `${kept.length} assets`);
+    const m = JSON.parse(await readFile(path.join(again, 'manifest.json'), 'utf8')) as Manifest;
+    t.same(m.objects.map((o) => [o.key, o.sha256]), manifest.objects.map((o) => [o.key, o.sha256]), 'the same objects, the same bytes');
+  });
+
   t.test('npm run restore of a tampered backup exits non-zero and names the object', async (t) => {
     const copy = await tempDir(t);
     await cp(dir, copy, { recursive: true });
@@ -145,7 +157,7 @@ t.test('a backup restored into an empty installation serves every asset and rend
       ...process.env, DATABASE_URL: other.url, S3_ENDPOINT: other.storage.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER',
       S3_BUCKET: other.storage.bucket, REDIS_URL, LOG_LEVEL: 'silent',
     };
-    const result = await run(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', copy], { cwd: root, env }).then(
+    const result = await run(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', copy], { cwd: root, env, timeout: 60_000 }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
@@ -153,5 +165,11 @@ t.test('a backup restored into an empty installation serves every asset and rend
     t.match(result.stderr, victim.key, 'stderr names the tampered object');
     t.match(result.stdout, /restored: \d+ assets/, 'the summary is printed');
     t.notOk(await other.storage.exists(victim.key), 'the tampered object is not left in the bucket');
+  });
+
+  t.test('a backup fails, naming the key, when an object of an asset that still exists is missing', async (t) => {
+    const key = `renditions/${kept[0]}/thumb.webp`;
+    await ctx.storage.delete(key);
+    await t.rejects(backup(await tempDir(t), { databaseUrl: ctx.config.databaseUrl, schema: ctx.schema, db: ctx.db, storage: ctx.storage }), { name: 'BackupError', message: new RegExp(key) });
   });
 });
