@@ -13,6 +13,7 @@
 #   procps            ps                        only for tests that look for leftover child processes
 #   redis-server      redis-server              only for tests that start a Redis of their own
 #   wrk               wrk                       only for bench/gallery (an HTTP load generator in C)
+#   postgresql-client pg_dump, pg_restore       `npm run backup` / `npm run restore` and their test (not the service)
 #
 # The tests also make HEVC clips, so with --test (and by default) ffmpeg must have the libx265
 # encoder, as Debian's has; an ffmpeg without it first on PATH is an error, not a skipped test.
@@ -52,11 +53,12 @@ declare -A TOOLS=(
   [wrk]="wrk"
   [unzip]="unzip zipinfo"
   [nginx]="nginx"
+  [postgresql-client]="pg_dump pg_restore"
 )
 
 log() { printf 'system-deps.sh: %s\n' "$*" >&2; }
 case "$mode" in
-  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' 'TOOLS[unzip]' 'TOOLS[nginx]' ;;
+  runtime) unset 'TOOLS[imagemagick]' 'TOOLS[chromium]' 'TOOLS[procps]' 'TOOLS[redis-server]' 'TOOLS[wrk]' 'TOOLS[unzip]' 'TOOLS[nginx]' 'TOOLS[postgresql-client]' ;;
   test) unset 'TOOLS[wrk]' ;;
 esac
 

@@ -2,6 +2,7 @@
  * PostgreSQL access: a pool bound to one schema, database creation and migrations.
  */
 import pg from 'pg';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
@@ -83,8 +84,17 @@ export interface MigrateLogger {
  * Applies pending migrations. node-pg-migrate takes a PostgreSQL advisory lock, so
  * processes starting together wait for each other instead of racing.
  */
-export async function migrate(url: string, schema = 'public', logger?: MigrateLogger): Promise<string[]> {
+export async function migrate(url: string, schema = 'public', logger?: MigrateLogger, options: { upTo?: string } = {}): Promise<string[]> {
+  let count: number | undefined;
+  if (options.upTo !== undefined) {
+    // stop after this migration (the upgrade test's "previous release"); counted from the first, applied or not
+    const names = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+    const at = names.indexOf(options.upTo);
+    if (at < 0) throw new Error(`no migration ${options.upTo}`);
+    count = Math.max(0, at + 1 - (await appliedCount(url, schema)));
+  }
   const ran = await runner({
+    ...(count !== undefined ? { count } : {}),
     databaseUrl: withDefaultUser(url),
     dir: MIGRATIONS_DIR,
     migrationsTable: 'pgmigrations',
@@ -98,6 +108,20 @@ export async function migrate(url: string, schema = 'public', logger?: MigrateLo
   });
   for (const m of ran) logger?.info(`applied migration ${m.name}`);
   return ran.map((m) => m.name);
+}
+
+/** How many migrations the schema has applied (0 when it has none yet). */
+async function appliedCount(url: string, schema: string): Promise<number> {
+  const client = new pg.Client({ connectionString: withDefaultUser(url) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [schema, 'pgmigrations']);
+    if (rows[0]!.n === 0) return 0;
+    const applied = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(schema)}.pgmigrations`);
+    return applied.rows[0]!.n;
+  } finally {
+    await client.end();
+  }
 }
 
 /**
