@@ -8,12 +8,8 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent, type Db } from '../../src/db/database.js';
-import { createQueues } from '../../src/queues/producer.js';
-import { createRedis } from '../../src/redis/connection.js';
-import { DATABASE_URL, REDIS_URL, testStorage } from '../helpers/context.js';
+import { buildTestApp, DATABASE_URL, testStorage } from '../helpers/context.js';
 
 /**
  * The last migration of the previous release. Releasing moves it to this release's last
@@ -78,17 +74,7 @@ t.test(`data of the previous release (${PREVIOUS_RELEASE}) survives every later 
 
   // the app of this release over the upgraded schema
   const storage = await testStorage(t, 'embedded');
-  const prefix = `lamha-test-upgrade-${schema}`;
-  const config = loadConfig({ DATABASE_URL, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: storage.bucket, PUBLIC_URL: 'http://gallery.test' });
-  const redis = createRedis(REDIS_URL);
-  const queues = createQueues({ connection: redis, prefix });
-  const app = await buildApp(config, { deps: { db, redis, storage, queues } });
-  t.teardown(async () => {
-    await app.close();
-    for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
-    await queues.close();
-    redis.disconnect();
-  });
+  const { app } = await buildTestApp(t, { url: DATABASE_URL, db, storage });
   const headers = { authorization: `Bearer ${ADMIN}` };
 
   const events = await app.inject({ method: 'GET', url: '/api/v1/events' });

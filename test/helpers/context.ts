@@ -159,23 +159,32 @@ export interface ContextOptions {
   ownDatabase?: boolean;
 }
 
-export async function createTestContext(t: Teardown, options: ContextOptions = {}): Promise<TestContext> {
-  const { db, schema, url } = options.ownDatabase ? await testOwnDb(t) : await testDb(t);
-  const storage = await testStorage(t, options.s3, options.partSize ? { partSize: options.partSize } : {});
+/**
+ * The app over database `url` (its pool `db`) and `storage`, with a Redis prefix of its own, as
+ * `npm start` would build it there; closed, and its queues emptied, at teardown.
+ */
+export async function buildTestApp(t: Teardown, o: { url: string; db: Db; storage: ObjectStore; env?: Record<string, string> }) {
   const prefix = uniqueName('lamha-test-');
   const config = loadConfig({
-    DATABASE_URL: url, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: storage.bucket,
-    PUBLIC_URL: 'http://gallery.test', ...options.env,
+    DATABASE_URL: o.url, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: o.storage.bucket,
+    PUBLIC_URL: 'http://gallery.test', ...o.env,
   });
   const redis = createRedis(REDIS_URL);
   const queues = createQueues({ connection: redis, prefix });
-  const app = await buildApp(config, { deps: { db, redis, storage, queues } });
+  const app = await buildApp(config, { deps: { db: o.db, redis, storage: o.storage, queues } });
   t.teardown(async () => {
     await app.close();
     for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
     await queues.close();
     redis.disconnect();
   });
+  return { app, config, redis, queues };
+}
+
+export async function createTestContext(t: Teardown, options: ContextOptions = {}): Promise<TestContext> {
+  const { db, schema, url } = options.ownDatabase ? await testOwnDb(t) : await testDb(t);
+  const storage = await testStorage(t, options.s3, options.partSize ? { partSize: options.partSize } : {});
+  const { app, config, redis, queues } = await buildTestApp(t, { url, db, storage, env: options.env });
 
   async function mint(role: Role, eventSlug?: string, opts: { expiresAt?: Date } = {}): Promise<string> {
     let eventId: string | null = null;

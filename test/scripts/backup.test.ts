@@ -10,16 +10,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
 import { backup } from '../../src/backup/backup.js';
 import { objectPath, type Manifest } from '../../src/backup/manifest.js';
 import { restore, RestoreRefused } from '../../src/backup/restore.js';
-import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/database.js';
-import { createQueues } from '../../src/queues/producer.js';
-import { createRedis } from '../../src/redis/connection.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { createTestContext, REDIS_URL, seedEvent, testDatabase, testStorage, type TestContext } from '../helpers/context.js';
+import { buildTestApp, createTestContext, REDIS_URL, seedEvent, testDatabase, testStorage, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
@@ -52,19 +48,9 @@ async function emptyInstallation(t: Parameters<typeof testStorage>[0]) {
 
 /** The app over a restored installation, as `npm start` would build it there. */
 async function appOn(t: { teardown(fn: () => unknown): void }, url: string, storage: ObjectStore): Promise<FastifyInstance> {
-  const prefix = `lamha-test-restored-${Date.now().toString(36)}`;
-  const config = loadConfig({ DATABASE_URL: url, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: storage.bucket, PUBLIC_URL: 'http://gallery.test' });
-  const redis = createRedis(REDIS_URL);
-  const queues = createQueues({ connection: redis, prefix });
   const db = createDb({ url, max: 3 });
-  const app = await buildApp(config, { deps: { db, redis, storage, queues } });
-  t.teardown(async () => {
-    await app.close();
-    for (const q of Object.values(queues.queues)) await q.obliterate({ force: true });
-    await queues.close();
-    redis.disconnect();
-    await db.end();
-  });
+  const { app } = await buildTestApp(t, { url, db, storage });
+  t.teardown(() => db.end());
   return app;
 }
 

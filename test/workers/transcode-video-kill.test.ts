@@ -12,32 +12,11 @@ import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../he
 import { testClip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
 import { runEntry, waitFor, type Running } from '../helpers/processes.js';
+import { lamhaDirs, objectText, processesMentioning, workerEnv } from '../helpers/worker-process.js';
 
 // renewed every 3 s: a busy machine may delay a renewal a little, not by 6 s
 const LOCK_MS = 6000;
 const SECONDS = 20;
-
-async function text(ctx: TestContext, key: string): Promise<string> {
-  let out = '';
-  for await (const c of await ctx.storage.get(key)) out += (c as Buffer).toString('utf8');
-  return out;
-}
-
-/** Process ids whose command line mentions `needle` (ffmpeg runs on files under the worker's temp dir). */
-async function processesMentioning(needle: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/** Lamha's work dirs (tsx keeps a cache of its own there too); with `sources`, the machine's copies of videos being processed too. */
-async function lamhaDirs(dir: string, sources = false): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n.startsWith('lamha-') && (sources || n !== 'lamha-video-sources'));
-}
 
 t.test('a worker killed with SIGKILL mid-transcode: another finishes the job with one complete set of renditions', async (t) => {
   const ctx = await createTestContext(t, { ownDatabase: true });
@@ -55,17 +34,13 @@ t.test('a worker killed with SIGKILL mid-transcode: another finishes the job wit
   t.equal(res.statusCode, 201, res.body);
   const id: string = res.json().assets[0].id;
 
-  const env = {
-    DATABASE_URL: ctx.config.databaseUrl,
-    REDIS_URL, REDIS_PREFIX: ctx.config.redisPrefix,
-    S3_ENDPOINT: ctx.storage.endpoint,
-    S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
-    S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'warn', TMPDIR: tmp,
+  const env = workerEnv(ctx, tmp, {
+    LOG_LEVEL: 'warn',
     // a dead worker's job is taken over within seconds instead of BullMQ's 30 s
     WORKER_LOCK_MS: String(LOCK_MS), WORKER_STALLED_INTERVAL_MS: '1000',
     // three pieces per rung: the kill lands in the middle of the flow
     VIDEO_PIECE_SECONDS: '8',
-  };
+  });
   const children: Running[] = [];
   t.teardown(() => children.forEach((c) => c.child.kill('SIGKILL')));
   const first = runEntry('workers/main.ts', env);
@@ -109,14 +84,14 @@ t.test('a worker killed with SIGKILL mid-transcode: another finishes the job wit
   const { rows } = await ctx.db.query<{ name: string }>('SELECT name FROM renditions WHERE asset_id = $1', [id]);
   const named = new Set(rows.map((r) => r.name));
   for (const name of named) t.ok(objects.has(name), `rendition ${name} is stored`);
-  const master = await text(ctx, `${prefix}hls/master.m3u8`);
+  const master = await objectText(ctx, `${prefix}hls/master.m3u8`);
   const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
   t.equal(variants.length, 2, '720p source: 360p and 720p');
   const groups = [...master.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!);
   t.same(groups, ['audio/index.m3u8'], 'and the audio');
   for (const v of [...variants, ...groups]) {
     const dir = path.posix.dirname(`hls/${v}`);
-    const playlist = await text(ctx, `${prefix}hls/${v}`);
+    const playlist = await objectText(ctx, `${prefix}hls/${v}`);
     named.add(`hls/${v}`);
     const uris = [...playlist.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!).concat(playlist.split('\n').filter((l) => l && !l.startsWith('#')));
     // its init segment and one per 4 s
