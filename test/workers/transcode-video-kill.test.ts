@@ -12,7 +12,7 @@ import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../he
 import { testClip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
 import { runEntry, waitFor, type Running } from '../helpers/processes.js';
-import { lamhaDirs, objectText, processesMentioning, workerEnv } from '../helpers/worker-process.js';
+import { assertOneVideoSet, lamhaDirs, processesMentioning, workerEnv } from '../helpers/worker-process.js';
 
 // renewed every 3 s: a busy machine may delay a renewal a little, not by 6 s
 const LOCK_MS = 6000;
@@ -78,30 +78,7 @@ t.test('a worker killed with SIGKILL mid-transcode: another finishes the job wit
   const again = jobs.filter((j) => (j.attemptsStarted ?? 0) >= 2).map((j) => j.id);
   t.equal(again.length, 1, `the killed worker's job ran again, and only it (${again.join(', ')})`);
 
-  // exactly one set: every object is a rendition row or a file a playlist names, and every named file exists
-  const prefix = `renditions/${id}/`;
-  const objects = new Set((await ctx.storage.list(prefix)).map((k) => k.slice(prefix.length)));
-  const { rows } = await ctx.db.query<{ name: string }>('SELECT name FROM renditions WHERE asset_id = $1', [id]);
-  const named = new Set(rows.map((r) => r.name));
-  for (const name of named) t.ok(objects.has(name), `rendition ${name} is stored`);
-  const master = await objectText(ctx, `${prefix}hls/master.m3u8`);
-  const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
-  t.equal(variants.length, 2, '720p source: 360p and 720p');
-  const groups = [...master.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!);
-  t.same(groups, ['audio/index.m3u8'], 'and the audio');
-  for (const v of [...variants, ...groups]) {
-    const dir = path.posix.dirname(`hls/${v}`);
-    const playlist = await objectText(ctx, `${prefix}hls/${v}`);
-    named.add(`hls/${v}`);
-    const uris = [...playlist.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!).concat(playlist.split('\n').filter((l) => l && !l.startsWith('#')));
-    // its init segment and one per 4 s
-    t.ok(uris.length >= 1 + SECONDS / 4, `${v}: ${uris.length} files named`);
-    for (const uri of uris) {
-      t.ok(objects.has(`${dir}/${uri}`), `${dir}/${uri} exists`);
-      named.add(`${dir}/${uri}`);
-    }
-  }
-  t.same([...objects].filter((o) => !named.has(o)), [], 'no object outside the one set');
+  await assertOneVideoSet(t, ctx, id, SECONDS);
 
   // the killed run's work dir went with the retry; the retry's own is gone too
   t.same(await lamhaDirs(tmp, true), [], 'no work dir left, no copy of the video');
