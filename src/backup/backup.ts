@@ -29,17 +29,10 @@ import { originalKey } from '../storage/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { assetOfKey, DUMP, MANIFEST, objectPath, type Manifest, type ManifestObject } from './manifest.js';
 import { libpqUrl, runPgTool } from './pg-tools.js';
+import type { InstallationDeps } from './restore.js';
 
-export interface BackupDeps {
-  databaseUrl: string;
-  /** the installation's schema (`public` for a real one) */
-  schema: string;
-  /** the live database, asked after the copy about assets whose objects vanished */
-  db: Db;
-  storage: ObjectStore;
-  log?: (line: string) => void;
-  /** objects copied at once */
-  concurrency?: number;
+/** `db`, the live database, is also asked after the copy about assets whose objects vanished. */
+export interface BackupDeps extends InstallationDeps {
   /** called once the snapshot is taken and the dump written, before objects are copied (tests) */
   afterDump?: () => Promise<void>;
 }

@@ -16,15 +16,19 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { DUMP, MANIFEST, objectPath, type Manifest } from './manifest.js';
 import { libpqUrl, runPgTool } from './pg-tools.js';
 
-export interface RestoreDeps {
+/** An installation as backup and restore reach it. */
+export interface InstallationDeps {
   databaseUrl: string;
-  /** the target schema; it must be the schema that was backed up (`public` for a real installation) */
+  /** the installation's schema (`public` for a real one); a restore's must be the one backed up */
   schema: string;
   db: Db;
   storage: ObjectStore;
   log?: (line: string) => void;
+  /** objects copied at once */
   concurrency?: number;
 }
+
+export type RestoreDeps = InstallationDeps;
 
 export interface RestoreSummary {
   assets: number;
