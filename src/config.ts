@@ -83,6 +83,12 @@ export interface Config {
    * have before they are cut (requests) or handed back to the queue (jobs).
    */
   shutdown: { drainMs: number; timeoutMs: number };
+  /**
+   * The maintenance sweep: `everyMs`, how often it runs (besides at every worker start);
+   * `graceMs`, how old an object with no row, an unfinished S3 multipart upload or a worker's
+   * temp dir must be before it is removed — longer than any upload request or job takes.
+   */
+  sweep: { everyMs: number; graceMs: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -258,6 +264,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
 
   const config: Config = {
     shutdown,
+    // a day: far beyond the longest video job (transcodeDeadline's cap) and any upload request
+    sweep: { everyMs: int('SWEEP_EVERY_MINUTES', 15, 1, 24 * 60) * 60_000, graceMs: int('SWEEP_GRACE_HOURS', 24, 1, 24 * 30) * 3600_000 },
     trustProxy,
     cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
     // a working day at the event; an organiser signs in again the next morning

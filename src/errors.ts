@@ -50,6 +50,8 @@ export const LiveUnavailableError = createError<[string]>('LAMHA_LIVE_UNAVAILABL
 export const LiveTooManyError = createError('LAMHA_LIVE_TOO_MANY', 'Too many live streams are open from this address; close one and try again', 429);
 export const LiveFullError = createError('LAMHA_LIVE_FULL', 'The server holds as many live streams as it can; try again shortly', 503);
 export const StorageUnavailableError = createError<[string]>('LAMHA_STORAGE_UNAVAILABLE', 'Object storage failed: %s', 503);
+/** Recorded on an asset by the maintenance sweep when its original is no longer in the bucket. */
+export const OriginalMissingError = createError('LAMHA_ORIGINAL_MISSING', 'The original of this file is missing from storage; upload it again', 500);
 
 // Monitoring
 export const MetricsUnauthorizedError = createError('LAMHA_METRICS_UNAUTHORIZED', 'The metrics need METRICS_TOKEN or an admin token as Authorization: Bearer', 401);

@@ -158,3 +158,9 @@ t.test('reads the shutdown drain and bound: 5 s and 30 s by default, 0 allowed, 
   t.same(loadConfig({ SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_TIMEOUT_MS: '0' }).shutdown, { drainMs: 0, timeoutMs: 0 });
   t.throws(() => loadConfig({ SHUTDOWN_DRAIN_MS: '5s', SHUTDOWN_TIMEOUT_MS: '-1' }), { name: 'ConfigError', problems: [/^SHUTDOWN_DRAIN_MS /, /^SHUTDOWN_TIMEOUT_MS /] });
 });
+
+t.test('reads the sweep\'s period and grace: 15 minutes and 24 hours by default, nonsense refused', async (t) => {
+  t.same(loadConfig({}).sweep, { everyMs: 15 * 60_000, graceMs: 24 * 3600_000 });
+  t.same(loadConfig({ SWEEP_EVERY_MINUTES: '5', SWEEP_GRACE_HOURS: '2' }).sweep, { everyMs: 5 * 60_000, graceMs: 2 * 3600_000 });
+  t.throws(() => loadConfig({ SWEEP_EVERY_MINUTES: '0', SWEEP_GRACE_HOURS: 'a day' }), { name: 'ConfigError', problems: [/^SWEEP_EVERY_MINUTES /, /^SWEEP_GRACE_HOURS /] });
+});

@@ -42,6 +42,7 @@ export function createProcessorDeps(
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
       workerLockMs: config.workerLockMs, workerStalledIntervalMs: config.workerStalledIntervalMs,
       transcodeDeadline: config.transcodeDeadline,
+      sweepGraceMs: config.sweep.graceMs,
     },
     close: () => metadata.close(),
   };

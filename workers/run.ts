@@ -11,13 +11,11 @@ import { createRedis } from '../src/redis/connection.js';
 import { createWorkerMetrics } from '../src/metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/server.js';
 import { countingErrors, storageErrorCode } from '../src/storage/counted.js';
-import { requeueProcessing } from '../src/services/reconcile.js';
 import type { Connections } from '../src/startup.js';
 import { createProcessorDeps } from './deps.js';
-import { resumeVideoFlows } from './resume-flows.js';
+import type { ProcessorDeps } from './processors/registry.js';
 import { startWorkers } from './worker.js';
-import { sweepUploads } from './processors/sweep-uploads.js';
-import { SWEEP_UPLOADS_EVERY_MS } from '../src/queues/jobs.js';
+import { restoreQueues, scheduleSweep, sweep } from './processors/sweep.js';
 
 export interface RunningWorker {
   /** where its metrics are served (WORKER_METRICS_PORT), when they are */
@@ -51,21 +49,55 @@ export async function startWorker(
   const deps = createProcessorDeps(config, { db, storage, queues, log, publisher: redis });
   const workers = startWorkers({ ...deps, connection, prefix: config.redisPrefix, ...(metrics && { metrics }) });
   log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
-  const requeued = await requeueProcessing({ db, queues });
-  if (requeued > 0) log.info(`queued ${requeued} assets still processing`);
-  const resumed = await resumeVideoFlows({ db, queues });
-  if (resumed > 0) log.info(`queued again the parts ${resumed} videos still lacked`);
-  await queues.queues.maintenance.upsertJobScheduler('sweep-uploads', { every: SWEEP_UPLOADS_EVERY_MS }, { name: 'sweep-uploads', data: {} });
-  // and once now: uploads that expired or lost their finish while no worker ran
-  await sweepUploads(undefined, deps).catch((err: unknown) => log.warn({ err }, 'the upload sweep failed; it runs again shortly'));
+  await scheduleSweep(deps, config.sweep.everyMs);
+  // and once now, whatever happened while no worker ran (the sweep logs what it did)
+  await sweep(undefined, deps).catch((err: unknown) => log.warn({ err }, 'the start-up sweep failed; the sweep runs again shortly'));
+  const stopRestoring = restoreAfterRedisLoss(connection, deps, config.sweep.everyMs);
   return {
     metricsPort: server?.port,
     async close() {
+      await stopRestoring();
       await workers.close(config.shutdown.timeoutMs);
       await server?.close();
       await deps.close();
       if (!options.queues) await queues.close();
       if (!options.connection) connection.disconnect();
     },
+  };
+}
+
+/**
+ * Redis may come back empty (no persistence, a failover to a fresh replica): each time the
+ * workers' connection is ready again, what PostgreSQL says is still to do is queued again, and
+ * the sweep scheduled again. Answers a function that stops it and waits for a run in progress.
+ */
+function restoreAfterRedisLoss(connection: Redis, deps: ProcessorDeps, everyMs: number): () => Promise<void> {
+  let connected = connection.status === 'ready';
+  let running: Promise<void> | undefined;
+  let again = false;
+  const restore = async (): Promise<void> => {
+    do {
+      again = false;
+      try {
+        const { requeued, resumedFlows } = await restoreQueues(deps, everyMs);
+        deps.log.info(`Redis is back: queued again ${requeued} assets and ${resumedFlows} video flows`);
+      } catch (err) {
+        deps.log.warn({ err }, 'could not restore the queues after Redis came back; the sweep will');
+      }
+    } while (again);
+    running = undefined;
+  };
+  const onReady = () => {
+    if (!connected) {
+      connected = true;
+      return;
+    }
+    if (running) again = true;
+    else running = restore();
+  };
+  connection.on('ready', onReady);
+  return async () => {
+    connection.off('ready', onReady);
+    await running;
   };
 }

@@ -28,8 +28,11 @@ export interface JobPayloads {
   'finalize-video': VideoRunPayload;
   /** removes every object of a deleted asset (retried when storage was down at delete time) */
   'purge-asset': { assetId: string };
-  /** deletes expired resumable uploads and finishes those whose finishing request failed */
-  'sweep-uploads': Record<string, never>;
+  /**
+   * the maintenance sweep (workers/processors/sweep.ts): queues again what Redis lost, removes
+   * what no row owns in the bucket and on disk, expires and finishes resumable uploads
+   */
+  'sweep': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -67,12 +70,9 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'video-piece': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'finalize-video': { queue: 'videos', attempts: 5, backoffMs: 10_000, timeoutMs: 3600_000, retryAfterDeadline: true },
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000, retryAfterDeadline: true },
-  // repeated every SWEEP_UPLOADS_EVERY_MS: a failed run is simply the next one
-  'sweep-uploads': { queue: 'maintenance', attempts: 1, backoffMs: 60_000, timeoutMs: 10 * 60_000, retryAfterDeadline: false },
+  // repeated every SWEEP_EVERY_MINUTES: a failed run is simply the next one
+  'sweep': { queue: 'maintenance', attempts: 1, backoffMs: 60_000, timeoutMs: 60 * 60_000, retryAfterDeadline: false },
 };
-
-/** How often the resumable-upload sweep runs (and once when a worker starts). */
-export const SWEEP_UPLOADS_EVERY_MS = 15 * 60_000;
 
 export interface TranscodeDeadline {
   /** wall-clock seconds allowed per second of video */

@@ -18,6 +18,11 @@ export interface Queues {
   addVideoFlow(assetId: string, run: string, children: VideoFlowChild[], options?: { backfill?: boolean }): Promise<void>;
   /** Whether the flow of run `run` is in Redis (its finalize-video job, waiting or done). */
   hasVideoFlow(run: string): Promise<boolean>;
+  /**
+   * Queues the asset's job unless it is waiting, delayed or running; one that completed or
+   * failed for good is replaced (its id would make the add a no-op). Answers whether it queued.
+   */
+  requeue<N extends JobName>(name: N, payload: JobPayloads[N], options?: { backfill?: boolean }): Promise<boolean>;
   /** Drops the asset's job while it waits; one already running keeps its lock. */
   cancel(name: JobName, assetId: string): Promise<void>;
   readonly queues: Readonly<Record<QueueName, Queue>>;
@@ -69,6 +74,15 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
         removeOnFail: { age: 7 * 24 * 3600 },
       });
       return id;
+    },
+    async requeue(name, payload, options = {}) {
+      const queue = queues[JOB_POLICY[name].queue];
+      const id = jobId(name, payload.assetId);
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'failed') await queue.remove(id);
+      else if (state !== 'unknown') return false;
+      await this.enqueue(name, payload, options);
+      return true;
     },
     async cancel(name, assetId) {
       await queues[JOB_POLICY[name].queue].remove(jobId(name, assetId));

@@ -19,6 +19,17 @@ function counted<A extends unknown[], R>(operation: string, fn: (...args: A) => 
   };
 }
 
+function countedScan<A extends unknown[], T>(operation: string, fn: (...args: A) => AsyncIterable<T>, onError: OnStorageError): (...args: A) => AsyncIterable<T> {
+  return async function* (...args) {
+    try {
+      yield* fn(...args);
+    } catch (err) {
+      onError(operation, err);
+      throw err;
+    }
+  };
+}
+
 export function countingErrors(store: ObjectStore, onError: OnStorageError): ObjectStore {
   const m = store.multipart;
   return {
@@ -34,6 +45,8 @@ export function countingErrors(store: ObjectStore, onError: OnStorageError): Obj
     delete: counted('delete', (key) => store.delete(key), onError),
     deletePrefix: counted('deletePrefix', (prefix, options) => store.deletePrefix(prefix, options), onError),
     list: counted('list', (prefix) => store.list(prefix), onError),
+    scan: countedScan('scan', (prefix, options) => store.scan(prefix, options), onError),
+    incompleteUploads: countedScan('incompleteUploads', (prefix) => store.incompleteUploads(prefix), onError),
     multipart: {
       start: counted('multipart.start', (key, options) => m.start(key, options), onError),
       part: counted('multipart.part', (key, uploadId, partNumber, body) => m.part(key, uploadId, partNumber, body), onError),

@@ -1,10 +1,10 @@
 /**
  * The embedded S3 server for trying Lamha out without one: s3rver on loopback, objects under
- * DATA_DIR. It checks no signatures and lacks a few calls (ListMultipartUploads, lifecycle),
- * which is why the adapter drives multipart with calls every S3 server answers. The one it
- * lacks that the adapter needs, AbortMultipartUpload, is added here.
+ * DATA_DIR. It checks no signatures and lacks a few calls (lifecycle, ListParts), which is why
+ * the adapter drives multipart with calls every S3 server answers. The two it lacks that Lamha
+ * needs, AbortMultipartUpload and ListMultipartUploads (the sweep's), are added here.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What the start log says whenever the embedded server runs. */
@@ -31,6 +31,30 @@ export async function startEmbeddedS3({ dataDir, port, host = '127.0.0.1' }: { d
     if (!/^[0-9a-f]{32}$/.test(uploadId) || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) return next();
     await rm(path.join(directory, bucket, '._S3rver_uploads', uploadId), { recursive: true, force: true });
     ctx.status = 204;
+  });
+  // ListMultipartUploads, all in one page: enough for the sweep of a trial installation's uploads
+  server.middleware.unshift(async (ctx, next) => {
+    const bucket = decodeURIComponent(ctx.path.split('/')[1] ?? '');
+    if (ctx.method !== 'GET' || !('uploads' in ctx.query) || ctx.path.split('/').filter(Boolean).length !== 1) return next();
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) return next();
+    const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+    const after = typeof ctx.query['key-marker'] === 'string' ? ctx.query['key-marker'] : '';
+    const root = path.join(directory, bucket, '._S3rver_uploads');
+    const uploads: { key: string; id: string; initiated: Date }[] = [];
+    for (const id of await readdir(root).catch(() => [] as string[])) {
+      const file = path.join(root, id, 'key');
+      const key = await readFile(file, 'utf8').catch(() => undefined);
+      if (key === undefined || !key.startsWith(prefix) || key <= after) continue;
+      uploads.push({ key, id, initiated: (await stat(file)).mtime });
+    }
+    uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
+    const x = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`
+      + `<Bucket>${x(bucket)}</Bucket><KeyMarker>${x(after)}</KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${x(prefix)}</Prefix>`
+      + `<MaxUploads>${uploads.length}</MaxUploads><IsTruncated>false</IsTruncated>`
+      + uploads.map((u) => `<Upload><Key>${x(u.key)}</Key><UploadId>${u.id}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`).join('')
+      + '</ListMultipartUploadsResult>';
   });
   const info = (await server.run()) as { address: string; port: number };
   return {

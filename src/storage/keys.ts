@@ -1,6 +1,6 @@
 /** Object keys are built here and only here, from server-generated ids. */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RENDITION_NAME = /^[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)*$/;
 
 function checkId(assetId: string): string {
@@ -8,13 +8,16 @@ function checkId(assetId: string): string {
   return assetId;
 }
 
+/** The top-level folders of the bucket, each holding one key or folder per asset (or upload) id. */
+export const TOP_PREFIXES = { originals: 'originals/', renditions: 'renditions/', press: 'press/', uploads: 'uploads/' } as const;
+
 export function originalKey(assetId: string): string {
-  return `originals/${checkId(assetId)}`;
+  return `${TOP_PREFIXES.originals}${checkId(assetId)}`;
 }
 
 /** Press files, made on request (services/press.ts): never served as renditions are. */
 export function pressPrefix(assetId: string): string {
-  return `press/${checkId(assetId)}/`;
+  return `${TOP_PREFIXES.press}${checkId(assetId)}/`;
 }
 
 export function pressKey(assetId: string, fingerprint: string): string {
@@ -23,7 +26,7 @@ export function pressKey(assetId: string, fingerprint: string): string {
 }
 
 export function renditionPrefix(assetId: string): string {
-  return `renditions/${checkId(assetId)}/`;
+  return `${TOP_PREFIXES.renditions}${checkId(assetId)}/`;
 }
 
 /** Subtitle tracks live beside the renditions but are uploaded by people, not made by a processor. */
@@ -43,12 +46,12 @@ export const HLS_PART_TYPES: Readonly<Record<string, string>> = {
   '.mp4': 'video/mp4',
 };
 
-const UPLOAD_ID = /^[0-9a-f]{32}$/;
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /** What a resumable (tus) upload keeps besides the original's multipart upload. */
 export function resumablePrefix(uploadId: string): string {
   if (!UPLOAD_ID.test(uploadId)) throw new TypeError(`not an upload id: ${uploadId}`);
-  return `uploads/${uploadId}/`;
+  return `${TOP_PREFIXES.uploads}${uploadId}/`;
 }
 
 /** The bytes after a resumable upload's last whole part. */

@@ -39,6 +39,14 @@ export interface ObjectStat {
   lastModified: Date;
 }
 
+export type ScanEntry = { key: string; folder: false; lastModified: Date } | { key: string; folder: true };
+
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
 export interface ObjectStore {
   readonly endpoint: string;
   readonly bucket: string;
@@ -56,6 +64,14 @@ export interface ObjectStore {
   /** Deletes every object whose key starts with `prefix` (but not with `except`); answers how many. */
   deletePrefix(prefix: string, options?: { except?: string }): Promise<number>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * What is under `prefix`, in key order, page by page (memory stays flat on a bucket of
+   * millions): each object with its age, or with `folders`, each next-level prefix once
+   * (`renditions/<id>/`) instead of the objects under it.
+   */
+  scan(prefix: string, options?: { folders?: boolean }): AsyncIterable<ScanEntry>;
+  /** S3 multipart uploads under `prefix` never completed nor aborted, with when each began. */
+  incompleteUploads(prefix: string): AsyncIterable<IncompleteUpload>;
   /**
    * An S3 multipart upload driven step by step, for a file that arrives over several requests
    * (tus): parts of at least 5 MiB but the last, completed in part order.
@@ -282,6 +298,37 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         throw translate(err, prefix);
       }
       return keys;
+    },
+    async *scan(prefix, { folders = false } = {}) {
+      type Item = { name?: string; prefix?: string; lastModified?: Date };
+      try {
+        for await (const item of client.listObjectsV2(bucket, prefix, !folders) as AsyncIterable<Item>) {
+          if (item.prefix) yield { key: item.prefix, folder: true };
+          else if (item.name) yield { key: item.name, folder: false, lastModified: item.lastModified ?? new Date(0) };
+        }
+      } catch (err) {
+        throw translate(err, prefix);
+      }
+    },
+    async *incompleteUploads(prefix) {
+      // page by page with the plain query: the client's listIncompleteUploads also lists every
+      // upload's parts, a request each, to add up sizes nobody here needs
+      let keyMarker = '';
+      let uploadIdMarker = '';
+      for (;;) {
+        let page;
+        try {
+          page = await client.listIncompleteUploadsQuery(bucket, prefix, keyMarker, uploadIdMarker, '');
+        } catch (err) {
+          throw translate(err, prefix);
+        }
+        for (const u of page.uploads) yield { key: u.key, uploadId: String(u.uploadId), initiated: u.initiated };
+        const last = page.uploads.at(-1);
+        if (!page.isTruncated || !last) return;
+        // the client drops NextUploadIdMarker (it reads the wrong tag): continue after the last one listed
+        keyMarker = page.nextKeyMarker || last.key;
+        uploadIdMarker = page.nextUploadIdMarker || String(last.uploadId);
+      }
     },
     async deletePrefix(prefix, { except } = {}) {
       if (!prefix) throw new RangeError('refusing to delete a whole bucket');

@@ -13,6 +13,8 @@ declare module 's3rver' {
     path: string;
     query: Record<string, string | string[] | undefined>;
     status: number;
+    type: string;
+    body: unknown;
   }
   /** S3rver is a Koa application: its middleware list is composed when it starts listening. */
   export default class S3rver {

@@ -157,19 +157,22 @@ export interface ContextOptions {
   partSize?: number;
   /** a database of its own instead of a schema: for tests that start Lamha processes on it */
   ownDatabase?: boolean;
+  /** a Redis of the test's own (privateRedis) instead of the shared one */
+  redisUrl?: string;
 }
 
 /**
  * The app over database `url` (its pool `db`) and `storage`, with a Redis prefix of its own, as
  * `npm start` would build it there; closed, and its queues emptied, at teardown.
  */
-export async function buildTestApp(t: Teardown, o: { url: string; db: Db; storage: ObjectStore; env?: Record<string, string> }) {
+export async function buildTestApp(t: Teardown, o: { url: string; db: Db; storage: ObjectStore; env?: Record<string, string>; redisUrl?: string }) {
   const prefix = uniqueName('lamha-test-');
+  const redisUrl = o.redisUrl ?? REDIS_URL;
   const config = loadConfig({
-    DATABASE_URL: o.url, REDIS_URL, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: o.storage.bucket,
+    DATABASE_URL: o.url, REDIS_URL: redisUrl, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: o.storage.bucket,
     PUBLIC_URL: 'http://gallery.test', ...o.env,
   });
-  const redis = createRedis(REDIS_URL);
+  const redis = createRedis(redisUrl);
   const queues = createQueues({ connection: redis, prefix });
   const app = await buildApp(config, { deps: { db: o.db, redis, storage: o.storage, queues } });
   t.teardown(async () => {
@@ -184,7 +187,7 @@ export async function buildTestApp(t: Teardown, o: { url: string; db: Db; storag
 export async function createTestContext(t: Teardown, options: ContextOptions = {}): Promise<TestContext> {
   const { db, schema, url } = options.ownDatabase ? await testOwnDb(t) : await testDb(t);
   const storage = await testStorage(t, options.s3, options.partSize ? { partSize: options.partSize } : {});
-  const { app, config, redis, queues } = await buildTestApp(t, { url, db, storage, env: options.env });
+  const { app, config, redis, queues } = await buildTestApp(t, { url, db, storage, env: options.env, redisUrl: options.redisUrl });
 
   async function mint(role: Role, eventSlug?: string, opts: { expiresAt?: Date } = {}): Promise<string> {
     let eventId: string | null = null;

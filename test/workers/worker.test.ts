@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { assertNoEviction } from '../../src/redis/connection.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
 import { runWorkers } from '../helpers/workers.js';
@@ -102,8 +103,24 @@ t.test('after Redis lost everything, assets still processing are queued again', 
   const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
   t.same(job?.data, { assetId: id });
   t.equal(job?.opts.priority, 10, 'back-fill runs after fresh uploads');
-  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 1);
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 0, 'a job that waits is not queued again');
   t.equal(await ctx.queues.queues.images.count(), 1, 'queuing again is a no-op while the job waits');
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }, { settleMs: 3600_000 }), 0, 'an asset made within the settle time is left to its upload');
+});
+
+t.test('an asset still processing whose job failed for good (its failure never recorded) is queued again', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const id = await uploadOne(ctx);
+  const images = ctx.queues.queues.images;
+  // as when the database was down at the last attempt: BullMQ has the job failed, the row says processing
+  const connection = ctx.redis.duplicate({ maxRetriesPerRequest: null });
+  t.teardown(() => connection.disconnect());
+  const failing = new Worker('images', async () => { throw new UnrecoverableError('database down'); }, { connection, prefix: ctx.config.redisPrefix });
+  t.ok(await waitFor(async () => (await images.getJobState(`derive-image-${id}`)) === 'failed'), 'the job failed for good');
+  await failing.close();
+  t.equal(await requeueProcessing({ db: ctx.db, queues: ctx.queues }), 1);
+  t.equal(await images.getJobState(`derive-image-${id}`), 'prioritized', 'a new job waits in its place');
 });
 
 t.test('fresh uploads are processed before back-fill work', async (t) => {

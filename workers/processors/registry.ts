@@ -17,7 +17,7 @@ import { transcodeVideoJob } from './transcode-video.js';
 import { videoAudioJob, videoPieceJob } from './video-piece.js';
 import { videoPosterJob, videoStoryboardJob } from './video-poster.js';
 import { purgeAsset } from './purge-asset.js';
-import { sweepUploads } from './sweep-uploads.js';
+import { sweep } from './sweep.js';
 
 export interface ProcessorSettings {
   imagePixelLimit: number;
@@ -36,6 +36,8 @@ export interface ProcessorSettings {
   workerStalledIntervalMs: number;
   /** how long a video's transcode may take, by its duration (transcodeDeadlineMs) */
   transcodeDeadline: TranscodeDeadline;
+  /** how old what the sweep removes must be (SWEEP_GRACE_HOURS) */
+  sweepGraceMs: number;
 }
 
 export interface ProcessorDeps {
@@ -70,5 +72,5 @@ export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'video-piece': videoPieceJob as Processor,
   'finalize-video': finalizeVideoJob as Processor,
   'purge-asset': purgeAsset as Processor,
-  'sweep-uploads': sweepUploads as Processor,
+  'sweep': sweep as Processor,
 };

@@ -22,11 +22,39 @@ import type { ProcessorDeps } from './registry.js';
 export async function inWorkDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
   await removeOrphanedWorkDirs(prefix);
   const dir = await mkdtemp(path.join(os.tmpdir(), `${prefix}${process.pid}-`));
+  inUse.add(dir);
   try {
     return await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    inUse.delete(dir);
   }
+}
+
+/** this process's work dirs, which no sweep removes however old */
+const inUse = new Set<string>();
+
+/**
+ * What the maintenance sweep removes from this machine's temp dir: the work dirs of processes
+ * that no longer exist, and any `lamha-` dir or file older than `graceMs` that no job of this
+ * process uses (a container restarted gives its new processes the old ones' ids; the API's
+ * temp dirs carry none). The shared video sources (`keep`) have their own rule.
+ */
+export async function sweepTempDir(graceMs: number, keep: string[]): Promise<number> {
+  const root = os.tmpdir();
+  const oldest = Date.now() - graceMs;
+  let removed = 0;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (!name.startsWith('lamha-') || keep.includes(name)) continue;
+    const full = path.join(root, name);
+    if (inUse.has(full)) continue;
+    const pid = /^lamha-[a-z]+-(\d+)-/.exec(name)?.[1];
+    const dead = pid !== undefined && !isAlive(Number(pid));
+    const mtime = dead ? undefined : (await stat(full).catch(() => undefined))?.mtimeMs;
+    if (!dead && !(mtime !== undefined && mtime < oldest)) continue;
+    await rm(full, { recursive: true, force: true }).then(() => removed++, () => {});
+  }
+  return removed;
 }
 
 /**

@@ -78,7 +78,8 @@ export function sha256(data: Buffer): string {
 
 // ---------------------------------------------------------------- the source on this machine
 
-const SOURCES = 'lamha-video-sources';
+/** this machine's copies of the originals of videos being made, under the temp dir */
+export const SOURCES = 'lamha-video-sources';
 
 /**
  * The (cleaned) original of `assetId` on this machine's disk, fetched once and shared by every

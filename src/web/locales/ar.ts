@@ -123,6 +123,7 @@ export const ar: LocaleText = {
   'upload.error.LAMHA_VIDEO_TOO_LARGE': 'صورة هذا الفيديو أكبر مما يقبله الخادم.',
   'upload.error.LAMHA_EMPTY_FILE': 'هذا الملف فارغ.',
   'upload.error.LAMHA_UNDECODABLE': 'هذا الملف تالف أو لا تمكن قراءته.',
+  'upload.error.LAMHA_ORIGINAL_MISSING': 'فُقد الملف من التخزين. أرسله مرة أخرى.',
   'upload.error.LAMHA_PRIVATE_METADATA': 'تعذّرت إزالة الموقع أو تفاصيل الكاميرا من هذا الملف، لذا لم يُحفظ.',
   'upload.error.LAMHA_UNAUTHORIZED': 'لم يعد رابط الرفع يعمل. اطلب رابطاً جديداً من المنظمين.',
   'upload.error.LAMHA_FORBIDDEN': 'لا يسمح هذا الرابط بالرفع إلى هذه الفعالية أو هذا الألبوم.',

@@ -124,6 +124,7 @@ export const ckb: LocaleText = {
   'upload.error.LAMHA_VIDEO_TOO_LARGE': 'وێنەی ئەم ڤیدیۆیە لەوە گەورەترە کە ڕاژەکار وەریدەگرێت.',
   'upload.error.LAMHA_EMPTY_FILE': 'ئەم فایلە بەتاڵە.',
   'upload.error.LAMHA_UNDECODABLE': 'ئەم فایلە تێکچووە یان ناخوێنرێتەوە.',
+  'upload.error.LAMHA_ORIGINAL_MISSING': 'پەڕگەکە لە کۆگاکە ون بوو. دووبارە بینێرەوە.',
   'upload.error.LAMHA_PRIVATE_METADATA': 'شوێن یان وردەکارییەکانی کامێرا لەم فایلە لانەبران، بۆیە هەڵنەگیرا.',
   'upload.error.LAMHA_UNAUTHORIZED': 'بەستەری بارکردن ئیتر کار ناکات. داوای بەستەرێکی نوێ لە ڕێکخەران بکە.',
   'upload.error.LAMHA_FORBIDDEN': 'ئەم بەستەرە ڕێگە نادات بۆ ئەم چالاکی یان ئەلبومە بار بکەیت.',

@@ -122,6 +122,7 @@ const strings = {
   'upload.error.LAMHA_VIDEO_TOO_LARGE': 'This video’s picture is larger than the server accepts.',
   'upload.error.LAMHA_EMPTY_FILE': 'This file is empty.',
   'upload.error.LAMHA_UNDECODABLE': 'This file is damaged or cannot be read.',
+  'upload.error.LAMHA_ORIGINAL_MISSING': 'The file was lost from storage. Send it again.',
   'upload.error.LAMHA_PRIVATE_METADATA': 'The location or camera details could not be removed from this file, so it was not kept.',
   'upload.error.LAMHA_UNAUTHORIZED': 'The upload link no longer works. Ask the organisers for a new one.',
   'upload.error.LAMHA_FORBIDDEN': 'This link may not upload to this event or album.',

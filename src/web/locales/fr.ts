@@ -123,6 +123,7 @@ export const fr: LocaleText = {
   'upload.error.LAMHA_VIDEO_TOO_LARGE': 'L’image de cette vidéo est plus grande que ce que le serveur accepte.',
   'upload.error.LAMHA_EMPTY_FILE': 'Ce fichier est vide.',
   'upload.error.LAMHA_UNDECODABLE': 'Ce fichier est abîmé ou illisible.',
+  'upload.error.LAMHA_ORIGINAL_MISSING': 'Le fichier a été perdu par le stockage. Envoyez-le de nouveau.',
   'upload.error.LAMHA_PRIVATE_METADATA': 'Le lieu ou les détails de l’appareil n’ont pas pu être retirés de ce fichier : il n’a pas été gardé.',
   'upload.error.LAMHA_UNAUTHORIZED': 'Le lien d’envoi ne fonctionne plus. Demandez-en un nouveau aux organisateurs.',
   'upload.error.LAMHA_FORBIDDEN': 'Ce lien ne permet pas d’envoyer vers cet événement ou cet album.',

@@ -124,6 +124,7 @@ export const ku: LocaleText = {
   'upload.error.LAMHA_VIDEO_TOO_LARGE': 'Wêneya vê vîdyoyê ji ya ku xizmetkar qebûl dike mezintir e.',
   'upload.error.LAMHA_EMPTY_FILE': 'Ev pel vala ye.',
   'upload.error.LAMHA_UNDECODABLE': 'Ev pel xirab bûye an nayê xwendin.',
+  'upload.error.LAMHA_ORIGINAL_MISSING': 'Pel ji depoyê winda bû. Wê dîsa bişîne.',
   'upload.error.LAMHA_PRIVATE_METADATA': 'Cih an hûrguliyên kamerayê ji vî pelî nehatin rakirin, ji ber vê yekê nehat hilanîn.',
   'upload.error.LAMHA_UNAUTHORIZED': 'Girêdana barkirinê êdî naxebite. Ji organîzatoran girêdaneke nû bixwaze.',
   'upload.error.LAMHA_FORBIDDEN': 'Ev girêdan nahêle ku tu li vê çalakiyê an albûmê bar bikî.',
