@@ -18,7 +18,7 @@ export interface ApiMetrics {
 
 export interface WorkerMetrics {
   registry: Registry;
-  jobDuration: Histogram<'queue' | 'job'>;
+  jobDuration: Histogram<'queue' | 'job' | 'outcome'>;
   jobFailures: Counter<'queue' | 'job' | 'final'>;
   storageErrors: StorageErrorCounter;
 }
@@ -61,8 +61,8 @@ export function createWorkerMetrics(): WorkerMetrics {
     registry,
     jobDuration: new Histogram({
       name: 'lamha_job_duration_seconds',
-      help: 'Time a job took in this worker process, from start to completion, by queue and job name',
-      labelNames: ['queue', 'job'],
+      help: 'Time a job run took in this worker process, from its start to its end, by queue, job name and outcome (completed or failed)',
+      labelNames: ['queue', 'job', 'outcome'],
       // a photo takes about a second, a video piece minutes, a whole-video plan longer
       buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [registry],
