@@ -1,6 +1,8 @@
-/** Servers a fault test starts, stops and starts again: an embedded S3 server in a process of its own. */
+/** Servers a fault test starts, stops and starts again: an embedded S3 server in a process of its own, a PostgreSQL. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { readdir, readFile } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, runEntry, waitFor, type Running } from './processes.js';
 
@@ -58,6 +60,83 @@ export async function s3Process(t: Teardown, dataDir: string): Promise<S3Process
       });
       const keys = await Promise.all(ids.map((id) => readFile(path.join(uploads, id, 'key'), 'utf8').catch(() => `(upload ${id})`)));
       return keys;
+    },
+  };
+}
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+export interface PostgresProcess {
+  /** postgres://postgres@127.0.0.1:<port>/<database> */
+  url(database: string): string;
+  /** fast shutdown (SIGINT to the postmaster): every session is ended, as an operator's restart does */
+  stop(): Promise<void>;
+  /** starts it again on the same port and data dir */
+  start(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL server of the test's own (Debian's binaries) in a temp dir, on a port of its own.
+ * initdb and postgres refuse to run as root: as root they run as the `postgres` user.
+ */
+export async function privatePostgres(t: Teardown): Promise<PostgresProcess> {
+  const asRoot = process.getuid?.() === 0;
+  const as = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-pg-'));
+  const data = path.join(dir, 'data');
+  let child: ChildProcess | undefined;
+  let log = '';
+  const postmasterPid = async (): Promise<number | undefined> => {
+    const pid = Number((await readFile(path.join(data, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  };
+  t.teardown(async () => {
+    const pid = await postmasterPid();
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGQUIT'); // immediate shutdown
+      } catch {}
+      await waitFor(async () => (await postmasterPid()) === undefined, 10_000);
+    }
+    child?.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  if (asRoot) {
+    const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+    if (uid.status !== 0 || gid.status !== 0) throw new Error('running as root, and there is no `postgres` user to run PostgreSQL as');
+    await chown(dir, Number(uid.stdout), Number(gid.stdout));
+  }
+  const [initCmd, initArgs] = as(`${PG_BIN}/initdb`, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`initdb failed (${init.error?.message ?? init.status}): ${init.stderr}`);
+  const port = await freePort();
+  const start = async () => {
+    const [cmd, args] = as(`${PG_BIN}/postgres`, [
+      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'max_connections=60',
+    ]);
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    const from = log.length;
+    c.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    c.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    let exited = false;
+    c.once('exit', () => (exited = true));
+    if (!(await waitFor(() => exited || /ready to accept connections/.test(log.slice(from)), 30_000)) || exited) {
+      throw new Error(`PostgreSQL did not start on port ${port}:\n${log.slice(from)}`);
+    }
+  };
+  await start();
+  return {
+    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    start,
+    async stop() {
+      const pid = await postmasterPid();
+      if (pid === undefined) throw new Error(`PostgreSQL is not running:\n${log}`);
+      const c = child!;
+      process.kill(pid, 'SIGINT'); // fast shutdown
+      if (!(await waitFor(async () => c.exitCode !== null || c.signalCode !== null, 20_000))) throw new Error(`PostgreSQL did not stop:\n${log}`);
     },
   };
 }
