@@ -140,3 +140,42 @@ export async function privatePostgres(t: Teardown): Promise<PostgresProcess> {
     },
   };
 }
+
+export interface RedisProcess {
+  url: string;
+  /** SIGKILL: everything in it is lost (it keeps nothing on disk) */
+  kill(): Promise<void>;
+  /** starts it again, empty, on the same port */
+  start(): Promise<void>;
+}
+
+/** A redis-server of the test's own (noeviction, nothing on disk) that can be killed and started again on its port. */
+export async function redisProcess(t: Teardown): Promise<RedisProcess> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  t.teardown(() => child?.kill('SIGKILL'));
+  const start = async () => {
+    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    let exited = false;
+    c.once('exit', () => (exited = true));
+    c.once('error', (err) => (out += String(err)));
+    if (!(await waitFor(async () => exited || (await answers(port)), 10_000)) || exited) {
+      throw new Error(`redis-server did not start on port ${port}:\n${out}`);
+    }
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    async kill() {
+      const c = child!;
+      c.kill('SIGKILL');
+      if (c.exitCode === null && c.signalCode === null) await new Promise((resolve) => c.once('exit', resolve));
+      if (!(await waitFor(async () => !(await answers(port)), 5000))) throw new Error(`port ${port} still answers after redis-server was killed`);
+    },
+  };
+}
