@@ -70,7 +70,8 @@ t.test('PostgreSQL restarted under uploads and processing: 503 while it is down,
     if (res.statusCode === 201) accepted.push(res.json().assets[0].id);
   };
 
-  // before: photos being processed, and a short video
+  // before: photos being processed, and a short video (a video job failed by the outage waits
+  // out its backoff, 10 to 30 s, before it runs again)
   for (const seed of [0, 1, 2]) await uploadOk(`noise-${seed}.jpg`, await noisePhoto(seed));
   await uploadOk('orientation-1.jpg', await fixture('exif-orientation_1.jpg'));
   await uploadOk('clip.mp4', await readFile(await testClip({ width: 640, height: 360, fps: 25, seconds: 6 })));
@@ -110,7 +111,7 @@ t.test('PostgreSQL restarted under uploads and processing: 503 while it is down,
   await uploadOk('noise-3.jpg', await noisePhoto(3));
 
   const statuses = async () => (await db.query<{ id: string; status: string; progress: number | null; error: string | null }>('SELECT id, status, progress, error FROM assets ORDER BY created_at')).rows;
-  const end = await eventually(statuses, (rows) => rows.every((r) => r.status !== 'processing' && r.progress === 100), 90_000);
+  const end = await eventually(statuses, (rows) => rows.every((r) => r.status !== 'processing' && r.progress === 100), 150_000);
   t.same(end.map((r) => r.id).sort(), [...accepted].sort(), 'every accepted asset, and only those');
   t.same(end.filter((r) => r.status !== 'ready' || r.progress !== 100), [], `every asset ends ready\n${worker.output()}`);
   // nothing stuck: every job of the media queues is completed
