@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
+import { isDatabaseUnavailable } from './db/database.js';
 import { FRAMEWORK_ERRORS, HANDLER_ERRORS, NotFoundError } from './errors.js';
 import auth from './plugins/auth.js';
 import infra, { type Infra } from './plugins/infra.js';
@@ -183,6 +184,8 @@ function errorHandler(this: FastifyInstance, error: FastifyError, request: Fasti
     ({ statusCode, code } = FRAMEWORK_ERRORS[error.code]!);
   } else if (/Unexpected end of (form|multipart data)/i.test(error.message)) {
     ({ statusCode, code, message } = HANDLER_ERRORS.uploadAborted);
+  } else if (isDatabaseUnavailable(error)) {
+    ({ statusCode, code } = HANDLER_ERRORS.databaseUnavailable);
   } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     statusCode = error.statusCode;
     code = HANDLER_ERRORS.badRequest.code;

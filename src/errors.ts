@@ -58,11 +58,13 @@ export const MetricsUnauthorizedError = createError('LAMHA_METRICS_UNAUTHORIZED'
 
 /**
  * What the error handler answers to errors no code of ours threw (nothing throws these):
- * a body cut off mid-way, another client error of the framework's (with its own 4xx status),
- * and anything else (500, details in the log only).
+ * a body cut off mid-way, the database out of reach (503: try again), another client error of
+ * the framework's (with its own 4xx status), and anything else (500, details in the log only).
  */
 export const HANDLER_ERRORS = Object.freeze({
   uploadAborted: { code: 'LAMHA_UPLOAD_ABORTED', statusCode: 400, message: 'The upload ended before the multipart body was complete' },
+  // PostgreSQL down, restarting or refusing connections (src/db/database.ts isDatabaseUnavailable)
+  databaseUnavailable: { code: 'LAMHA_DATABASE_UNAVAILABLE', statusCode: 503 },
   badRequest: { code: 'LAMHA_BAD_REQUEST' },
   internal: { code: 'LAMHA_INTERNAL', statusCode: 500 },
 });

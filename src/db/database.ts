@@ -48,6 +48,27 @@ export function createDb({ url, schema = 'public', max = 10 }: DbOptions): Db {
   return pool;
 }
 
+/** SQLSTATEs of a server that is gone, going or not there yet: the query may work again later. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']); // admin/crash shutdown, cannot connect now, too many connections
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** pg's own words for a connection lost or never made (it sets no code on these) */
+const LOST = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable)/;
+
+/**
+ * Whether `err` (or its cause) says that PostgreSQL could not be reached or went away, rather
+ * than that a query was wrong: the API answers those 503, not 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_STATES.has(code))) return true;
+    if (typeof code === 'string' && NETWORK_CODES.has(code) && (e as { syscall?: unknown; port?: unknown }).port !== undefined) return true;
+    if (e instanceof Error && LOST.test(e.message)) return true;
+    if (e instanceof AggregateError && e.errors.some((x) => isDatabaseUnavailable(x))) return true;
+  }
+  return false;
+}
+
 /** Creates the database named in `url` when it does not exist yet. */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);

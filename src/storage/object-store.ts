@@ -177,7 +177,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         await client.abortMultipartUpload(bucket, key, uploadId).catch(noop);
       }
       // A failing source (client gone, size limit) keeps its own error; only S3 faults are translated.
-      if (body.errored) throw body.errored;
+      // Leaving the loop on an S3 fault destroys the source with an AbortError of its own: the
+      // source's error counts only when it is what ended the loop.
+      if (body.errored && err === body.errored) throw err;
       if (!body.destroyed) body.destroy();
       throw translate(err, key);
     }
