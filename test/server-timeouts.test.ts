@@ -154,6 +154,33 @@ t.test('an upload the server is slow to store is answered, however long the stor
   t.equal(res.status, 201, res.body);
 });
 
+t.test('a page the server is slow to answer is answered, however long it takes, and the connection serves the next request', async (t) => {
+  // bench/load: visitors' pages waited a minute on the database during an upload storm and
+  // their connections were cut at the idle timeout (socket hang up), though the request had
+  // been read whole and the server was the one working.
+  const ctx = await createTestContext(t, { s3: kind, env });
+  const app = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues } });
+  app.get('/test/slow', async () => {
+    await sleep(5 * IDLE_MS);
+    return { slow: true };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as AddressInfo).port;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    http.get({ port, host: '127.0.0.1', path: p, agent }, (r) => {
+      let text = '';
+      r.on('data', (c) => (text += c));
+      r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+    }).on('error', reject);
+  }).catch((err: Error) => ({ status: 0, body: err.message }));
+  const res = await get('/test/slow');
+  t.equal(res.status, 200, res.body);
+  t.equal((await get('/healthz')).status, 200, 'the kept-alive connection serves the next request');
+});
+
 t.test('a live stream with nothing to announce is kept open by its heartbeats past an idle timeout shorter than their usual period', async (t) => {
   const ctx = await createTestContext(t, { s3: kind, env });
   await seedEvent(ctx);
