@@ -37,6 +37,8 @@ export interface LoadReport {
   rssSeries: unknown[];
   jobCounts: Record<string, Record<string, number>>;
   jobSeconds: Record<string, { jobs: number; seconds: number[] }>;
+  /** PostgreSQL sessions of the database per phase (pg_stat_activity each second): most waiting on a lock, most not idle */
+  sessions: Record<string, { lockWaitMax: number; activeMax: number }>;
   assets: { rows: number; byStatus: Record<string, number>; failed: { id: string; error: string | null }[] };
   expected: { inputs: { name: string; sha256: string }[] };
 }
@@ -98,6 +100,7 @@ export function printReport(r: LoadReport, assets: { sha256: string; status: str
     }
   }
 
+  out.push(`\ndatabase sessions (max each second) waiting for the event's version lock / not idle (the whole database): ${Object.entries(r.sessions).map(([p, x]) => `${p} ${x.lockWaitMax} / ${x.activeMax}`).join('; ')}`);
   out.push('\npeak RSS per phase (MB; /proc VmRSS every 100 ms), highest 1-minute load average\n');
   out.push(row(['phase', 'API', 'worker', 'worker + its ffmpeg/exiftool', 'load1']), row(['---', '---', '---', '---', '---']));
   for (const [phase, p] of Object.entries(r.rss)) out.push(row([phase, f(p.api / MB), f(p.worker / MB), f(p.workerTree / MB), f(p.load1, 2)]));

@@ -233,6 +233,20 @@ async function main(): Promise<number> {
     gallery = spawnTs('bench/load-gallery.ts', { LOAD_GALLERY_URL: server.url, LOAD_GALLERY_PATHS: JSON.stringify(paths), LOAD_GALLERY_CLIENTS: String(CLIENTS) });
     if (!(await gallery.lines.next<{ started: boolean }>(60_000))?.started) throw new Error('the visitors did not start');
     const apiPhases: Record<string, MemoryReport> = {};
+    // the database's sessions each second: how many wait for an event's version lock (the API's
+    // registrations), how many are not idle (any client of the database)
+    const sessions: Record<string, { lockWaitMax: number; activeMax: number }> = {};
+    const dbWatch = setInterval(() => {
+      void db!.query<{ waiting: number; active: number }>(
+        // (other sessions on this machine may share the database: only the gallery's version bump is counted as waiting)
+        `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE '%gallery_versions%')::int AS waiting,
+                count(*) FILTER (WHERE state <> 'idle')::int AS active
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).then(({ rows: [r] }) => {
+        const s = (sessions[sampler!.phase] ??= { lockWaitMax: 0, activeMax: 0 });
+        s.lockWaitMax = Math.max(s.lockWaitMax, r!.waiting);
+        s.activeMax = Math.max(s.activeMax, r!.active);
+      }).catch(() => {});
+    }, 1000);
     const phase = async (name: string) => {
       gallery!.child.stdin!.write(`phase ${name}\n`);
       apiPhases[sampler!.phase] = await peak(server!, true);
@@ -282,6 +296,7 @@ async function main(): Promise<number> {
     await phase('after');
     await sleep(AFTER_SECONDS * 1000);
     apiPhases[sampler.phase] = await peak(server, true);
+    clearInterval(dbWatch);
     gallery.child.stdin!.write('stop\n');
     const summary = (await gallery.lines.next<{ summary: LoadReport['gallery'] }>(60_000))?.summary ?? [];
     sampler.stop();
@@ -307,7 +322,7 @@ async function main(): Promise<number> {
       config: { large: LARGE, largeVideos: LARGE_VIDEOS, small: SMALL, largeMB: LARGE_MB, largeSeconds: LARGE_SECONDS, largeBitrateK: large.bitrateK, seed: SEED, clients: CLIENTS, baselineSeconds: BASELINE_SECONDS, afterSeconds: AFTER_SECONDS, rssMarginMB: RSS_MARGIN_MB, s3: target.kind, runtime: RUNTIME, apiNodeArgs: API_NODE_ARGS },
       inputs: { large: { count: large.inputs.length, videos: videos.inputs.length, videoBytes: videos.inputs[0]?.bytes ?? 0, tiffBytes: large.inputs.at(-1)?.bytes ?? 0 }, small: { count: small.length, bytes: small.reduce((s, i) => s + i.bytes, 0) }, seconds: inputsSeconds },
       uploads: results, uploadsSeconds, readyAt, allReadySeconds, timedOut, gallery: summary,
-      rss: Object.fromEntries(sampler.peaks), rssSamples: sampler.samples, rssSeries: sampler.series, jobCounts, jobSeconds,
+      rss: Object.fromEntries(sampler.peaks), rssSamples: sampler.samples, rssSeries: sampler.series, jobCounts, jobSeconds, sessions,
       eventLoop: Object.fromEntries(Object.entries(apiPhases).map(([k, v]) => [k, { maxMs: v.eventLoopDelayMaxMs ?? NaN, p99Ms: v.eventLoopDelayP99Ms ?? NaN }])),
       assets: { rows: assets.length, byStatus: countBy(assets.map((a) => a.status)), failed: assets.filter((a) => a.status === 'failed').map((a) => ({ id: a.id, error: a.error })) },
       expected: { inputs: [...seeds, ...storm].map((i) => ({ name: i.name, sha256: i.sha256 })) },
