@@ -272,6 +272,9 @@ export interface MemoryReport {
   peakArrayBuffers: number;
   maxRss: number;
   samples: number;
+  /** how late the event loop ran in the window (bench/upload-server.ts since this change) */
+  eventLoopDelayMaxMs?: number;
+  eventLoopDelayP99Ms?: number;
   cpuUserMicros: number;
   cpuSystemMicros: number;
 }

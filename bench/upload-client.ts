@@ -55,12 +55,29 @@ export async function peak(server: ServerInfo, reset: boolean): Promise<MemoryRe
 
 /** POSTs one file part of `bytes` payload bytes, with a Content-Length like a browser sends. */
 export function postFile(server: ServerInfo, bytes: number, seed: string): Promise<{ statusCode: number; json: any; seconds: number }> {
+  return postPart(server, { filename: `bench-${seed}.jpg`, type: 'image/jpeg', bytes, chunks: () => payloadChunks(bytes, seed) });
+}
+
+/** One file part of a multipart POST: its `bytes` bytes come from `chunks`, read as the request is sent. */
+export interface FilePart {
+  filename: string;
+  type: string;
+  bytes: number;
+  chunks: () => Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+/**
+ * POSTs `part` as the one `file` part of multipart/form-data to the album's assets route, on a
+ * connection of its own, with a Content-Length (as browsers and curl send it). Answers the status,
+ * the body (JSON when it parses) and the seconds until the answer ended.
+ */
+export function postPart(server: ServerInfo, part: FilePart): Promise<{ statusCode: number; json: any; seconds: number }> {
   const boundary = `----lamhabench${randomBytes(12).toString('hex')}`;
-  const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench-${seed}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+  const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${part.filename}"\r\nContent-Type: ${part.type}\r\n\r\n`);
   const post = Buffer.from(`\r\n--${boundary}--\r\n`);
-  function* form(): Generator<Buffer> {
+  async function* form(): AsyncGenerator<Buffer> {
     yield pre;
-    yield* payloadChunks(bytes, seed);
+    yield* part.chunks();
     yield post;
   }
   const body = Readable.from(form(), { objectMode: false, highWaterMark: CHUNK });
@@ -73,7 +90,7 @@ export function postFile(server: ServerInfo, bytes: number, seed: string): Promi
       headers: {
         authorization: `Bearer ${server.token}`,
         'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(pre.length + bytes + post.length),
+        'content-length': String(pre.length + part.bytes + post.length),
       },
     }, (res) => {
       const chunks: Buffer[] = [];

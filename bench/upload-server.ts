@@ -6,7 +6,8 @@
  * one JSON line on stdout: {port, url, token, schema, redisPrefix, event, album}.
  *
  * Its RSS is sampled every 50 ms. GET /bench/peak answers the peak since the last reset
- * (?reset=1 starts a new window), the kernel's high-water mark and the CPU time used so far.
+ * (?reset=1 starts a new window), the kernel's high-water mark, the event loop's delay (max and
+ * p99 in the window) and the CPU time used so far.
  * On SIGTERM (or when stdin closes) it prints {"final": …} on stdout, removes its schema and every Redis key under its prefix, and exits.
  *
  * Environment: BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY, BENCH_S3_SECRET_KEY, BENCH_S3_REGION,
@@ -15,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb, ensureDatabase, migrate, quoteIdent } from '../src/db/database.js';
@@ -43,6 +45,9 @@ const sampler = setInterval(() => {
   if (m.arrayBuffers > peakArrayBuffers) peakArrayBuffers = m.arrayBuffers;
 }, 50);
 sampler.unref();
+// how late the event loop ran (bench/load: is a slow page the loop's or what it waits for?)
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 function memoryReport() {
   const rss = process.memoryUsage.rss();
@@ -62,6 +67,8 @@ function memoryReport() {
     // ru_maxrss: the kernel's high-water mark for the whole life of the process (KiB on Linux)
     maxRss: process.resourceUsage().maxRSS * 1024,
     samples,
+    eventLoopDelayMaxMs: loopDelay.max / 1e6,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     cpuUserMicros: cpu.user,
     cpuSystemMicros: cpu.system,
   };
@@ -73,7 +80,8 @@ const redisPrefix = `lamha-bench-${unique}`;
 
 await ensureDatabase(DATABASE_URL);
 await migrate(DATABASE_URL, schema);
-const db = createDb({ url: DATABASE_URL, schema, max: 5 });
+// the pool of production's API (src/plugins/infra.ts): bench/load queues hundreds of uploads on it
+const db = createDb({ url: DATABASE_URL, schema });
 const storage = createObjectStore({
   endpoint: required('BENCH_S3_ENDPOINT'),
   accessKey: required('BENCH_S3_ACCESS_KEY'),
@@ -112,6 +120,7 @@ app.get('/bench/peak', { schema: { hide: true } }, async (request) => {
     peakRss = report.rss;
     peakHeapUsed = 0;
     peakArrayBuffers = 0;
+    loopDelay.reset();
   }
   return report;
 });

@@ -42,6 +42,7 @@ import staticFiles from './routes/static/index.js';
 import subtitles from './routes/subtitles/index.js';
 import tokens from './routes/tokens/index.js';
 import { anonymizeIp } from './anonymize-ip.js';
+import { serverWaitsAreNotIdle } from './http-idle.js';
 
 export interface BuildOptions {
   deps?: Partial<Infra>;
@@ -103,6 +104,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions =
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorReply);
   app.setErrorHandler(errorHandler);
+  serverWaitsAreNotIdle(app, config.httpIdleTimeoutMs);
   // before every route: it follows their handlers, for a graceful stop (src/shutdown.ts)
   await app.register(shutdown);
   await app.register(securityHeaders, { publicUrl: config.publicUrl });

@@ -32,10 +32,15 @@ export function createChanges({ db }: { db: Db }) {
      */
     async write<T>(eventId: string, fn: (w: GalleryWrite) => Promise<T>): Promise<T> {
       return inTransaction(db, async (client) => {
-        const query = client.query.bind(client) as unknown as GalleryWrite['query'];
-        const out = await fn({ eventId, query } as GalleryWrite);
+        // The bump comes first: it locks the event's version row, so the changes to one event
+        // queue on that one lock before they touch anything else. Bumped last, each had already
+        // locked rows of its own: uploads to one album at once (each moves every asset of the
+        // album down a place) locked them in different orders, and PostgreSQL killed one as a
+        // deadlock — a 500 for the photographer (bench/load). They waited for each other's
+        // commit on this row anyway; invisible to others until the commit, as before.
         await bumpVersion(client, eventId);
-        return out;
+        const query = client.query.bind(client) as unknown as GalleryWrite['query'];
+        return fn({ eventId, query } as GalleryWrite);
       });
     },
 
