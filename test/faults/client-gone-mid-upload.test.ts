@@ -19,20 +19,11 @@ import { buildApp } from '../../src/app.js';
 import { createTestContext, s3Kinds, seedEvent } from '../helpers/context.js';
 import { eventually, waitFor } from '../helpers/processes.js';
 import { s3Lane } from '../helpers/s3.js';
+import { tusRequest as tus } from '../helpers/tus.js';
 
 const MiB = 1024 * 1024;
 const JPEG = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url));
 
-function tus(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { 'tus-resumable': '1.0.0', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 for (const s3 of s3Kinds()) {
   t.test(`a tus PATCH cut mid-body on ${s3} keeps what was stored: no asset yet, HEAD gives the offset, a resumed PATCH completes the file byte for byte`, async (t) => {

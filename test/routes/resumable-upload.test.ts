@@ -18,6 +18,7 @@ import { buildApp } from '../../src/app.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createTestContext, s3Kinds, seedEvent, type S3Kind, type TestContext } from '../helpers/context.js';
 import { s3Lane, type S3Lane } from '../helpers/s3.js';
+import { tusRequest } from '../helpers/tus.js';
 
 const MiB = 1024 * 1024;
 const JPEG = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url));
@@ -145,17 +146,6 @@ function tusUpload(s: Server, input: Buffer | ReturnType<typeof createReadStream
   });
 }
 
-/** One raw tus request; answers status, headers and body. */
-function tusRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { 'tus-resumable': '1.0.0', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function createUpload(s: Server, length: number, token = s.photographer, meta: Record<string, string> = { event: 'conf', album: 'day-1', filename: 'a.jpg' }) {
   const metadata = Object.entries(meta).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
