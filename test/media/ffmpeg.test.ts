@@ -255,7 +255,7 @@ t.test('runFfmpeg', async (t) => {
       { inputs: [{ path: clip.slow }], output: ['-c:v', 'libx264', '-preset', 'veryslow', out] },
       // long enough for fluent-ffmpeg's ffprobe and the spawn on a loaded machine; the veryslow
       // encode of this source takes far longer
-      { timeoutMs: 8000 },
+      { timeoutMs: 15_000 },
     ).catch((e: unknown) => e).finally(() => clearInterval(look));
     t.match(mid, { kind: 'timeout', tool: 'ffmpeg', exitSignal: 'SIGKILL' });
     // a generous bound: what it shows is that the kill does not wait for the encode to finish

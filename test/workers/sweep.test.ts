@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -106,33 +106,33 @@ for (const kind of s3Kinds()) {
   });
 }
 
-t.test('the temp dir: work dirs of dead processes at once, any lamha- dir unused past the grace', async (t) => {
+t.test('the temp dir: work dirs of dead processes at once, Lamha\'s temp dirs unused past the grace, nothing else', async (t) => {
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  const root = os.tmpdir();
-  const tag = randomBytes(4).toString('hex');
+  // a temp dir of the test's own: the machine's holds other programs' files, which must not be swept by a test
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sweep-test-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const made = {
-    deadWork: path.join(root, `lamha-image-${dead.stdout}-${tag}`),
-    liveWork: path.join(root, `lamha-image-${process.pid}-${tag}`),
-    oldPress: path.join(root, `lamha-press-old${tag}`),
-    newPress: path.join(root, `lamha-press-new${tag}`),
-    notOurs: path.join(root, `other-old-${tag}`),
-    source: path.join(root, `lamha-keep-${tag}`),
+    deadWork: path.join(root, `lamha-image-${dead.stdout}-x1`),
+    liveWork: path.join(root, `lamha-image-${process.pid}-x2`),
+    oldPress: path.join(root, 'lamha-press-old'),
+    newPress: path.join(root, 'lamha-press-new'),
+    notOurs: path.join(root, 'lamha-node24'),
+    source: path.join(root, 'lamha-video-sources'),
   };
   for (const dir of Object.values(made)) {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'f'), 'x');
   }
-  t.teardown(() => { for (const dir of Object.values(made)) spawnSync('rm', ['-rf', dir]); });
   const old = new Date(Date.now() - 3 * HOUR);
   for (const dir of [made.oldPress, made.notOurs, made.source]) utimesSync(dir, old, old);
 
-  await sweepTempDir(HOUR, [path.basename(made.source)]);
+  t.equal(await sweepTempDir(HOUR, { root }), 2);
   t.notOk(existsSync(made.deadWork), 'the work dir of a process that is gone');
-  t.notOk(existsSync(made.oldPress), 'a lamha- dir unused for longer than the grace');
+  t.notOk(existsSync(made.oldPress), 'a Lamha temp dir unused for longer than the grace');
   t.ok(existsSync(made.liveWork), 'a live process\'s young work dir stays');
   t.ok(existsSync(made.newPress), 'a young dir stays');
-  t.ok(existsSync(made.notOurs), 'what is not Lamha\'s stays');
-  t.ok(existsSync(made.source), 'what has its own rule stays');
+  t.ok(existsSync(made.notOurs), 'another program\'s lamha- dir stays, however old');
+  t.ok(existsSync(made.source), 'the video sources, which have their own rule, stay');
 });
 
 t.test('a worker sweeps at start, schedules the sweep, and its job reports what it did', async (t) => {

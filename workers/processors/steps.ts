@@ -35,17 +35,26 @@ export async function inWorkDir<T>(prefix: string, fn: (dir: string) => Promise<
 const inUse = new Set<string>();
 
 /**
- * What the maintenance sweep removes from this machine's temp dir: the work dirs of processes
- * that no longer exist, and any `lamha-` dir or file older than `graceMs` that no job of this
- * process uses (a container restarted gives its new processes the old ones' ids; the API's
- * temp dirs carry none). The shared video sources (`keep`) have their own rule.
+ * The temp dirs Lamha's processes make: the workers' (inWorkDir), ffmpeg's probes (withTempDir)
+ * and the API's press files. Only these are swept: other programs' `lamha-…` names are not ours.
+ * The shared video sources (`lamha-video-sources`) have their own rule (removeStaleSources).
  */
-export async function sweepTempDir(graceMs: number, keep: string[]): Promise<number> {
-  const root = os.tmpdir();
+/** this machine's copies of the originals of videos being made, under the temp dir (video-flow.ts) */
+export const SOURCES = 'lamha-video-sources';
+
+const TEMP_PREFIXES = ['lamha-image-', 'lamha-video-', 'lamha-document-', 'lamha-extent-', 'lamha-press-'];
+
+/**
+ * What the maintenance sweep removes from this machine's temp dir: the work dirs of processes
+ * that no longer exist, and any of Lamha's temp dirs older than `graceMs` that no job of this
+ * process uses (a container restarted gives its new processes the old ones' ids; the API's
+ * temp dirs carry none).
+ */
+export async function sweepTempDir(graceMs: number, { root = os.tmpdir() }: { root?: string } = {}): Promise<number> {
   const oldest = Date.now() - graceMs;
   let removed = 0;
   for (const name of await readdir(root).catch(() => [] as string[])) {
-    if (!name.startsWith('lamha-') || keep.includes(name)) continue;
+    if (!TEMP_PREFIXES.some((p) => name.startsWith(p)) || name === SOURCES) continue;
     const full = path.join(root, name);
     if (inUse.has(full)) continue;
     const pid = /^lamha-[a-z]+-(\d+)-/.exec(name)?.[1];

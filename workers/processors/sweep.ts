@@ -10,7 +10,7 @@ import { sweepStorage, type StorageSweepReport } from '../../src/services/storag
 import { resumeVideoFlows } from '../resume-flows.js';
 import type { ProcessorDeps } from './registry.js';
 import { sweepTempDir } from './steps.js';
-import { removeStaleSources, SOURCES } from './video-flow.js';
+import { removeStaleSources } from './video-flow.js';
 
 export interface SweepReport extends StorageSweepReport {
   /** assets still processing whose job was not in Redis, queued again */
@@ -58,7 +58,7 @@ export async function sweep(job: Job | undefined, deps: ProcessorDeps): Promise<
   await part('temp files', async () => {
     // never the dir of a job that may still run: the longest a video's job may take, and more
     const grace = Math.max(settings.sweepGraceMs, settings.transcodeDeadline.maxMs + 3600_000);
-    report.tempFiles = (await sweepTempDir(grace, [SOURCES])) + (await removeStaleSources(deps));
+    report.tempFiles = (await sweepTempDir(grace)) + (await removeStaleSources(deps));
   });
   const did = Object.entries(report).filter(([, n]) => n > 0);
   if (did.length > 0) log.info({ sweep: report }, `sweep: ${did.map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -19,7 +19,7 @@ import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
-import { isAlive, storeRenditions } from './steps.js';
+import { isAlive, SOURCES, storeRenditions } from './steps.js';
 
 /** What transcode-video decided for a video, kept for the run's other jobs. */
 export interface VideoPlan {
@@ -78,8 +78,6 @@ export function sha256(data: Buffer): string {
 
 // ---------------------------------------------------------------- the source on this machine
 
-/** this machine's copies of the originals of videos being made, under the temp dir */
-export const SOURCES = 'lamha-video-sources';
 
 /**
  * The (cleaned) original of `assetId` on this machine's disk, fetched once and shared by every
