@@ -10,7 +10,7 @@
  * those of an asset without one are a delete that failed (or raced a job) and go at once.
  */
 import { failAsset } from '../db/processing.js';
-import { assetsNotListed, knownAssetIds, knownUploadIds, liveMultipartIds, noteOriginalMissing } from '../db/sweep.js';
+import { assetsNotListed, knownAssetIds, type AssetWithoutOriginal, knownUploadIds, liveMultipartIds, noteOriginalMissing } from '../db/sweep.js';
 import type { Db } from '../db/database.js';
 import { OriginalMissingError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -55,8 +55,8 @@ export async function sweepStorage(
   return report;
 
   /** Deletes originals no row owns; answers the assets with no original. */
-  async function originals(): Promise<Awaited<ReturnType<typeof assetsNotListed>>> {
-    const lost: Awaited<ReturnType<typeof assetsNotListed>> = [];
+  async function originals(): Promise<AssetWithoutOriginal[]> {
+    const lost: AssetWithoutOriginal[] = [];
     let page: { id: string; old: boolean }[] = [];
     let after: string | null = null;
     const flush = async (last: boolean) => {

@@ -300,12 +300,7 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     },
     async list(prefix) {
       const keys: string[] = [];
-      try {
-        const stream = client.listObjectsV2(bucket, prefix, true);
-        for await (const item of stream as AsyncIterable<{ name?: string }>) if (item.name) keys.push(item.name);
-      } catch (err) {
-        throw translate(err, prefix);
-      }
+      for await (const entry of store.scan(prefix)) keys.push(entry.key);
       return keys;
     },
     async *scan(prefix, { folders = false } = {}) {
