@@ -278,9 +278,10 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         return results;
       } catch (err) {
         if (!committed) {
-          await Promise.all(stored.map((f) => storage.delete(originalKey(f.id)).catch((e) => {
-            log.error({ err: e, key: originalKey(f.id) }, 'could not remove the object of a failed upload');
-          })));
+          // one request for them all: a thousand DELETEs at once overwhelmed the embedded S3 server
+          await storage.deleteKeys(stored.map((f) => originalKey(f.id))).catch((e: unknown) => {
+            log.error({ err: e, keys: stored.length }, 'could not remove the objects of a failed upload; the sweep will');
+          });
         }
         throw err;
       }

@@ -44,6 +44,7 @@ export function countingErrors(store: ObjectStore, onError: OnStorageError): Obj
     exists: counted('exists', (key) => store.exists(key), onError),
     delete: counted('delete', (key) => store.delete(key), onError),
     deletePrefix: counted('deletePrefix', (prefix, options) => store.deletePrefix(prefix, options), onError),
+    deleteKeys: counted('deleteKeys', (keys) => store.deleteKeys(keys), onError),
     list: counted('list', (prefix) => store.list(prefix), onError),
     scan: countedScan('scan', (prefix, options) => store.scan(prefix, options), onError),
     incompleteUploads: countedScan('incompleteUploads', (prefix) => store.incompleteUploads(prefix), onError),

@@ -63,6 +63,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix` (but not with `except`); answers how many. */
   deletePrefix(prefix: string, options?: { except?: string }): Promise<number>;
+  /** Deletes these objects (those already gone too), a thousand to a request. */
+  deleteKeys(keys: string[]): Promise<void>;
   list(prefix: string): Promise<string[]>;
   /**
    * What is under `prefix`, in key order, page by page (memory stays flat on a bucket of
@@ -337,6 +339,11 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     async deletePrefix(prefix, { except } = {}) {
       if (!prefix) throw new RangeError('refusing to delete a whole bucket');
       const keys = (await store.list(prefix)).filter((k) => !except || !k.startsWith(except));
+      await store.deleteKeys(keys);
+      return keys.length;
+    },
+    async deleteKeys(keys) {
+      // one request per thousand keys, not one per key: a refused upload of 1000 files cleans up in one
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
         try {
@@ -344,12 +351,11 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
           // minio answers only the keys that failed, each as the <Error> element itself ({Key, Code, Message}),
           // though its types promise {Error: …}: any entry at all is a failure
           const failed = results.filter((r) => r && typeof r === 'object');
-          if (failed.length > 0) throw new Error(`could not delete ${failed.length} objects under ${prefix}`);
+          if (failed.length > 0) throw new Error(`could not delete ${failed.length} of ${batch.length} objects`);
         } catch (err) {
-          throw translate(err, prefix);
+          throw translate(err, batch[0]!);
         }
       }
-      return keys.length;
     },
   };
   return store;
