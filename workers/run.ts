@@ -3,6 +3,7 @@
  * re-queuing of what PostgreSQL says is still processing. Used by workers/main.ts (the worker
  * alone) and start.ts (the API and the worker in one).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Log } from '../src/log.js';
@@ -20,6 +21,11 @@ import { restoreQueues, scheduleSweep, sweep } from './processors/sweep.js';
 export interface RunningWorker {
   /** where its metrics are served (WORKER_METRICS_PORT), when they are */
   metricsPort: number | undefined;
+  /**
+   * The start-up sweep, run in the background so that a SIGTERM during it (a long bucket
+   * listing) still shuts down gracefully; settles when it is done, never rejects.
+   */
+  swept: Promise<void>;
   /** stops taking jobs; running ones get SHUTDOWN_TIMEOUT_MS to finish, then go back to the queue */
   close(): Promise<void>;
 }
@@ -51,13 +57,23 @@ export async function startWorker(
   log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
   await scheduleSweep(deps, config.sweep.everyMs);
   // and once now, whatever happened while no worker ran (the sweep logs what it did)
-  await sweep(undefined, deps).catch((err: unknown) => log.warn({ err }, 'the start-up sweep failed; the sweep runs again shortly'));
+  let sweeping = true;
+  const swept = sweep(undefined, deps).then(
+    () => undefined,
+    (err: unknown) => log.warn({ err }, 'the start-up sweep failed; the sweep runs again shortly'),
+  ).finally(() => { sweeping = false; });
   const stopRestoring = restoreAfterRedisLoss(connection, deps, config.sweep.everyMs);
   return {
     metricsPort: server?.port,
+    swept,
     async close() {
       await stopRestoring();
       await workers.close(config.shutdown.timeoutMs);
+      // every part of the sweep is safe to stop between two steps, and runs again at the next start
+      if (sweeping) {
+        const cut = await Promise.race([swept.then(() => false), delay(config.shutdown.timeoutMs).then(() => true)]);
+        if (cut) log.warn('the start-up sweep did not end within the shutdown bound; it runs again at the next start');
+      }
       await server?.close();
       await deps.close();
       if (!options.queues) await queues.close();

@@ -92,8 +92,9 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
       if (stopped) return;
       // A job that heeds no signal (a stuck S3 call): its lock lapses and the stalled-job check of
       // another worker takes it over; its work dir is removed by the next job on this machine.
+      // BullMQ's close(true) now would only answer the close already waiting on those jobs, forever:
+      // the process goes on closing without them
       deps.log.error(`jobs did not stop ${HAND_BACK_GRACE_MS} ms after being handed back: closing without them`);
-      await Promise.all(workers.map((w) => w.close(true)));
     },
   };
 }

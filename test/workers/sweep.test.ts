@@ -159,6 +159,7 @@ t.test('a worker sweeps at start, schedules the sweep, and its job reports what 
 
   const worker = await startWorker(ctx.config, silent, { db: ctx.db, storage: ctx.storage, redis: ctx.redis }, { queues: ctx.queues });
   t.teardown(() => worker.close());
+  await worker.swept;
 
   const rows = await ctx.db.query<{ id: string; state: string }>('SELECT id, state FROM resumable_uploads ORDER BY id');
   t.same(rows.rows, [{ id: done.id, state: 'done' }], 'the stale upload is gone; the whole one is finished');
@@ -200,6 +201,7 @@ t.test('Redis back empty under a running worker: the lost jobs and the schedule 
   t.teardown(() => admin.disconnect());
   const worker = await startWorker(ctx.config, silent, { db: ctx.db, storage: ctx.storage, redis: ctx.redis }, { queues: ctx.queues });
   t.teardown(() => worker.close());
+  await worker.swept;
   const photo = await upload(ctx);
   t.ok(await waitFor(async () => (await status(ctx, photo)).status === 'ready', 60_000), 'made before the loss');
   // the photo's job waits (its queue paused) where Redis loses it

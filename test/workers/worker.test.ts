@@ -8,6 +8,9 @@ import { createTestContext, REDIS_URL, seedEvent, testDatabase, type TestContext
 import { multipart } from '../helpers/multipart.js';
 import { privateRedis, runEntry, waitFor } from '../helpers/processes.js';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AddressInfo } from 'node:net';
 
 const JPEG = readFileSync(new URL('../fixtures/exif-orientation_1.jpg', import.meta.url));
 
@@ -71,6 +74,47 @@ t.test('the worker process consumes the queues of its prefix in its database and
   const exit = await run.exit;
   t.equal(exit.code, 0, 'exits cleanly after SIGTERM');
   t.match(run.output(), /SIGTERM: closing/);
+});
+
+t.test('a SIGTERM during the start-up sweep still closes gracefully, within the shutdown bound', async (t) => {
+  const ctx = await createTestContext(t, { ownDatabase: true });
+  // S3 behind a proxy that holds every bucket listing: the start-up sweep never ends by itself
+  const held: http.ServerResponse[] = [];
+  let listings = 0;
+  const target = new URL(ctx.storage.endpoint);
+  const proxy = http.createServer((req, res) => {
+    if (/[?&]list-type=2/.test(req.url ?? '')) {
+      listings++;
+      held.push(res);
+      return;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const res of held) res.destroy();
+    proxy.close();
+  });
+  const { port } = proxy.address() as AddressInfo;
+  const run = runEntry('workers/main.ts', {
+    DATABASE_URL: ctx.config.databaseUrl,
+    REDIS_URL, REDIS_PREFIX: ctx.config.redisPrefix,
+    S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'S3RVER', S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'S3RVER',
+    S3_BUCKET: ctx.storage.bucket, LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '2000',
+  });
+  t.teardown(() => run.child.kill('SIGKILL'));
+  t.ok(await waitFor(() => listings > 0 && /consuming/.test(run.output()), 60_000), `the start-up sweep is listing the bucket\n${run.output()}`);
+  run.child.kill('SIGTERM');
+  const exit = await Promise.race([run.exit, delay(30_000).then(() => 'still running')]);
+  t.same(exit, { code: 0, signal: null }, `exits cleanly after SIGTERM\n${run.output()}`);
+  t.match(run.output(), /SIGTERM: closing/);
+  t.match(run.output(), /start-up sweep did not end within the shutdown bound/, 'says the sweep was cut short');
 });
 
 t.test('the workers take their lock duration and stalled-check interval from the configuration', async (t) => {
