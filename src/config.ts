@@ -27,6 +27,8 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   uploadMaxBytes: number;
+  /** bytes of S3 part buffers all uploads of one process may hold at once (more wait their turn) */
+  uploadMemoryBytes: number;
   /** an unfinished resumable upload not written to for this long is deleted */
   resumableExpiryMs: number;
   /** photos with more pixels than this are refused (decompression bombs) */
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     dataDir: path.resolve(str('DATA_DIR', './data')),
     adminToken,
     uploadMaxBytes,
+    uploadMemoryBytes: int('UPLOAD_MEMORY_MB', 192, 16, 1024 * 1024) * MiB,
     // a day: a photographer whose Wi-Fi failed in the afternoon resumes from the hotel that night
     resumableExpiryMs: int('RESUMABLE_EXPIRY_HOURS', 24, 1, 24 * 30) * 3600_000,
     imageMaxPixels,

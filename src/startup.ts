@@ -10,7 +10,7 @@ import { createDb, ensureDatabase, migrate, type Db } from './db/database.js';
 import type { Log } from './log.js';
 import { assertNoEviction, createRedis } from './redis/connection.js';
 import { EMBEDDED_S3_WARNING, startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
-import { createObjectStore, type ObjectStore } from './storage/object-store.js';
+import { createObjectStore, uploadMemory, type ObjectStore } from './storage/object-store.js';
 
 /** Reads the configuration or ends the process with one message naming every bad key. */
 export function configOrExit(options: LoadOptions = {}): Readonly<Config> {
@@ -18,6 +18,8 @@ export function configOrExit(options: LoadOptions = {}): Readonly<Config> {
     const config = loadConfig(process.env, options);
     // every external tool this process runs (API and worker alike) is held to these
     setToolLimits(config.toolLimits);
+    // and its uploads (the API's from clients, the worker's of renditions) to this much part memory
+    uploadMemory.setLimit(config.uploadMemoryBytes);
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -12,6 +12,7 @@ import t from 'tap';
 import { buildApp } from '../src/app.js';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from './helpers/context.js';
 import { multipart } from './helpers/multipart.js';
+import { uploadMemory } from '../src/storage/object-store.js';
 
 const IDLE_MS = 400;
 const env = { HTTP_IDLE_TIMEOUT_MS: String(IDLE_MS), HTTP_HEADERS_TIMEOUT_MS: '1000' };
@@ -152,6 +153,47 @@ t.test('an upload the server is slow to store is answered, however long the stor
   t.equal(stalls.count, 1, 'the store stalled');
   t.ok(Date.now() - started > 4 * IDLE_MS, 'the answer came after several idle timeouts');
   t.equal(res.status, 201, res.body);
+});
+
+t.test('uploads waiting their turn for part memory (UPLOAD_MEMORY_MB spent) are answered, not cut off as idle', async (t) => {
+  const ctx = await createTestContext(t, { s3: kind, env });
+  await seedEvent(ctx);
+  const { port } = await listening(t, ctx);
+  // one 5 MiB part for the whole process, each stored slowly: the uploads take turns, each
+  // waiting (reading nothing) for several idle timeouts
+  const limit = uploadMemory.usage.limit;
+  uploadMemory.setLimit(5 * 1024 * 1024);
+  t.teardown(() => uploadMemory.setLimit(limit));
+  const client = ctx.storage.client;
+  const uploadPart = client.uploadPart.bind(client);
+  client.uploadPart = async (...args: Parameters<typeof uploadPart>) => {
+    await sleep(2 * IDLE_MS);
+    return uploadPart(...args);
+  };
+  let waited = 0;
+  const sample = setInterval(() => (waited = Math.max(waited, uploadMemory.usage.waiting)), 5);
+  t.teardown(() => clearInterval(sample));
+  const jpeg = readFileSync(new URL('./fixtures/exif-orientation_1.jpg', import.meta.url));
+  const post = (i: number) => {
+    const form = multipart([{ name: 'file', filename: `turn-${i}.jpg`, body: Buffer.concat([jpeg, Buffer.alloc(11 * 1024 * 1024, i)]) }]);
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/events/conf/albums/day-1/assets',
+        headers: { ...ctx.auth(ctx.admin), ...form.headers } }, (r) => {
+        let text = '';
+        r.on('data', (c) => (text += c));
+        r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      form.body.pipe(req);
+    }).catch((err: Error) => ({ status: 0, body: err.message }));
+  };
+  const answers = await Promise.all([1, 2, 3].map(post));
+  clearInterval(sample);
+  t.ok(waited > 0, 'uploads waited for part memory');
+  for (const a of answers) t.equal(a.status, 201, a.body);
+  const { rows } = await ctx.db.query<{ bytes: string }>('SELECT bytes FROM assets');
+  t.same(rows.map((r) => Number(r.bytes)), Array(3).fill(jpeg.length + 11 * 1024 * 1024), 'three whole files');
+  t.equal(uploadMemory.usage.bytes, 0, 'the part memory is all given back');
 });
 
 t.test('a page the server is slow to answer is answered, however long it takes, and the connection serves the next request', async (t) => {

@@ -4,7 +4,8 @@
  * collide. Labels hold route patterns, queue and job names, storage operations and error codes
  * only: never a URL, an id, a token or an address.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { uploadMemory } from '../storage/object-store.js';
 
 /** An error of the object-store adapter, by operation and by its LAMHA_ code. */
 export type StorageErrorCounter = Counter<'operation' | 'code'>;
@@ -32,9 +33,30 @@ function storageErrorCounter(registry: Registry): StorageErrorCounter {
   });
 }
 
+/** The process's upload part buffers (UPLOAD_MEMORY_MB): in use, and parts waiting for their turn. */
+function uploadMemoryGauges(registry: Registry): void {
+  new Gauge({
+    name: 'lamha_upload_memory_bytes',
+    help: 'Bytes of S3 part buffers the uploads of this process hold (bounded by UPLOAD_MEMORY_MB)',
+    registers: [registry],
+    collect() {
+      this.set(uploadMemory.usage.bytes);
+    },
+  });
+  new Gauge({
+    name: 'lamha_upload_memory_waiting',
+    help: 'Upload parts waiting for part memory (UPLOAD_MEMORY_MB spent): above zero for long, uploads are slowed down',
+    registers: [registry],
+    collect() {
+      this.set(uploadMemory.usage.waiting);
+    },
+  });
+}
+
 export function createApiMetrics(): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  uploadMemoryGauges(registry);
   return {
     registry,
     httpRequests: new Counter({
@@ -57,6 +79,7 @@ export function createApiMetrics(): ApiMetrics {
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  uploadMemoryGauges(registry);
   return {
     registry,
     jobDuration: new Histogram({

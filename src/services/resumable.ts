@@ -156,8 +156,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       let committed = row.received;
       let pos = row.received;
       // part buffers: one fills while up to PARTS_IN_FLIGHT others are stored; freed ones are reused
-      const pool = sharedPartPool(row.partSize);
-      let current: Buffer = pool.take();
+      const pool = sharedPartPool(row.partSize).lease();
+      let current: Buffer = await pool.take();
       let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
@@ -193,7 +193,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         const buffer = current;
         const data = current.subarray(0, filled);
         const state = hasher?.copy();
-        current = pool.take();
+        current = await pool.take();
         filled = 0;
         const stored = storePart(buffer, data, pos, state, ++partNumber, storing);
         stored.catch(() => {}); // observed when awaited
@@ -268,6 +268,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       } finally {
         // every part is stored or failed by now (storing awaited): nothing reads `current` any more
         pool.give(current);
+        pool.end();
       }
     },
 

@@ -139,14 +139,14 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     const inflight = new Set<Promise<void>>();
     let bytes = 0;
     let partNumber = 0;
-    const pool = sharedPartPool(partSize);
+    const lease = sharedPartPool(partSize).lease();
     try {
-      for await (const part of partsOf(body, partSize, pool)) {
+      for await (const part of partsOf(body, partSize, lease)) {
         bytes += part.length;
         if (partNumber === 0 && part.length < partSize) {
           // The whole object fits in one part: a single PUT is one request instead of three.
           const { etag } = await client.putObject(bucket, key, part, part.length, headers);
-          pool.give(part);
+          lease.give(part);
           return { key, bytes, etag };
         }
         uploadId ??= await client.initiateNewMultipartUpload(bucket, key, headers);
@@ -155,7 +155,7 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
           .uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: number, headers: {} }, part)
           .then((r) => {
             etags.push({ part: number, etag: r.etag });
-            pool.give(part);
+            lease.give(part);
           });
         p.catch(noop); // observed through race/all below; avoid an unhandled rejection meanwhile
         inflight.add(p);
@@ -191,6 +191,8 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
       if (body.errored && err === body.errored) throw err;
       if (!body.destroyed) body.destroy();
       throw translate(err, key);
+    } finally {
+      lease.end();
     }
   }
 
@@ -362,6 +364,60 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
 }
 
 /**
+ * The bytes of part buffers this process's uploads may hold at once (UPLOAD_MEMORY_MB): one
+ * upload holds its filling part and PARTS_IN_FLIGHT being stored, so without a bound the API's
+ * memory grew with the uploads in flight (bench/load: 550 at once took it 481 MB up). A part is
+ * reserved whole when it starts filling, and waits, first come first served, while the budget
+ * is spent: the upload stops reading its body, and TCP slows the client down (a wait the idle
+ * timeout does not count, src/http-idle.ts). Every reserved part fills and is stored without
+ * needing more of the budget, so the waits always end. One part larger than the whole budget
+ * goes alone.
+ */
+export class PartBudget {
+  private held = 0;
+  private readonly waiting: { bytes: number; go: () => void }[] = [];
+  constructor(private limit: number) {}
+
+  /** bytes reserved now, and parts waiting for their turn (for /metrics) */
+  get usage(): { bytes: number; limit: number; waiting: number } {
+    return { bytes: this.held, limit: this.limit, waiting: this.waiting.length };
+  }
+
+  setLimit(bytes: number): void {
+    this.limit = bytes;
+    this.wake();
+  }
+
+  acquire(bytes: number): Promise<void> | undefined {
+    if (this.waiting.length === 0 && this.fits(bytes)) {
+      this.held += bytes;
+      return undefined;
+    }
+    return new Promise((go) => this.waiting.push({ bytes, go }));
+  }
+
+  release(bytes: number): void {
+    this.held -= bytes;
+    this.wake();
+  }
+
+  private fits(bytes: number): boolean {
+    return this.held === 0 || this.held + bytes <= this.limit;
+  }
+
+  private wake(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.bytes)) {
+      const next = this.waiting.shift()!;
+      this.held += next.bytes;
+      next.go();
+    }
+  }
+}
+
+/** Part buffers for uploads of this process: 192 MiB unless UPLOAD_MEMORY_MB says otherwise. */
+export const uploadMemory = new PartBudget(192 * MiB);
+
+/**
  * Part buffers, reused as their parts finish uploading: memory stays at a few parts and the
  * garbage collector has no 8 MiB buffers to chase. A buffer is given back only once nothing
  * reads it any more (its part stored); a shorter view of one (a last part) gives back the whole.
@@ -376,6 +432,35 @@ export class PartPool {
     if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== this.size || this.free.length >= this.keep) return;
     const whole = buffer.length === this.size ? buffer : Buffer.from(buffer.buffer, 0, this.size);
     if (!this.free.some((b) => b.buffer === whole.buffer)) this.free.push(whole);
+  }
+  /** One upload's buffers, counted against `budget`. */
+  lease(budget: PartBudget = uploadMemory): PartLease {
+    return new PartLease(this, budget);
+  }
+}
+
+/**
+ * The part buffers of one upload: each taken waits for its share of the budget; each given back
+ * returns it. `end()`, in the upload's `finally`, returns the share of those never given back (a
+ * failed part, a source that broke off): a budget that leaked would stop every upload.
+ */
+export class PartLease {
+  private held = 0;
+  constructor(private readonly pool: PartPool, private readonly budget: PartBudget) {}
+  async take(): Promise<Buffer> {
+    await this.budget.acquire(this.pool.size);
+    this.held++;
+    return this.pool.take();
+  }
+  give(buffer: Buffer): void {
+    if (this.held === 0) return;
+    this.held--;
+    this.pool.give(buffer);
+    this.budget.release(this.pool.size);
+  }
+  end(): void {
+    if (this.held > 0) this.budget.release(this.held * this.pool.size);
+    this.held = 0;
   }
 }
 
@@ -399,15 +484,15 @@ export function sharedPartPool(size: number): PartPool {
 
 /**
  * Yields Buffers of exactly `size` bytes, the last one shorter, each filled in a buffer taken
- * from `pool`: a yielded buffer belongs to the caller until it gives it back.
+ * from `lease`: a yielded buffer belongs to the caller until it gives it back.
  */
-export async function* partsOf(body: AsyncIterable<Buffer | string>, size: number, pool = new PartPool(size, 0)): AsyncGenerator<Buffer> {
+export async function* partsOf(body: AsyncIterable<Buffer | string>, size: number, lease = new PartPool(size, 0).lease(new PartBudget(Infinity))): AsyncGenerator<Buffer> {
   let part: Buffer | undefined;
   let held = 0;
   for await (const raw of body) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     while (chunk.length > 0) {
-      part ??= pool.take();
+      part ??= await lease.take();
       const n = chunk.copy(part, held);
       held += n;
       chunk = chunk.subarray(n);

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
-import { createObjectStore } from '../../src/storage/object-store.js';
+import { createObjectStore, sharedPartPool, uploadMemory } from '../../src/storage/object-store.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 
 const METRICS_TOKEN = 'metrics-scraper-secret-0123456789abcdefghij';
@@ -131,4 +131,26 @@ t.test('live clients are counted while their streams are open', async (t) => {
   controller.abort();
   await new Promise((r) => setTimeout(r, 200));
   t.equal(value(await scrape(ctx), 'lamha_live_clients'), 0);
+});
+
+t.test('the uploads\' part memory and the parts waiting for it are reported', async (t) => {
+  const ctx = await createTestContext(t, { env: { METRICS_TOKEN } });
+  const limit = uploadMemory.usage.limit;
+  const part = 5 * 1024 * 1024;
+  uploadMemory.setLimit(part);
+  t.teardown(() => uploadMemory.setLimit(limit));
+  const first = sharedPartPool(part).lease();
+  const second = sharedPartPool(part).lease();
+  const held = await first.take();
+  const waiting = second.take();
+  let text = await scrape(ctx);
+  t.equal(value(text, 'lamha_upload_memory_bytes'), part);
+  t.equal(value(text, 'lamha_upload_memory_waiting'), 1);
+  first.give(held);
+  second.give(await waiting);
+  first.end();
+  second.end();
+  text = await scrape(ctx);
+  t.equal(value(text, 'lamha_upload_memory_bytes'), 0);
+  t.equal(value(text, 'lamha_upload_memory_waiting'), 0);
 });

@@ -4,6 +4,7 @@
  * and is stored byte for byte; refused files, expired and terminated uploads leave nothing
  * behind; a wrong, expired or revoked token stores nothing. On both S3 lanes.
  */
+import { uploadMemory } from '../../src/storage/object-store.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -182,6 +183,7 @@ for (const s3 of s3Kinds()) {
       t.equal(rows[0]?.original_filename, 'panel.jpg');
       t.equal(await sha256Of(s.storage, `originals/${result.assetId}`), sha256, 'the stored original is the file byte for byte');
       t.same(await leftovers(s), { incomplete: [], staged: [] }, 'no multipart upload or staged bytes are left');
+      t.equal(uploadMemory.usage.bytes, 0, 'the part memory of both requests, the cut one too, is given back');
       const jobs = await s.ctx.queues.queues.images.getJobs(['waiting', 'prioritized']);
       t.ok(jobs.some((j) => (j.data as { assetId: string }).assetId === result.assetId), 'its processing is queued');
     });
@@ -222,6 +224,7 @@ for (const s3 of s3Kinds()) {
       t.ok(sent < 20 * MiB, `${(sent / MiB).toFixed(1)} of 50 MiB were sent before the refusal`);
       t.same(await leftovers(s), { incomplete: [], staged: [] }, 'nothing of it is stored');
       t.same(await s.storage.list('originals/'), []);
+      t.equal(uploadMemory.usage.bytes, 0, 'its part memory is given back');
       const head = await tusRequest(location, 'HEAD', { authorization: `Bearer ${s.photographer}` });
       t.equal(head.status, 404, 'the upload is gone');
     });

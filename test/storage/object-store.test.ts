@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { PARTS_IN_FLIGHT, PartPool, partSizeFor, partsOf, sharedPartPool, type ObjectStore } from '../../src/storage/object-store.js';
+import { PARTS_IN_FLIGHT, PartBudget, PartPool, partSizeFor, partsOf, sharedPartPool, uploadMemory, type ObjectStore } from '../../src/storage/object-store.js';
 import { incompleteUploads } from '../helpers/s3.js';
 import { s3Kinds, testStorage } from '../helpers/context.js';
 
@@ -126,6 +126,51 @@ t.test('PartPool', async (t) => {
   t.test('one pool per usual part size for the whole process', async (t) => {
     t.equal(sharedPartPool(8 * 1024 * 1024), sharedPartPool(8 * 1024 * 1024));
     t.not(sharedPartPool(64 * 1024 * 1024), sharedPartPool(64 * 1024 * 1024), 'an unusual size is not kept');
+  });
+});
+
+t.test('PartBudget', async (t) => {
+  const settled = async (p: Promise<void> | undefined) => {
+    let done = p === undefined;
+    void p?.then(() => (done = true));
+    await sleep(5);
+    return done;
+  };
+  t.test('grants within the limit at once, then first come first served as parts are given back', async (t) => {
+    const budget = new PartBudget(10);
+    t.equal(budget.acquire(4), undefined, 'granted at once');
+    t.equal(budget.acquire(4), undefined);
+    const big = budget.acquire(4);
+    const small = budget.acquire(1);
+    t.notOk(await settled(big), 'over the limit: waits');
+    t.notOk(await settled(small), 'a smaller part does not pass the one waiting before it');
+    t.same(budget.usage, { bytes: 8, limit: 10, waiting: 2 });
+    budget.release(4);
+    t.ok(await settled(big), 'the first in line goes when its share is free');
+    t.ok(await settled(small), 'and the next with it, as it fits');
+    t.same(budget.usage, { bytes: 9, limit: 10, waiting: 0 });
+  });
+  t.test('one part larger than the whole budget goes alone, and a raised limit lets waiting parts go', async (t) => {
+    const budget = new PartBudget(10);
+    t.equal(budget.acquire(25), undefined, 'nothing held: it goes');
+    const next = budget.acquire(1);
+    t.notOk(await settled(next));
+    budget.setLimit(30);
+    t.ok(await settled(next));
+  });
+  t.test('a lease gives back, when it ends, the share of buffers never given back', async (t) => {
+    const budget = new PartBudget(4096);
+    const lease = new PartPool(1024, 4).lease(budget);
+    const a = await lease.take();
+    await lease.take();
+    await lease.take();
+    lease.give(a);
+    lease.give(a); // given back twice: counted once
+    t.equal(budget.usage.bytes, 1024, 'two buffers held after one given back, one given twice');
+    lease.end();
+    t.equal(budget.usage.bytes, 0);
+    lease.give(a);
+    t.equal(budget.usage.bytes, 0, 'a buffer given back after the end counts for nothing');
   });
 });
 
@@ -263,6 +308,28 @@ for (const kind of s3Kinds()) {
       });
     }
 
+    t.test('uploads over the process\'s part memory wait their turn: memory stays within it, every object whole', async (t) => {
+      const storage = await testStorage(t, kind, { partSize: PART });
+      watchParts(storage, 30);
+      const limit = uploadMemory.usage.limit;
+      uploadMemory.setLimit(3 * PART);
+      t.teardown(() => uploadMemory.setLimit(limit));
+      let peak = 0;
+      let waited = 0;
+      const sample = setInterval(() => {
+        peak = Math.max(peak, uploadMemory.usage.bytes);
+        waited = Math.max(waited, uploadMemory.usage.waiting);
+      }, 2);
+      t.teardown(() => clearInterval(sample));
+      const bodies = Array.from({ length: 6 }, () => randomBytes(2 * PART + 123));
+      await Promise.all(bodies.map((b, i) => storage.put(`originals/${i}`, streamOf(b))));
+      clearInterval(sample);
+      t.ok(peak <= 3 * PART, `at most 3 parts held at once (peak ${peak / MiB} MiB)`);
+      t.ok(waited > 0, 'some parts waited for their turn');
+      for (const [i, b] of bodies.entries()) t.equal(sha(await bytesOf(await storage.get(`originals/${i}`))), sha(b), `object ${i} whole`);
+      t.equal(uploadMemory.usage.bytes, 0, 'all of it given back');
+    });
+
     t.test('a source that fails mid-upload rejects with its own error and leaves nothing behind', async (t) => {
       const storage = await testStorage(t, kind, { partSize: PART });
       const parts = watchParts(storage);
@@ -279,6 +346,7 @@ for (const kind of s3Kinds()) {
       t.ok(parts.calls >= 3, `${parts.calls} parts were sent before the failure`);
       t.equal(await storage.exists('originals/broken'), false, 'no object');
       t.same(await storage.list(''), []);
+      t.equal(uploadMemory.usage.bytes, 0, 'its part memory is given back, the part it was filling too');
       if (kind === 'rgw') {
         t.same(seenMidway, ['originals/broken'], 'the upload was listed as incomplete while it ran');
         t.same(await incompleteUploads(storage, 'originals/'), [], 'and was aborted');
