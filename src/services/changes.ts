@@ -19,10 +19,30 @@ import { bumpVersion, readVersion } from '../db/versions.js';
 export type ChangeScope = 'site' | string;
 
 export function createChanges({ db }: { db: Db }) {
+  // One change per event at a time from this process. The event's version row lock takes them
+  // one by one anyway; queued there, each held a pool connection while it waited, and an upload
+  // storm to one event (bench/load: 500 photos at once) held all of them: the gallery's pages
+  // waited seconds for a connection. Queued here they hold none; other events are not held up.
+  const queues = new Map<string, Promise<void>>();
+  async function inTurn<T>(eventId: string, fn: () => Promise<T>): Promise<T> {
+    const before = queues.get(eventId);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const last = (before ?? Promise.resolve()).then(() => mine);
+    queues.set(eventId, last);
+    try {
+      await before;
+      return await fn();
+    } finally {
+      done();
+      if (queues.get(eventId) === last) queues.delete(eventId);
+    }
+  }
+
   return {
     /** Marks the event (and the site's event list) changed, for a change made outside write(). */
     async touch(eventId: string): Promise<void> {
-      await bumpVersion(db, eventId);
+      await inTurn(eventId, () => bumpVersion(db, eventId));
     },
 
     /**
@@ -31,7 +51,7 @@ export function createChanges({ db }: { db: Db }) {
      * rolled-back change bumps nothing.
      */
     async write<T>(eventId: string, fn: (w: GalleryWrite) => Promise<T>): Promise<T> {
-      return inTransaction(db, async (client) => {
+      return inTurn(eventId, () => inTransaction(db, async (client) => {
         // The bump comes first: it locks the event's version row, so the changes to one event
         // queue on that one lock before they touch anything else. Bumped last, each had already
         // locked rows of its own: uploads to one album at once (each moves every asset of the
@@ -41,7 +61,7 @@ export function createChanges({ db }: { db: Db }) {
         await bumpVersion(client, eventId);
         const query = client.query.bind(client) as unknown as GalleryWrite['query'];
         return fn({ eventId, query } as GalleryWrite);
-      });
+      }));
     },
 
     /** The scope's current version, '0' before its first change. */

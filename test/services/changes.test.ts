@@ -76,3 +76,29 @@ t.test('uploads registered in one album at the same time all commit: none is kil
     'SELECT count(*)::int AS n, count(DISTINCT position)::int AS places FROM assets WHERE album_id = $1', [album.id]);
   t.same(rows[0], { n: 220, places: 220 }, 'one row each, each in a place of its own');
 });
+
+t.test('changes to one event queue in the process holding no connection: reads and other events go on meanwhile', async (t) => {
+  // 500 uploads to one event at once (bench/load) each held a pool connection while it waited
+  // for the event's version lock: the gallery's pages waited seconds for one.
+  const ctx = await createTestContext(t);
+  const { changes } = ctx.app.services;
+  const { one, two, albumOfTwo } = await twoEvents(ctx);
+  const pool = ctx.db;
+  let inUse = 0;
+  const sample = setInterval(() => (inUse = Math.max(inUse, pool.totalCount - pool.idleCount)), 1);
+  t.teardown(() => clearInterval(sample));
+  let finished = 0;
+  const storm = Array.from({ length: 30 }, () => changes.write(one.id, async (w) => {
+    await w.query('SELECT pg_sleep(0.02)');
+    finished++;
+  }));
+  await new Promise((r) => setTimeout(r, 50));
+  await pool.query('SELECT 1');
+  t.ok(finished < 25, `a read got a connection with ${30 - finished} changes of the event still queued`);
+  await changes.write(two.id, (w) => updateAlbum(w, albumOfTwo.id, { status: 'draft' }));
+  t.ok(finished < 30, 'a change to another event did not wait for them');
+  await Promise.all(storm);
+  clearInterval(sample);
+  t.equal(finished, 30);
+  t.ok(inUse <= 3, `at most 3 connections in use at once (${inUse}): the queued changes held none`);
+});
