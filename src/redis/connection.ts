@@ -1,11 +1,26 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 export function createRedis(url: string, options: { forWorker?: boolean } = {}): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     // BullMQ workers block on Redis and must retry forever; API calls should fail fast.
     maxRetriesPerRequest: options.forWorker ? null : 3,
     lazyConnect: false,
   });
+  if (!options.forWorker) {
+    // Once connected, a command while Redis is away fails at once instead of waiting in the
+    // offline queue through up to three reconnection attempts (2 s apart once the back-off is at
+    // its cap): with Redis down every request — the rate limit asks Redis first — took 20 s.
+    // Nothing the API keeps there is the archive: an upload's job is queued again by the sweep,
+    // a rate limit is skipped, the live feed and console sessions wait. Before the first
+    // connection, commands still wait for it (start-up).
+    redis.once('ready', () => {
+      redis.options.enableOfflineQueue = false;
+    });
+    // a copy (the live feed's subscriber) is a new connection: its commands wait for it to connect
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = ((override?: Partial<RedisOptions>) => duplicate({ enableOfflineQueue: true, ...override })) as Redis['duplicate'];
+  }
+  return redis;
 }
 
 /**
