@@ -1,7 +1,8 @@
 /**
- * Backup and restore end to end: photos made ready by the real workers, a backup taken while an
- * asset is deleted, restored into a new database and a new bucket, and the restored
- * installation serving every asset and rendition with the same bytes through the HTTP API.
+ * Backup and restore end to end, on each S3 server: photos and a video (its HLS ladder, poster
+ * and download) made ready by the real workers, a backup taken while an asset is deleted,
+ * restored into a new database and a new bucket, and the restored installation serving every
+ * asset and rendition with the same bytes through the HTTP API, every object of the bucket there.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,9 @@ import { objectPath, type Manifest } from '../../src/backup/manifest.js';
 import { restore, RestoreRefused } from '../../src/backup/restore.js';
 import { createDb } from '../../src/db/database.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { buildTestApp, createTestContext, REDIS_URL, seedEvent, testDatabase, testStorage, type TestContext } from '../helpers/context.js';
+import { createHash } from 'node:crypto';
+import { buildTestApp, createTestContext, REDIS_URL, s3Kinds, seedEvent, testDatabase, testStorage, type S3Kind, type TestContext } from '../helpers/context.js';
+import { testClip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 
@@ -24,8 +27,8 @@ const root = new URL('../../', import.meta.url).pathname;
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 const PHOTOS = ['jpeg_canon-600d_gps_iptc_xmp.jpg', 'png_rgba_alpha.png', 'exif-orientation_6.jpg'];
 
-async function upload(ctx: TestContext, name: string): Promise<string> {
-  const form = multipart([{ name: 'file', filename: name, body: await readFile(fixture(name)) }]);
+async function upload(ctx: TestContext, name: string, file = fixture(name)): Promise<string> {
+  const form = multipart([{ name: 'file', filename: name, body: await readFile(file) }]);
   const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/events/conf/albums/day-1/assets', headers: { ...ctx.auth(ctx.admin), ...form.headers }, payload: form.body });
   if (res.statusCode !== 201) throw new Error(`upload: ${res.statusCode} ${res.body}`);
   return (res.json().assets as { id: string }[])[0]!.id;
@@ -38,9 +41,9 @@ async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string
 }
 
 /** An empty installation: a new database (restored into its `public` schema) and a new bucket. */
-async function emptyInstallation(t: Parameters<typeof testStorage>[0]) {
+async function emptyInstallation(t: Parameters<typeof testStorage>[0], kind: S3Kind) {
   const url = await testDatabase(t);
-  const storage = await testStorage(t, 'embedded');
+  const storage = await testStorage(t, kind);
   const db = createDb({ url, max: 2 });
   t.teardown(() => db.end());
   return { url, storage, db };
@@ -54,13 +57,32 @@ async function appOn(t: { teardown(fn: () => unknown): void }, url: string, stor
   return app;
 }
 
-t.test('a backup restored into an empty installation serves every asset and rendition with the same bytes', async (t) => {
-  const ctx = await createTestContext(t, { ownDatabase: true, s3: 'embedded' });
+/** The S3 settings of a CLI run against `storage`. */
+function s3Env(storage: ObjectStore, kind: S3Kind): Record<string, string> {
+  const keys = kind === 'rgw' ? { S3_ACCESS_KEY: process.env.S3_ACCESS_KEY!, S3_SECRET_KEY: process.env.S3_SECRET_KEY! } : { S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' };
+  return { S3_ENDPOINT: storage.endpoint, S3_BUCKET: storage.bucket, ...keys };
+}
+
+/** Every object of the bucket (but those under `except`) by key, as the SHA-256 of its bytes. */
+async function contents(storage: ObjectStore, except: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const key of (await storage.list('')).filter((k) => !k.includes(except))) {
+    const hash = createHash('sha256');
+    for await (const chunk of await storage.get(key)) hash.update(chunk as Buffer);
+    out[key] = hash.digest('hex');
+  }
+  return out;
+}
+
+for (const kind of s3Kinds()) t.test(`on the ${kind} S3 server: a backup restored into an empty installation serves every asset and rendition with the same bytes`, async (t) => {
+  const ctx = await createTestContext(t, { ownDatabase: true, s3: kind });
   await seedEvent(ctx);
-  runWorkers(t, ctx, ['images', 'maintenance']);
+  runWorkers(t, ctx, ['images', 'videos', 'maintenance']);
   const ids: string[] = [];
   for (const name of PHOTOS) ids.push(await upload(ctx, name));
-  for (const id of ids) t.equal((await settled(ctx, id)).status, 'ready', `asset ${id} is ready`);
+  const video = await upload(ctx, 'panel.mp4', await testClip({ width: 640, height: 360, fps: 25, seconds: 6 }));
+  ids.push(video);
+  for (const id of ids) t.equal((await settled(ctx, id, 180_000)).status, 'ready', `asset ${id} is ready`);
   const [doomed, ...kept] = ids as [string, ...string[]];
 
   const dir = await tempDir(t);
@@ -77,7 +99,7 @@ t.test('a backup restored into an empty installation serves every asset and rend
   t.ok(manifest.objects.every((o) => !o.key.includes(doomed)), 'none of its objects is kept');
   for (const o of manifest.objects) t.equal(o.bytes, (await ctx.storage.stat(o.key)).size, `${o.key} copied whole`);
 
-  const target = await emptyInstallation(t);
+  const target = await emptyInstallation(t, kind);
   const summary = await restore(dir, { databaseUrl: target.url, schema: 'public', db: target.db, storage: target.storage });
   t.same(summary.mismatched, []);
   t.match(summary, { assets: kept.length, objects: manifest.objects.length, bytes: manifest.totals.bytes });
@@ -106,11 +128,16 @@ t.test('a backup restored into an empty installation serves every asset and rend
     const original = await restored.inject({ method: 'GET', url: `/api/v1/assets/${id}/original`, headers });
     t.equal(original.statusCode, 200, `asset ${id}'s original is there`);
   }
+  const videoObjects = Object.keys(await contents(target.storage, doomed)).filter((k) => k.startsWith(`renditions/${video}/`));
+  t.ok(videoObjects.filter((k) => /\.(m4s|ts|mp4)$/.test(k)).length >= 3, `the video's segments are restored (${videoObjects.length} objects)`);
+  // press copies are made on demand: the restored app just made some, serving the originals
+  const archived = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => !k.startsWith('press/')));
+  t.same(archived(await contents(target.storage, doomed)), archived(await contents(ctx.storage, doomed)), 'every object of the bucket, with the same bytes');
 
   t.test('restore refuses a target that is not empty', async (t) => {
     await t.rejects(restore(dir, { databaseUrl: target.url, schema: 'public', db: target.db, storage: target.storage }), RestoreRefused);
     await t.rejects(restore(dir, { databaseUrl: target.url, schema: 'public', db: target.db, storage: target.storage }), /schema "public" has \d+ tables/);
-    const other = await emptyInstallation(t);
+    const other = await emptyInstallation(t, kind);
     // an empty database, but the bucket already holds objects
     await t.rejects(restore(dir, { databaseUrl: other.url, schema: 'public', db: other.db, storage: target.storage }), /bucket "[^"]+" is not empty/);
     const { rows } = await other.db.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
@@ -119,10 +146,7 @@ t.test('a backup restored into an empty installation serves every asset and rend
 
   t.test('npm run backup backs up the installation its configuration names', async (t) => {
     const again = path.join(await tempDir(t), 'backup');
-    const env = {
-      ...process.env, DATABASE_URL: ctx.config.databaseUrl, S3_ENDPOINT: ctx.storage.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER',
-      S3_BUCKET: ctx.storage.bucket, REDIS_URL, LOG_LEVEL: 'silent',
-    };
+    const env = { ...process.env, DATABASE_URL: ctx.config.databaseUrl, ...s3Env(ctx.storage, kind), REDIS_URL, LOG_LEVEL: 'silent' };
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', again], { cwd: root, env, timeout: 60_000 });
     t.match(stdout, `${kept.length} assets`);
     const m = JSON.parse(await readFile(path.join(again, 'manifest.json'), 'utf8')) as Manifest;
@@ -138,11 +162,8 @@ t.test('a backup restored into an empty installation serves every asset and rend
     const bytes = await readFile(file);
     bytes[bytes.length >> 1]! ^= 0xff;
     await writeFile(file, bytes);
-    const other = await emptyInstallation(t);
-    const env = {
-      ...process.env, DATABASE_URL: other.url, S3_ENDPOINT: other.storage.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER',
-      S3_BUCKET: other.storage.bucket, REDIS_URL, LOG_LEVEL: 'silent',
-    };
+    const other = await emptyInstallation(t, kind);
+    const env = { ...process.env, DATABASE_URL: other.url, ...s3Env(other.storage, kind), REDIS_URL, LOG_LEVEL: 'silent' };
     const result = await run(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', copy], { cwd: root, env, timeout: 60_000 }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
