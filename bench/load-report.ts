@@ -31,6 +31,8 @@ export interface LoadReport {
   gallery: (PhaseStats & { name: string; errorSamples: string[]; slow: { at: number; kind: string; ms: number }[] })[];
   /** the API's event loop delay per phase (bench/upload-server.ts) */
   eventLoop: Record<string, { maxMs: number; p99Ms: number }>;
+  /** the API's peak V8 heap in use and peak Buffer memory (the upload parts) per phase, bytes */
+  apiMemory: Record<string, { heapUsed: number; arrayBuffers: number }>;
   /** peak bytes per phase */
   rss: Record<string, { api: number; worker: number; workerTree: number; load1: number }>;
   rssSamples: number;
@@ -102,8 +104,11 @@ export function printReport(r: LoadReport, assets: { sha256: string; status: str
 
   out.push(`\ndatabase sessions (max each second) waiting for the event's version lock / not idle (the whole database): ${Object.entries(r.sessions).map(([p, x]) => `${p} ${x.lockWaitMax} / ${x.activeMax}`).join('; ')}`);
   out.push('\npeak RSS per phase (MB; /proc VmRSS every 100 ms), highest 1-minute load average\n');
-  out.push(row(['phase', 'API', 'worker', 'worker + its ffmpeg/exiftool', 'load1']), row(['---', '---', '---', '---', '---']));
-  for (const [phase, p] of Object.entries(r.rss)) out.push(row([phase, f(p.api / MB), f(p.worker / MB), f(p.workerTree / MB), f(p.load1, 2)]));
+  out.push(row(['phase', 'API', 'API: JS heap used / Buffers (peaks)', 'worker', 'worker + its ffmpeg/exiftool', 'load1']), row(['---', '---', '---', '---', '---', '---']));
+  for (const [phase, p] of Object.entries(r.rss)) {
+    const m = r.apiMemory?.[phase];
+    out.push(row([phase, f(p.api / MB), m ? `${f(m.heapUsed / MB)} / ${f(m.arrayBuffers / MB)}` : '', f(p.worker / MB), f(p.workerTree / MB), f(p.load1, 2)]));
+  }
   out.push('\nworker jobs (run time of each, s)\n');
   out.push(row(['job', 'jobs', 'p50', 'max', 'sum']), row(['---', '---', '---', '---', '---']));
   for (const [name, d] of Object.entries(r.jobSeconds)) {

@@ -319,11 +319,12 @@ async function main(): Promise<number> {
     }
     const report: LoadReport = {
       started: started.toISOString(), host: { cpus: os.cpus().length, node: process.version, loadAtStart, loadAtEnd: os.loadavg() },
-      config: { large: LARGE, largeVideos: LARGE_VIDEOS, small: SMALL, largeMB: LARGE_MB, largeSeconds: LARGE_SECONDS, largeBitrateK: large.bitrateK, seed: SEED, clients: CLIENTS, baselineSeconds: BASELINE_SECONDS, afterSeconds: AFTER_SECONDS, rssMarginMB: RSS_MARGIN_MB, s3: target.kind, runtime: RUNTIME, apiNodeArgs: API_NODE_ARGS },
+      config: { large: LARGE, largeVideos: LARGE_VIDEOS, small: SMALL, largeMB: LARGE_MB, largeSeconds: LARGE_SECONDS, largeBitrateK: large.bitrateK, seed: SEED, clients: CLIENTS, baselineSeconds: BASELINE_SECONDS, afterSeconds: AFTER_SECONDS, rssMarginMB: RSS_MARGIN_MB, uploadMemoryMB: process.env.UPLOAD_MEMORY_MB ?? 'default', s3: target.kind, runtime: RUNTIME, apiNodeArgs: API_NODE_ARGS },
       inputs: { large: { count: large.inputs.length, videos: videos.inputs.length, videoBytes: videos.inputs[0]?.bytes ?? 0, tiffBytes: large.inputs.at(-1)?.bytes ?? 0 }, small: { count: small.length, bytes: small.reduce((s, i) => s + i.bytes, 0) }, seconds: inputsSeconds },
       uploads: results, uploadsSeconds, readyAt, allReadySeconds, timedOut, gallery: summary,
       rss: Object.fromEntries(sampler.peaks), rssSamples: sampler.samples, rssSeries: sampler.series, jobCounts, jobSeconds, sessions,
       eventLoop: Object.fromEntries(Object.entries(apiPhases).map(([k, v]) => [k, { maxMs: v.eventLoopDelayMaxMs ?? NaN, p99Ms: v.eventLoopDelayP99Ms ?? NaN }])),
+      apiMemory: Object.fromEntries(Object.entries(apiPhases).map(([k, v]) => [k, { heapUsed: v.peakHeapUsed ?? NaN, arrayBuffers: v.peakArrayBuffers ?? NaN }])),
       assets: { rows: assets.length, byStatus: countBy(assets.map((a) => a.status)), failed: assets.filter((a) => a.status === 'failed').map((a) => ({ id: a.id, error: a.error })) },
       expected: { inputs: [...seeds, ...storm].map((i) => ({ name: i.name, sha256: i.sha256 })) },
     };

@@ -24,7 +24,7 @@ import { insertToken, type Role } from '../src/db/tokens.js';
 import { createQueues } from '../src/queues/producer.js';
 import { createRedis } from '../src/redis/connection.js';
 import { generateToken, hashToken } from '../src/services/tokens.js';
-import { createObjectStore } from '../src/storage/object-store.js';
+import { createObjectStore, uploadMemory } from '../src/storage/object-store.js';
 import { DATABASE_URL, REDIS_URL, requiredEnv } from './harness.js';
 
 const required = (name: string) => requiredEnv(name, 'upload-server');
@@ -106,7 +106,10 @@ const config = loadConfig({
   PUBLIC_URL: `http://127.0.0.1:${port}`,
   // a benchmark loading the API from one address may lift the rate limits (0: none)
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RATE_LIMIT_'))),
+  ...(process.env.UPLOAD_MEMORY_MB && { UPLOAD_MEMORY_MB: process.env.UPLOAD_MEMORY_MB }),
 });
+// as src/startup.ts does for `npm run api`
+uploadMemory.setLimit(config.uploadMemoryBytes);
 const redis = createRedis(REDIS_URL);
 const queues = createQueues({ connection: redis, prefix: redisPrefix });
 const app = await buildApp(config, {

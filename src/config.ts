@@ -283,7 +283,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     dataDir: path.resolve(str('DATA_DIR', './data')),
     adminToken,
     uploadMaxBytes,
-    uploadMemoryBytes: int('UPLOAD_MEMORY_MB', 192, 16, 1024 * 1024) * MiB,
+    uploadMemoryBytes: int('UPLOAD_MEMORY_MB', 96, 16, 1024 * 1024) * MiB,
     // a day: a photographer whose Wi-Fi failed in the afternoon resumes from the hotel that night
     resumableExpiryMs: int('RESUMABLE_EXPIRY_HOURS', 24, 1, 24 * 30) * 3600_000,
     imageMaxPixels,

@@ -165,8 +165,8 @@ t.test('reads the sweep\'s period and grace: 15 minutes and 24 hours by default,
   t.throws(() => loadConfig({ SWEEP_EVERY_MINUTES: '0', SWEEP_GRACE_HOURS: 'a day' }), { name: 'ConfigError', problems: [/^SWEEP_EVERY_MINUTES /, /^SWEEP_GRACE_HOURS /] });
 });
 
-t.test('reads the uploads\' part memory: 192 MiB by default, at least 16', async (t) => {
-  t.equal(loadConfig({}).uploadMemoryBytes, 192 * 1024 * 1024);
+t.test('reads the uploads\' part memory: 96 MiB by default, at least 16', async (t) => {
+  t.equal(loadConfig({}).uploadMemoryBytes, 96 * 1024 * 1024);
   t.equal(loadConfig({ UPLOAD_MEMORY_MB: '64' }).uploadMemoryBytes, 64 * 1024 * 1024);
   t.throws(() => loadConfig({ UPLOAD_MEMORY_MB: '8' }), { name: 'ConfigError', problems: [/^UPLOAD_MEMORY_MB /] });
 });

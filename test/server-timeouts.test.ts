@@ -39,6 +39,20 @@ function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<{ 
   });
 }
 
+/** POSTs `form` to the album as the admin over a real socket; a connection error answers status 0 with its message. */
+function postOverSocket(port: number, ctx: TestContext, form: ReturnType<typeof multipart>): Promise<{ status: number; body: string }> {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/events/conf/albums/day-1/assets',
+      headers: { ...ctx.auth(ctx.admin), ...form.headers } }, (r) => {
+      let text = '';
+      r.on('data', (c) => (text += c));
+      r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    form.body.pipe(req);
+  }).catch((err: Error) => ({ status: 0, body: err.message }));
+}
+
 /** Resolves with what `p` gives, or with 'still open' after `ms` (a bound on waiting, not a speed check). */
 const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still open'> => Promise.race([p, sleep(ms).then(() => 'still open' as const)]);
 
@@ -140,16 +154,7 @@ t.test('an upload the server is slow to store is answered, however long the stor
   const body = Buffer.concat([jpeg, Buffer.alloc(4 * 1024 * 1024, 7)]);
   const form = multipart([{ name: 'file', filename: 'stored-slowly.jpg', body }]);
   const started = Date.now();
-  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/events/conf/albums/day-1/assets',
-      headers: { ...ctx.auth(ctx.admin), ...form.headers } }, (r) => {
-      let text = '';
-      r.on('data', (c) => (text += c));
-      r.on('end', () => resolve({ status: r.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    form.body.pipe(req);
-  }).catch((err: Error) => ({ status: 0, body: err.message }));
+  const res = await postOverSocket(port, ctx, form);
   t.equal(stalls.count, 1, 'the store stalled');
   t.ok(Date.now() - started > 4 * IDLE_MS, 'the answer came after several idle timeouts');
   t.equal(res.status, 201, res.body);
@@ -174,19 +179,7 @@ t.test('uploads waiting their turn for part memory (UPLOAD_MEMORY_MB spent) are 
   const sample = setInterval(() => (waited = Math.max(waited, uploadMemory.usage.waiting)), 5);
   t.teardown(() => clearInterval(sample));
   const jpeg = readFileSync(new URL('./fixtures/exif-orientation_1.jpg', import.meta.url));
-  const post = (i: number) => {
-    const form = multipart([{ name: 'file', filename: `turn-${i}.jpg`, body: Buffer.concat([jpeg, Buffer.alloc(11 * 1024 * 1024, i)]) }]);
-    return new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/events/conf/albums/day-1/assets',
-        headers: { ...ctx.auth(ctx.admin), ...form.headers } }, (r) => {
-        let text = '';
-        r.on('data', (c) => (text += c));
-        r.on('end', () => resolve({ status: r.statusCode!, body: text }));
-      });
-      req.on('error', reject);
-      form.body.pipe(req);
-    }).catch((err: Error) => ({ status: 0, body: err.message }));
-  };
+  const post = (i: number) => postOverSocket(port, ctx, multipart([{ name: 'file', filename: `turn-${i}.jpg`, body: Buffer.concat([jpeg, Buffer.alloc(11 * 1024 * 1024, i)]) }]));
   const answers = await Promise.all([1, 2, 3].map(post));
   clearInterval(sample);
   t.ok(waited > 0, 'uploads waited for part memory');

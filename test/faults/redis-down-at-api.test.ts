@@ -12,12 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createQueues } from '../../src/queues/producer.js';
-import { createRedis } from '../../src/redis/connection.js';
 import { createTestContext, seedEvent } from '../helpers/context.js';
-import { redisProcess } from '../helpers/faults.js';
+import { apiOnRedis, redisProcess } from '../helpers/faults.js';
 import { multipart } from '../helpers/multipart.js';
 import { eventually, runEntry } from '../helpers/processes.js';
 import { workerEnv } from '../helpers/worker-process.js';
@@ -29,18 +25,7 @@ t.test('Redis down under the API: uploads are taken and made once it is back, th
   const ctx = await createTestContext(t, { ownDatabase: true });
   await seedEvent(ctx);
   const redisServer = await redisProcess(t);
-  const config = loadConfig({
-    DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: redisServer.url, REDIS_PREFIX: ctx.config.redisPrefix, S3_BUCKET: ctx.storage.bucket,
-    LOG_LEVEL: 'silent', PUBLIC_URL: 'http://gallery.test',
-  });
-  const redis = createRedis(redisServer.url);
-  const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
-  const app = await buildApp(config, { deps: { db: ctx.db, redis, storage: ctx.storage, queues } });
-  t.teardown(async () => {
-    await app.close();
-    await queues.close();
-    redis.disconnect();
-  });
+  const { app } = await apiOnRedis(t, ctx, redisServer.url);
   let n = 0;
   const upload = async () => {
     // a different file each time: the same bytes twice would be one asset

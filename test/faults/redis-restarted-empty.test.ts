@@ -10,13 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createQueues } from '../../src/queues/producer.js';
-import { createRedis } from '../../src/redis/connection.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { testClip } from '../helpers/clips.js';
-import { redisProcess } from '../helpers/faults.js';
+import { apiOnRedis, redisProcess } from '../helpers/faults.js';
 import { multipart } from '../helpers/multipart.js';
 import { eventually, runEntry, waitFor } from '../helpers/processes.js';
 import { assertOneVideoSet, workerEnv } from '../helpers/worker-process.js';
@@ -33,18 +29,7 @@ t.test('Redis restarted empty under a busy worker: the same worker restores the 
   await seedEvent(ctx);
   const redisServer = await redisProcess(t);
   // the API on the test's own Redis, with the context's database and bucket
-  const config = loadConfig({
-    DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: redisServer.url, REDIS_PREFIX: ctx.config.redisPrefix, S3_BUCKET: ctx.storage.bucket,
-    LOG_LEVEL: 'silent', PUBLIC_URL: 'http://gallery.test',
-  });
-  const redis = createRedis(redisServer.url);
-  const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
-  const app = await buildApp(config, { deps: { db: ctx.db, redis, storage: ctx.storage, queues } });
-  t.teardown(async () => {
-    await app.close();
-    await queues.close();
-    redis.disconnect();
-  });
+  const { app, queues } = await apiOnRedis(t, ctx, redisServer.url);
   const api = { ...ctx, app, queues } as TestContext;
   const upload = async (filename: string, body: Buffer): Promise<string> => {
     const form = multipart([{ name: 'file', filename, body }]);

@@ -4,6 +4,12 @@ import net from 'node:net';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createQueues, type Queues } from '../../src/queues/producer.js';
+import { createRedis } from '../../src/redis/connection.js';
+import type { TestContext } from './context.js';
 import { freePort, runEntry, waitFor, type Running } from './processes.js';
 
 interface Teardown {
@@ -178,4 +184,21 @@ export async function redisProcess(t: Teardown): Promise<RedisProcess> {
       if (!(await waitFor(async () => !(await answers(port)), 5000))) throw new Error(`port ${port} still answers after redis-server was killed`);
     },
   };
+}
+
+/** The API on a Redis of the test's own (`redisUrl`), with the context's database and bucket. */
+export async function apiOnRedis(t: Teardown, ctx: TestContext, redisUrl: string): Promise<{ app: FastifyInstance; queues: Queues }> {
+  const config = loadConfig({
+    DATABASE_URL: ctx.config.databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: ctx.config.redisPrefix, S3_BUCKET: ctx.storage.bucket,
+    LOG_LEVEL: 'silent', PUBLIC_URL: 'http://gallery.test',
+  });
+  const redis = createRedis(redisUrl);
+  const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
+  const app = await buildApp(config, { deps: { db: ctx.db, redis, storage: ctx.storage, queues } });
+  t.teardown(async () => {
+    await app.close();
+    await queues.close();
+    redis.disconnect();
+  });
+  return { app, queues };
 }
