@@ -158,7 +158,13 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       // part buffers: one fills while up to PARTS_IN_FLIGHT others are stored; freed ones are reused
       const pool = sharedPartPool(row.partSize).lease();
       let current: Buffer = await pool.take();
-      let filled = row.restBytes > 0 ? await readRest(row, current) : 0;
+      let filled = 0;
+      try {
+        if (row.restBytes > 0) filled = await readRest(row, current);
+      } catch (err) {
+        pool.end(); // the try below, which gives the budget back, is not reached
+        throw err;
+      }
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
       /** the newest part's store-and-commit; each part commits after the one before it */

@@ -4,7 +4,6 @@
  * and is stored byte for byte; refused files, expired and terminated uploads leave nothing
  * behind; a wrong, expired or revoked token stores nothing. On both S3 lanes.
  */
-import { uploadMemory } from '../../src/storage/object-store.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +15,9 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import * as tus from 'tus-js-client';
 import { buildApp } from '../../src/app.js';
-import type { ObjectStore } from '../../src/storage/object-store.js';
+import { uploadMemory, type ObjectStore } from '../../src/storage/object-store.js';
+import { Readable } from 'node:stream';
+import { resumableRestKey } from '../../src/storage/keys.js';
 import { createTestContext, s3Kinds, seedEvent, type S3Kind, type TestContext } from '../helpers/context.js';
 import { s3Lane, type S3Lane } from '../helpers/s3.js';
 import { tusRequest } from '../helpers/tus.js';
@@ -157,6 +158,20 @@ async function createUpload(s: Server, length: number, token = s.photographer, m
 async function leftovers(s: Server): Promise<{ incomplete: string[]; staged: string[] }> {
   return { incomplete: await s.lane.incomplete(), staged: await s.storage.list('uploads/') };
 }
+
+t.test('a resumed write whose stored rest cannot be read fails and gives its part memory back', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  const photographer = await ctx.mint('photographer', 'conf');
+  const p = (await ctx.app.services.tokens.authenticate(photographer))!;
+  const { resumable } = ctx.app.services;
+  const first = Buffer.concat([JPEG, randomBytes(MiB)]);
+  const upload = await resumable.create(p, 'c'.repeat(32), 20 * MiB, { event: 'conf', album: 'day-1', filename: 'rest.jpg' });
+  t.equal(await resumable.write(p, upload.id, 0, Readable.from([first])), first.length, 'less than a part: kept as the rest');
+  await ctx.storage.delete(resumableRestKey(upload.id)); // lost from the bucket
+  await t.rejects(resumable.write(p, upload.id, first.length, Readable.from([randomBytes(MiB)])));
+  t.equal(uploadMemory.usage.bytes, 0, 'no part memory is held after the failure');
+});
 
 for (const s3 of s3Kinds()) {
   t.test(`on ${s3}`, async (t) => {
