@@ -91,14 +91,23 @@ function restoreAfterRedisLoss(connection: Redis, deps: ProcessorDeps, everyMs: 
   let connected = connection.status === 'ready';
   let running: Promise<void> | undefined;
   let again = false;
+  const stopping = new AbortController();
   const restore = async (): Promise<void> => {
+    // Until it succeeds: the sweep's schedule was lost with Redis, so no sweep would do it. (The
+    // queues' own connection may come back after this one: in `npm start`, the API's, which
+    // fails commands at once while it is away.)
+    let waitMs = 1_000;
     do {
       again = false;
       try {
         const { requeued, resumedFlows } = await restoreQueues(deps, everyMs);
         deps.log.info(`Redis is back: queued again ${requeued} assets and ${resumedFlows} video flows`);
       } catch (err) {
-        deps.log.warn({ err }, 'could not restore the queues after Redis came back; the sweep will');
+        if (stopping.signal.aborted) break;
+        deps.log.warn({ err }, `could not restore the queues after Redis came back; trying again in ${waitMs / 1000} s`);
+        await delay(waitMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+        waitMs = Math.min(2 * waitMs, 30_000);
+        again = !stopping.signal.aborted;
       }
     } while (again);
     running = undefined;
@@ -114,6 +123,7 @@ function restoreAfterRedisLoss(connection: Redis, deps: ProcessorDeps, everyMs: 
   connection.on('ready', onReady);
   return async () => {
     connection.off('ready', onReady);
+    stopping.abort();
     await running;
   };
 }

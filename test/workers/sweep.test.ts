@@ -11,6 +11,8 @@ import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { createLogger } from '../../src/log.js';
+import { createQueues } from '../../src/queues/producer.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { sweepStorage } from '../../src/services/storage-sweep.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createProcessorDeps } from '../../workers/deps.js';
@@ -193,13 +195,19 @@ t.test('a part that fails does not stop the others, and fails the run naming it'
   t.equal(await ctx.queues.queues.images.getJobState(`derive-image-${photo}`), 'prioritized', 'the queues part still queued the lost job');
 });
 
-t.test('Redis back empty under a running worker: the lost jobs and the schedule come back without a restart', async (t) => {
+t.test('Redis back empty under a running worker: the lost jobs and the schedule come back without a restart, however late the queues\' connection is back', async (t) => {
   const url = await privateRedis(t, []);
   const ctx = await createTestContext(t, { s3: s3Kinds()[0], redisUrl: url });
   await seedEvent(ctx);
   const admin = new Redis(url);
   t.teardown(() => admin.disconnect());
-  const worker = await startWorker(ctx.config, silent, { db: ctx.db, storage: ctx.storage, redis: ctx.redis }, { queues: ctx.queues });
+  // the worker's producer on a connection of its own, as the API's in `npm start`: it fails
+  // commands at once while Redis is away, and comes back here seconds after the workers' own
+  const producer = createRedis(url);
+  t.teardown(() => producer.disconnect());
+  const queues = createQueues({ connection: producer, prefix: ctx.config.redisPrefix });
+  t.teardown(() => queues.close());
+  const worker = await startWorker(ctx.config, silent, { db: ctx.db, storage: ctx.storage, redis: ctx.redis }, { queues });
   t.teardown(() => worker.close());
   await worker.swept;
   const photo = await upload(ctx);
@@ -209,8 +217,12 @@ t.test('Redis back empty under a running worker: the lost jobs and the schedule 
   const lost = await upload(ctx);
   t.equal(await ctx.queues.queues.images.getJobState(`derive-image-${lost}`), 'prioritized', 'its job waits');
   // Redis restarted without persistence, as the clients see it: every key gone, every connection dropped
+  producer.disconnect();
   await admin.flushall();
   await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  await new Promise((r) => setTimeout(r, 2_500));
+  t.equal(await status(ctx, lost).then((s) => s.status), 'processing', 'not made while the queues\' connection is away');
+  await producer.connect();
   t.ok(await waitFor(async () => (await status(ctx, lost)).status === 'ready', 60_000), 'the photo whose job Redis lost is made, by the same worker');
   const schedulers = await ctx.queues.queues.maintenance.getJobSchedulers();
   t.same(schedulers.map((s) => s.key), ['sweep'], 'the sweep is scheduled again');
