@@ -3,6 +3,7 @@
  * reported together, and the result is frozen.
  */
 import path from 'node:path';
+import { DEFAULT_UPLOAD_MEMORY_MB } from './storage/object-store.js';
 import { DEFAULT_TOOL_LIMITS } from './media/run.js';
 import { SHARED_MAX_SECONDS } from './http-cache.js';
 
@@ -283,7 +284,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     dataDir: path.resolve(str('DATA_DIR', './data')),
     adminToken,
     uploadMaxBytes,
-    uploadMemoryBytes: int('UPLOAD_MEMORY_MB', 96, 16, 1024 * 1024) * MiB,
+    uploadMemoryBytes: int('UPLOAD_MEMORY_MB', DEFAULT_UPLOAD_MEMORY_MB, 16, 1024 * 1024) * MiB,
     // a day: a photographer whose Wi-Fi failed in the afternoon resumes from the hotel that night
     resumableExpiryMs: int('RESUMABLE_EXPIRY_HOURS', 24, 1, 24 * 30) * 3600_000,
     imageMaxPixels,

@@ -57,11 +57,10 @@ export async function startWorker(
   log.info(`consuming ${workers.workers.map((w) => w.name).join(', ') || 'no queues yet'}`);
   await scheduleSweep(deps, config.sweep.everyMs);
   // and once now, whatever happened while no worker ran (the sweep logs what it did)
-  let sweeping = true;
   const swept = sweep(undefined, deps).then(
     () => undefined,
     (err: unknown) => log.warn({ err }, 'the start-up sweep failed; the sweep runs again shortly'),
-  ).finally(() => { sweeping = false; });
+  );
   const stopRestoring = restoreAfterRedisLoss(connection, deps, config.sweep.everyMs);
   return {
     metricsPort: server?.port,
@@ -70,10 +69,10 @@ export async function startWorker(
       await stopRestoring();
       await workers.close(config.shutdown.timeoutMs);
       // every part of the sweep is safe to stop between two steps, and runs again at the next start
-      if (sweeping) {
-        const cut = await Promise.race([swept.then(() => false), delay(config.shutdown.timeoutMs).then(() => true)]);
-        if (cut) log.warn('the start-up sweep did not end within the shutdown bound; it runs again at the next start');
-      }
+      const bound = new AbortController();
+      const cut = await Promise.race([swept.then(() => false), delay(config.shutdown.timeoutMs, true, { signal: bound.signal }).catch(() => false)]);
+      bound.abort();
+      if (cut) log.warn('the start-up sweep did not end within the shutdown bound; it runs again at the next start');
       await server?.close();
       await deps.close();
       if (!options.queues) await queues.close();

@@ -419,7 +419,8 @@ export class PartBudget {
  * otherwise. bench/load, 550 uploads at once: the API's RSS +277 MB with 96 (the other ≈ 160 MB
  * are each connection's own stream buffers), +355 MB with 192, for 11 % more throughput.
  */
-export const uploadMemory = new PartBudget(96 * MiB);
+export const DEFAULT_UPLOAD_MEMORY_MB = 96;
+export const uploadMemory = new PartBudget(DEFAULT_UPLOAD_MEMORY_MB * MiB);
 
 /**
  * Part buffers, reused as their parts finish uploading: memory stays at a few parts and the
