@@ -150,6 +150,10 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   const audio = await joined(ctx, id, 'audio');
   t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
 
+  const jobs = await ctx.queues.queues.videos.getJobs(['completed']);
+  t.match(jobs.find((j) => j.name === 'transcode-video')?.returnvalue, /, audio \(made\);/, 'the plan made the audio while it stored the original');
+  t.notOk(jobs.some((j) => j.name === 'video-audio'), 'and no job of the flow made it again');
+
   const mp4 = path.join(scratch, `${id}-download.mp4`);
   await writeFile(mp4, await bytes(ctx, `renditions/${id}/download.mp4`));
   assertSeamless(t, mp4, source, 'download.mp4');
@@ -157,12 +161,14 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.ok(Math.abs(v.start - a.start) <= 1 / 30 && Math.abs(v.end - a.end) <= 1 / 30, `download.mp4: audio and video start and end together, within one frame (video ${v.start.toFixed(3)}–${v.end.toFixed(3)} s, audio ${a.start.toFixed(3)}–${a.end.toFixed(3)} s)`);
 });
 
-t.test('a piece that fails is retried alone, and the video still ends whole', async (t) => {
-  // an ffmpeg that fails once, for the second piece of the 720p rung only
+t.test('a piece that fails is retried alone, audio the plan could not make is made by its own job, and the video still ends whole', async (t) => {
+  // an ffmpeg that fails once for the second piece of the 720p rung, and once for the audio
   const marker = path.join(scratch, 'failed-once');
+  const audioMarker = path.join(scratch, 'audio-failed-once');
   const wrapper = path.join(scratch, 'ffmpeg-fails-once');
   await writeFile(wrapper, `#!/bin/bash
 if [[ "$*" == *"-ss ${PIECE} "* && "$*" == *"scale=720:1280"* && ! -e ${marker} ]]; then touch ${marker}; echo "piece failed on purpose" >&2; exit 1; fi
+if [[ "$*" == *" -vn "* && ! -e ${audioMarker} ]]; then touch ${audioMarker}; echo "audio failed on purpose" >&2; exit 1; fi
 exec ffmpeg "$@"
 `);
   await chmod(wrapper, 0o755);
@@ -178,8 +184,13 @@ exec ffmpeg "$@"
   const jobs = await ctx.queues.queues.videos.getJobs(['completed', 'failed']);
   const starts = Object.fromEntries(jobs.map((j) => [j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, j.attemptsStarted ?? j.attemptsMade]));
   t.equal(starts['720p+1080p-1'], 2, 'the failed piece ran twice');
+  t.ok(await readFile(audioMarker).then(() => true, () => false), "the plan's audio failed");
+  t.equal(starts['video-audio'], 1, 'the audio was made by its own job');
   t.same(Object.entries(starts).filter(([k, n]) => k !== '720p+1080p-1' && n !== 1), [], 'every other job ran once');
-  assertSeamless(t, await joined(ctx, id, '720p'), source, '720p after the retry');
+  const video = await joined(ctx, id, '720p');
+  assertSeamless(t, video, source, '720p after the retry');
+  const audio = await joined(ctx, id, 'audio');
+  t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
 });
 
 t.test('Redis lost while a video is playable: the worker resumes its flow, and nothing made is made again', async (t) => {

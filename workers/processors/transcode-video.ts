@@ -1,16 +1,18 @@
 /**
  * transcode-video, the first job of a video: probe the upload, check its limits, clean the
- * original, plan the ladder and the pieces, then add the flow of jobs that makes it — the
- * poster, the audio, every rung of every piece (any worker on any machine takes them, smallest
- * rung first so the video is playable early), the storyboard, then finalize-video. Whatever an
- * earlier run left goes first, so the flow ends with exactly one set.
+ * original (making the audio meanwhile), plan the ladder and the pieces, then add the flow of
+ * jobs that makes the rest — the poster, every rung of every piece (any worker on any machine
+ * takes them, smallest rung first so the video is playable early), the storyboard, then
+ * finalize-video. Whatever an earlier run left goes first, so the flow ends with exactly one set.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { findAssetToProcess } from '../../src/db/processing.js';
-import { startVideoPlan } from '../../src/db/video-flow.js';
+import { recordVideoPart, startVideoPlan } from '../../src/db/video-flow.js';
 import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
-import { probeVideo } from '../../src/media/ffmpeg.js';
+import { probeVideo, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { downloadPlan, planLadder, planPieces, rungGroups } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import type { VideoFlowChild } from '../../src/queues/producer.js';
@@ -18,6 +20,7 @@ import type { ProcessorDeps } from './registry.js';
 import { cleanOriginal } from './clean-original.js';
 import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, jobSignal } from './steps.js';
 import { keepSource, removeSource, removeStaleSources, stoppedForGood, type VideoPlan } from './video-flow.js';
+import { encodeAudio, storePart } from './video-piece.js';
 
 export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>, deps: ProcessorDeps): Promise<string> {
   const { assetId } = job.data;
@@ -41,24 +44,74 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
       const deadlineMs = transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline);
       deadline = { ms: deadlineMs, of: `a video of ${Math.round((probe.durationMs ?? 0) / 1000)} s` };
-      // the same streams, packet for packet: the probe holds for it
-      const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs) });
+      // The audio is encoded meanwhile, on a core the remux and the store-back leave idle (they
+      // wait on the disk and S3): it is on the way to first playable, a job of its own after the
+      // plan. From the upload: the same packets; its output is checked like any part's.
+      const audio = probe.hasAudio ? audioMeanwhile(deps, uploaded, probe, work, signal, deadlineMs) : undefined;
+      try {
+        // the same streams, packet for packet: the probe holds for it
+        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs) });
+        const audioDir = await audio?.done;
 
-      const plan: VideoPlan = { probe, rungs: planLadder(probe.width, probe.height), pieces: planPieces(probe.durationMs, deps.settings.videoPieceSeconds), download: downloadPlan(probe) };
-      const run = randomUUID();
-      // One set of renditions: whatever an earlier run left goes first, and its jobs find their run gone.
-      await clearRenditions(deps, assetId);
-      await startVideoPlan(deps.db, assetId, run, plan);
-      // this machine's workers need not fetch it again
-      await removeSource(assetId);
-      await keepSource(assetId, original);
-      await deps.queues.addVideoFlow(assetId, run, flowChildren(assetId, run, plan), { backfill: (job.opts.priority ?? 0) >= 10 });
-      await progress(5);
-      return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? ', audio' : ''}; run ${run}`;
+        const plan: VideoPlan = { probe, rungs: planLadder(probe.width, probe.height), pieces: planPieces(probe.durationMs, deps.settings.videoPieceSeconds), download: downloadPlan(probe) };
+        const run = randomUUID();
+        // One set of renditions: whatever an earlier run left goes first, and its jobs find their run gone.
+        await clearRenditions(deps, assetId);
+        await startVideoPlan(deps.db, assetId, run, plan);
+        const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, signal);
+        // this machine's workers need not fetch it again
+        await removeSource(assetId);
+        await keepSource(assetId, original);
+        const children = flowChildren(assetId, run, plan).filter((c) => !(audioKept && c.name === 'video-audio'));
+        await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
+        await progress(5);
+        return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? `, audio${audioKept ? ' (made)' : ''}` : ''}; run ${run}`;
+      } finally {
+        // nothing of it may write into the work dir once it is removed
+        await audio?.stop();
+      }
     });
   } catch (err) {
     const stopped = stoppedForGood(err, deadline);
     return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
+  }
+}
+
+/**
+ * The audio of the upload, encoded into `<work>/audio` while the caller goes on. `done` answers
+ * the directory, or undefined when the encode failed (the flow's video-audio job makes it then:
+ * a failed encode here costs the plan nothing); `stop` ends it and waits until it has.
+ */
+function audioMeanwhile(deps: ProcessorDeps, file: string, probe: VideoProbe, work: string, signal: AbortSignal, timeoutMs: number) {
+  const stopped = new AbortController();
+  const dir = path.join(work, 'audio');
+  const done = mkdir(dir)
+    .then(() => encodeAudio(file, probe, dir, {
+      ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, log: deps.log, timeoutMs, signal: AbortSignal.any([signal, stopped.signal]),
+    }))
+    .then(() => dir, (err: unknown) => {
+      if (!stopped.signal.aborted) deps.log.warn({ err }, 'the audio could not be made with the plan; its own job will make it');
+      return undefined;
+    });
+  return {
+    done,
+    async stop(): Promise<void> {
+      stopped.abort();
+      await done;
+    },
+  };
+}
+
+/** Stores and records the audio made with the plan; false when it could not (its job makes it). */
+async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: deps.settings.toolTimeoutMs };
+    const result = await storePart(deps, assetId, 'audio', dir, '', 0, tools);
+    return await recordVideoPart(deps.db, assetId, run, 'audio', 0, result);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    deps.log.warn({ err }, 'the audio made with the plan could not be stored; its own job will make it');
+    return false;
   }
 }
 

@@ -4,14 +4,15 @@
  * metadata, and stored under names of its own (`hls/<rung>/p<piece>-seg-<n>.m4s` beside the
  * rung's one init segment). A piece's fragments are moved to the piece's start, so that the
  * rung's playlist joins the pieces into one timeline (src/media/hls-pieces.ts). A failure
- * retries this job only.
+ * retries this job only. The audio is usually made by the plan already (transcode-video, while
+ * it stores the cleaned original); this job makes it when the plan could not.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
 import { recordVideoPart } from '../../src/db/video-flow.js';
-import { runFfmpeg } from '../../src/media/ffmpeg.js';
+import { runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { codecString, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
 import { audioOutput, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
@@ -49,11 +50,14 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
       const original = await sourceFile(deps, assetId, signal);
       const dirs = parts.map((part) => path.join(work, part));
       for (const dir of dirs) await mkdir(dir);
-      const input = { path: original, format: probe.container, options: audio ? [] : pieceInput(piece!) };
-      await runFfmpeg({ inputs: [input], output: audio ? audioOutput(dirs[0]!) : pieceOutput(probe, rungs, piece!, dirs) }, {
-        ...tools, timeoutMs: deadlineMs, durationMs: Math.round(seconds * 1000) || undefined,
-        onProgress: (p) => void job.updateProgress(Math.round(p)).catch(() => {}),
-      });
+      const onProgress = (p: number) => void job.updateProgress(Math.round(p)).catch(() => {});
+      if (audio) await encodeAudio(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
+      else {
+        const input = { path: original, format: probe.container, options: pieceInput(piece!) };
+        await runFfmpeg({ inputs: [input], output: pieceOutput(probe, rungs, piece!, dirs) }, {
+          ...tools, timeoutMs: deadlineMs, durationMs: Math.round(seconds * 1000) || undefined, onProgress,
+        });
+      }
       const start = audio ? 0 : piece!.start;
       const results = new Map<string, HlsPartResult>();
       for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, start, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
@@ -72,11 +76,16 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   }
 }
 
+/** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */
+export async function encodeAudio(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
+  await runFfmpeg({ inputs: [{ path: file, format: probe.container }], output: audioOutput(dir) }, { ...ctl, durationMs: probe.durationMs || undefined });
+}
+
 /**
- * One rung's (or the audio's) output of this job, from `dir`: checked for metadata, its
+ * One rung's (or the audio's) output of a job, from `dir`: checked for metadata, its
  * fragments moved to `start` seconds, stored beside the rung's one init segment.
  */
-async function storePart(deps: ProcessorDeps, assetId: string, part: string, dir: string, prefix: string, start: number, tools: Parameters<typeof assertNoMetadata>[1]): Promise<HlsPartResult> {
+export async function storePart(deps: ProcessorDeps, assetId: string, part: string, dir: string, prefix: string, start: number, tools: Parameters<typeof assertNoMetadata>[1]): Promise<HlsPartResult> {
   const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
   const initFile = path.join(dir, playlist.init);
   await assertNoMetadata([initFile], tools);
