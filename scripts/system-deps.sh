@@ -14,6 +14,9 @@
 #   redis-server      redis-server              only for tests that start a Redis of their own
 #   wrk               wrk                       only for bench/gallery (an HTTP load generator in C)
 #   postgresql-client pg_dump, pg_restore       `npm run backup` / `npm run restore` and their test (not the service)
+#   prometheus        promtool                  only for the test of ops/prometheus' alert rules; taken out of
+#                                               the package into /usr/local/bin, not installed: installing it
+#                                               would start a Prometheus server
 #
 # The tests also make HEVC clips, so with --test (and by default) ffmpeg must have the libx265
 # encoder, as Debian's has; an ffmpeg without it first on PATH is an error, not a skipped test.
@@ -78,6 +81,29 @@ if [ "$optional" = 1 ]; then
   set -E
 fi
 
+# promtool alone, out of Debian's prometheus package (see above)
+install_promtool() {
+  [ "$mode" = runtime ] && return 0
+  command -v promtool >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "missing, and not root: promtool (apt-get download prometheus; dpkg-deb -x it; copy usr/bin/promtool to /usr/local/bin)"
+    false
+  fi
+  local dir
+  dir=$(mktemp -d)
+  log "installing promtool (from Debian's prometheus package)"
+  # apt's sandbox user must be able to write where the package is downloaded
+  chmod 755 "$dir"
+  if ! (cd "$dir" && apt-get -o APT::Sandbox::User=root download prometheus >&2); then
+    apt-get update >&2
+    (cd "$dir" && apt-get -o APT::Sandbox::User=root download prometheus >&2)
+  fi
+  dpkg-deb -x "$dir"/prometheus_*.deb "$dir/x"
+  install -m 755 "$dir/x/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$dir"
+  promtool --version >/dev/null
+}
+
 missing=()
 for pkg in "${!TOOLS[@]}"; do
   for tool in ${TOOLS[$pkg]}; do
@@ -89,6 +115,7 @@ for pkg in "${!TOOLS[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
+  install_promtool
   check_x265
   exit 0
 fi
@@ -113,4 +140,5 @@ for pkg in "${missing[@]}"; do
   done
 done
 log "installed ${missing[*]}"
+install_promtool
 check_x265

@@ -64,13 +64,13 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
     const { metrics } = deps;
     if (metrics) {
       worker.on('completed', (job) => {
-        if (job.processedOn && job.finishedOn) metrics.jobDuration.observe({ queue, job: job.name, outcome: 'completed' }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
+        if (job.processedOn && job.finishedOn) metrics.jobDuration.observe({ queue, job_name: job.name, outcome: 'completed' }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
       });
       worker.on('failed', (job) => {
         // BullMQ sets finishedOn only on a run that is not tried again (no attempts left, or unrecoverable)
-        metrics.jobFailures.inc({ queue, job: job?.name ?? 'unknown', final: String(!job || typeof job.finishedOn === 'number') });
+        metrics.jobFailures.inc({ queue, job_name: job?.name ?? 'unknown', final: String(!job || typeof job.finishedOn === 'number') });
         // a run that failed took time too: a piece that fails after 20 minutes is worth seeing
-        if (job?.processedOn) metrics.jobDuration.observe({ queue, job: job.name, outcome: 'failed' }, Math.max(0, (job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+        if (job?.processedOn) metrics.jobDuration.observe({ queue, job_name: job.name, outcome: 'failed' }, Math.max(0, (job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
       });
     }
     workers.push(worker);

@@ -5,6 +5,8 @@
  * only: never a URL, an id, a token or an address.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { JOB_POLICY } from '../queues/jobs.js';
+import { STORAGE_OPERATIONS } from '../storage/counted.js';
 import { uploadMemory } from '../storage/object-store.js';
 
 /** An error of the object-store adapter, by operation and by its LAMHA_ code. */
@@ -19,18 +21,22 @@ export interface ApiMetrics {
 
 export interface WorkerMetrics {
   registry: Registry;
-  jobDuration: Histogram<'queue' | 'job' | 'outcome'>;
-  jobFailures: Counter<'queue' | 'job' | 'final'>;
+  jobDuration: Histogram<'queue' | 'job_name' | 'outcome'>;
+  jobFailures: Counter<'queue' | 'job_name' | 'final'>;
   storageErrors: StorageErrorCounter;
 }
 
 function storageErrorCounter(registry: Registry): StorageErrorCounter {
-  return new Counter({
+  const counter = new Counter({
     name: 'lamha_storage_errors_total',
     help: 'Errors of the object store (S3), by operation and error code (LAMHA_NOT_FOUND: the object is missing; LAMHA_STORAGE_UNAVAILABLE: the store failed)',
     labelNames: ['operation', 'code'],
     registers: [registry],
   });
+  // at 0 from the start: a series born at 1 is no increase to Prometheus, and its alert
+  // (ops/prometheus) would miss the first outage of each process
+  for (const operation of STORAGE_OPERATIONS) counter.inc({ operation, code: 'LAMHA_STORAGE_UNAVAILABLE' }, 0);
+  return counter;
 }
 
 /** The process's upload part buffers (UPLOAD_MEMORY_MB): in use, and parts waiting for their turn. */
@@ -85,17 +91,24 @@ export function createWorkerMetrics(): WorkerMetrics {
     jobDuration: new Histogram({
       name: 'lamha_job_duration_seconds',
       help: 'Time a job run took in this worker process, from its start to its end, by queue, job name and outcome (completed or failed)',
-      labelNames: ['queue', 'job', 'outcome'],
+      labelNames: ['queue', 'job_name', 'outcome'],
       // a photo takes about a second, a video piece minutes, a whole-video plan longer
       buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [registry],
     }),
-    jobFailures: new Counter({
-      name: 'lamha_job_failures_total',
-      help: 'Failed job runs in this worker process, by queue and job name; final="true" when the job is not tried again',
-      labelNames: ['queue', 'job', 'final'],
-      registers: [registry],
-    }),
+    jobFailures: jobFailureCounter(registry),
     storageErrors: storageErrorCounter(registry),
   };
+}
+
+function jobFailureCounter(registry: Registry): WorkerMetrics['jobFailures'] {
+  const counter = new Counter({
+    name: 'lamha_job_failures_total',
+    help: 'Failed job runs in this worker process, by queue and job name; final="true" when the job is not tried again',
+    labelNames: ['queue', 'job_name', 'final'],
+    registers: [registry],
+  });
+  // at 0 from the start, as the storage errors (above)
+  for (const [job, { queue }] of Object.entries(JOB_POLICY)) for (const final of ['true', 'false']) counter.inc({ queue, job_name: job, final }, 0);
+  return counter;
 }

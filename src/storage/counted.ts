@@ -5,10 +5,17 @@
  */
 import type { ObjectStore } from './object-store.js';
 
-/** Called with the operation (`put`, `multipart.part`…) and the error it threw. */
-export type OnStorageError = (operation: string, err: unknown) => void;
+/** Every operation counted, the `operation` label's values. */
+export const STORAGE_OPERATIONS = [
+  'ensureBucket', 'ping', 'put', 'get', 'stat', 'exists', 'delete', 'deletePrefix', 'deleteKeys', 'list', 'scan', 'incompleteUploads',
+  'multipart.start', 'multipart.part', 'multipart.complete', 'multipart.abort',
+] as const;
+export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
-function counted<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>, onError: OnStorageError): (...args: A) => Promise<R> {
+/** Called with the operation (`put`, `multipart.part`…) and the error it threw. */
+export type OnStorageError = (operation: StorageOperation, err: unknown) => void;
+
+function counted<A extends unknown[], R>(operation: StorageOperation, fn: (...args: A) => Promise<R>, onError: OnStorageError): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
       return await fn(...args);
@@ -19,7 +26,7 @@ function counted<A extends unknown[], R>(operation: string, fn: (...args: A) => 
   };
 }
 
-function countedScan<A extends unknown[], T>(operation: string, fn: (...args: A) => AsyncIterable<T>, onError: OnStorageError): (...args: A) => AsyncIterable<T> {
+function countedScan<A extends unknown[], T>(operation: StorageOperation, fn: (...args: A) => AsyncIterable<T>, onError: OnStorageError): (...args: A) => AsyncIterable<T> {
   return async function* (...args) {
     try {
       yield* fn(...args);

@@ -34,11 +34,11 @@ t.test("a worker serves its jobs' durations and failures to the metrics token on
   const res = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   t.equal(res.status, 200);
   const text = await res.text();
-  t.match(text, /^lamha_job_duration_seconds_count\{queue="images",job="derive-image",outcome="completed"\} 1$/m, 'one photo processed');
-  t.match(text, /^lamha_job_duration_seconds_count\{queue="images",job="derive-image",outcome="failed"\} 1$/m, 'and the failed run timed too');
-  const sum = /^lamha_job_duration_seconds_sum\{queue="images",job="derive-image",outcome="completed"\} (\S+)$/m.exec(text)?.[1];
+  t.match(text, /^lamha_job_duration_seconds_count\{queue="images",job_name="derive-image",outcome="completed"\} 1$/m, 'one photo processed');
+  t.match(text, /^lamha_job_duration_seconds_count\{queue="images",job_name="derive-image",outcome="failed"\} 1$/m, 'and the failed run timed too');
+  const sum = /^lamha_job_duration_seconds_sum\{queue="images",job_name="derive-image",outcome="completed"\} (\S+)$/m.exec(text)?.[1];
   t.ok(Number(sum) > 0 && Number(sum) < 60, `for some time (${sum} s)`);
-  t.match(text, /^lamha_job_failures_total\{queue="images",job="derive-image",final="true"\} 1$/m, 'one failed for good');
+  t.match(text, /^lamha_job_failures_total\{queue="images",job_name="derive-image",final="true"\} 1$/m, 'one failed for good');
   t.notMatch(text, new RegExp(`${ok.id}|${broken.id}`), 'no asset id in a label');
   t.match(text, /^process_resident_memory_bytes /m, 'process metrics');
 });
