@@ -156,6 +156,9 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       return { job: d.rungs === undefined ? j.name : `${j.name} ${d.rungs.join('+')} #${d.piece}`, by: j.processedBy ?? '?', from: at(j.processedOn), to: at(j.finishedOn) };
     });
     for (const e of timeline) log(`    ${String(e.from).padStart(6)} → ${String(e.to).padStart(6)} s  ${e.job}  (${e.by})`);
+    // the plan's own report: where its time went (fetch, probe, rewrite, check, store, audio, flow)
+    const planned = jobs.find((j) => j.name === 'transcode-video')?.returnvalue as string | undefined;
+    if (planned) log(`    plan: ${planned}`);
     await videos.close();
     redis.disconnect();
     let video720: string | undefined;

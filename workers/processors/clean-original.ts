@@ -24,6 +24,8 @@ export interface CleanControl {
   /** a video's probe of `original` */
   probe?: VideoProbe;
   timeoutMs: number;
+  /** filled with the seconds each step took (`rewrite`, `check`, `store`), for the job's report */
+  seconds?: Record<string, number>;
 }
 
 /**
@@ -36,9 +38,16 @@ export interface CleanControl {
 export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<string> {
   if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return original;
   const cleaned = path.join(work, 'cleaned');
+  let since = performance.now();
+  const step = (name: string) => {
+    if (ctl.seconds) ctl.seconds[name] = (performance.now() - since) / 1000;
+    since = performance.now();
+  };
   try {
     const embedded = asset.kind === 'image' ? await cleanPhoto(deps, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
+    step('rewrite');
     const left = await deps.metadata.findPrivate(cleaned, { embedded });
+    step('check');
     if (left.length > 0) throw new PrivateMetadataError(`${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''} remained`);
   } catch (err) {
     if (!(err instanceof PrivateMetadataError)) throw err;
@@ -48,6 +57,7 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
   }
   await deps.storage.put(originalKey(asset.id), createReadStream(cleaned), { contentType: asset.mimeType });
   await markOriginalCleaned(deps.db, asset.id);
+  step('store');
   return cleaned;
 }
 

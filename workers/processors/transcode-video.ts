@@ -36,8 +36,17 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   await removeStaleSources(deps).catch((err: unknown) => deps.log.warn({ err }, 'could not remove stale video sources'));
   try {
     return await inWorkDir('lamha-video-', async (work) => {
+      // where the plan's time goes, in its report (its share of the time to first playable)
+      const took: Record<string, number> = {};
+      let since = performance.now();
+      const step = (name: string) => {
+        took[name] = (performance.now() - since) / 1000;
+        since = performance.now();
+      };
       const uploaded = await spoolOriginal(deps, assetId, work, signal);
+      step('fetch');
       const probe = await probeVideo(uploaded, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
+      step('probe');
       const seconds = (probe.durationMs ?? 0) / 1000;
       // the upload refused what its headers showed; these are for what they did not
       if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
@@ -50,8 +59,10 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       const audio = probe.hasAudio ? audioMeanwhile(deps, uploaded, probe, work, signal, deadlineMs) : undefined;
       try {
         // the same streams, packet for packet: the probe holds for it
-        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs) });
+        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), seconds: took });
+        since = performance.now();
         const audioDir = await audio?.done;
+        step('audio after the clean');
 
         const plan: VideoPlan = { probe, rungs: planLadder(probe.width, probe.height), pieces: planPieces(probe.durationMs, deps.settings.videoPieceSeconds), download: downloadPlan(probe) };
         const run = randomUUID();
@@ -65,7 +76,9 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         const children = flowChildren(assetId, run, plan).filter((c) => !(audioKept && c.name === 'video-audio'));
         await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
         await progress(5);
-        return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? `, audio${audioKept ? ' (made)' : ''}` : ''}; run ${run}`;
+        step('flow');
+        const steps = Object.entries(took).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ');
+        return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? `, audio${audioKept ? ' (made)' : ''}` : ''}; run ${run} (${steps})`;
       } finally {
         // nothing of it may write into the work dir once it is removed
         await audio?.stop();
