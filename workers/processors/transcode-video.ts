@@ -53,10 +53,11 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       if (probe.width * probe.height > deps.settings.videoMaxPixels) throw new VideoTooLargeError(probe.width, probe.height, deps.settings.videoMaxPixels);
       const deadlineMs = transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline);
       deadline = { ms: deadlineMs, of: `a video of ${Math.round((probe.durationMs ?? 0) / 1000)} s` };
-      // The audio is encoded meanwhile, on a core the remux and the store-back leave idle (they
-      // wait on the disk and S3): it is on the way to first playable, a job of its own after the
-      // plan. From the upload: the same packets; its output is checked like any part's.
-      const audio = probe.hasAudio ? audioMeanwhile(deps, uploaded, probe, work, signal, deadlineMs) : undefined;
+      // The audio is encoded meanwhile, on a core the rewrite and the store-back leave mostly
+      // idle (they wait on the disk and S3): as a job of its own after the plan it stood on the
+      // way to first playable (bench/video-flow). From the upload: the same packets; its output
+      // is checked like any part's.
+      const audio = probe.hasAudio ? audioMeanwhile(deps, assetId, uploaded, probe, work, signal, deadlineMs) : undefined;
       try {
         // the same streams, packet for packet: the probe holds for it
         const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), seconds: took });
@@ -95,7 +96,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
  * the directory, or undefined when the encode failed (the flow's video-audio job makes it then:
  * a failed encode here costs the plan nothing); `stop` ends it and waits until it has.
  */
-function audioMeanwhile(deps: ProcessorDeps, file: string, probe: VideoProbe, work: string, signal: AbortSignal, timeoutMs: number) {
+function audioMeanwhile(deps: ProcessorDeps, assetId: string, file: string, probe: VideoProbe, work: string, signal: AbortSignal, timeoutMs: number) {
   const stopped = new AbortController();
   const dir = path.join(work, 'audio');
   const done = mkdir(dir)
@@ -103,7 +104,7 @@ function audioMeanwhile(deps: ProcessorDeps, file: string, probe: VideoProbe, wo
       ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, log: deps.log, timeoutMs, signal: AbortSignal.any([signal, stopped.signal]),
     }))
     .then(() => dir, (err: unknown) => {
-      if (!stopped.signal.aborted) deps.log.warn({ err }, 'the audio could not be made with the plan; its own job will make it');
+      if (!stopped.signal.aborted) deps.log.warn({ err, assetId }, 'the audio could not be made with the plan; its own job will make it');
       return undefined;
     });
   return {
@@ -123,7 +124,7 @@ async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir:
     return await recordVideoPart(deps.db, assetId, run, 'audio', 0, result);
   } catch (err) {
     if (signal.aborted) throw err;
-    deps.log.warn({ err }, 'the audio made with the plan could not be stored; its own job will make it');
+    deps.log.warn({ err, assetId }, 'the audio made with the plan could not be stored; its own job will make it');
     return false;
   }
 }
