@@ -12,9 +12,14 @@ export interface RunningWorkers extends Workers {
   deps: ProcessorDeps;
 }
 
-export function runWorkers(t: { teardown(fn: () => unknown): void }, ctx: TestContext, only: QueueName[]): RunningWorkers {
+export function runWorkers(
+  t: { teardown(fn: () => unknown): void }, ctx: TestContext, only: QueueName[],
+  /** parts of the processors' dependencies to replace (a tool that fails on purpose) */
+  replace: (deps: ProcessorDeps) => Partial<ProcessorDeps> = () => ({}),
+): RunningWorkers {
   const connection = createRedis(REDIS_URL, { forWorker: true });
-  const deps = createProcessorDeps(ctx.config, { db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: ctx.app.log, publisher: ctx.redis });
+  const made = createProcessorDeps(ctx.config, { db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: ctx.app.log, publisher: ctx.redis });
+  const deps = { ...made, ...replace(made) };
   const workers = startWorkers({ ...deps, connection, prefix: ctx.config.redisPrefix, only });
   t.teardown(async () => {
     await workers.close();

@@ -5,7 +5,7 @@
  * sharing the pieces of one video.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -13,6 +13,7 @@ import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../he
 import { clip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
 import { runEntry, waitFor, type Running } from '../helpers/processes.js';
+import { processesMentioning } from '../helpers/worker-process.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
 import { resumeVideoFlows } from '../../workers/resume-flows.js';
@@ -191,6 +192,37 @@ exec ffmpeg "$@"
   assertSeamless(t, video, source, '720p after the retry');
   const audio = await joined(ctx, id, 'audio');
   t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
+});
+
+t.test('a plan that fails while it makes the audio stops the encode: nothing left running, stored or in its work dir', async (t) => {
+  // an ffmpeg whose audio encode takes its time (and stops at SIGTERM, as ffmpeg does)
+  const wrapper = path.join(scratch, 'ffmpeg-slow-audio');
+  await writeFile(wrapper, `#!/bin/bash
+if [[ "$*" == *" -vn "* ]]; then trap 'exit 143' TERM; sleep 30 </dev/null >/dev/null 2>&1 & wait $!; fi
+exec ffmpeg "$@"
+`);
+  await chmod(wrapper, 0o755);
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE), FFMPEG_PATH: wrapper } });
+  await seedEvent(ctx);
+  let encoding = false;
+  runWorkers(t, ctx, ['videos'], (deps) => ({
+    metadata: {
+      ...deps.metadata,
+      // the check of the rewritten original finds a tag left, while the audio is being made
+      async findPrivate() {
+        encoding = await waitFor(async () => (await processesMentioning(wrapper)).length > 0, 10_000);
+        return ['QuickTime:UserData:GPSCoordinates'];
+      },
+    },
+  }));
+  const id = await upload(ctx, await recording());
+  const end = await settled(ctx, id, 60_000);
+  t.equal(end.status, 'failed');
+  t.match(end.error, /GPSCoordinates/);
+  t.ok(encoding, 'the audio was being made when the plan failed');
+  t.same(await processesMentioning(wrapper), [], 'its encode was stopped with the plan');
+  t.same((await readdir(os.tmpdir())).filter((n) => n.startsWith(`lamha-video-${process.pid}-`)), [], 'the work dir is gone');
+  t.same(await ctx.storage.list(`renditions/${id}/`), [], 'no audio stored');
 });
 
 t.test('Redis lost while a video is playable: the worker resumes its flow, and nothing made is made again', async (t) => {
