@@ -170,12 +170,13 @@ t.test('phone and camera files: location tags never reach an output', async (t) 
     const end = await settled(ctx, id, 180_000);
     t.equal(end.status, 'ready', `${name}: ${end.error}`);
     const out = await download(ctx, id);
-    for (const file of ['download.mp4', 'hls/master.m3u8']) {
-      if (file.endsWith('.mp4')) {
-        const probe = ffprobe(path.join(out, file));
-        const tags = JSON.stringify([probe.format.tags, probe.streams.map((s) => s.tags)]);
-        t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
-      }
+    // the download and every HLS init segment (the audio's is made from the upload itself, by the plan)
+    const inits = (await readdir(path.join(out, 'hls'), { recursive: true })).filter((f) => f.endsWith('init.mp4')).map((f) => `hls/${f}`);
+    t.ok(inits.includes('hls/audio/init.mp4') && inits.length >= 2, `${name}: the audio's and the rungs' init segments (${inits.join(', ')})`);
+    for (const file of ['download.mp4', ...inits]) {
+      const probe = ffprobe(path.join(out, file));
+      const tags = JSON.stringify([probe.format.tags, probe.streams.map((s) => s.tags)]);
+      t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
     }
     // the AVCHD camcorder's make and shooting time ride in H.264 SEI user data ("MDPM")
     for (const file of ['download.mp4', ...(await readdir(path.join(out, 'hls'), { recursive: true })).map((f) => `hls/${f}`).filter((f) => /\.(mp4|m4s)$/.test(f))]) {

@@ -18,14 +18,15 @@ import { writeVideoWithoutMetadata } from '../../src/media/clean-video.js';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
 import { originalKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
+import type { StepTimes } from './steps.js';
 
 export interface CleanControl {
   signal: AbortSignal;
   /** a video's probe of `original` */
   probe?: VideoProbe;
   timeoutMs: number;
-  /** filled with the seconds each step took (`rewrite`, `check`, `store`), for the job's report */
-  seconds?: Record<string, number>;
+  /** the job's step times, where the clean's steps (`rewrite`, `check`, `store`) are added */
+  steps?: StepTimes;
 }
 
 /**
@@ -38,16 +39,11 @@ export interface CleanControl {
 export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<string> {
   if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return original;
   const cleaned = path.join(work, 'cleaned');
-  let since = performance.now();
-  const step = (name: string) => {
-    if (ctl.seconds) ctl.seconds[name] = (performance.now() - since) / 1000;
-    since = performance.now();
-  };
   try {
     const embedded = asset.kind === 'image' ? await cleanPhoto(deps, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
-    step('rewrite');
+    ctl.steps?.lap('rewrite');
     const left = await deps.metadata.findPrivate(cleaned, { embedded });
-    step('check');
+    ctl.steps?.lap('check');
     if (left.length > 0) throw new PrivateMetadataError(`${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''} remained`);
   } catch (err) {
     if (!(err instanceof PrivateMetadataError)) throw err;
@@ -57,7 +53,7 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
   }
   await deps.storage.put(originalKey(asset.id), createReadStream(cleaned), { contentType: asset.mimeType });
   await markOriginalCleaned(deps.db, asset.id);
-  step('store');
+  ctl.steps?.lap('store');
   return cleaned;
 }
 

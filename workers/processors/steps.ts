@@ -102,6 +102,25 @@ export async function spoolOriginal(deps: ProcessorDeps, assetId: string, dir: s
 }
 
 /**
+ * Where a job's time went, for its report: each `lap` names the step that ended since the last
+ * one. One clock shared by the helpers a job calls (cleanOriginal), so their steps follow its own.
+ */
+export class StepTimes {
+  readonly seconds: Record<string, number> = {};
+  #since = performance.now();
+
+  lap(step: string): void {
+    const now = performance.now();
+    this.seconds[step] = (now - this.#since) / 1000;
+    this.#since = now;
+  }
+
+  toString(): string {
+    return Object.entries(this.seconds).map(([step, s]) => `${step} ${s.toFixed(1)} s`).join(', ');
+  }
+}
+
+/**
  * Removes what processors made for the asset; subtitle tracks beside them are people's uploads,
  * recorded in their own rows, and stay.
  */

@@ -18,7 +18,7 @@ import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js'
 import type { VideoFlowChild } from '../../src/queues/producer.js';
 import type { ProcessorDeps } from './registry.js';
 import { cleanOriginal } from './clean-original.js';
-import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, jobSignal } from './steps.js';
+import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, jobSignal, StepTimes } from './steps.js';
 import { keepSource, removeSource, removeStaleSources, stoppedForGood, type VideoPlan } from './video-flow.js';
 import { encodeAudio, storePart } from './video-piece.js';
 
@@ -37,16 +37,11 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   try {
     return await inWorkDir('lamha-video-', async (work) => {
       // where the plan's time goes, in its report (its share of the time to first playable)
-      const took: Record<string, number> = {};
-      let since = performance.now();
-      const step = (name: string) => {
-        took[name] = (performance.now() - since) / 1000;
-        since = performance.now();
-      };
+      const steps = new StepTimes();
       const uploaded = await spoolOriginal(deps, assetId, work, signal);
-      step('fetch');
+      steps.lap('fetch');
       const probe = await probeVideo(uploaded, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
-      step('probe');
+      steps.lap('probe');
       const seconds = (probe.durationMs ?? 0) / 1000;
       // the upload refused what its headers showed; these are for what they did not
       if (seconds > deps.settings.videoMaxSeconds) throw new VideoTooLongError(Math.round(seconds), deps.settings.videoMaxSeconds);
@@ -57,28 +52,26 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       // idle (they wait on the disk and S3): as a job of its own after the plan it stood on the
       // way to first playable (bench/video-flow). From the upload: the same packets; its output
       // is checked like any part's.
-      const audio = probe.hasAudio ? audioMeanwhile(deps, assetId, uploaded, probe, work, signal, deadlineMs) : undefined;
+      const audio = probe.hasAudio ? audioMeanwhile(deps, assetId, uploaded, probe, work, { ...tools, timeoutMs: deadlineMs }) : undefined;
       try {
         // the same streams, packet for packet: the probe holds for it
-        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), seconds: took });
-        since = performance.now();
+        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), steps });
         const audioDir = await audio?.done;
-        step('audio after the clean');
+        steps.lap('audio after the clean');
 
         const plan: VideoPlan = { probe, rungs: planLadder(probe.width, probe.height), pieces: planPieces(probe.durationMs, deps.settings.videoPieceSeconds), download: downloadPlan(probe) };
         const run = randomUUID();
         // One set of renditions: whatever an earlier run left goes first, and its jobs find their run gone.
         await clearRenditions(deps, assetId);
         await startVideoPlan(deps.db, assetId, run, plan);
-        const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, signal);
+        const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
         // this machine's workers need not fetch it again
         await removeSource(assetId);
         await keepSource(assetId, original);
         const children = flowChildren(assetId, run, plan).filter((c) => !(audioKept && c.name === 'video-audio'));
         await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
         await progress(5);
-        step('flow');
-        const steps = Object.entries(took).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ');
+        steps.lap('flow');
         return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? `, audio${audioKept ? ' (made)' : ''}` : ''}; run ${run} (${steps})`;
       } finally {
         // nothing of it may write into the work dir once it is removed
@@ -91,18 +84,19 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
   }
 }
 
+/** ffmpeg's paths and controls, as the job's `tools` with a timeout */
+type Tools = Parameters<typeof storePart>[6] & { signal: AbortSignal };
+
 /**
  * The audio of the upload, encoded into `<work>/audio` while the caller goes on. `done` answers
  * the directory, or undefined when the encode failed (the flow's video-audio job makes it then:
  * a failed encode here costs the plan nothing); `stop` ends it and waits until it has.
  */
-function audioMeanwhile(deps: ProcessorDeps, assetId: string, file: string, probe: VideoProbe, work: string, signal: AbortSignal, timeoutMs: number) {
+function audioMeanwhile(deps: ProcessorDeps, assetId: string, file: string, probe: VideoProbe, work: string, tools: Tools) {
   const stopped = new AbortController();
   const dir = path.join(work, 'audio');
   const done = mkdir(dir)
-    .then(() => encodeAudio(file, probe, dir, {
-      ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, log: deps.log, timeoutMs, signal: AbortSignal.any([signal, stopped.signal]),
-    }))
+    .then(() => encodeAudio(file, probe, dir, { ...tools, signal: AbortSignal.any([tools.signal, stopped.signal]) }))
     .then(() => dir, (err: unknown) => {
       if (!stopped.signal.aborted) deps.log.warn({ err, assetId }, 'the audio could not be made with the plan; its own job will make it');
       return undefined;
@@ -117,13 +111,12 @@ function audioMeanwhile(deps: ProcessorDeps, assetId: string, file: string, prob
 }
 
 /** Stores and records the audio made with the plan; false when it could not (its job makes it). */
-async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir: string, signal: AbortSignal): Promise<boolean> {
+async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir: string, tools: Tools): Promise<boolean> {
   try {
-    const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: deps.settings.toolTimeoutMs };
     const result = await storePart(deps, assetId, 'audio', dir, '', 0, tools);
     return await recordVideoPart(deps.db, assetId, run, 'audio', 0, result);
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (tools.signal.aborted) throw err;
     deps.log.warn({ err, assetId }, 'the audio made with the plan could not be stored; its own job will make it');
     return false;
   }
