@@ -2,11 +2,9 @@
  * One ffmpeg run through fluent-ffmpeg, with our deadline, abort and SIGKILL around it. The
  * arguments arrive already guarded (see ffmpeg.ts); this file only runs them.
  */
-import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { limitHit, limitMessage, prlimitArgs, toolLimits, ToolError, type ToolLimits } from './run.js';
+import { limitHit, limitMessage, toolCommand, toolLimits, ToolError, type ToolLimits } from './run.js';
 
 export interface SpawnControl {
   timeoutMs: number;
@@ -45,12 +43,12 @@ const PROGRESS_KEY = /^(frame|fps|stream_\d+_\d+_\w+|bitrate|total_size|out_time
  * again without our guard.
  */
 export async function spawnFfmpeg(inputs: { url: string; options: string[] }[], output: string[], ctl: SpawnControl): Promise<void> {
-  const launcher = deathSignalLauncher();
   const limits = ffmpegLimits(ctl);
   // ffmpeg catches SIGXCPU and ends as if asked to (exit 255, nothing said at -loglevel error):
-  // the CPU limit kills it outright instead, which is what tells the limit from another failure
-  const flags = prlimitArgs(limits, 0);
-  const chain = [...(launcher !== null ? [launcher, '--pdeathsig', 'KILL', '--'] : []), ...(flags.length > 0 ? ['prlimit', ...flags, '--'] : []), ctl.ffmpegPath ?? 'ffmpeg'];
+  // the CPU limit kills it outright instead, which is what tells the limit from another failure.
+  // The parent-death signal: ffmpeg ignores the broken pipe of its progress, so an orphan of a
+  // killed worker would encode on, filling the dead run's work dir.
+  const chain = toolCommand(ctl.ffmpegPath ?? 'ffmpeg', limits, 0);
   if (chain.length > 1) await askFormatsOnce(ctl.ffmpegPath ?? 'ffmpeg');
   return spawnWith(chain, limits, inputs, output, ctl);
 }
@@ -148,7 +146,6 @@ function spawnWith(chain: string[], limits: ToolLimits, inputs: { url: string; o
   });
 }
 
-let launcher: string | null | undefined;
 let formatsAsked: Promise<void> | undefined;
 
 /**
@@ -172,29 +169,6 @@ function askFormatsOnce(ffmpegPath: string): Promise<void> {
     });
   });
   return formatsAsked;
-}
-
-/**
- * util-linux's setpriv, on Linux, to start ffmpeg with a parent-death signal: a worker killed
- * outright (SIGKILL, out of memory) cannot kill its ffmpeg, and ffmpeg ignores the broken pipe
- * of its progress, so without it an orphan would encode on, filling the dead run's work dir.
- * null where there is none (ffmpeg then runs without).
- */
-function deathSignalLauncher(): string | null {
-  if (launcher !== undefined) return launcher;
-  launcher = null;
-  if (process.platform !== 'linux') return launcher;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'setpriv');
-    try {
-      accessSync(candidate, constants.X_OK);
-      launcher = candidate;
-      break;
-    } catch {
-      // not here
-    }
-  }
-  return launcher;
 }
 
 /** Turns `-progress` key=value lines into a rising percentage, reported in steps of 0.1. */

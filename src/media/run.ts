@@ -6,6 +6,7 @@
  * settles only once the process has exited, so a rejected call never leaves a child behind.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 export interface RunOptions {
@@ -80,10 +81,42 @@ export function prlimitArgs(limits: ToolLimits, cpuGraceSeconds = 1): string[] {
   return args;
 }
 
-/** `cmd args` as run under `limits`: through prlimit, which sets them and then executes the tool. */
+/**
+ * The command line that runs `cmd` under `limits` and ends it with its parent: util-linux's
+ * setpriv sets a parent-death signal and prlimit the limits, each then executing the next. A
+ * worker killed outright (SIGKILL, out of memory) cannot stop its tools; with the signal the
+ * kernel does. Without setpriv (not Linux) the tool runs without it.
+ */
+export function toolCommand(cmd: string, limits: ToolLimits, cpuGraceSeconds = 1): string[] {
+  const launcher = deathSignalLauncher();
+  const flags = prlimitArgs(limits, cpuGraceSeconds);
+  return [...(launcher !== null ? [launcher, '--pdeathsig', 'KILL', '--'] : []), ...(flags.length > 0 ? ['prlimit', ...flags, '--'] : []), cmd];
+}
+
+/** `cmd args` as run by toolCommand: [program, its arguments]. */
 export function limitedCommand(cmd: string, args: readonly string[], limits: ToolLimits): [string, string[]] {
-  const flags = prlimitArgs(limits);
-  return flags.length === 0 ? [cmd, [...args]] : ['prlimit', [...flags, '--', cmd, ...args]];
+  const [program, ...rest] = toolCommand(cmd, limits);
+  return [program!, [...rest, ...args]];
+}
+
+let launcher: string | null | undefined;
+
+/** setpriv's path, looked up once on PATH; null where there is none. */
+function deathSignalLauncher(): string | null {
+  if (launcher !== undefined) return launcher;
+  launcher = null;
+  if (process.platform !== 'linux') return launcher;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'setpriv');
+    try {
+      accessSync(candidate, constants.X_OK);
+      launcher = candidate;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  return launcher;
 }
 
 /**

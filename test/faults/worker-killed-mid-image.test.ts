@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { createTestContext, seedEvent } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
-import { runEntry, waitFor, type Running } from '../helpers/processes.js';
+import { descendants, runEntry, waitFor, type Running } from '../helpers/processes.js';
 import { lamhaDirs, processesMentioning, workerEnv } from '../helpers/worker-process.js';
 
 // renewed every 2 s: a dead worker's job is free again 4 s after its last renewal
@@ -45,8 +45,12 @@ t.test('a worker killed with SIGKILL mid-image: another finishes the photo with 
   // mid-job: its work dir is there and BullMQ has the job active
   const workDir = new RegExp(`^lamha-image-${first.child.pid}-`);
   t.ok(await waitFor(async () => (await lamhaDirs(tmp)).some((d) => workDir.test(d)), 60_000), `the first worker is deriving the photo\n${first.output()}`);
+  // its exiftool pool (long-lived perl processes) is up by then: the photo's original is cleaned first
+  t.ok(await waitFor(() => exiftools(first.child.pid!).length > 0, 30_000), 'the first worker runs exiftool');
+  const pool = exiftools(first.child.pid!);
   first.child.kill('SIGKILL');
   t.equal((await first.exit).signal, 'SIGKILL');
+  t.ok(await waitFor(() => pool.every((pid) => !alive(pid)), 5_000), `its exiftool processes (${pool.join(', ')}) ended with it`);
   const job = await ctx.queues.queues.images.getJob(`derive-image-${id}`);
   t.equal(await job?.getState(), 'active', 'the job was running when the worker died');
   const atKill = (await ctx.db.query<{ status: string }>('SELECT status FROM assets WHERE id = $1', [id])).rows[0];
@@ -75,3 +79,17 @@ t.test('a worker killed with SIGKILL mid-image: another finishes the photo with 
   second.child.kill('SIGTERM');
   t.equal((await second.exit).code, 0);
 });
+
+/** exiftool processes below `pid`: perl running the exiftool script (the worker runs no other perl) */
+function exiftools(pid: number): number[] {
+  return descendants(pid).filter((p) => p.command === 'perl').map((p) => p.pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
