@@ -64,7 +64,9 @@ export interface Child {
 }
 
 export function spawnNode(args: string[], env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, args, {
+  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (NODE_OPTIONS may not carry it)
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

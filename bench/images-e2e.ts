@@ -23,7 +23,7 @@ import { createRedis } from '../src/redis/connection.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {
-  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, childrenCpuSeconds, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
   spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import type { WorkerReport } from './images-worker.js';
@@ -45,6 +45,12 @@ export interface WorkerRunResult {
   renditionsPerPhoto: number;
   s3: Target['kind'];
   load1: number;
+  /**
+   * The untimed part before it: every photo POSTed, one after the other. CPU seconds of the API
+   * process and its exiftool processes (it cleans a JPEG's head as it stores it), and of the S3
+   * server, taken over the uploads.
+   */
+  upload: { seconds: number; apiCpuSeconds: number; s3CpuSeconds: number | undefined };
 }
 
 export interface WorkerBench {
@@ -96,7 +102,7 @@ export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBenc
     await close();
     throw err;
   }
-  const ctx = { target, store, server, worker, db, images };
+  const ctx = { target, store, server, api: api!, worker, db, images };
 
   return {
     async run(files) {
@@ -111,6 +117,7 @@ interface Context {
   target: Target;
   store: ObjectStore;
   server: ServerInfo;
+  api: Child;
   worker: Child;
   db: Db;
   images: Queue;
@@ -136,11 +143,23 @@ async function upload(server: ServerInfo, file: string): Promise<string> {
   return asset.id;
 }
 
-async function timedRun({ target, store, server, worker, db, images }: Context, files: string[]): Promise<WorkerRunResult> {
+/** CPU seconds of a process and of its children, those alive and those it has waited for. */
+function treeCpuSeconds(pid: number): number {
+  return (cpuSecondsOf(pid) ?? 0) + childrenCpuSeconds(pid);
+}
+
+async function timedRun({ target, store, server, api, worker, db, images }: Context, files: string[]): Promise<WorkerRunResult> {
   await images.pause();
   const ids: string[] = [];
   try {
+    const [api0, s3up0, up0] = [treeCpuSeconds(api.child.pid!), s3CpuSeconds(target), performance.now()];
     for (const file of files) ids.push(await upload(server, file));
+    const s3up1 = s3CpuSeconds(target);
+    const uploaded = {
+      seconds: (performance.now() - up0) / 1000,
+      apiCpuSeconds: treeCpuSeconds(api.child.pid!) - api0,
+      s3CpuSeconds: s3up0 !== undefined && s3up1 !== undefined ? s3up1 - s3up0 : undefined,
+    };
     const before = await report(worker);
     const s3cpu0 = s3CpuSeconds(target);
     const load1 = os.loadavg()[0]!;
@@ -177,6 +196,7 @@ async function timedRun({ target, store, server, worker, db, images }: Context, 
       renditionsPerPhoto: renditions.length / ids.length,
       s3: target.kind,
       load1,
+      upload: uploaded,
     };
   } finally {
     await images.resume();

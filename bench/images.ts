@@ -455,6 +455,9 @@ async function main(): Promise<number> {
   if (bestWorker) {
     const s3 = bestWorker.s3CpuSeconds === undefined ? '' : `, S3 server (${bestWorker.s3}) ${fmt(bestWorker.s3CpuSeconds / bestWorker.photos, 2)} more`;
     out.push(`lamha worker             ${fmt(bestWorker.photosPerSecond, 2)} photos/s${verdict(bestWorker)}   (uploaded through the API, S3 and PostgreSQL included; CPU s/photo worker + exiftool ${fmt(workerCpu(bestWorker), 2)}${s3})`);
+    const up = bestWorker.upload;
+    const upS3 = up.s3CpuSeconds === undefined ? '' : `, S3 server ${fmt(up.s3CpuSeconds / bestWorker.photos, 2)}`;
+    out.push(`  its uploads (untimed)  ${fmt(bestWorker.photos / up.seconds, 2)} photos/s one at a time; CPU s/photo API + exiftool ${fmt(up.apiCpuSeconds / bestWorker.photos, 2)}${upS3}`);
   }
   out.push(`lamha processor          ${fmt(bestProcessor?.photosPerSecond, 2)} photos/s${verdict(bestProcessor)}`);
   out.push(`lamha derive only        ${fmt(bestDerive?.photosPerSecond, 2)} photos/s${bestProposed ? `; with the proposed encoder settings ${fmt(bestProposed.photosPerSecond, 2)}` : ''}`);

@@ -91,6 +91,8 @@ export interface NewAsset {
   caption?: Localized | undefined;
   credit?: string | undefined;
   license?: string | undefined;
+  /** the stored original was cleaned of private metadata as it was stored (location at rest) */
+  originalCleaned?: boolean | undefined;
 }
 
 /**
@@ -103,8 +105,9 @@ export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): 
   const { rows } = await w.query<{ inserted: number }>(
     `WITH inserted AS (
        INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
-         caption, credit, license, position, hidden, awaiting_approval)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, e.moderation, e.moderation FROM events e WHERE e.id = $2
+         caption, credit, license, position, hidden, awaiting_approval, original_cleaned_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, e.moderation, e.moderation, CASE WHEN $13 THEN now() END
+       FROM events e WHERE e.id = $2
        ON CONFLICT (event_id, sha256) DO NOTHING
        RETURNING id
      ), moved AS (
@@ -112,7 +115,7 @@ export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): 
      )
      SELECT count(*)::int AS inserted FROM inserted`,
     [a.id, w.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
-      a.caption ?? {}, a.credit ?? null, a.license ?? null],
+      a.caption ?? {}, a.credit ?? null, a.license ?? null, a.originalCleaned === true],
   );
   return rows[0]!.inserted === 1;
 }

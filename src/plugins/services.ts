@@ -53,11 +53,11 @@ export default fp(async (app) => {
   const assets = auditedAssets(rawAssets, audit);
   const events = auditedEvents(rawEvents, audit);
   const one = async (sql: string, value: string) => (await db.query<{ id: string | null }>(sql, [value])).rows[0]?.id ?? null;
-  // exiftool for press files; its processes start on first use
+  // exiftool for press files and uploaded JPEGs' heads; its processes start on first use
   const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
   app.addHook('onClose', () => metadata.close());
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
-  const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes,
+  const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes, metadata,
     video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } });
   const tokens = auditedTokens(createTokenService({ db }), audit, {
     eventOfSlug: (slug) => one('SELECT id FROM events WHERE slug = $1', slug),

@@ -13,7 +13,10 @@ import type { Localized } from '../db/events.js';
 import {
   EmptyFileError, NoFileError, PixelLimitError, TooLargeError, UnauthorizedError, UnsupportedTypeError, ValidationError, VideoTooLargeError, VideoTooLongError,
 } from '../errors.js';
+import { cleanJpegHead, type CleanHead } from '../media/clean-jpeg-head.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
+import { JpegHeadSwap } from '../media/jpeg-layout.js';
+import type { MetadataReader } from '../media/metadata.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
@@ -62,6 +65,8 @@ export interface StoredFile {
   bytes: number;
   sha256: Buffer;
   filename: string;
+  /** stored without private metadata (its head cleaned as it streamed) */
+  originalCleaned?: boolean;
 }
 
 /** Text fields a request may carry for all of its files. */
@@ -82,12 +87,17 @@ export interface UploadDeps {
   log: Log;
   /** new assets are written through it: an album's count can show them before they are ready */
   changes: Pick<Changes, 'write'>;
+  /**
+   * exiftool, to clean a JPEG's head as it is stored for an event that does not keep locations;
+   * without it every original is cleaned by the worker
+   */
+  metadata?: Pick<MetadataReader, 'removePrivate' | 'findPrivate'>;
 }
 
 /** ffprobe reads headers only; a probe that takes longer leaves the question to the worker. */
 const EXTENT_TIMEOUT_MS = 15_000;
 
-export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log, changes }: UploadDeps) {
+export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log, changes, metadata }: UploadDeps) {
   const probeControl = { timeoutMs: EXTENT_TIMEOUT_MS, ffprobePath: video.ffprobePath, log };
 
   /** Refuses a video over the limits; the duration counts only when it is the file's own. */
@@ -164,11 +174,13 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     }
   }
 
-  async function storeFile(stream: Readable, filename: string): Promise<StoredFile> {
+  /** `cleanLocation`: the event does not keep locations (DESIGN: privacy, location at rest). */
+  async function storeFile(stream: Readable, filename: string, cleanLocation: boolean): Promise<StoredFile> {
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
     try {
       const inspected = await inspectHead(head, head.length < HEAD_BYTES, filename);
-      const file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind);
+      const clean = cleanLocation && inspected.mimeType === 'image/jpeg' ? await cleanHeadOf(head, filename) : undefined;
+      const file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind, clean);
       await checkStored(file, head, inspected);
       return file;
     } catch (err) {
@@ -177,13 +189,32 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     }
   }
 
-  async function storeTyped(typed: Readable, filename: string, mimeType: string, kind: AssetKind): Promise<StoredFile> {
+  /** The JPEG's head without private metadata, or undefined: the worker then cleans the stored file whole. */
+  async function cleanHeadOf(head: Buffer, filename: string): Promise<CleanHead | undefined> {
+    if (metadata === undefined) return undefined;
+    try {
+      return await cleanJpegHead(head, metadata);
+    } catch (err) {
+      log.warn({ err, filename }, 'could not clean the head of an uploaded JPEG; the worker cleans it');
+      return undefined;
+    }
+  }
+
+  /**
+   * Streams `typed` to a new original's key while hashing and counting it. With `clean`, its
+   * head is replaced by the cleaned one on the way (the hash and size stay the upload's); the
+   * file counts as cleaned when the rest turned out to be scans only.
+   */
+  async function storeTyped(typed: Readable, filename: string, mimeType: string, kind: AssetKind, clean?: CleanHead): Promise<StoredFile> {
     const id = randomUUID();
     const digest = new DigestStream(maxBytes, () => new TooLargeError(maxBytes));
+    const swap = clean && new JpegHeadSwap(clean.prefix, clean.cut);
     // pipeline, not pipe: an error on either side (client gone, limit reached) destroys both.
-    const body = pipeline(typed, digest, () => {});
+    const body = swap ? pipeline(typed, digest, swap, () => {}) : pipeline(typed, digest, () => {});
     await storage.put(originalKey(id), body, { contentType: mimeType });
-    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename };
+    if (swap?.fault !== undefined) log.info({ assetId: id, reason: swap.fault }, 'an uploaded JPEG is cleaned whole by the worker');
+    const originalCleaned = swap !== undefined && swap.fault === undefined;
+    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned };
   }
 
   /**
@@ -206,7 +237,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         const inserted = await insertAssetUnlessDuplicate(tx, {
           id: file.id, albumId, kind: file.kind, mimeType: file.mimeType,
           bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p.tokenId,
-          caption: text.caption, credit: text.credit, license: text.license,
+          caption: text.caption, credit: text.credit, license: text.license, originalCleaned: file.originalCleaned,
         });
         if (inserted) {
           out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });
@@ -260,7 +291,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
             throw new ValidationError(`Files go in parts named "file", not "${part.field}"`);
           }
           const filename = cleanFilename(part.filename);
-          stored.push(await storeFile(part.stream, filename));
+          stored.push(await storeFile(part.stream, filename, !event.keepLocation));
         }
         if (stored.length === 0) throw new NoFileError();
 

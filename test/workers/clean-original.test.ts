@@ -118,6 +118,51 @@ t.test('videos are remuxed without location, data tracks and SEI, their pictures
   t.same(await h264Tags(await stored(ctx, ids[2]!, 'mts')), [], "AVCHD's per-frame camera data (H.264 SEI) goes");
 });
 
+t.test('a camera JPEG is stored without its location as it is uploaded, before any worker runs', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  // no worker yet: what S3 holds is what the upload stored
+  const photos = [
+    'jpeg_canon-600d_gps_iptc_xmp.jpg', 'jpeg_nikon-d2x_gps_iptc_xmp.jpg', 'jpeg_hasselblad-l1d20c_drone_gps.jpg', 'jpeg_htc-one-m8_gps-as-ascii.jpg',
+    'jpeg_iphone-4s_gps.jpg', 'jpeg_kodak-cx7530_gps-southern.jpg', 'jpeg_canon-30d_progressive_empty-gps.jpg',
+  ];
+  for (const name of photos) {
+    const uploaded = await readFile(fixture(name));
+    const { id } = await upload(ctx, name);
+    const row = await assetRow(ctx, id);
+    t.type(row.cleaned, Date, `${name}: recorded as cleaned at upload`);
+    t.match(row, { status: 'processing', sha256: sha256(uploaded), bytes: String(uploaded.length) }, `${name}: the upload's hash and size`);
+    const after = await stored(ctx, id, 'jpg');
+    t.ok((await privateTags(fixture(name))).length > 0, `${name} carries private tags as uploaded`);
+    t.same(await privateTags(after), [], `${name}: no position, serial or owner in the stored original`);
+    t.ok(jpegImageData(await readFile(after)).equals(jpegImageData(uploaded)), `${name}: tables and scan data are the upload's bytes`);
+    t.equal(await tag(after, 'DateTimeOriginal'), await tag(fixture(name), 'DateTimeOriginal'), `${name}: the capture time stays`);
+    t.equal(await tag(after, 'Model'), await tag(fixture(name), 'Model'), `${name}: the camera model stays`);
+  }
+
+  // what the head cannot vouch for is left to the worker: a picture appended after the end of
+  // the image (as phones store a second one), and a head longer than the part read before storing
+  const canon = await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg'));
+  const appended = Buffer.concat([canon, await readFile(fixture('jpeg_iphone-4s_gps.jpg'))]);
+  const trailer = await upload(ctx, 'appended.jpg', appended);
+  const vivo = await upload(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
+  for (const { id } of [trailer, vivo]) t.equal((await assetRow(ctx, id)).cleaned, null, 'not recorded as cleaned at upload');
+  t.ok((await storedOriginal(ctx, vivo.id)).equals(await readFile(fixture('jpeg_vivo-x90pro_gps_offsettime.jpg'))), 'a head it could not clean is stored as uploaded');
+
+  // the worker cleans those two whole and leaves the others' stored originals as they are
+  const etag = (id: string) => ctx.storage.stat(originalKey(id)).then((s) => s.etag);
+  const cleanedAtUpload = (await ctx.db.query<{ id: string }>('SELECT id FROM assets WHERE original_cleaned_at IS NOT NULL')).rows.map((r) => r.id);
+  const before = await Promise.all(cleanedAtUpload.map(etag));
+  runWorkers(t, ctx, ['images']);
+  for (const { id } of [trailer, vivo]) {
+    t.equal((await settled(ctx, id)).status, 'ready');
+    t.type((await assetRow(ctx, id)).cleaned, Date, 'cleaned by the worker');
+    t.same(await privateTags(await stored(ctx, id, 'jpg')), [], 'no position, serial or owner left');
+  }
+  for (const id of cleanedAtUpload) t.equal((await settled(ctx, id)).status, 'ready');
+  t.same(await Promise.all(cleanedAtUpload.map(etag)), before, 'originals cleaned at upload are not stored again');
+});
+
 t.test('an event that keeps locations stores the upload byte for byte and its position privately', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
@@ -145,8 +190,10 @@ t.test('a file whose private tags cannot be removed is not kept, and the asset s
   const ctx = await createTestContext(t);
   await seedEvent(ctx);
   const workers = runWorkers(t, ctx, []);
-  const { id } = await upload(ctx, 'jpeg_canon-600d_gps_iptc_xmp.jpg');
+  // bytes after the end of the image: not cleaned as it was uploaded, so the worker's to clean
+  const { id } = await upload(ctx, 'trailer.jpg', Buffer.concat([await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg')), Buffer.from('trailer')]));
   const asset = (await findAssetToProcess(ctx.db, id))!;
+  t.equal(asset.originalCleanedAt, null);
   const original = path.join(work, `${id}-uploaded.jpg`);
   await writeFile(original, await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg')));
   // exiftool refusing to write (a format it only reads, damaged metadata) is what this stands for
