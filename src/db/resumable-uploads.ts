@@ -32,6 +32,12 @@ export interface ResumableRow {
   state: ResumableState;
   resultId: string | null;
   duplicate: boolean | null;
+  /** its first part was stored with a cleaned head: the uploaded head's length up to the first scan */
+  headCut: number | null;
+  /** … and the cleaned head's */
+  headPrefix: number | null;
+  /** stored without private metadata (the head cleaned, the rest scans only) */
+  originalCleaned: boolean;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -39,7 +45,8 @@ export interface ResumableRow {
 const COLUMNS = `id, asset_id AS "assetId", event_id AS "eventId", album_id AS "albumId", token_id AS "tokenId",
   length::float8 AS length, received::float8 AS received, filename, caption, locale, head, mime_type AS "mimeType", kind,
   part_size AS "partSize", multipart_id AS "multipartId", parts, rest_bytes AS "restBytes",
-  sha256, state, result_id AS "resultId", duplicate, created_at AS "createdAt", expires_at AS "expiresAt"`;
+  sha256, state, result_id AS "resultId", duplicate, head_cut AS "headCut", head_prefix AS "headPrefix", original_cleaned AS "originalCleaned",
+  created_at AS "createdAt", expires_at AS "expiresAt"`;
 
 export interface NewResumable {
   id: string;
@@ -87,23 +94,23 @@ export async function saveMultipartId(db: Queryable, id: string, multipartId: st
  */
 export async function commitBytes(
   db: Queryable, id: string,
-  c: { from: number; to: number; part?: StoredPart; restBytes: number; expiresAt: Date },
+  c: { from: number; to: number; part?: StoredPart; restBytes: number; expiresAt: Date; head?: { cut: number; prefix: number } | undefined },
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE resumable_uploads SET received = $3, parts = CASE WHEN $4::jsonb IS NULL THEN parts ELSE parts || $4::jsonb END,
-       rest_bytes = $5, updated_at = now(), expires_at = $6
+       rest_bytes = $5, updated_at = now(), expires_at = $6, head_cut = COALESCE($7, head_cut), head_prefix = COALESCE($8, head_prefix)
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
-    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.expiresAt],
+    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.expiresAt, c.head?.cut ?? null, c.head?.prefix ?? null],
   );
   return rowCount === 1;
 }
 
 /** Every byte is in the original's object. */
-export async function markReceived(db: Queryable, id: string, c: { from: number; length: number; sha256: Buffer }): Promise<boolean> {
+export async function markReceived(db: Queryable, id: string, c: { from: number; length: number; sha256: Buffer; originalCleaned: boolean }): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, updated_at = now()
+    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, original_cleaned = $5, updated_at = now()
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
-    [id, c.from, c.length, c.sha256],
+    [id, c.from, c.length, c.sha256, c.originalCleaned],
   );
   return rowCount === 1;
 }

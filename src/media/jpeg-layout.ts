@@ -117,6 +117,15 @@ export class ScanCheck {
     }
   }
 
+  /** A check that goes on from where this one is, apart from it (a resumable upload's next request). */
+  copy(): ScanCheck {
+    const c = new ScanCheck();
+    const s = this.state;
+    c.state = s.at === 'length' ? { ...s, bytes: [...s.bytes] } : { ...s };
+    c.fault = this.fault;
+    return c;
+  }
+
   /** Why the bytes were not a plain JPEG's scans (undefined: they were); call after the last push. */
   finish(): string | undefined {
     if (this.fault === undefined && this.state.at !== 'end') this.fault = 'no end of image';

@@ -5,18 +5,23 @@
  * (upload-hashes.ts), and only an upload resumed on another process is read back once at the end.
  * The bytes after the last whole part wait in one small object (resumableRestKey) until more arrive. The first bytes are typed and checked before any
  * part is stored, as a multipart upload's are; once every byte is in, the file joins the same
- * ingest as a multipart upload's (register): one asset, or the duplicate it is.
+ * ingest as a multipart upload's (register): one asset, or the duplicate it is. A JPEG for an
+ * event that does not keep locations has its head cleaned as its first part is stored, as a
+ * multipart upload's is as it streams (uploads.ts), and is recorded as cleaned when the rest
+ * turned out to be scans only.
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { findAlbumById, type AlbumRow } from '../db/albums.js';
-import type { EventRow } from '../db/events.js';
+import { findEventById, type EventRow } from '../db/events.js';
 import {
   commitBytes, deleteResumable, findResumable, insertResumable, listExpired, listReceived, markDone, markReceived, saveHead, saveMultipartId,
   type ResumableRow, type StoredPart,
 } from '../db/resumable-uploads.js';
 import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpiredError, UploadOffsetError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
+import type { CleanHead } from '../media/clean-jpeg-head.js';
+import { ScanCheck } from '../media/jpeg-layout.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
 import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type ObjectStore } from '../storage/object-store.js';
@@ -45,7 +50,7 @@ export interface FinishedUpload extends UploadedAsset {
 export interface ResumableDeps {
   db: Db;
   storage: ObjectStore;
-  uploads: Pick<UploadService, 'inspectHead' | 'checkStored' | 'register'>;
+  uploads: Pick<UploadService, 'inspectHead' | 'checkStored' | 'register' | 'cleanHead'>;
   events: Pick<EventService, 'visibleEvent' | 'visibleAlbum'>;
   log: Log;
   maxBytes: number;
@@ -147,6 +152,13 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const key = originalKey(row.assetId);
       // undefined: the bytes before `offset` went through another process; the end reads the file back
       const hasher = hashes.resume(id, offset);
+      // A JPEG's head is cleaned once it is all here, before the first part is stored (as uploads'
+      // storeFile does as it streams): the cleaned head takes the uploaded one's place in the part
+      // buffer, so what is stored is the cleaned file and the offsets stay the upload's. `scan`
+      // follows the stored bytes from the first scan on, to tell whether they hold metadata after
+      // all; it is kept in this process between requests, as the hash is: without it, the worker cleans.
+      let headSwap = row.headCut !== null ? { cut: row.headCut, prefix: row.headPrefix! } : undefined;
+      let scan = headSwap && row.parts.length > 0 ? hashes.resumeScan(id, row.received - row.restBytes) : undefined;
 
       const needHead = Math.min(HEAD_BYTES, row.length);
       let head = row.head;
@@ -181,27 +193,61 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         })();
         return starting;
       };
-      const storePart = async (buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, part: number, previous: Promise<void> | undefined) => {
+      /** The head cleaned, when it is a JPEG's for an event that does not keep locations and can be. */
+      const cleanHead = async (): Promise<CleanHead | undefined> => {
+        if (typed?.mimeType !== 'image/jpeg' || row.eventId === null) return undefined;
+        const event = await findEventById(db, row.eventId);
+        return event && !event.keepLocation ? uploads.cleanHead(head, row.filename) : undefined;
+      };
+      /**
+       * Puts the cleaned head in place of the uploaded one in the part buffer, which holds the
+       * upload's bytes [0, pos) (no part is stored before the head is all here); answers how many
+       * bytes to come are still the uploaded head's, to be dropped.
+       */
+      const swapHead = (clean: CleanHead): number => {
+        headSwap = { cut: clean.cut, prefix: clean.prefix.length };
+        const after = Math.max(0, filled - clean.cut);
+        current.copy(current, clean.prefix.length, filled - after, filled);
+        clean.prefix.copy(current, 0);
+        filled = clean.prefix.length + after;
+        return Math.max(0, clean.cut - pos);
+      };
+      /** Feeds a part's bytes to the scan check: the first part's from its first scan on. */
+      const checkPart = (data: Buffer, first: boolean): void => {
+        if (first && headSwap) {
+          scan = new ScanCheck();
+          scan.push(data.subarray(headSwap.prefix));
+        } else if (!first) {
+          scan?.push(data);
+        }
+      };
+      const storePart = async (
+        buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, scanAtEnd: ScanCheck | undefined, part: number, previous: Promise<void> | undefined,
+      ) => {
         const etag = await storage.multipart.part(key, await multipart(), part, data);
         pool.give(buffer);
         // parts are recorded in order: the offset only moves past bytes all of which are stored
         await previous;
         const stored = { part, etag, bytes: data.length };
-        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, expiresAt: nextExpiry() }))) {
+        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, expiresAt: nextExpiry(), head: headSwap }))) {
           throw new ConflictError('Another request took this upload over');
         }
         keepHash(id, end, hashAtEnd);
+        if (scanAtEnd) hashes.keepScan(id, end, scanAtEnd, Date.now() + expiryMs);
         parts.push(stored);
         committed = end;
       };
       const startPart = async () => {
         if (inflight.length >= PARTS_IN_FLIGHT) await inflight.shift();
         const buffer = current;
+        const part = ++partNumber;
         const data = current.subarray(0, filled);
+        checkPart(data, part === 1);
         const state = hasher?.copy();
+        const scanState = scan?.copy();
         current = await pool.take();
         filled = 0;
-        const stored = storePart(buffer, data, pos, state, ++partNumber, storing);
+        const stored = storePart(buffer, data, pos, state, scanState, part, storing);
         stored.catch(() => {}); // observed when awaited
         storing = stored;
         inflight.push(stored);
@@ -213,14 +259,24 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       try {
         for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
           let c = next.value;
+          let headDone = false;
           if (typed === undefined && head.length < needHead) {
             head = Buffer.concat([head, c.subarray(0, needHead - head.length)]);
             if (head.length === needHead) {
               typed = await uploads.inspectHead(head, needHead === row.length, row.filename);
               await saveHead(db, id, head, typed);
+              headDone = true;
             }
           }
           if (pos + c.length > row.length) throw new TooLargeError(row.length);
+          if (headDone && partNumber === 0 && filled === pos) {
+            const clean = await cleanHead();
+            // the rest of the uploaded head is in this chunk: the head ends in it
+            const drop = clean ? swapHead(clean) : 0;
+            hasher?.update(c.subarray(0, drop));
+            pos += drop;
+            c = c.subarray(drop);
+          }
           while (c.length > 0) {
             const n = c.copy(current, filled);
             hasher?.update(c.subarray(0, n));
@@ -238,6 +294,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
 
         if (pos === row.length) {
           const data = current.subarray(0, filled);
+          checkPart(data, partNumber === 0);
           if (multipartId === null) {
             await storage.put(key, data, { contentType: typed!.mimeType });
           } else {
@@ -245,9 +302,14 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
             parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
             await storage.multipart.complete(key, multipartId, parts);
           }
+          const fault = headSwap === undefined ? undefined : scan === undefined ? 'its check was in another process' : scan.finish();
+          if (fault !== undefined) log.info({ uploadId: id, reason: fault }, 'an uploaded JPEG is cleaned whole by the worker');
           hashes.forget(id);
-          const sha256 = hasher ? hasher.digest() : await hashStored(() => storage.get(key));
-          if (!(await markReceived(db, id, { from: committed, length: row.length, sha256 }))) throw new ConflictError('Another request took this upload over');
+          // the upload's own bytes: a cleaned head's object is read past it, after the uploaded head's bytes
+          const sha256 = hasher ? hasher.digest()
+            : headSwap ? await hashStored(() => storage.get(key, { start: headSwap!.prefix }), head.subarray(0, headSwap.cut)) : await hashStored(() => storage.get(key));
+          const originalCleaned = headSwap !== undefined && fault === undefined;
+          if (!(await markReceived(db, id, { from: committed, length: row.length, sha256, originalCleaned }))) throw new ConflictError('Another request took this upload over');
           await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
           return row.length;
         }
@@ -257,7 +319,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           await storing;
         } else if (pos > committed) {
           await storage.put(resumableRestKey(id), current.subarray(0, filled));
-          if (!(await commitBytes(db, id, { from: committed, to: pos, restBytes: filled, expiresAt: nextExpiry() }))) {
+          if (!(await commitBytes(db, id, { from: committed, to: pos, restBytes: filled, expiresAt: nextExpiry(), head: headSwap }))) {
             throw new ConflictError('Another request took this upload over');
           }
           keepHash(id, pos, hasher?.copy());
@@ -296,6 +358,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       }
       const file: StoredFile = {
         id: row.assetId, kind: row.kind as AssetKind, mimeType: row.mimeType!, bytes: row.length, sha256: row.sha256!, filename: row.filename,
+        originalCleaned: row.originalCleaned,
       };
       try {
         const inspected = await uploads.inspectHead(row.head, row.length <= HEAD_BYTES, row.filename);

@@ -11,6 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import type { ScanCheck } from '../media/jpeg-layout.js';
 
 interface Kept {
   /** the hash of the upload's bytes [0, at) */
@@ -25,11 +26,22 @@ export interface UploadHashes {
   resume(id: string, offset: number): Hash | undefined;
   /** Keeps `hash` (of the bytes before `at`) for the upload's next request; undefined forgets it. */
   keep(id: string, at: number, hash: Hash | undefined, until: number): void;
+  /**
+   * The same for the check of a JPEG's scans (a cleaned head's upload, see resumable.ts), kept
+   * at the end of the last stored part: a copy of it to go on at `offset`, or undefined.
+   */
+  resumeScan(id: string, offset: number): ScanCheck | undefined;
+  keepScan(id: string, at: number, scan: ScanCheck, until: number): void;
   forget(id: string): void;
 }
 
 export function createUploadHashes(now: () => number = Date.now): UploadHashes {
   const kept = new Map<string, Kept>();
+  const scans = new Map<string, { scan: ScanCheck; at: number; until: number }>();
+  const expire = () => {
+    const t = now();
+    for (const map of [kept, scans]) for (const [other, k] of map) if (k.until <= t) map.delete(other);
+  };
   return {
     resume(id, offset) {
       if (offset === 0) return createHash('sha256');
@@ -37,20 +49,29 @@ export function createUploadHashes(now: () => number = Date.now): UploadHashes {
       return k && k.at === offset ? k.hash.copy() : undefined;
     },
     keep(id, at, hash, until) {
-      const t = now();
-      for (const [other, k] of kept) if (k.until <= t) kept.delete(other);
+      expire();
       if (hash) kept.set(id, { hash, at, until });
       else kept.delete(id);
     },
+    resumeScan(id, offset) {
+      const k = scans.get(id);
+      return k && k.at === offset ? k.scan.copy() : undefined;
+    },
+    keepScan(id, at, scan, until) {
+      expire();
+      scans.set(id, { scan, at, until });
+    },
     forget(id) {
       kept.delete(id);
+      scans.delete(id);
     },
   };
 }
 
-/** SHA-256 of a stored object, read once from the start. */
-export async function hashStored(open: () => Promise<Readable>): Promise<Buffer> {
+/** SHA-256 of `before` and then of a stored object, read once (`open` says from where). */
+export async function hashStored(open: () => Promise<Readable>, before?: Buffer): Promise<Buffer> {
   const hash = createHash('sha256');
+  if (before) hash.update(before);
   await pipeline(await open(), hash);
   return hash.digest();
 }

@@ -270,6 +270,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     inspectHead,
     checkStored,
     register,
+    cleanHead: cleanHeadOf,
 
     async ingest(p: Principal | null, eventSlug: string, albumSlug: string, parts: AsyncIterable<UploadPart>): Promise<UploadedAsset[]> {
       const { event, album } = await events.visibleAlbum(p, eventSlug, albumSlug);

@@ -6,7 +6,10 @@
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { exiftoolPath as vendoredExiftool } from 'exiftool-vendored';
+import sharp from 'sharp';
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
 import { originalKey } from '../../src/storage/keys.js';
 import { cleanOriginal } from '../../workers/processors/clean-original.js';
 import { findAssetToProcess } from '../../src/db/processing.js';
@@ -17,6 +20,7 @@ import {
 import { runWorkers, settled } from '../helpers/workers.js';
 
 const { exiftool, work, file: scratch } = await inspector(t);
+const exiftoolPath = await vendoredExiftool();
 const privateTags = (file: string) => privateTagsOf(exiftool, file);
 const tag = (file: string, name: string) => tagOf(exiftool, file, name);
 const pixels = (file: string, heif = false) => pixelHash(file, work, heif);
@@ -161,6 +165,60 @@ t.test('a camera JPEG is stored without its location as it is uploaded, before a
   }
   for (const id of cleanedAtUpload) t.equal((await settled(ctx, id)).status, 'ready');
   t.same(await Promise.all(cleanedAtUpload.map(etag)), before, 'originals cleaned at upload are not stored again');
+});
+
+t.test('a camera JPEG sent with tus is stored clean too, its first part cleaned, whichever process takes its requests', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx);
+  // larger than one S3 part (5 MiB), with the Canon's metadata: GPS, serials, owner, place names
+  const photo = async (seed: number) => {
+    const file = await scratch(`tus-${seed}.jpg`, await sharp({ create: { width: 3600, height: 2400, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 128, sigma: 40 + seed } } })
+      .jpeg({ quality: 97 }).toBuffer());
+    await run(exiftoolPath, ['-q', '-overwrite_original', '-TagsFromFile', fixture('jpeg_canon-600d_gps_iptc_xmp.jpg'), '-all:all', file]);
+    return readFile(file);
+  };
+  const token = await ctx.mint('photographer', 'conf');
+  const other = await buildApp(ctx.config, { deps: { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues } });
+  t.teardown(() => other.close());
+  /** tus: one POST, then a PATCH per slice, each to the app named beside it */
+  const send = async (body: Buffer, slices: [end: number, app: typeof other][]) => {
+    const tus = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
+    const meta = ['event conf', 'album day-1', 'filename hall.jpg'].map((kv) => { const [k, v] = kv.split(' '); return `${k} ${Buffer.from(v!).toString('base64')}`; }).join(',');
+    const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { ...tus, 'upload-length': String(body.length), 'upload-metadata': meta } });
+    t.equal(created.statusCode, 201, created.body);
+    const url = new URL(created.headers.location!).pathname;
+    let offset = 0;
+    let last;
+    for (const [end, app] of slices) {
+      last = await app.inject({ method: 'PATCH', url, headers: { ...tus, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, payload: body.subarray(offset, end) });
+      t.equal(last.statusCode, 204, last.body);
+      offset = end;
+    }
+    return { id: String(last!.headers['lamha-asset-id']), sha256: String(last!.headers['lamha-sha256']) };
+  };
+
+  const one = await photo(0);
+  t.ok(one.length > 6 * 1024 * 1024, `${one.length} bytes: two parts`);
+  t.ok((await privateTags(await scratch('one.jpg', one))).length > 0, 'it carries private tags');
+  // the head in the first request, the first part stored in the second, its rest kept between requests
+  const a = await send(one, [[100_000, ctx.app], [6 * 1024 * 1024, ctx.app], [one.length, ctx.app]]);
+  t.equal(a.sha256, sha256(one), 'the SHA-256 of the upload');
+  const row = await assetRow(ctx, a.id);
+  t.type(row.cleaned, Date, 'recorded as cleaned at upload');
+  t.equal(row.sha256, sha256(one), 'the asset has the upload\'s hash');
+  const stored = await scratch(`${a.id}.jpg`, await storedOriginal(ctx, a.id));
+  t.same(await privateTags(stored), [], 'no position, serial or owner in the stored original');
+  t.ok(jpegImageData(await readFile(stored)).equals(jpegImageData(one)), 'tables and scan data are the upload\'s bytes');
+
+  // the last request to another API process: its check of the scans was not there, the hash is read back
+  const two = await photo(1);
+  const b = await send(two, [[6 * 1024 * 1024, ctx.app], [two.length, other]]);
+  t.equal(b.sha256, sha256(two), 'the SHA-256 of the upload, read back past the cleaned head');
+  t.equal((await assetRow(ctx, b.id)).cleaned, null, 'left to the worker');
+  t.same(await privateTags(await scratch(`${b.id}.jpg`, await storedOriginal(ctx, b.id))), [], 'its head was cleaned all the same');
+  runWorkers(t, ctx, ['images']);
+  t.equal((await settled(ctx, b.id)).status, 'ready');
+  t.type((await assetRow(ctx, b.id)).cleaned, Date, 'then cleaned by the worker');
 });
 
 t.test('an event that keeps locations stores the upload byte for byte and its position privately', async (t) => {
