@@ -8,6 +8,8 @@
  * phone's trailer, a second picture, a video) means it did not, and the file goes to a cleaner
  * that reads it whole. Knows nothing of HTTP, SQL or queues.
  */
+import { createReadStream } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** Offsets in a JPEG's head: its first SOS marker and the end of that SOS segment. */
@@ -63,17 +65,25 @@ type State =
 export class ScanCheck {
   private state: State = { at: 'marker', seenFF: false };
   private fault: string | undefined;
+  /** bytes pushed before the current chunk */
+  private offset = 0;
+  /** bytes pushed up to and including the EOI marker, once it has come */
+  private end: number | undefined;
 
   /** Feeds the next bytes; after a fault the rest is ignored. */
   push(chunk: Uint8Array): void {
     let i = 0;
+    const at = () => this.offset + i;
     while (i < chunk.length && this.fault === undefined) {
       const s = this.state;
       switch (s.at) {
         case 'scan': {
           if (!s.seenFF) {
             const ff = chunk.indexOf(0xff, i);
-            if (ff < 0) return;
+            if (ff < 0) {
+              i = chunk.length;
+              break;
+            }
             s.seenFF = true;
             i = ff + 1;
             continue;
@@ -81,7 +91,7 @@ export class ScanCheck {
           const b = chunk[i++]!;
           // stuffed 0xFF, restart markers, fill bytes: still the scan
           if (b === 0x00 || (b >= 0xd0 && b <= 0xd7)) s.seenFF = false;
-          else if (b !== 0xff) this.marker(b);
+          else if (b !== 0xff) this.marker(b, at());
           break;
         }
         case 'marker': {
@@ -90,7 +100,7 @@ export class ScanCheck {
             if (b !== 0xff) this.fault = 'bytes outside any segment';
             else s.seenFF = true;
           } else if (b !== 0xff) {
-            this.marker(b);
+            this.marker(b, at());
           }
           break;
         }
@@ -115,6 +125,7 @@ export class ScanCheck {
           break;
       }
     }
+    this.offset += chunk.length;
   }
 
   /** A check that goes on from where this one is, apart from it (a resumable upload's next request). */
@@ -123,7 +134,14 @@ export class ScanCheck {
     const s = this.state;
     c.state = s.at === 'length' ? { ...s, bytes: [...s.bytes] } : { ...s };
     c.fault = this.fault;
+    c.offset = this.offset;
+    c.end = this.end;
     return c;
+  }
+
+  /** How many of the bytes pushed make the image, up to and including its EOI; undefined before EOI or after a fault before it. */
+  imageBytes(): number | undefined {
+    return this.end;
   }
 
   /** Why the bytes were not a plain JPEG's scans (undefined: they were); call after the last push. */
@@ -132,8 +150,11 @@ export class ScanCheck {
     return this.fault;
   }
 
-  private marker(b: number): void {
-    if (b === EOI) this.state = { at: 'end' };
+  private marker(b: number, after: number): void {
+    if (b === EOI) {
+      this.state = { at: 'end' };
+      this.end = after;
+    }
     else if (BETWEEN_SCANS.has(b)) this.state = { at: 'length', marker: b, bytes: [] };
     else this.fault = `a segment (0xFF${b.toString(16).toUpperCase()}) that does not belong between scans`;
   }
@@ -178,4 +199,36 @@ export class JpegHeadSwap extends Transform {
     this.fault = this.toSkip > 0 ? 'the file ends before its first scan' : this.check.finish();
     done();
   }
+}
+
+/** The longest head looked through for the first scan (phones put hundreds of kB before it). */
+const MAX_HEAD = 4 * 1024 * 1024;
+
+/**
+ * Cuts what follows the end of the image from a JPEG file: appended pictures, phones' trailers,
+ * a motion photo's video — blocks exiftool cannot vouch for (it does not even list an unknown
+ * trailer) and which may carry a position of their own. Answers how many bytes went; 0 when
+ * nothing followed, or when the file is not laid out plainly enough to tell where its image ends.
+ */
+export async function cutAfterImage(file: string): Promise<number> {
+  let head = Buffer.alloc(0);
+  let scan: FirstScan | undefined;
+  const check = new ScanCheck();
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (scan !== undefined) {
+      check.push(chunk);
+    } else if (head.length < MAX_HEAD) {
+      head = Buffer.concat([head, chunk]);
+      scan = firstScan(head);
+      if (scan !== undefined) check.push(head.subarray(scan.sos));
+    }
+  }
+  const image = check.imageBytes();
+  if (scan === undefined || image === undefined) return 0;
+  const end = scan.sos + image;
+  if (end >= size) return 0;
+  await truncate(file, end);
+  return size - end;
 }

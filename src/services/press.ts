@@ -23,6 +23,7 @@ import { ConflictError, NotFoundError, PrivateMetadataError } from '../errors.js
 import type { Log } from '../log.js';
 import { writeVideoWithoutMetadata } from '../media/clean-video.js';
 import { probeVideo } from '../media/ffmpeg.js';
+import { cutAfterImage } from '../media/jpeg-layout.js';
 import type { MetadataReader } from '../media/metadata.js';
 import { PUBLIC_PDF_RENDITION } from '../media/pdf.js';
 import { videoPressMetadata, type PressText } from '../media/press-metadata.js';
@@ -35,7 +36,7 @@ import { isPublic } from './assets.js';
 import { creditLine, effectiveLicense } from './credit.js';
 
 /** Bumped when what a press file holds changes, so that files made before are made again. */
-const PRESS_FORMAT = 1;
+const PRESS_FORMAT = 2;
 
 export interface PressFile {
   key: string;
@@ -140,6 +141,8 @@ export function createPressService(opts: PressServiceOptions) {
       } else {
         await copyFile(original, out);
         await opts.metadata.removePrivate(out);
+        // what follows a JPEG's image (an appended picture, a phone's trailer) is not the press's and may hold a position
+        if (asset.mimeType === 'image/jpeg') await cutAfterImage(out);
         await opts.metadata.writePress(out, text);
       }
       const left = await opts.metadata.findPrivate(out, { embedded });

@@ -3,11 +3,13 @@
  * starts, and whether the bytes after it are scans and tables only, up to EOI and no further,
  * whatever the chunks they arrive in.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import t from 'tap';
-import { firstScan, JpegHeadSwap, ScanCheck } from '../../src/media/jpeg-layout.js';
+import { cutAfterImage, firstScan, JpegHeadSwap, ScanCheck } from '../../src/media/jpeg-layout.js';
 import { fixture } from '../helpers/originals.js';
 
 /** The verdict of a ScanCheck fed `bytes` in chunks of `size` (1: byte by byte). */
@@ -64,4 +66,17 @@ t.test('a head swap sends the new head and the rest unchanged, and says whether 
   const short = new JpegHeadSwap(prefix, sos);
   await buffer(chunks(baseline.subarray(0, sos - 10)).pipe(short));
   t.match(short.fault, /before its first scan/);
+});
+
+t.test('what follows the image is cut from a file, and nothing from a file that ends with its image', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-cut-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'a.jpg');
+  await writeFile(file, Buffer.concat([progressive, baseline, Buffer.from('SEFT')]));
+  t.equal(await cutAfterImage(file), baseline.length + 4);
+  t.ok((await readFile(file)).equals(progressive), 'the progressive JPEG, to its EOI');
+  t.equal(await cutAfterImage(file), 0, 'then nothing more');
+  t.ok((await readFile(file)).equals(progressive));
+  await writeFile(file, Buffer.from('not a jpeg at all'));
+  t.equal(await cutAfterImage(file), 0, 'not a JPEG: left alone');
 });

@@ -82,6 +82,22 @@ t.test('a press photo: no location, serial or owner; caption in every locale, cr
   t.same((await ctx.storage.list('')).filter((k) => k.includes(id)), [], 'no object in the bucket names the asset any more');
 });
 
+t.test('a press JPEG ends with its image: a picture appended after it is not sent', async (t) => {
+  const ctx = await createTestContext(t);
+  await seedEvent(ctx, { keepLocation: true });
+  runWorkers(t, ctx, ['images']);
+  const canon = await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg'));
+  const appended = await readFile(fixture('jpeg_iphone-4s_gps.jpg'));
+  const { id } = await uploadOne(ctx, 'two.jpg', Buffer.concat([canon, appended]));
+  t.equal((await settled(ctx, id, 120_000)).status, 'ready');
+  const res = await ctx.app.inject({ url: `/api/v1/assets/${id}/original`, headers: ctx.auth(await ctx.mint('press', 'conf')) });
+  t.equal(res.statusCode, 200);
+  // exiftool lists neither the appended picture nor its position: the bytes are looked for
+  t.notOk(res.rawPayload.includes(appended.subarray(0, 4096)), 'the appended picture (with its GPS) is not in the press file');
+  t.ok(jpegImageData(res.rawPayload).equals(jpegImageData(canon)), "the upload's own image, to its last byte");
+  t.same(await privateTags(exiftool, await scratch('two-press.jpg', res.rawPayload)), []);
+});
+
 t.test('who gets the press file: press of the event for public assets, editors and admins for any ready one; never the public', async (t) => {
   const ctx = await createTestContext(t);
   await seedEvent(ctx);

@@ -1,7 +1,8 @@
 /**
  * Location at rest (DESIGN: privacy). For an event that does not keep locations, the first
  * step of processing replaces the stored original by one without location, serial numbers and
- * owner names, losslessly: a photo by exiftool in place (its image data untouched), a video
+ * owner names, losslessly: a photo by exiftool in place (its image data untouched; a JPEG also
+ * loses what follows the end of its image, which exiftool cannot vouch for), a video
  * remuxed by ffmpeg into its own container (its packets copied; see cleanOriginalOutput), or,
  * where the muxer refuses a stream it reads, cleaned by exiftool at container level. The
  * result is checked with exiftool, not trusted. A file that cannot be cleaned is not kept.
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { markOriginalCleaned, type AssetToProcess } from '../../src/db/processing.js';
 import { PrivateMetadataError } from '../../src/errors.js';
 import { writeVideoWithoutMetadata } from '../../src/media/clean-video.js';
+import { cutAfterImage } from '../../src/media/jpeg-layout.js';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
 import { originalKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
@@ -40,7 +42,7 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
   if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return original;
   const cleaned = path.join(work, 'cleaned');
   try {
-    const embedded = asset.kind === 'image' ? await cleanPhoto(deps, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
+    const embedded = asset.kind === 'image' ? await cleanPhoto(deps, asset, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
     ctl.steps?.lap('rewrite');
     const left = await deps.metadata.findPrivate(cleaned, { embedded });
     ctl.steps?.lap('check');
@@ -57,11 +59,19 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
   return cleaned;
 }
 
-/** Answers whether the check must read the media streams too (always, for a photo: cheap). */
-async function cleanPhoto(deps: ProcessorDeps, original: string, cleaned: string): Promise<boolean> {
+/**
+ * Answers whether the check must read the media streams too (always, for a photo: cheap). A
+ * JPEG also loses what follows the end of its image (see cutAfterImage): exiftool's check
+ * would not see a position there.
+ */
+async function cleanPhoto(deps: ProcessorDeps, asset: AssetToProcess, original: string, cleaned: string): Promise<boolean> {
   await copyFile(original, cleaned);
   // A format exiftool cannot write holds nothing it could remove: the check below tells.
   await deps.metadata.removePrivate(cleaned);
+  if (asset.mimeType === 'image/jpeg') {
+    const cut = await cutAfterImage(cleaned);
+    if (cut > 0) deps.log.info({ assetId: asset.id, bytes: cut }, 'removed what followed the end of a JPEG\'s image');
+  }
   return true;
 }
 
