@@ -9,7 +9,7 @@
  * that reads it whole. Knows nothing of HTTP, SQL or queues.
  */
 import { createReadStream } from 'node:fs';
-import { truncate } from 'node:fs/promises';
+import { stat, truncate } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** Offsets in a JPEG's head: its first SOS marker and the end of that SOS segment. */
@@ -214,20 +214,23 @@ export async function cutAfterImage(file: string): Promise<number> {
   let head = Buffer.alloc(0);
   let scan: FirstScan | undefined;
   const check = new ScanCheck();
-  let size = 0;
+  // read no further than the end of the image: its size is the file's business, not the scan's
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
     if (scan !== undefined) {
       check.push(chunk);
-    } else if (head.length < MAX_HEAD) {
+    } else {
       head = Buffer.concat([head, chunk]);
       scan = firstScan(head);
       if (scan !== undefined) check.push(head.subarray(scan.sos));
+      // not a JPEG (a video, say), or a head too long to look through: left as it is
+      else if (head.length >= MAX_HEAD || head[0] !== 0xff || head[1] !== 0xd8) return 0;
     }
+    if (check.imageBytes() !== undefined) break;
   }
   const image = check.imageBytes();
   if (scan === undefined || image === undefined) return 0;
   const end = scan.sos + image;
+  const size = (await stat(file)).size;
   if (end >= size) return 0;
   await truncate(file, end);
   return size - end;

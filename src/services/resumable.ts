@@ -197,7 +197,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const cleanHead = async (): Promise<CleanHead | undefined> => {
         if (typed?.mimeType !== 'image/jpeg' || row.eventId === null) return undefined;
         const event = await findEventById(db, row.eventId);
-        return event && !event.keepLocation ? uploads.cleanHead(head, row.filename) : undefined;
+        return event && !event.keepLocation ? uploads.cleanHead(head, typed.mimeType, row.filename) : undefined;
       };
       /**
        * Puts the cleaned head in place of the uploaded one in the part buffer, which holds the

@@ -179,7 +179,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
     try {
       const inspected = await inspectHead(head, head.length < HEAD_BYTES, filename);
-      const clean = cleanLocation && inspected.mimeType === 'image/jpeg' ? await cleanHeadOf(head, filename) : undefined;
+      const clean = cleanLocation ? await cleanHeadOf(head, inspected.mimeType, filename) : undefined;
       const file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind, clean);
       await checkStored(file, head, inspected);
       return file;
@@ -189,9 +189,12 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     }
   }
 
-  /** The JPEG's head without private metadata, or undefined: the worker then cleans the stored file whole. */
-  async function cleanHeadOf(head: Buffer, filename: string): Promise<CleanHead | undefined> {
-    if (metadata === undefined) return undefined;
+  /**
+   * The head of a JPEG without private metadata; undefined for any other type, or when it cannot
+   * be cleaned on its head: the worker then cleans the stored file whole.
+   */
+  async function cleanHeadOf(head: Buffer, mimeType: string, filename: string): Promise<CleanHead | undefined> {
+    if (metadata === undefined || mimeType !== 'image/jpeg') return undefined;
     try {
       return await cleanJpegHead(head, metadata);
     } catch (err) {
