@@ -170,10 +170,13 @@ if (!existsSync(CHROMIUM)) {
           await v.play();
           const started = performance.now();
           while ((v.readyState < 3 || v.currentTime < 1.2) && performance.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+          // read when the wait ends: on a loaded machine hls.js may still be appending the next
+          // segment 600 ms later (readyState 2 for a moment), which is buffering, not a fault
+          const readyState = v.readyState;
           const t1 = v.currentTime;
           await new Promise((r) => setTimeout(r, 600));
           const tracks = [...v.textTracks].map((tr) => ({ lang: tr.language, mode: tr.mode, cues: [...(tr.cues ?? [])].map((c) => (c as VTTCue).text) }));
-          return { readyState: v.readyState, t1, t2: v.currentTime, engine: v.dataset.engine, error: v.error?.message ?? null, tracks, width: v.videoWidth };
+          return { readyState, t1, t2: v.currentTime, engine: v.dataset.engine, error: v.error?.message ?? null, tracks, width: v.videoWidth };
         }, selector);
       }
 
