@@ -189,7 +189,7 @@ exec ffmpeg "$@"
   t.equal(starts['video-audio'], 1, 'the audio was made by its own job');
   // another job run again would say why (a lapsed lock leaves no failure; a failed attempt leaves its error)
   const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && j.data.rungs.join('+') === '720p+1080p' && j.data.piece === 1));
-  t.same(again.map((j) => ({ job: j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, starts: j.attemptsStarted, failures: j.stacktrace.map((s) => s.split('\n')[0]) })), [], 'every other job ran once');
+  t.same(again.map((j) => ({ job: j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, starts: j.attemptsStarted, failures: (j.stacktrace ?? []).map((s) => s.split('\n')[0]) })), [], 'every other job ran once');
   const video = await joined(ctx, id, '720p');
   assertSeamless(t, video, source, '720p after the retry');
   const audio = await joined(ctx, id, 'audio');
