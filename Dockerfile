@@ -61,7 +61,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /app/data && chown node:node /app/data
+# /app/data/handoff: the API's copies of uploaded photos for the workers (a volume both share in docker-compose.yml)
+RUN mkdir -p /app/data/handoff && chown -R node:node /app/data
 
 USER node
 

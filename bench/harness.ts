@@ -64,9 +64,10 @@ export interface Child {
 }
 
 export function spawnNode(args: string[], env: Record<string, string | undefined>): Child {
-  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (NODE_OPTIONS may not carry it)
+  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (NODE_OPTIONS may not carry it);
+  // BENCH_TRACE_GC=1: each prints V8's line per garbage collection (stray output, shown on stderr)
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, ...args], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), ...profile, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

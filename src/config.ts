@@ -92,6 +92,12 @@ export interface Config {
    * temp dir must be before it is removed — longer than any upload request or job takes.
    */
   sweep: { everyMs: number; graceMs: number };
+  /**
+   * The hand-off (src/storage/handoff.ts): the directory where the API leaves a copy of each
+   * uploaded photo for a worker that shares it (undefined: off), the size above which it writes
+   * no more, and how long an untaken copy stays.
+   */
+  handoff: { dir: string | undefined; maxBytes: number; ttlMs: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -269,6 +275,12 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     shutdown,
     // a day: far beyond the longest video job (transcodeDeadline's cap) and any upload request
     sweep: { everyMs: int('SWEEP_EVERY_MINUTES', 15, 1, 24 * 60) * 60_000, graceMs: int('SWEEP_GRACE_HOURS', 24, 1, 24 * 30) * 3600_000 },
+    // beside the embedded S3 server's objects by default; "off" where no worker shares the API's disk
+    handoff: {
+      dir: str('HANDOFF_DIR', '') === 'off' ? undefined : path.resolve(str('HANDOFF_DIR', path.join(str('DATA_DIR', './data'), 'handoff'))),
+      maxBytes: int('HANDOFF_MAX_MB', 1024, 1, 1024 * 1024) * MiB,
+      ttlMs: int('HANDOFF_TTL_MINUTES', 30, 1, 24 * 60) * 60_000,
+    },
     trustProxy,
     cacheSharedSeconds: int('CACHE_SHARED_MAX_AGE', SHARED_MAX_SECONDS, 1, SHARED_MAX_SECONDS),
     // a working day at the event; an organiser signs in again the next morning

@@ -21,6 +21,15 @@ t.test('defaults: port 3000 on loopback, 10 GiB uploads, the embedded S3 server'
   t.equal(config.workerStalledIntervalMs, 30_000, 'BullMQ\'s own stalled-check interval');
 });
 
+t.test('the hand-off: under DATA_DIR by default, a directory of its own, or off', async (t) => {
+  const config = loadConfig({ DATA_DIR: '/srv/lamha' });
+  t.same(config.handoff, { dir: '/srv/lamha/handoff', maxBytes: 1024 * 1024 * 1024, ttlMs: 30 * 60_000 });
+  t.equal(loadConfig({ HANDOFF_DIR: '/mnt/shared/handoff', HANDOFF_MAX_MB: '200', HANDOFF_TTL_MINUTES: '5' }).handoff.dir, '/mnt/shared/handoff');
+  t.same(loadConfig({ HANDOFF_MAX_MB: '200', HANDOFF_TTL_MINUTES: '5' }).handoff.maxBytes, 200 * 1024 * 1024);
+  t.equal(loadConfig({ HANDOFF_DIR: 'off' }).handoff.dir, undefined);
+  t.throws(() => loadConfig({ HANDOFF_MAX_MB: '0' }), { name: 'ConfigError', problems: [/^HANDOFF_MAX_MB /] });
+});
+
 t.test('reads the length of a video piece: 2 minutes by default, a multiple of the 4 s HLS segment', async (t) => {
   t.equal(loadConfig({}).videoPieceSeconds, 120);
   t.equal(loadConfig({ VIDEO_PIECE_SECONDS: '8' }).videoPieceSeconds, 8);

@@ -7,6 +7,7 @@ import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
+import { createHandoff } from '../storage/handoff.js';
 import { createPressService, type PressService } from '../services/press.js';
 import { createArchiveService, type ArchiveService } from '../services/archive.js';
 import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
@@ -57,7 +58,16 @@ export default fp(async (app) => {
   const metadata = createMetadataReader({ timeoutMs: 120_000, maxProcs: 2 });
   app.addHook('onClose', () => metadata.close());
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
-  const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes, metadata,
+  // each uploaded photo also left for a worker sharing this directory; what none took goes after the TTL
+  const handoff = config.handoff.dir === undefined ? undefined : createHandoff({ dir: config.handoff.dir, maxBytes: config.handoff.maxBytes, ttlMs: config.handoff.ttlMs });
+  if (handoff) {
+    const sweep = () => void handoff.sweep().catch((err: unknown) => log.warn({ err }, 'could not sweep the hand-off directory'));
+    sweep();
+    const timer = setInterval(sweep, Math.min(config.handoff.ttlMs, 5 * 60_000));
+    timer.unref();
+    app.addHook('onClose', () => clearInterval(timer));
+  }
+  const uploads = createUploadService({ db, storage, queues, events, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels, log, changes, metadata, handoff,
     video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath } });
   const tokens = auditedTokens(createTokenService({ db }), audit, {
     eventOfSlug: (slug) => one('SELECT id FROM events WHERE slug = $1', slug),

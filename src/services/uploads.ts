@@ -16,6 +16,7 @@ import {
 import { cleanJpegHead, type CleanHead } from '../media/clean-jpeg-head.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
 import { JpegHeadSwap } from '../media/jpeg-layout.js';
+import type { Handoff, HandoffWrite } from '../storage/handoff.js';
 import type { MetadataReader } from '../media/metadata.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
@@ -67,6 +68,8 @@ export interface StoredFile {
   filename: string;
   /** stored without private metadata (its head cleaned as it streamed) */
   originalCleaned?: boolean;
+  /** its copy for a worker on this machine (a photo's), named for the asset once its row is committed */
+  handoff?: HandoffWrite | undefined;
 }
 
 /** Text fields a request may carry for all of its files. */
@@ -92,12 +95,14 @@ export interface UploadDeps {
    * without it every original is cleaned by the worker
    */
   metadata?: Pick<MetadataReader, 'removePrivate' | 'findPrivate'>;
+  /** where a photo's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
+  handoff?: Handoff | undefined;
 }
 
 /** ffprobe reads headers only; a probe that takes longer leaves the question to the worker. */
 const EXTENT_TIMEOUT_MS = 15_000;
 
-export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log, changes, metadata }: UploadDeps) {
+export function createUploadService({ db, storage, queues, events, maxBytes, maxPixels, video, log, changes, metadata, handoff }: UploadDeps) {
   const probeControl = { timeoutMs: EXTENT_TIMEOUT_MS, ffprobePath: video.ffprobePath, log };
 
   /** Refuses a video over the limits; the duration counts only when it is the file's own. */
@@ -177,14 +182,16 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
   /** `cleanLocation`: the event does not keep locations (DESIGN: privacy, location at rest). */
   async function storeFile(stream: Readable, filename: string, cleanLocation: boolean): Promise<StoredFile> {
     const { head, stream: whole } = await peek(stream, HEAD_BYTES);
+    let file: StoredFile | undefined;
     try {
       const inspected = await inspectHead(head, head.length < HEAD_BYTES, filename);
       const clean = cleanLocation ? await cleanHeadOf(head, inspected.mimeType, filename) : undefined;
-      const file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind, clean);
+      file = await storeTyped(whole, filename, inspected.mimeType, inspected.kind, clean);
       await checkStored(file, head, inspected);
       return file;
     } catch (err) {
       whole.destroy();
+      await file?.handoff?.discard();
       throw err;
     }
   }
@@ -212,12 +219,19 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     const id = randomUUID();
     const digest = new DigestStream(maxBytes, () => new TooLargeError(maxBytes));
     const swap = clean && new JpegHeadSwap(clean.prefix, clean.cut);
+    // a photo's copy for the worker is of the stored bytes: after the head swap
+    const copy = kind === 'image' ? await handoff?.begin(id) : undefined;
     // pipeline, not pipe: an error on either side (client gone, limit reached) destroys both.
-    const body = swap ? pipeline(typed, digest, swap, () => {}) : pipeline(typed, digest, () => {});
-    await storage.put(originalKey(id), body, { contentType: mimeType });
+    const body = (pipeline as (...streams: unknown[]) => Readable)(typed, digest, ...(swap ? [swap] : []), ...(copy ? [copy.tee] : []), () => {});
+    try {
+      await storage.put(originalKey(id), body, { contentType: mimeType });
+    } catch (err) {
+      await copy?.discard();
+      throw err;
+    }
     if (swap?.fault !== undefined) log.info({ assetId: id, reason: swap.fault }, 'an uploaded JPEG is cleaned whole by the worker');
     const originalCleaned = swap !== undefined && swap.fault === undefined;
-    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned };
+    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned, handoff: copy };
   }
 
   /**
@@ -258,7 +272,12 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
       log.warn({ err, key: originalKey(r.file.id) }, 'could not delete the object of a duplicate upload');
     })));
     for (const { file, asset } of results) {
-      if (asset.duplicate) continue;
+      if (asset.duplicate) {
+        await file.handoff?.discard();
+        continue;
+      }
+      // before the job is queued: the worker that takes it finds the copy
+      await file.handoff?.commit();
       try {
         await queues.enqueue(PROCESSING_JOB[file.kind], { assetId: asset.id });
       } catch (err) {
@@ -313,6 +332,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
         return results;
       } catch (err) {
         if (!committed) {
+          await Promise.all(stored.map((f) => f.handoff?.discard()));
           // one request for them all: a thousand DELETEs at once overwhelmed the embedded S3 server
           await storage.deleteKeys(stored.map((f) => originalKey(f.id))).catch((e: unknown) => {
             log.error({ err: e, keys: stored.length }, 'could not remove the objects of a failed upload; the sweep will');

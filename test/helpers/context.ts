@@ -170,7 +170,8 @@ export async function buildTestApp(t: Teardown, o: { url: string; db: Db; storag
   const redisUrl = o.redisUrl ?? REDIS_URL;
   const config = loadConfig({
     DATABASE_URL: o.url, REDIS_URL: redisUrl, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, S3_BUCKET: o.storage.bucket,
-    PUBLIC_URL: 'http://gallery.test', ...o.env,
+    // no hand-off unless a test asks for one: workers download originals from S3, as on another machine
+    PUBLIC_URL: 'http://gallery.test', HANDOFF_DIR: 'off', ...o.env,
   });
   const redis = createRedis(redisUrl);
   const queues = createQueues({ connection: redis, prefix });

@@ -10,11 +10,15 @@ export interface Running {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `entry` (a .ts path from the project root) with tsx and the given environment added. */
+/**
+ * Runs `entry` (a .ts path from the project root) with tsx and the given environment added; no
+ * hand-off (HANDOFF_DIR) unless it is given: processes of different tests share the project's
+ * directory, and their workers download originals from S3, as on another machine.
+ */
 export function runEntry(entry: string, env: Record<string, string>, args: string[] = []): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, HANDOFF_DIR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

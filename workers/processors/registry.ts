@@ -18,6 +18,7 @@ import { videoAudioJob, videoPieceJob } from './video-piece.js';
 import { videoPosterJob, videoStoryboardJob } from './video-poster.js';
 import { purgeAsset } from './purge-asset.js';
 import { sweep } from './sweep.js';
+import type { Handoff } from '../../src/storage/handoff.js';
 
 export interface ProcessorSettings {
   imagePixelLimit: number;
@@ -46,6 +47,8 @@ export interface ProcessorDeps {
   queues: Queues;
   log: Log;
   metadata: MetadataReader;
+  /** the API's copies of uploaded photos, when this worker shares its hand-off directory */
+  handoff?: Handoff | undefined;
   /** a connection for PUBLISH (live updates) */
   publisher: Redis;
   /** the gallery's change versions: what processing makes public is written through it */

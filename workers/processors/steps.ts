@@ -94,9 +94,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The original, copied to `dir/original` (decoders need a file; S3 streams are read once). */
+/**
+ * The original, copied to `dir/original` (decoders need a file; S3 streams are read once): the
+ * API's copy when this worker shares its hand-off directory and finds one, else downloaded.
+ */
 export async function spoolOriginal(deps: ProcessorDeps, assetId: string, dir: string, signal: AbortSignal): Promise<string> {
   const file = path.join(dir, 'original');
+  if (await deps.handoff?.take(assetId, file)) return file;
   await spool(await deps.storage.get(originalKey(assetId)), file, signal);
   return file;
 }
