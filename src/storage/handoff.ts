@@ -79,14 +79,16 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
     dir,
 
     async begin(assetId) {
+      let room: number;
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        if (await usedBytes() >= maxBytes) return undefined;
+        room = maxBytes - await usedBytes();
+        if (room <= 0) return undefined;
       } catch {
         return undefined;
       }
       const partial = file(assetId) + PARTIAL;
-      const tee = new HandoffTee(createWriteStream(partial, { mode: 0o600, highWaterMark: 1024 * 1024 }));
+      const tee = new HandoffTee(createWriteStream(partial, { mode: 0o600, highWaterMark: 1024 * 1024 }), room);
       return {
         tee,
         async commit() {
@@ -113,10 +115,12 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
     async resume(assetId, from) {
       const partial = file(assetId) + PARTIAL;
       let handle;
+      let room: number;
       try {
+        if (from === 0) await mkdir(dir, { recursive: true, mode: 0o700 });
+        room = maxBytes - await usedBytes();
         if (from === 0) {
-          await mkdir(dir, { recursive: true, mode: 0o700 });
-          if (await usedBytes() >= maxBytes) return undefined;
+          if (room <= 0) return undefined;
           handle = await open(partial, 'w', 0o600);
         } else {
           if ((await stat(partial).catch(() => undefined))?.size !== from) {
@@ -139,12 +143,15 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
       return {
         async append(data) {
           if (failed) return;
+          room -= data.length;
           try {
+            // a file larger than the room left: no copy (a part of it would only take the room of others)
+            if (room < 0) throw new RangeError('the hand-off directory is full');
             let done = 0;
             while (done < data.length) done += (await handle.write(data, done, data.length - done, position + done)).bytesWritten;
             position += data.length;
           } catch {
-            // a full disk: the upload goes on without a copy
+            // no room, or a full disk: the upload goes on without a copy
             failed = true;
             await close();
             await unlink(partial).catch(() => {});
@@ -208,14 +215,20 @@ class HandoffTee extends Transform {
   #flushed = false;
   #closed: Promise<void>;
 
-  constructor(out: WriteStream) {
+  /** bytes the copy may take; past them it is given up */
+  #room: number;
+
+  constructor(out: WriteStream, room: number) {
     super();
     this.#out = out;
+    this.#room = room;
     this.#closed = new Promise((resolve) => out.once('close', () => resolve()));
     out.on('error', () => this.abandon());
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#room -= chunk.length;
+    if (this.#room < 0) this.abandon();
     const out = this.#out;
     if (!out || out.write(chunk)) {
       done(null, chunk);

@@ -86,9 +86,9 @@ t.test('without the copy (another machine, a retry, a copy swept) the worker dow
   t.ok(gets.includes(originalKey(up.id!)), 'the original was downloaded');
 });
 
-t.test('refused, duplicate and video uploads leave nothing in the hand-off; a full directory takes no more', async (t) => {
+t.test('refused, duplicate and video uploads leave nothing in the hand-off; a photo larger than the room left is not copied', async (t) => {
   const dir = await handoffDir(t);
-  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir, HANDOFF_MAX_MB: '1', UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) } });
+  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir, HANDOFF_MAX_MB: '2', UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) } });
   await seedEvent(ctx);
 
   const tooLarge = await upload(ctx, VIVO);
@@ -106,7 +106,7 @@ t.test('refused, duplicate and video uploads leave nothing in the hand-off; a fu
   t.equal(video.status, 201, video.body);
   t.same(await readdir(dir), [first.id], 'a video is not copied');
 
-  // 0.7 MB of 1 MB used: one more photo would be written, then the directory is full
+  // 0.7 MB of 2 MiB used: one more photo fits, a third does not (nor any part of it)
   const other = path.join(await handoffDir(t), 'other.jpg');
   await writeFile(other, Buffer.concat([await readFile(CANON), Buffer.from('another photo')]));
   const second = await upload(ctx, other);
@@ -115,7 +115,7 @@ t.test('refused, duplicate and video uploads leave nothing in the hand-off; a fu
   await writeFile(third, Buffer.concat([await readFile(CANON), Buffer.from('a third photo')]));
   const over = await upload(ctx, third);
   t.equal(over.status, 201, 'over the limit the upload is stored all the same');
-  t.same((await readdir(dir)).sort(), [first.id, second.id].sort(), 'but not copied');
+  t.same((await readdir(dir)).sort(), [first.id, second.id].sort(), 'but not copied, not even in part');
 });
 
 t.test('what no worker took is swept after the TTL; a copy cut short is never named for its asset', async (t) => {
