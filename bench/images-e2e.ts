@@ -73,6 +73,9 @@ export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBenc
   let db: Db | undefined;
   const redis = createRedis(REDIS_URL);
   let images: Queue | undefined;
+  // the hand-off as `npm start` has it (a directory API and worker share), unless HANDOFF_DIR=off
+  const handoffDir = process.env.HANDOFF_DIR ?? path.join(os.tmpdir(), `lamha-bench-handoff-${process.pid}`);
+  const handoff = { BENCH_HANDOFF_DIR: handoffDir };
 
   const close = async () => {
     if (worker) await stopChild(worker.child);
@@ -84,16 +87,18 @@ export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBenc
     await collectGarbage(target);
     await target.close();
     rmSync(BUILD_DIR, { recursive: true, force: true });
+    // the directory made for this run only
+    if (process.env.HANDOFF_DIR === undefined) rmSync(handoffDir, { recursive: true, force: true });
   };
 
   try {
     await store.ensureBucket();
     const entries = runtime === 'js' ? buildServices(['upload-server', 'images-worker']) : undefined;
     const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([...(name === 'upload-server' ? API_NODE_ARGS : []), entries[name]], env) : spawnTs(`bench/${name}.ts`, env));
-    api = start('upload-server', { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
+    api = start('upload-server', { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV, ...handoff });
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');
-    worker = start('images-worker', { ...apiEnv(target, store.bucket), BENCH_SCHEMA: server.schema, BENCH_REDIS_PREFIX: server.redisPrefix, MALLOC_ARENA_MAX: '2' });
+    worker = start('images-worker', { ...apiEnv(target, store.bucket), BENCH_SCHEMA: server.schema, BENCH_REDIS_PREFIX: server.redisPrefix, MALLOC_ARENA_MAX: '2', ...handoff });
     if (!(await worker.lines.next<{ started: boolean }>(120_000))?.started) throw new Error('the worker process exited before starting');
     db = createDb({ url: DATABASE_URL, schema: server.schema, max: 2 });
     images = new Queue('images', { connection: redis, prefix: server.redisPrefix });

@@ -53,8 +53,8 @@ const config = loadConfig({
   S3_BUCKET: required('BENCH_S3_BUCKET'),
   // bench/video-flow sets the length of a video's pieces
   ...(process.env.VIDEO_PIECE_SECONDS && { VIDEO_PIECE_SECONDS: process.env.VIDEO_PIECE_SECONDS }),
-  // the hand-off: on by default (API and worker share ./data/handoff); HANDOFF_DIR=off measures without it
-  ...(process.env.HANDOFF_DIR && { HANDOFF_DIR: process.env.HANDOFF_DIR }),
+  // the hand-off: a directory bench/images-e2e gives its API and worker; off for the benchmarks without a worker
+  HANDOFF_DIR: process.env.BENCH_HANDOFF_DIR ?? 'off',
 });
 const log = pino({ level: config.logLevel, name: 'lamha-worker' }, pino.destination(2));
 const storage = createObjectStore({

@@ -107,8 +107,8 @@ const config = loadConfig({
   // a benchmark loading the API from one address may lift the rate limits (0: none)
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RATE_LIMIT_'))),
   ...(process.env.UPLOAD_MEMORY_MB && { UPLOAD_MEMORY_MB: process.env.UPLOAD_MEMORY_MB }),
-  // the hand-off: on by default (API and worker share ./data/handoff); HANDOFF_DIR=off measures without it
-  ...(process.env.HANDOFF_DIR && { HANDOFF_DIR: process.env.HANDOFF_DIR }),
+  // the hand-off: a directory bench/images-e2e gives its API and worker; off for the benchmarks without a worker
+  HANDOFF_DIR: process.env.BENCH_HANDOFF_DIR ?? 'off',
 });
 // as src/startup.ts does for `npm run api`
 uploadMemory.setLimit(config.uploadMemoryBytes);

@@ -4,7 +4,7 @@
  * processors (the worker, `npm start`) comes through here.
  */
 import type { Redis } from 'ioredis';
-import { createHandoff, type Handoff } from '../src/storage/handoff.js';
+import { createHandoff } from '../src/storage/handoff.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
@@ -27,9 +27,7 @@ export function createProcessorDeps(
   base: { db: Db; storage: ObjectStore; queues: Queues; log: Log; publisher: Redis },
 ): ProcessorDeps & { close(): Promise<void> } {
   const changes = createChanges({ db: base.db });
-  // the API's copies of uploaded photos, when this worker shares its directory
-  const handoff = config.handoff.dir === undefined ? undefined : createHandoff({ dir: config.handoff.dir, maxBytes: config.handoff.maxBytes, ttlMs: config.handoff.ttlMs });
-  const resumable = resumableForWorker(config, { ...base, changes, handoff });
+  const resumable = resumableForWorker(config, { ...base, changes });
   configureSharpForWorker();
   // One exiftool per photo the images queue works on at once: a photo needs three exiftool
   // tasks (clean, check, read), and exiftool-vendored's default on 2 cores, one process, made
@@ -38,7 +36,8 @@ export function createProcessorDeps(
   return {
     ...base,
     metadata,
-    handoff,
+    // the API's copies of uploaded photos, when this worker shares its directory
+    handoff: config.handoff.dir === undefined ? undefined : createHandoff({ dir: config.handoff.dir, maxBytes: config.handoff.maxBytes, ttlMs: config.handoff.ttlMs }),
     changes,
     resumable,
     settings: {
@@ -56,13 +55,13 @@ export function createProcessorDeps(
  * The resumable-upload service as the sweep uses it: finishing an upload runs the same ingest
  * as the API's (typing, limits, rows, dedup, queueing), so it is made from the same factories.
  */
-function resumableForWorker(config: Readonly<Config>, deps: { db: Db; storage: ObjectStore; queues: Queues; log: Log; changes: Changes; handoff: Handoff | undefined }): ResumableService {
-  const { db, storage, queues, log, changes, handoff } = deps;
+function resumableForWorker(config: Readonly<Config>, deps: { db: Db; storage: ObjectStore; queues: Queues; log: Log; changes: Changes }): ResumableService {
+  const { db, storage, queues, log, changes } = deps;
   const assets = createAssetService({ db, storage, queues, log, changes });
   const events = createEventService({ db, deleteAsset: assets.deleteAsset, changes });
   const uploads = createUploadService({
     db, storage, queues, events, log, changes, maxBytes: config.uploadMaxBytes, maxPixels: config.imageMaxPixels,
     video: { maxSeconds: config.videoMaxSeconds, maxPixels: config.videoMaxPixels, ffprobePath: config.ffprobePath },
   });
-  return createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs, handoff });
+  return createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs });
 }

@@ -23,7 +23,6 @@ import type { Log } from '../log.js';
 import type { CleanHead } from '../media/clean-jpeg-head.js';
 import { ScanCheck } from '../media/jpeg-layout.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
-import type { Handoff, HandoffAppend } from '../storage/handoff.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
 import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type ObjectStore } from '../storage/object-store.js';
 import { canCurate, canUploadTo, demand, type Principal } from './access.js';
@@ -59,8 +58,6 @@ export interface ResumableDeps {
   expiryMs: number;
   /** the hashes of uploads this process is receiving; one of its own by default */
   hashes?: UploadHashes;
-  /** where a photo's stored parts are also written, for a worker sharing the directory (src/storage/handoff.ts) */
-  handoff?: Handoff | undefined;
 }
 
 /** The uploader's rights, as far as finishing its upload needs them. */
@@ -68,7 +65,7 @@ function uploaderOf(row: ResumableRow): Principal {
   return { tokenId: row.tokenId!, role: 'photographer', eventId: row.eventId };
 }
 
-export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs, hashes = createUploadHashes(), handoff }: ResumableDeps) {
+export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs, hashes = createUploadHashes() }: ResumableDeps) {
   const nextExpiry = () => new Date(Date.now() + expiryMs);
   const keepHash = (id: string, at: number, hash: Hash | undefined) => hashes.keep(id, at, hash, Date.now() + expiryMs);
 
@@ -90,7 +87,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
     await storage.deletePrefix(resumablePrefix(row.id));
     // a received file's object has no asset yet; a done one's is its asset's original
     if (row.state === 'received') await storage.delete(originalKey(row.assetId));
-    if (row.state !== 'done') await handoff?.remove(row.assetId);
     await deleteResumable(db, row.id);
   }
 
@@ -186,15 +182,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       /** the newest part's store-and-commit; each part commits after the one before it */
       let storing: Promise<void> | undefined;
       let starting: Promise<string> | undefined;
-      // a photo's copy for a worker: the stored parts appended as they are committed (null: none)
-      let copy: HandoffAppend | null | undefined;
-      let storedBytes = row.parts.reduce((n, part) => n + part.bytes, 0);
-      /** Appends committed bytes to the copy, opening it (or going on with this upload's) first. */
-      const copyStored = async (data: Buffer): Promise<void> => {
-        copy ??= (typed?.kind === 'image' && handoff ? await handoff.resume(row.assetId, storedBytes) : undefined) ?? null;
-        storedBytes += data.length;
-        await copy?.append(data);
-      };
 
       const multipart = (): Promise<string> => {
         if (multipartId !== null) return Promise.resolve(multipartId);
@@ -237,19 +224,13 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const storePart = async (
         buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, scanAtEnd: ScanCheck | undefined, part: number, previous: Promise<void> | undefined,
       ) => {
-        let stored: StoredPart;
-        try {
-          const etag = await storage.multipart.part(key, await multipart(), part, data);
-          // parts are recorded in order: the offset only moves past bytes all of which are stored
-          await previous;
-          stored = { part, etag, bytes: data.length };
-          if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, expiresAt: nextExpiry(), head: headSwap }))) {
-            throw new ConflictError('Another request took this upload over');
-          }
-          // copied once committed, in order: a request that lost the upload to another writes nothing
-          await copyStored(data);
-        } finally {
-          pool.give(buffer);
+        const etag = await storage.multipart.part(key, await multipart(), part, data);
+        pool.give(buffer);
+        // parts are recorded in order: the offset only moves past bytes all of which are stored
+        await previous;
+        const stored = { part, etag, bytes: data.length };
+        if (!(await commitBytes(db, id, { from: committed, to: end, part: stored, restBytes: 0, expiresAt: nextExpiry(), head: headSwap }))) {
+          throw new ConflictError('Another request took this upload over');
         }
         keepHash(id, end, hashAtEnd);
         if (scanAtEnd) hashes.keepScan(id, end, scanAtEnd, Date.now() + expiryMs);
@@ -329,9 +310,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
             : headSwap ? await hashStored(() => storage.get(key, { start: headSwap!.prefix }), head.subarray(0, headSwap.cut)) : await hashStored(() => storage.get(key));
           const originalCleaned = headSwap !== undefined && fault === undefined;
           if (!(await markReceived(db, id, { from: committed, length: row.length, sha256, originalCleaned }))) throw new ConflictError('Another request took this upload over');
-          await copyStored(data);
-          // named for its asset now: the asset is made by whichever process finishes the upload
-          if (copy) await copy.complete();
           await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
           return row.length;
         }
@@ -359,7 +337,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         // every part is stored or failed by now (storing awaited): nothing reads `current` any more
         pool.give(current);
         pool.end();
-        await copy?.close();
       }
     },
 
@@ -404,8 +381,6 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           if (already?.state === 'done') return [result(already)];
           throw err;
         });
-        // a duplicate's object is gone, and so goes its copy
-        if (asset!.duplicate) await handoff?.remove(row.assetId);
         return { ...asset!, sha256: row.sha256!.toString('hex') };
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode ?? 500;

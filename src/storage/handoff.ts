@@ -11,7 +11,7 @@
  * directory's size and removes what no worker took within `ttlMs`.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -32,30 +32,10 @@ export interface HandoffWrite {
   discard(): Promise<void>;
 }
 
-/**
- * A copy built over several requests (a tus upload's): the stored parts appended in order. The
- * file between requests holds exactly the parts stored so far, which is how a later request
- * (in this process or another sharing the directory) knows it may go on with it.
- */
-export interface HandoffAppend {
-  append(data: Buffer): Promise<void>;
-  /** names the file for its asset (every byte is in it); false when the copy was given up */
-  complete(): Promise<boolean>;
-  /** ends this request's share: the file stays for the next one */
-  close(): Promise<void>;
-}
-
 export interface Handoff {
   readonly dir: string;
   /** a copy of the upload for `assetId`, or undefined when the directory is full or not writable */
   begin(assetId: string): Promise<HandoffWrite | undefined>;
-  /**
-   * Goes on with the copy of `assetId` that holds its first `from` stored bytes (a new one when
-   * `from` is 0); undefined (and any other partial copy removed) when there is no such file.
-   */
-  resume(assetId: string, from: number): Promise<HandoffAppend | undefined>;
-  /** removes the asset's copy, partial or whole (its upload was refused, ended or deleted) */
-  remove(assetId: string): Promise<void>;
   /** moves the asset's file to `dest`; false when there is none */
   take(assetId: string, dest: string): Promise<boolean>;
   /** removes files older than the TTL, and partial files of as long ago; answers how many */
@@ -110,67 +90,6 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
           await unlink(partial).catch(() => {});
         },
       };
-    },
-
-    async resume(assetId, from) {
-      const partial = file(assetId) + PARTIAL;
-      let handle;
-      let room: number;
-      try {
-        if (from === 0) await mkdir(dir, { recursive: true, mode: 0o700 });
-        room = maxBytes - await usedBytes();
-        if (from === 0) {
-          if (room <= 0) return undefined;
-          handle = await open(partial, 'w', 0o600);
-        } else {
-          if ((await stat(partial).catch(() => undefined))?.size !== from) {
-            await unlink(partial).catch(() => {});
-            return undefined;
-          }
-          handle = await open(partial, 'r+');
-        }
-      } catch {
-        return undefined;
-      }
-      let position = from;
-      let isOpen = true;
-      let failed = false;
-      const close = async () => {
-        if (!isOpen) return;
-        isOpen = false;
-        await handle.close().catch(() => {});
-      };
-      return {
-        async append(data) {
-          if (failed) return;
-          room -= data.length;
-          try {
-            // a file larger than the room left: no copy (a part of it would only take the room of others)
-            if (room < 0) throw new RangeError('the hand-off directory is full');
-            let done = 0;
-            while (done < data.length) done += (await handle.write(data, done, data.length - done, position + done)).bytesWritten;
-            position += data.length;
-          } catch {
-            // no room, or a full disk: the upload goes on without a copy
-            failed = true;
-            await close();
-            await unlink(partial).catch(() => {});
-          }
-        },
-        async complete() {
-          await close();
-          if (failed) return false;
-          return rename(partial, file(assetId)).then(() => true, async () => {
-            await unlink(partial).catch(() => {});
-            return false;
-          });
-        },
-        close,
-      };
-    },
-
-    async remove(assetId) {
-      await Promise.all([unlink(file(assetId)), unlink(file(assetId) + PARTIAL)].map((p) => p.catch(() => {})));
     },
 
     async take(assetId, dest) {

@@ -9,9 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import t, { type Test } from 'tap';
-import { buildApp } from '../../src/app.js';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 import { runWorkers, settled } from '../helpers/workers.js';
@@ -146,78 +144,3 @@ t.test('what no worker took is swept after the TTL; a copy cut short is never na
   t.equal(await handoff.take('whole', dest), false, 'taken once');
 });
 
-t.test('a photo sent with tus is copied part by part, in whichever API process on the machine takes its requests', async (t) => {
-  const dir = await handoffDir(t);
-  const elsewhere = await handoffDir(t);
-  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
-  await seedEvent(ctx);
-  const deps = { db: ctx.db, redis: ctx.redis, storage: ctx.storage, queues: ctx.queues };
-  // another API process on this machine (the same directory), and one on another machine
-  const sibling = await buildApp(ctx.config, { deps });
-  const remote = await buildApp({ ...ctx.config, handoff: { ...ctx.config.handoff, dir: elsewhere } }, { deps });
-  t.teardown(() => Promise.all([sibling.close(), remote.close()]));
-  const token = await ctx.mint('photographer', 'conf');
-  const work = await handoffDir(t);
-  /** larger than one S3 part (5 MiB), with the Canon's metadata: its head is cleaned as it is stored */
-  const photo = async (seed: number) => {
-    const file = path.join(work, `tus-${seed}.jpg`);
-    await writeFile(file, await sharp({ create: { width: 3600, height: 2400, channels: 3, background: '#777', noise: { type: 'gaussian', mean: 128, sigma: 40 + seed } } }).jpeg({ quality: 97 }).toBuffer());
-    execFileSync('exiftool', ['-q', '-overwrite_original', '-TagsFromFile', CANON, '-all:all', file]);
-    return readFile(file);
-  };
-  const send = async (body: Buffer, slices: [end: number, app: typeof sibling][]) => {
-    const tus = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
-    const meta = ['event conf', 'album day-1', 'filename hall.jpg'].map((kv) => { const [k, v] = kv.split(' '); return `${k} ${Buffer.from(v!).toString('base64')}`; }).join(',');
-    const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { ...tus, 'upload-length': String(body.length), 'upload-metadata': meta } });
-    t.equal(created.statusCode, 201, created.body);
-    const url = new URL(created.headers.location!).pathname;
-    let offset = 0;
-    let last;
-    for (const [end, app] of slices) {
-      last = await app.inject({ method: 'PATCH', url, headers: { ...tus, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, payload: body.subarray(offset, end) });
-      t.equal(last.statusCode, 204, last.body);
-      offset = end;
-    }
-    return String(last!.headers['lamha-asset-id']);
-  };
-
-  const one = await photo(0);
-  t.ok(one.length > 6 * 1024 * 1024, `${one.length} bytes: two parts`);
-  // the head in the first request, the first part in the second, the rest in another process here
-  const a = await send(one, [[100_000, ctx.app], [6 * 1024 * 1024, ctx.app], [one.length, sibling]]);
-  t.ok((await readdir(dir)).includes(a), 'a copy named for its asset');
-  t.notOk((await readdir(dir)).some((n) => n.endsWith('.part')), 'nothing partial left');
-  const object = await stored(ctx, originalKey(a));
-  t.ok((await readFile(path.join(dir, a))).equals(object), 'the copy is the stored original (its head cleaned), byte for byte');
-  t.equal(gps(path.join(dir, a)), '', 'no position in it');
-
-  // the last request on another machine: that machine has not the first part, this one not the last
-  const two = await photo(1);
-  const c = await send(two, [[6 * 1024 * 1024, ctx.app], [two.length, remote]]);
-  t.notOk((await readdir(dir)).includes(c), 'no copy named for it here');
-  t.same(await readdir(elsewhere), [], 'nor there');
-
-  // an upload given up by its client (tus termination) takes its partial copy with it
-  const three = await photo(2);
-  const tus = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
-  const meta = `event ${Buffer.from('conf').toString('base64')},album ${Buffer.from('day-1').toString('base64')},filename ${Buffer.from('left.jpg').toString('base64')}`;
-  const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { ...tus, 'upload-length': String(three.length), 'upload-metadata': meta } });
-  const url = new URL(created.headers.location!).pathname;
-  const before = new Set(await readdir(dir));
-  const half = await ctx.app.inject({ method: 'PATCH', url, headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, payload: three.subarray(0, 6 * 1024 * 1024) });
-  t.equal(half.statusCode, 204, half.body);
-  const partial = (await readdir(dir)).filter((n) => !before.has(n));
-  t.equal(partial.length, 1, 'its first part is copied');
-  t.match(partial[0], /\.part$/, 'as a partial copy');
-  t.equal((await ctx.app.inject({ method: 'DELETE', url, headers: tus })).statusCode, 204);
-  t.notOk((await readdir(dir)).includes(partial[0]!), 'and the copy goes with the upload');
-
-  const gets: string[] = [];
-  runWorkers(t, ctx, ['images'], (d) => ({ storage: { ...d.storage, get: (key, range) => { gets.push(key); return d.storage.get(key, range); } } }));
-  t.equal((await settled(ctx, a)).status, 'ready');
-  t.equal((await settled(ctx, c)).status, 'ready');
-  t.notOk(gets.includes(originalKey(a)), 'the first taken from its copy');
-  t.ok(gets.includes(originalKey(c)), 'the second downloaded');
-  await createHandoff({ ...ctx.config.handoff, dir }).sweep(Date.now() + ctx.config.handoff.ttlMs + 1000);
-  t.same(await readdir(dir), [], 'what was left of the second copy goes with the sweep');
-});
