@@ -4,7 +4,7 @@
  * processors (the worker, `npm start`) comes through here.
  */
 import type { Redis } from 'ioredis';
-import { createHandoff } from '../src/storage/handoff.js';
+import { handoffFromConfig } from '../src/storage/handoff.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/database.js';
 import type { Log } from '../src/log.js';
@@ -37,7 +37,7 @@ export function createProcessorDeps(
     ...base,
     metadata,
     // the API's copies of uploaded photos, when this worker shares its directory
-    handoff: config.handoff.dir === undefined ? undefined : createHandoff({ dir: config.handoff.dir, maxBytes: config.handoff.maxBytes, ttlMs: config.handoff.ttlMs }),
+    handoff: handoffFromConfig(config.handoff),
     changes,
     resumable,
     settings: {

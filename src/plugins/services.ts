@@ -7,7 +7,7 @@ import { createChanges, type Changes } from '../services/changes.js';
 import { createEventService, type EventService } from '../services/events.js';
 import { createTokenService, type TokenService } from '../services/tokens.js';
 import { createUploadService, type UploadService } from '../services/uploads.js';
-import { createHandoff } from '../storage/handoff.js';
+import { handoffFromConfig } from '../storage/handoff.js';
 import { createPressService, type PressService } from '../services/press.js';
 import { createArchiveService, type ArchiveService } from '../services/archive.js';
 import { createShareLinkService, type ShareLinkService } from '../services/share-links.js';
@@ -59,7 +59,7 @@ export default fp(async (app) => {
   app.addHook('onClose', () => metadata.close());
   const press = createPressService({ db, storage, metadata, log, tools: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, timeoutMs: 600_000 } });
   // each uploaded photo also left for a worker sharing this directory; what none took goes after the TTL
-  const handoff = config.handoff.dir === undefined ? undefined : createHandoff({ dir: config.handoff.dir, maxBytes: config.handoff.maxBytes, ttlMs: config.handoff.ttlMs });
+  const handoff = handoffFromConfig(config.handoff);
   if (handoff) {
     const sweep = () => void handoff.sweep().catch((err: unknown) => log.warn({ err }, 'could not sweep the hand-off directory'));
     sweep();

@@ -44,6 +44,11 @@ export interface Handoff {
 
 const PARTIAL = '.part';
 
+/** The hand-off as configured (Config's `handoff`): undefined when it is off. */
+export function handoffFromConfig({ dir, maxBytes, ttlMs }: { dir: string | undefined; maxBytes: number; ttlMs: number }): Handoff | undefined {
+  return dir === undefined ? undefined : createHandoff({ dir, maxBytes, ttlMs });
+}
+
 export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff {
   const file = (assetId: string) => path.join(dir, assetId);
 
