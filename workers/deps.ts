@@ -19,6 +19,7 @@ import { createUploadService } from '../src/services/uploads.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
 import type { ProcessorDeps } from './processors/registry.js';
+import { sourcesDir } from './processors/video-flow.js';
 
 export const TOOL_TIMEOUT_MS = 120_000;
 
@@ -46,6 +47,7 @@ export function createProcessorDeps(
       workerLockMs: config.workerLockMs, workerStalledIntervalMs: config.workerStalledIntervalMs,
       transcodeDeadline: config.transcodeDeadline,
       sweepGraceMs: config.sweep.graceMs,
+      sourcesDir: sourcesDir({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, databaseUrl: config.databaseUrl, bucket: config.s3.bucket }),
     },
     close: () => metadata.close(),
   };

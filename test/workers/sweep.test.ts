@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,6 +18,7 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createProcessorDeps } from '../../workers/deps.js';
 import { sweep } from '../../workers/processors/sweep.js';
 import { sweepTempDir } from '../../workers/processors/steps.js';
+import { keepSource, removeSource, removeStaleSources } from '../../workers/processors/video-flow.js';
 import { startWorker } from '../../workers/run.js';
 import { createTestContext, s3Kinds, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
@@ -135,6 +136,41 @@ t.test('the temp dir: work dirs of dead processes at once, Lamha\'s temp dirs un
   t.ok(existsSync(made.newPress), 'a young dir stays');
   t.ok(existsSync(made.notOurs), 'another program\'s lamha- dir stays, however old');
   t.ok(existsSync(made.source), 'the video sources, which have their own rule, stay');
+});
+
+t.test('the video sources: each install its own, and its clean-up removes only its own stale ones', async (t) => {
+  // two installs on one machine (here: two databases and Redis prefixes), as two test files run side by side
+  const a = await createTestContext(t, { s3: s3Kinds()[0] });
+  const b = await createTestContext(t, { s3: s3Kinds()[0] });
+  await seedEvent(a);
+  const deps = (ctx: TestContext) => {
+    const made = createProcessorDeps(ctx.config, { db: ctx.db, storage: ctx.storage, queues: ctx.queues, log: silent, publisher: ctx.redis });
+    t.teardown(() => made.close());
+    return made;
+  };
+  const [depsA, depsB] = [deps(a), deps(b)];
+  const dirA = depsA.settings.sourcesDir;
+  t.not(dirA, depsB.settings.sourcesDir, 'each install has a directory of its own');
+  t.equal(path.dirname(dirA), path.join(os.tmpdir(), 'lamha-video-sources'), 'under the machine\'s temp dir');
+  t.equal(path.dirname(dirA), path.dirname(depsB.settings.sourcesDir), 'beside the other install\'s');
+
+  // A's source of a video it is making (its row processing), and one of an asset A no longer has
+  const processing = await upload(a);
+  const gone = randomUUID();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sweep-test-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const src = path.join(work, 'source');
+  await keepSource(depsA, processing, (writeFileSync(src, 'v'), src));
+  await keepSource(depsA, gone, (writeFileSync(src, 'v'), src));
+  t.equal(statSync(dirA).mode & 0o777, 0o700, 'only the install\'s user reads its sources');
+
+  t.equal(await removeStaleSources(depsB), 0, 'the other install removes nothing of A\'s: it does not know A\'s assets');
+  t.ok(existsSync(path.join(dirA, processing)) && existsSync(path.join(dirA, gone)), 'both of A\'s sources stay');
+  t.equal(await removeStaleSources(depsA), 1, 'A removes the source of the asset it no longer has');
+  t.ok(existsSync(path.join(dirA, processing)), 'the source of the video being made stays');
+  t.notOk(existsSync(path.join(dirA, gone)), 'the stale one is gone');
+  await removeSource(depsA, processing);
+  t.notOk(existsSync(dirA), 'the last source out leaves no empty directory');
 });
 
 t.test('a worker sweeps at start, schedules the sweep, and its job reports what it did', async (t) => {

@@ -66,7 +66,7 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
         return true;
       });
       await endVideoPlan(deps.db, assetId, run);
-      await removeSource(assetId);
+      await removeSource(deps, assetId);
       if (!complete) return 'skipped: the asset was deleted while it was processed';
       await publishAssetReady(deps.publisher, deps.settings.redisPrefix, { eventId: asset.eventId, albumId: asset.albumId, assetId });
       return `ready: ${plan.rungs.map((r) => r.name).join(', ')}, MP4 from ${plan.download.rung === null ? 'the source' : `the ${plan.download.rung} rung`}`;

@@ -39,6 +39,8 @@ export interface ProcessorSettings {
   transcodeDeadline: TranscodeDeadline;
   /** how old what the sweep removes must be (SWEEP_GRACE_HOURS) */
   sweepGraceMs: number;
+  /** this install's copies of the originals of videos being made, on this machine (sourcesDir) */
+  sourcesDir: string;
 }
 
 export interface ProcessorDeps {

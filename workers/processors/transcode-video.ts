@@ -66,8 +66,8 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         await startVideoPlan(deps.db, assetId, run, plan);
         const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
         // this machine's workers need not fetch it again
-        await removeSource(assetId);
-        await keepSource(assetId, original);
+        await removeSource(deps, assetId);
+        await keepSource(deps, assetId, original);
         const children = flowChildren(assetId, run, plan).filter((c) => !(audioKept && c.name === 'video-audio'));
         await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
         await progress(5);

@@ -80,15 +80,33 @@ export function sha256(data: Buffer): string {
 
 
 /**
+ * This install's directory of video sources on this machine: under the temp dir, one per install
+ * (its Redis, queue prefix, database and bucket), so that a second install on the machine, or a
+ * second database, never sees the first's sources as stale ones of assets it does not know.
+ */
+export function sourcesDir(install: { redisUrl: string; redisPrefix: string; databaseUrl: string; bucket: string }, root = os.tmpdir()): string {
+  const key = createHash('sha256').update([install.redisUrl, install.redisPrefix, install.databaseUrl, install.bucket].join('\n')).digest('hex').slice(0, 16);
+  return path.join(root, SOURCES, key);
+}
+
+/** The machine's directory as any user may make it; this install's inside it, its own user's alone. */
+async function makeSourcesDir(dir: string): Promise<void> {
+  await mkdir(path.dirname(dir), { recursive: true });
+  await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
+/**
  * The (cleaned) original of `assetId` on this machine's disk, fetched once and shared by every
  * part this machine's workers take of it; removed by finalize-video, or by `removeStaleSources`
  * once the asset is no longer processing.
  */
 export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: AbortSignal): Promise<string> {
-  const dir = path.join(os.tmpdir(), SOURCES);
+  const dir = deps.settings.sourcesDir;
   const file = path.join(dir, assetId);
   if (await stat(file).then((s) => s.isFile(), () => false)) return file;
-  await mkdir(dir, { recursive: true });
+  await makeSourcesDir(dir);
   // another worker of this machine may fetch it at the same time: each into its own name, then renamed whole
   const partial = `${file}.${process.pid}.${Date.now()}.partial`;
   try {
@@ -104,22 +122,27 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
  * Moves a file this process already has (the plan's cleaned original, in its work dir on the same
  * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
  */
-export async function keepSource(assetId: string, file: string): Promise<void> {
-  const dir = path.join(os.tmpdir(), SOURCES);
-  await mkdir(dir, { recursive: true });
+export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<void> {
+  const dir = deps.settings.sourcesDir;
+  await makeSourcesDir(dir);
   await rename(file, path.join(dir, assetId));
 }
 
-export async function removeSource(assetId: string): Promise<void> {
-  const dir = path.join(os.tmpdir(), SOURCES);
+export async function removeSource(deps: ProcessorDeps, assetId: string): Promise<void> {
+  const dir = deps.settings.sourcesDir;
   await rm(path.join(dir, assetId), { force: true });
-  // the last one out leaves no empty dir behind
+  // the last one out leaves no empty dir behind (this install's, then the machine's)
   await rmdir(dir).catch(() => {});
+  await rmdir(path.dirname(dir)).catch(() => {});
 }
 
-/** Removes this machine's sources of videos no longer processing, and partial fetches of dead processes. */
+/**
+ * Removes this install's sources of videos no longer processing, and partial fetches of dead
+ * processes. Only this install's directory: an asset its database does not know is one deleted
+ * here, not another install's.
+ */
 export async function removeStaleSources(deps: ProcessorDeps): Promise<number> {
-  const dir = path.join(os.tmpdir(), SOURCES);
+  const dir = deps.settings.sourcesDir;
   let removed = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const partial = /^([\w-]+)\.(\d+)\.\d+\.partial$/.exec(name);
@@ -127,6 +150,10 @@ export async function removeStaleSources(deps: ProcessorDeps): Promise<number> {
     if (partial) stale = !isAlive(Number(partial[2]));
     else stale = (await findAssetToProcess(deps.db, name).catch(() => undefined))?.status !== 'processing' && !(await hasPlan(deps, name));
     if (stale) await rm(path.join(dir, name), { force: true }).then(() => removed++, () => {});
+  }
+  if (removed > 0) {
+    await rmdir(dir).catch(() => {});
+    await rmdir(path.dirname(dir)).catch(() => {});
   }
   return removed;
 }
