@@ -83,15 +83,20 @@ export async function completeAsset(w: GalleryWrite, id: string, p: ProcessedIma
       p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null, w.eventId],
   );
   if (rowCount !== 1) return false;
-  await w.query('DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))', [id, p.renditions.map((r) => r.name)]);
-  for (const r of p.renditions) {
-    await w.query(
-      `INSERT INTO renditions (asset_id, name, key, width, height, bytes, type) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (asset_id, name) DO UPDATE SET key = EXCLUDED.key, width = EXCLUDED.width, height = EXCLUDED.height,
-         bytes = EXCLUDED.bytes, type = EXCLUDED.type, created_at = now()`,
-      [id, r.name, r.key, r.width, r.height, r.bytes, r.type],
-    );
-  }
+  // the set of renditions in one statement (one round trip, not one per rendition): those not
+  // made this time go, the others are written over
+  await w.query(
+    `WITH made AS (
+       SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::text[]) AS r(name, key, width, height, bytes, type)
+     ), gone AS (
+       DELETE FROM renditions WHERE asset_id = $1 AND NOT (name = ANY($2::text[]))
+     )
+     INSERT INTO renditions (asset_id, name, key, width, height, bytes, type)
+     SELECT $1, name, key, width, height, bytes, type FROM made
+     ON CONFLICT (asset_id, name) DO UPDATE SET key = EXCLUDED.key, width = EXCLUDED.width, height = EXCLUDED.height,
+       bytes = EXCLUDED.bytes, type = EXCLUDED.type, created_at = now()`,
+    [id, ...(['name', 'key', 'width', 'height', 'bytes', 'type'] as const).map((f) => p.renditions.map((r) => r[f]))],
+  );
   return true;
 }
 

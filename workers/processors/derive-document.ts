@@ -11,7 +11,7 @@ import { deriveImage } from '../../src/media/images.js';
 import { pagePreviews, PUBLIC_PDF_RENDITION, publicPdf } from '../../src/media/pdf.js';
 import { JOB_POLICY, type JobPayloads } from '../../src/queues/jobs.js';
 import type { ProcessorDeps } from './registry.js';
-import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, type RenditionSource, jobSignal } from './steps.js';
+import { complete, inWorkDir, isInputFault, progressReporter, QUIET_PROGRESS_MS, recordFailure, spoolOriginal, storeRenditions, type RenditionSource, jobSignal } from './steps.js';
 
 /**
  * Pages shown on the document's page: the first (in every size, as a photo) and the next ones
@@ -28,7 +28,7 @@ export async function deriveDocumentJob(job: Job<JobPayloads['derive-image']>, d
   if (asset.status === 'ready') return 'skipped: already done';
 
   const signal = jobSignal(deps, JOB_POLICY['derive-image'].timeoutMs);
-  const progress = progressReporter(job, deps, assetId);
+  const progress = progressReporter(job, deps, assetId, { quietMs: QUIET_PROGRESS_MS });
   const tool = { timeoutMs: deps.settings.toolTimeoutMs, signal };
   try {
     return await inWorkDir('lamha-document-', async (work) => {

@@ -15,7 +15,7 @@ import { RTL_LOCALES } from '../../src/locales.js';
 import type { ProcessedImage } from '../../src/db/processing.js';
 import type { ProcessorDeps } from './registry.js';
 import { cleanOriginal } from './clean-original.js';
-import { complete, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, storeRenditions, jobSignal } from './steps.js';
+import { complete, inWorkDir, isInputFault, progressReporter, QUIET_PROGRESS_MS, recordFailure, spoolOriginal, storeRenditions, jobSignal } from './steps.js';
 
 export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps: ProcessorDeps): Promise<string> {
   const { assetId } = job.data;
@@ -26,7 +26,7 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
   if (asset.kind === 'document') return deriveDocumentJob(job, deps);
 
   const signal = jobSignal(deps, JOB_POLICY['derive-image'].timeoutMs);
-  const progress = progressReporter(job, deps, assetId);
+  const progress = progressReporter(job, deps, assetId, { quietMs: QUIET_PROGRESS_MS });
   try {
     return await inWorkDir('lamha-image-', async (work) => {
       const original = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });

@@ -42,6 +42,9 @@ const inUse = new Set<string>();
 /** this machine's copies of the originals of videos being made, under the temp dir (video-flow.ts) */
 export const SOURCES = 'lamha-video-sources';
 
+/** how long a photo's or a document's job runs before it reports its steps' progress (progressReporter) */
+export const QUIET_PROGRESS_MS = 1000;
+
 const TEMP_PREFIXES = ['lamha-image-', 'lamha-video-', 'lamha-document-', 'lamha-extent-', 'lamha-press-'];
 
 /**
@@ -132,11 +135,22 @@ export async function clearRenditions(deps: ProcessorDeps, assetId: string): Pro
   return deps.storage.deletePrefix(renditionPrefix(assetId), { except: subtitlePrefix(assetId) });
 }
 
-export function progressReporter(job: Job, deps: ProcessorDeps, assetId: string): (percent: number) => Promise<void> {
+/**
+ * The job's progress, on the job (Redis) and the asset's row (PostgreSQL), each new value once.
+ * With `quietMs`, nothing is written before the job has run that long: a photo is made in well
+ * under a second on a worker with room, and its steps' progress, seen by nobody, cost a Redis
+ * script and a PostgreSQL update each (four of each a photo); one that takes longer (a large
+ * PNG, a busy worker) reports its steps from then on. The end (ready, failed) is written anyway.
+ */
+export function progressReporter(
+  job: Pick<Job, 'updateProgress'>, deps: Pick<ProcessorDeps, 'db'>, assetId: string,
+  { quietMs = 0, now = () => performance.now() }: { quietMs?: number; now?: () => number } = {},
+): (percent: number) => Promise<void> {
   let last = -1;
+  const started = now();
   return async (percent) => {
     const p = Math.max(0, Math.min(100, Math.round(percent)));
-    if (p === last) return;
+    if (p === last || now() - started < quietMs) return;
     last = p;
     await job.updateProgress(p);
     await setProgress(deps.db, assetId, p);
