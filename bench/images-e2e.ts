@@ -94,7 +94,9 @@ export async function openWorkerBench(runtime: 'js' | 'tsx'): Promise<WorkerBenc
   try {
     await store.ensureBucket();
     const entries = runtime === 'js' ? buildServices(['upload-server', 'images-worker']) : undefined;
-    const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([...(name === 'upload-server' ? API_NODE_ARGS : []), entries[name]], env) : spawnTs(`bench/${name}.ts`, env));
+    // BENCH_WORKER_NODE_ARGS: node flags for the worker process alone (e.g. its heap's young generation), to try them against the same derive
+    const workerArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const start = (name: 'upload-server' | 'images-worker', env: Record<string, string>) => (entries ? spawnNode([...(name === 'upload-server' ? API_NODE_ARGS : workerArgs), entries[name]], env) : spawnTs(`bench/${name}.ts`, env, name === 'upload-server' ? [] : workerArgs));
     api = start('upload-server', { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV, ...handoff });
     server = await api.lines.next<ServerInfo>(120_000);
     if (!server) throw new Error('the API process exited before listening');

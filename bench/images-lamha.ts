@@ -13,7 +13,7 @@
  *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
  *              spooled to a work directory by the worker's spool() (from a local file instead
  *              of the S3 download),
- *              decodableImage(), the exiftool metadata read, deriveImage(), the directory removed.
+ *              decodableImage() and deriveImage() with the exiftool metadata read beside them, the directory removed.
  * Photos are taken from one shared list by `concurrency` loops, as a BullMQ worker with that
  * concurrency takes jobs. The first photo is processed once, untimed, before the clock starts.
  *
@@ -88,9 +88,12 @@ async function one(file: string): Promise<Rendered> {
   try {
     const original = path.join(work, 'original');
     await spool(createReadStream(file), original);
+    // as derive-image does: the tags read while the photo is decoded
+    const reading = metadata!.read(original);
     const decodable = await decodableImage(original, 'image/jpeg', work, { timeoutMs: 120_000, maxPixels: 200_000_000 });
-    await metadata!.read(original);
-    return sizes(await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit }));
+    const made = sizes(await deriveImage(decodable.path, { pixelLimit: spec.pixelLimit }));
+    await reading;
+    return made;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -43,6 +43,7 @@
  *   BENCH_MAGICK_VARIANTS   which ImageMagick variants run (comma-separated)  default all
  *   BENCH_RUNTIME           js (compiled) or tsx for the Lamha processes      default js
  *   BENCH_WORKER            0 skips the worker run                            default 1
+ *   BENCH_WORKER_NODE_ARGS  node flags for the worker process of that run alone  default none
  *   S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION   the worker run's S3 server (Ceph RGW:
  *                           eval "$(scripts/rgw.sh start)"); the embedded s3rver when unset
  *   DATABASE_URL, REDIS_URL the worker run's PostgreSQL and Redis  default postgres://127.0.0.1/lamha_test,

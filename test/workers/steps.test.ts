@@ -2,11 +2,14 @@
  * The processors' shared steps on their own: how progress is reported, and how a finished
  * asset's renditions are recorded.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { completeAsset, type NewRendition, type ProcessedImage } from '../../src/db/processing.js';
 import type { Db } from '../../src/db/database.js';
-import { progressReporter } from '../../workers/processors/steps.js';
+import type { ProcessorDeps } from '../../workers/processors/registry.js';
+import { progressReporter, storeRenditions, type RenditionSource } from '../../workers/processors/steps.js';
 import { createTestContext, seedEvent } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
 
@@ -63,4 +66,36 @@ t.test('a finished asset\'s renditions: those made are written over, those not m
   t.same(await stored(), [], 'none made: none left');
   const { rows } = await ctx.db.query('SELECT status, progress FROM assets WHERE id = $1', [id]);
   t.same(rows, [{ status: 'ready', progress: 100 }]);
+});
+
+t.test('renditions are uploaded four at a time, recorded in their order; a failed upload stops the rest and is reported once the others settled', async (t) => {
+  const items: RenditionSource[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({ name, type: 'image/webp', width: 10 * (i + 1), height: 5, data: Buffer.alloc(i + 1) }));
+  const events: string[] = [];
+  let running = 0;
+  let most = 0;
+  const storage = (fail?: string) => ({
+    put: async (key: string) => {
+      const name = key.split('/').pop()!;
+      running++;
+      most = Math.max(most, running);
+      events.push(`start ${name}`);
+      // the first ones take longest: they end after later ones
+      await sleep(name === 'a' ? 40 : name === fail ? 5 : 15);
+      running--;
+      events.push(`end ${name}`);
+      if (name === fail) throw new Error(`S3 refused ${name}`);
+      return { key, bytes: 0, etag: 'x' };
+    },
+  });
+  const deps = (fail?: string) => ({ storage: storage(fail) }) as unknown as ProcessorDeps;
+
+  const made = await storeRenditions(deps(), randomUUID(), items);
+  t.same(made.map((r) => [r.name, r.width, r.bytes]), items.map((r, i) => [r.name, r.width, i + 1]), 'recorded in the order given, each with its size');
+  t.equal(most, 4, 'four at a time');
+
+  events.length = 0;
+  most = 0;
+  await t.rejects(storeRenditions(deps('b'), randomUUID(), items), /S3 refused b/);
+  t.equal(running, 0, 'no upload still running when the failure is reported');
+  t.same(events.filter((e) => e.startsWith('start')), ['start a', 'start b', 'start c', 'start d'], 'no upload starts after the failure');
 });

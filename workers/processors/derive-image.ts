@@ -31,14 +31,23 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
     return await inWorkDir('lamha-image-', async (work) => {
       const original = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });
       await progress(10);
-      const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, maxPixels: deps.settings.imagePixelLimit, signal });
-      const meta = asset.kind === 'image' ? await deps.metadata.read(original).catch((err: unknown) => {
+      // exiftool reads the tags in its own process while sharp decodes: the job waits for the
+      // longer of the two, not for both in turn
+      const reading = asset.kind === 'image' ? deps.metadata.read(original).catch((err: unknown) => {
         // Metadata is a bonus: a photo whose tags cannot be read still gets its renditions.
         deps.log.warn({ err, assetId }, 'metadata could not be read');
         return undefined;
-      }) : undefined;
-      await progress(25);
-      const derived = await deriveImage(decodable.path, { pixelLimit: deps.settings.imagePixelLimit });
+      }) : Promise.resolve(undefined);
+      let derived: Awaited<ReturnType<typeof deriveImage>>;
+      try {
+        const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, maxPixels: deps.settings.imagePixelLimit, signal });
+        await progress(25);
+        derived = await deriveImage(decodable.path, { pixelLimit: deps.settings.imagePixelLimit });
+      } finally {
+        // the work dir, which holds the file exiftool reads, goes only once it is done with it
+        await reading;
+      }
+      const meta = await reading;
       await progress(70);
       const renditions = await storeRenditions(deps, assetId, derived.renditions);
       await progress(90);

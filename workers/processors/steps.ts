@@ -166,12 +166,17 @@ export interface RenditionSource {
   data: Buffer | { file: string };
 }
 
+/** renditions uploaded at once: a photo's four go together instead of each waiting for the one before */
+const PUTS_AT_ONCE = 4;
+
 export async function storeRenditions(deps: ProcessorDeps, assetId: string, items: RenditionSource[]): Promise<NewRendition[]> {
-  const out: NewRendition[] = [];
-  for (const r of items) {
+  const out: NewRendition[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  // Rendition keys are deterministic and their objects rewritten whole, never edited; but an
+  // asset can be taken down, so a cache put straight in front of the bucket may not keep them for long.
+  const store = async (r: RenditionSource): Promise<NewRendition> => {
     const key = renditionKey(assetId, r.name);
-    // Rendition keys are deterministic and their objects rewritten whole, never edited; but an
-    // asset can be taken down, so a cache put straight in front of the bucket may not keep them for long.
     const options = { contentType: r.type, headers: { 'Cache-Control': takedownable(86400) } };
     let bytes: number;
     if (Buffer.isBuffer(r.data)) {
@@ -181,8 +186,23 @@ export async function storeRenditions(deps: ProcessorDeps, assetId: string, item
       bytes = (await stat(r.data.file)).size;
       await deps.storage.put(key, createReadStream(r.data.file), options);
     }
-    out.push({ name: r.name, key, width: r.width, height: r.height, bytes, type: r.type });
-  }
+    return { name: r.name, key, width: r.width, height: r.height, bytes, type: r.type };
+  };
+  const lane = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await store(items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  // every upload settled before a failure is reported: the caller's clean-up must come after the last PUT
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(PUTS_AT_ONCE, items.length) }, lane));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failure) throw failure.reason;
   return out;
 }
 
