@@ -131,7 +131,11 @@ export async function keepSource(deps: ProcessorDeps, assetId: string, file: str
 export async function removeSource(deps: ProcessorDeps, assetId: string): Promise<void> {
   const dir = deps.settings.sourcesDir;
   await rm(path.join(dir, assetId), { force: true });
-  // the last one out leaves no empty dir behind (this install's, then the machine's)
+  await removeIfEmpty(dir);
+}
+
+/** The last one out leaves no empty dir behind: this install's, then the machine's. */
+async function removeIfEmpty(dir: string): Promise<void> {
   await rmdir(dir).catch(() => {});
   await rmdir(path.dirname(dir)).catch(() => {});
 }
@@ -151,10 +155,7 @@ export async function removeStaleSources(deps: ProcessorDeps): Promise<number> {
     else stale = (await findAssetToProcess(deps.db, name).catch(() => undefined))?.status !== 'processing' && !(await hasPlan(deps, name));
     if (stale) await rm(path.join(dir, name), { force: true }).then(() => removed++, () => {});
   }
-  if (removed > 0) {
-    await rmdir(dir).catch(() => {});
-    await rmdir(path.dirname(dir)).catch(() => {});
-  }
+  if (removed > 0) await removeIfEmpty(dir);
   return removed;
 }
 
