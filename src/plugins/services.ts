@@ -80,7 +80,7 @@ export default fp(async (app) => {
     assets,
     changes,
     uploads,
-    resumable: createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs }),
+    resumable: createResumableService({ db, storage, uploads, events, log, maxBytes: config.uploadMaxBytes, expiryMs: config.resumableExpiryMs, handoff }),
     press,
     archive: createArchiveService({ db, storage, press, events, log }),
     shareLinks: auditedShareLinks(createShareLinkService({ db, events }), audit, (id) => one('SELECT event_id AS id FROM share_links WHERE id::text = $1', id)),

@@ -28,6 +28,7 @@ import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type Objec
 import { canCurate, canUploadTo, demand, type Principal } from './access.js';
 import type { EventService } from './events.js';
 import { cleanFilename } from './filenames.js';
+import type { Handoff, HandoffPieces } from '../storage/handoff.js';
 import { createUploadHashes, hashStored, type UploadHashes } from './upload-hashes.js';
 import { TEXT_MAX_CHARS, type InspectedHead, type StoredFile, type UploadService, type UploadedAsset } from './uploads.js';
 
@@ -58,6 +59,8 @@ export interface ResumableDeps {
   expiryMs: number;
   /** the hashes of uploads this process is receiving; one of its own by default */
   hashes?: UploadHashes;
+  /** where a photo's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
+  handoff?: Handoff | undefined;
 }
 
 /** The uploader's rights, as far as finishing its upload needs them. */
@@ -65,7 +68,7 @@ function uploaderOf(row: ResumableRow): Principal {
   return { tokenId: row.tokenId!, role: 'photographer', eventId: row.eventId };
 }
 
-export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs, hashes = createUploadHashes() }: ResumableDeps) {
+export function createResumableService({ db, storage, uploads, events, log, maxBytes, expiryMs, hashes = createUploadHashes(), handoff }: ResumableDeps) {
   const nextExpiry = () => new Date(Date.now() + expiryMs);
   const keepHash = (id: string, at: number, hash: Hash | undefined) => hashes.keep(id, at, hash, Date.now() + expiryMs);
 
@@ -83,6 +86,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
   /** Removes every trace of an upload that will not finish: its parts, its rest, its row. */
   async function discard(row: ResumableRow): Promise<void> {
     hashes.forget(row.id);
+    await handoff?.drop(row.assetId);
     if (row.multipartId) await storage.multipart.abort(originalKey(row.assetId), row.multipartId);
     await storage.deletePrefix(resumablePrefix(row.id));
     // a received file's object has no asset yet; a done one's is its asset's original
@@ -179,6 +183,28 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       }
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
+
+      // The hand-off copy of a photo (see src/storage/handoff.ts): each part is written at its
+      // place in it while it is stored. It goes on over requests only in this process, and only
+      // from where its last request left it; anything else gives it up (the worker downloads).
+      const storedBefore = row.parts.reduce((n, p) => n + p.bytes, 0);
+      /** where the next part goes in the stored object */
+      let storedAt = storedBefore;
+      const kept = hashes.copyAt(id);
+      let copyOk = handoff !== undefined && (storedBefore === 0 || (kept?.at === storedBefore && !kept.whole));
+      if (!copyOk && kept) hashes.keepCopy(id, undefined, 0);
+      let opening: Promise<HandoffPieces | undefined> | undefined;
+      const copyPiece = async (data: Buffer, position: number): Promise<void> => {
+        if (!copyOk) return;
+        opening ??= typed?.kind === 'image' ? handoff!.pieces(row.assetId, row.length, storedBefore === 0) : Promise.resolve(undefined);
+        const copy = await opening;
+        try {
+          if (!copy) throw new Error('no copy');
+          await copy.write(data, position);
+        } catch {
+          copyOk = false;
+        }
+      };
       /** the newest part's store-and-commit; each part commits after the one before it */
       let storing: Promise<void> | undefined;
       let starting: Promise<string> | undefined;
@@ -222,10 +248,12 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         }
       };
       const storePart = async (
-        buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, scanAtEnd: ScanCheck | undefined, part: number, previous: Promise<void> | undefined,
+        buffer: Buffer, data: Buffer, end: number, hashAtEnd: Hash | undefined, scanAtEnd: ScanCheck | undefined, part: number, previous: Promise<void> | undefined, position: number,
       ) => {
-        const etag = await storage.multipart.part(key, await multipart(), part, data);
+        const [sent] = await Promise.allSettled([(async () => storage.multipart.part(key, await multipart(), part, data))(), copyPiece(data, position)]);
         pool.give(buffer);
+        if (sent.status === 'rejected') throw sent.reason;
+        const etag = sent.value;
         // parts are recorded in order: the offset only moves past bytes all of which are stored
         await previous;
         const stored = { part, etag, bytes: data.length };
@@ -247,7 +275,8 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         const scanState = scan?.copy();
         current = await pool.take();
         filled = 0;
-        const stored = storePart(buffer, data, pos, state, scanState, part, storing);
+        const stored = storePart(buffer, data, pos, state, scanState, part, storing, storedAt);
+        storedAt += data.length;
         stored.catch(() => {}); // observed when awaited
         storing = stored;
         inflight.push(stored);
@@ -295,16 +324,24 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         if (pos === row.length) {
           const data = current.subarray(0, filled);
           checkPart(data, partNumber === 0);
-          if (multipartId === null) {
-            await storage.put(key, data, { contentType: typed!.mimeType });
-          } else {
-            const part = ++partNumber;
-            parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
-            await storage.multipart.complete(key, multipartId, parts);
+          const copied = copyPiece(data, storedAt);
+          try {
+            if (multipartId === null) {
+              await storage.put(key, data, { contentType: typed!.mimeType });
+            } else {
+              const part = ++partNumber;
+              parts.push({ part, etag: await storage.multipart.part(key, multipartId, part, data), bytes: data.length });
+              await storage.multipart.complete(key, multipartId, parts);
+            }
+          } finally {
+            await copied;
           }
+          storedAt += data.length;
           const fault = headSwap === undefined ? undefined : scan === undefined ? 'its check was in another process' : scan.finish();
           if (fault !== undefined) log.info({ uploadId: id, reason: fault }, 'an uploaded JPEG is cleaned whole by the worker');
           hashes.forget(id);
+          // the copy, whole, waits for the asset's row (finish)
+          if (copyOk && opening) hashes.keepCopy(id, storedAt, nextExpiry().getTime(), true);
           // the upload's own bytes: a cleaned head's object is read past it, after the uploaded head's bytes
           const sha256 = hasher ? hasher.digest()
             : headSwap ? await hashStored(() => storage.get(key, { start: headSwap!.prefix }), head.subarray(0, headSwap.cut)) : await hashStored(() => storage.get(key));
@@ -325,9 +362,12 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           keepHash(id, pos, hasher?.copy());
           committed = pos;
         }
+        // every part started is stored by now (storing awaited): the copy holds them all
+        if (copyOk) hashes.keepCopy(id, storedAt, nextExpiry().getTime());
         return committed;
       } catch (err) {
         await storing?.catch(() => {});
+        copyOk = false;
         if (typed === undefined && head.length === needHead) {
           // refused from its first bytes: nothing of it stays
           await discardQuietly({ ...row, multipartId });
@@ -337,6 +377,11 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         // every part is stored or failed by now (storing awaited): nothing reads `current` any more
         pool.give(current);
         pool.end();
+        await (await opening?.catch(() => undefined))?.close().catch(() => {});
+        if (!copyOk && handoff) {
+          hashes.keepCopy(id, undefined, 0);
+          await handoff.drop(row.assetId);
+        }
       }
     },
 
@@ -356,9 +401,14 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
         await discard(row);
         throw new NotFoundError('The album (or the token) this upload was for has been deleted');
       }
+      // this process's whole copy of it, else none: another's partial one is not this upload's record
+      const copy = hashes.copyAt(id);
+      hashes.keepCopy(id, undefined, 0);
+      if (handoff && !copy?.whole) await handoff.drop(row.assetId);
       const file: StoredFile = {
         id: row.assetId, kind: row.kind as AssetKind, mimeType: row.mimeType!, bytes: row.length, sha256: row.sha256!, filename: row.filename,
         originalCleaned: row.originalCleaned,
+        handoff: handoff && copy?.whole ? { commit: () => handoff.complete(row.assetId, copy.at), discard: () => handoff.drop(row.assetId) } : undefined,
       };
       try {
         const inspected = await uploads.inspectHead(row.head, row.length <= HEAD_BYTES, row.filename);

@@ -32,15 +32,24 @@ export interface UploadHashes {
    */
   resumeScan(id: string, offset: number): ScanCheck | undefined;
   keepScan(id: string, at: number, scan: ScanCheck, until: number): void;
+  /**
+   * Where this process's hand-off copy of the upload stands: every stored byte before `at` (of
+   * the stored object, a cleaned head's bytes counted) is in it. A request that finds another
+   * figure (another process took a part) gives the copy up.
+   */
+  copyAt(id: string): { at: number; whole: boolean } | undefined;
+  /** `whole`: the copy holds the stored object, `at` bytes long; undefined forgets it */
+  keepCopy(id: string, at: number | undefined, until: number, whole?: boolean): void;
   forget(id: string): void;
 }
 
 export function createUploadHashes(now: () => number = Date.now): UploadHashes {
   const kept = new Map<string, Kept>();
   const scans = new Map<string, { scan: ScanCheck; at: number; until: number }>();
+  const copies = new Map<string, { at: number; whole: boolean; until: number }>();
   const expire = () => {
     const t = now();
-    for (const map of [kept, scans]) for (const [other, k] of map) if (k.until <= t) map.delete(other);
+    for (const map of [kept, scans, copies]) for (const [other, k] of map) if (k.until <= t) map.delete(other);
   };
   return {
     resume(id, offset) {
@@ -61,9 +70,19 @@ export function createUploadHashes(now: () => number = Date.now): UploadHashes {
       expire();
       scans.set(id, { scan, at, until });
     },
+    copyAt(id) {
+      const k = copies.get(id);
+      return k && { at: k.at, whole: k.whole };
+    },
+    keepCopy(id, at, until, whole = false) {
+      expire();
+      if (at === undefined) copies.delete(id);
+      else copies.set(id, { at, whole, until });
+    },
     forget(id) {
       kept.delete(id);
       scans.delete(id);
+      copies.delete(id);
     },
   };
 }

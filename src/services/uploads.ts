@@ -69,7 +69,7 @@ export interface StoredFile {
   /** stored without private metadata (its head cleaned as it streamed) */
   originalCleaned?: boolean;
   /** its copy for a worker on this machine (a photo's), named for the asset once its row is committed */
-  handoff?: HandoffWrite | undefined;
+  handoff?: Pick<HandoffWrite, 'commit' | 'discard'> | undefined;
 }
 
 /** Text fields a request may carry for all of its files. */

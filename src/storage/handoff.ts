@@ -11,7 +11,7 @@
  * directory's size and removes what no worker took within `ttlMs`.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -32,10 +32,29 @@ export interface HandoffWrite {
   discard(): Promise<void>;
 }
 
+/**
+ * A copy written a piece at a time at the pieces' places (a resumable upload's parts, which are
+ * stored several at once), possibly over several requests: each request opens it, writes, closes.
+ */
+export interface HandoffPieces {
+  write(data: Buffer, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface Handoff {
   readonly dir: string;
   /** a copy of the upload for `assetId`, or undefined when the directory is full or not writable */
   begin(assetId: string): Promise<HandoffWrite | undefined>;
+  /**
+   * The partial copy of `assetId` to write pieces of a file of `length` bytes into: a new one
+   * (`fresh`, when it fits the room left), else the one an earlier request began; undefined when
+   * there is none or no room.
+   */
+  pieces(assetId: string, length: number, fresh: boolean): Promise<HandoffPieces | undefined>;
+  /** names the partial copy for its asset once it holds the whole `length` bytes; false when it cannot */
+  complete(assetId: string, length: number): Promise<boolean>;
+  /** removes the partial copy of `assetId`, if any */
+  drop(assetId: string): Promise<void>;
   /** moves the asset's file to `dest`; false when there is none */
   take(assetId: string, dest: string): Promise<boolean>;
   /** removes files older than the TTL, and partial files of as long ago; answers how many */
@@ -60,18 +79,22 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
     return total;
   }
 
+  /** the bytes the directory has room for, or undefined when it cannot be made */
+  async function roomLeft(): Promise<number | undefined> {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return maxBytes - await usedBytes();
+    } catch {
+      return undefined;
+    }
+  }
+
   return {
     dir,
 
     async begin(assetId) {
-      let room: number;
-      try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        room = maxBytes - await usedBytes();
-        if (room <= 0) return undefined;
-      } catch {
-        return undefined;
-      }
+      const room = await roomLeft();
+      if (room === undefined || room <= 0) return undefined;
       const partial = file(assetId) + PARTIAL;
       const tee = new HandoffTee(createWriteStream(partial, { mode: 0o600, highWaterMark: 1024 * 1024 }), room);
       return {
@@ -95,6 +118,48 @@ export function createHandoff({ dir, maxBytes, ttlMs }: HandoffOptions): Handoff
           await unlink(partial).catch(() => {});
         },
       };
+    },
+
+    async pieces(assetId, length, fresh) {
+      const partial = file(assetId) + PARTIAL;
+      let handle: FileHandle;
+      try {
+        if (fresh) {
+          await unlink(partial).catch(() => {});
+          const room = await roomLeft();
+          if (room === undefined || room < length) return undefined;
+          handle = await open(partial, 'w', 0o600);
+        } else {
+          handle = await open(partial, 'r+');
+        }
+      } catch {
+        return undefined;
+      }
+      return {
+        async write(data, position) {
+          let done = 0;
+          while (done < data.length) done += (await handle.write(data, done, data.length - done, position + done)).bytesWritten;
+        },
+        close: () => handle.close(),
+      };
+    },
+
+    async complete(assetId, length) {
+      const partial = file(assetId) + PARTIAL;
+      try {
+        if ((await stat(partial)).size < length) throw new Error('the copy is short');
+        // what an earlier attempt wrote past the end (a part stored again shorter) is not the file's
+        await truncate(partial, length);
+        await rename(partial, file(assetId));
+        return true;
+      } catch {
+        await unlink(partial).catch(() => {});
+        return false;
+      }
+    },
+
+    async drop(assetId) {
+      await unlink(file(assetId) + PARTIAL).catch(() => {});
     },
 
     async take(assetId, dest) {

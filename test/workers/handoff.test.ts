@@ -8,6 +8,9 @@
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import { createTestContext, seedEvent, type TestContext } from '../helpers/context.js';
 import { multipart } from '../helpers/multipart.js';
@@ -15,6 +18,8 @@ import { inspector, privateTags as privateTagsOf } from '../helpers/originals.js
 import { runWorkers, settled } from '../helpers/workers.js';
 import { createHandoff } from '../../src/storage/handoff.js';
 import { originalKey } from '../../src/storage/keys.js';
+import { MIN_PART_SIZE } from '../../src/storage/object-store.js';
+import { createResumableService } from '../../src/services/resumable.js';
 
 const CANON = path.resolve('test/fixtures/jpeg_canon-600d_gps_iptc_xmp.jpg');
 const VIVO = path.resolve('test/fixtures/jpeg_vivo-x90pro_gps_offsettime.jpg');
@@ -144,3 +149,70 @@ t.test('what no worker took is swept after the TTL; a copy cut short is never na
   t.equal(await handoff.take('whole', dest), false, 'taken once');
 });
 
+
+/** A camera-sized JPEG (noise does not compress: about 13 MB), over two 5 MiB parts and a last one. */
+async function largeJpeg(): Promise<Buffer> {
+  return sharp({ create: { width: 3600, height: 2600, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 70 } } }).jpeg({ quality: 100 }).toBuffer();
+}
+
+t.test('a photo uploaded with tus over several requests is handed off too, its parts written at their places as they are stored', async (t) => {
+  const dir = await handoffDir(t);
+  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
+  await seedEvent(ctx);
+  const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  const resumable = ctx.app.services.resumable;
+  const file = await largeJpeg();
+  t.ok(file.length > 2 * MIN_PART_SIZE, `the file takes more than two parts (${file.length} bytes)`);
+
+  const row = await resumable.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'big.jpg' });
+  // the head and a part and a half in one request; the rest of that part and another in a second; the rest in a third
+  const cuts = [Math.floor(MIN_PART_SIZE * 1.5), Math.floor(MIN_PART_SIZE * 2.2), file.length];
+  let offset = 0;
+  for (const cut of cuts) {
+    offset = await resumable.write(photographer, row.id, offset, Readable.from([file.subarray(offset, cut)]));
+    t.equal(offset, cut);
+  }
+  const done = await resumable.finish(row.id);
+  const id = done.id;
+  t.same(await readdir(dir), [id], 'one copy, named for its asset');
+  const object = await stored(ctx, originalKey(id));
+  t.ok((await readFile(path.join(dir, id))).equals(object), 'the copy is the stored original, byte for byte');
+
+  const gets: string[] = [];
+  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  const end = await settled(ctx, id);
+  t.equal(end.status, 'ready', end.error ?? '');
+  t.notOk(gets.includes(originalKey(id)), 'the worker did not download the original');
+  t.same(await readdir(dir), [], 'the worker took the copy');
+});
+
+t.test('a tus upload a request of which another API process took, or that is terminated, leaves no copy behind', async (t) => {
+  const dir = await handoffDir(t);
+  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
+  await seedEvent(ctx);
+  const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  const here = ctx.app.services.resumable;
+  // another API process on the machine, sharing the directory: the same service with hashes of its own
+  const there = createResumableService({
+    db: ctx.db, storage: ctx.storage, uploads: ctx.app.services.uploads, events: ctx.app.services.events, log: ctx.app.log,
+    maxBytes: ctx.config.uploadMaxBytes, expiryMs: ctx.config.resumableExpiryMs, handoff: createHandoff({ dir, maxBytes: 1 << 30, ttlMs: 60_000 }),
+  });
+  const file = await largeJpeg();
+
+  const row = await here.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'a.jpg' });
+  let offset = await here.write(photographer, row.id, 0, Readable.from([file.subarray(0, MIN_PART_SIZE + 100)]));
+  t.same((await readdir(dir)).map((n) => n.replace(row.assetId, '<asset>')), ['<asset>.part'], 'a partial copy while the upload goes on');
+  offset = await there.write(photographer, row.id, offset, Readable.from([file.subarray(offset, 2 * MIN_PART_SIZE + 100)]));
+  t.same(await readdir(dir), [], 'the other process, which had not written the first part, gave the copy up');
+  offset = await here.write(photographer, row.id, offset, Readable.from([file.subarray(offset)]));
+  const done = await here.finish(row.id);
+  t.same(await readdir(dir), [], 'and this one does not begin it again half-way');
+  runWorkers(t, ctx, ['images']);
+  t.equal((await settled(ctx, done.id)).status, 'ready', 'the worker downloads it');
+
+  const cut = await here.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'b.jpg' });
+  await here.write(photographer, cut.id, 0, Readable.from([file.subarray(0, MIN_PART_SIZE + 100)]));
+  t.equal((await readdir(dir)).length, 1, 'a partial copy');
+  await here.remove(photographer, cut.id);
+  t.same(await readdir(dir), [], 'terminated: its partial copy is gone');
+});
