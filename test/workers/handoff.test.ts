@@ -44,6 +44,13 @@ async function stored(ctx: TestContext, key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Runs the images worker, recording the keys it downloads. */
+function workerGets(t: Test, ctx: TestContext): string[] {
+  const gets: string[] = [];
+  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  return gets;
+}
+
 const { exiftool } = await inspector(t);
 /** positions, serials, owners, maker notes: what must not be in a copy of a cleaned original */
 const privateTags = (file: string) => privateTagsOf(exiftool, file);
@@ -64,8 +71,7 @@ t.test('a photo uploaded through the API is taken by the worker from the hand-of
   t.ok((await readFile(copy)).equals(object), 'the copy is the stored original, byte for byte');
   t.same(await privateTags(copy), [], 'and, as it, no position, serial or owner (cleaned at ingest)');
 
-  const gets: string[] = [];
-  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  const gets = workerGets(t, ctx);
   const end = await settled(ctx, id);
   t.equal(end.status, 'ready', end.error ?? '');
   t.notOk(gets.includes(originalKey(id)), 'the worker did not download the original');
@@ -82,8 +88,7 @@ t.test('without the copy (another machine, a retry, a copy swept) the worker dow
   await seedEvent(ctx);
   const up = await upload(ctx, CANON);
   await rm(path.join(dir, up.id!));
-  const gets: string[] = [];
-  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  const gets = workerGets(t, ctx);
   const end = await settled(ctx, up.id!);
   t.equal(end.status, 'ready', end.error ?? '');
   t.ok(gets.includes(originalKey(up.id!)), 'the original was downloaded');
@@ -155,13 +160,18 @@ async function largeJpeg(): Promise<Buffer> {
   return sharp({ create: { width: 3600, height: 2600, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 70 } } }).jpeg({ quality: 100 }).toBuffer();
 }
 
-t.test('a photo uploaded with tus over several requests is handed off too, its parts written at their places as they are stored', async (t) => {
+/** The handed-off test context with a photographer and a camera-sized photo to send with tus. */
+async function tusSetup(t: Test) {
   const dir = await handoffDir(t);
   const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
   await seedEvent(ctx);
   const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  return { dir, ctx, photographer, file: await largeJpeg() };
+}
+
+t.test('a photo uploaded with tus over several requests is handed off too, its parts written at their places as they are stored', async (t) => {
+  const { dir, ctx, photographer, file } = await tusSetup(t);
   const resumable = ctx.app.services.resumable;
-  const file = await largeJpeg();
   t.ok(file.length > 2 * MIN_PART_SIZE, `the file takes more than two parts (${file.length} bytes)`);
 
   const row = await resumable.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'big.jpg' });
@@ -178,8 +188,7 @@ t.test('a photo uploaded with tus over several requests is handed off too, its p
   const object = await stored(ctx, originalKey(id));
   t.ok((await readFile(path.join(dir, id))).equals(object), 'the copy is the stored original, byte for byte');
 
-  const gets: string[] = [];
-  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  const gets = workerGets(t, ctx);
   const end = await settled(ctx, id);
   t.equal(end.status, 'ready', end.error ?? '');
   t.notOk(gets.includes(originalKey(id)), 'the worker did not download the original');
@@ -187,17 +196,13 @@ t.test('a photo uploaded with tus over several requests is handed off too, its p
 });
 
 t.test('a tus upload a request of which another API process took, or that is terminated, leaves no copy behind', async (t) => {
-  const dir = await handoffDir(t);
-  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
-  await seedEvent(ctx);
-  const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  const { dir, ctx, photographer, file } = await tusSetup(t);
   const here = ctx.app.services.resumable;
   // another API process on the machine, sharing the directory: the same service with hashes of its own
   const there = createResumableService({
     db: ctx.db, storage: ctx.storage, uploads: ctx.app.services.uploads, events: ctx.app.services.events, log: ctx.app.log,
     maxBytes: ctx.config.uploadMaxBytes, expiryMs: ctx.config.resumableExpiryMs, handoff: createHandoff({ dir, maxBytes: 1 << 30, ttlMs: 60_000 }),
   });
-  const file = await largeJpeg();
 
   const row = await here.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'a.jpg' });
   let offset = await here.write(photographer, row.id, 0, Readable.from([file.subarray(0, MIN_PART_SIZE + 100)]));
