@@ -112,12 +112,13 @@ t.test('the server exits at once with one message naming every bad key', async (
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c));
   child.stderr.on('data', (c: Buffer) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  // a process that hangs instead of exiting is killed; starting one through tsx takes 3 s on an idle machine, 15 under the full suite
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(killer);
   const seconds = (Date.now() - started) / 1000;
   t.equal(code, 78, 'EX_CONFIG');
-  t.ok(seconds < 15, `exited after ${seconds.toFixed(1)} s`);
+  t.ok(seconds < 60, `exited after ${seconds.toFixed(1)} s, not left waiting`);
   const lines = stderr.trim().split('\n');
   t.equal(lines.length, 1, `one line on stderr: ${stderr}`);
   t.match(lines[0], /^lamha: Invalid configuration: /);
@@ -137,7 +138,8 @@ t.test('the worker reads no ADMIN_TOKEN: it starts without one and a bad one doe
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  // a process that hangs instead of exiting is killed; starting one through tsx takes 3 s on an idle machine, 15 under the full suite
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearTimeout(killer);
   t.equal(code, 78, 'EX_CONFIG for the bad DATABASE_URL');
