@@ -34,6 +34,7 @@ export const PRIVATE_TAGS: readonly string[] = [
   'XMP-photoshop:City', 'XMP-photoshop:State',
   'XMP-iptcCore:CreatorAddress', 'XMP-iptcCore:CreatorCity', 'XMP-iptcCore:CreatorRegion', 'XMP-iptcCore:CreatorPostalCode',
   'IPTC:City', 'IPTC:Sub-location', 'IPTC:Province-State', 'IPTC:Country-PrimaryLocationName', 'IPTC:Country-PrimaryLocationCode',
+  'IPTC:ContentLocationCode', 'IPTC:ContentLocationName',
 ];
 
 /** Tag names (family 1 group excluded) that name a place, a serial number or an owner. */
@@ -71,16 +72,34 @@ export async function removePrivateTags(exiftool: ExifTool, file: string): Promi
  * camera data), which means reading the whole file.
  */
 export async function findPrivateTags(exiftool: ExifTool, file: string, opts: { embedded: boolean }): Promise<string[]> {
-  const readArgs = ['-a', '-G0:1', '-api', 'LargeFileSupport=1', ...(opts.embedded ? ['-ee'] : [])];
-  const raw = await exiftool.readRaw(file, { readArgs, useMWG: false }) as Record<string, unknown>;
+  const raw = await exiftool.readRaw(file, { readArgs: privateCheckArgs(opts), useMWG: false }) as Record<string, unknown>;
+  return privateTagsIn(raw);
+}
+
+/** What exiftool is asked for the check: every tag, duplicates too, keyed by family 0 and 1 groups. */
+export function privateCheckArgs(opts: { embedded: boolean }): string[] {
+  return ['-a', '-G0:1', '-api', 'LargeFileSupport=1', ...(opts.embedded ? ['-ee'] : [])];
+}
+
+/**
+ * The private tags among exiftool's keys: `Group0:Group1:Tag`, a family 6 format before the tag
+ * where it was asked for (`EXIF:GPS:rational64u:GPSLatitude`), and one group where the two are
+ * the same (`IPTC:City`, `Composite:GPSPosition`).
+ */
+export function privateTagsIn(raw: Record<string, unknown>): string[] {
   const found: string[] = [];
   for (const key of Object.keys(raw)) {
     const parts = key.split(':');
-    if (parts.length < 3) continue;
-    const [group0, group1, name] = [parts[0]!, parts[1]!, parts[parts.length - 1]!];
+    if (parts.length < 2) continue;
+    const name = parts[parts.length - 1]!;
+    const group0 = parts[0]!;
+    const group1 = parts.length === 2 || EXIF_FORMAT.test(parts[1]!) ? group0 : parts[1]!;
     if (NOT_STORED.test(group0)) continue;
     const ownerField = group1 === 'IFD0' && (name === 'Artist' || name === 'Copyright');
     if (PRIVATE_GROUP.test(group0) || PRIVATE_GROUP.test(group1) || PRIVATE_NAME.test(name) || ownerField) found.push(`${group0}:${group1}:${name}`);
   }
   return found.sort();
 }
+
+/** exiftool's family 6 group names: the formats of EXIF values. */
+export const EXIF_FORMAT = /^(int(8|16|32|64)[su]|rational(32|64)[su]|float|double|string|undef|binary|ifd(64)?|utf8|unicode|complex)$/;

@@ -60,8 +60,11 @@ export async function storedOriginal(ctx: TestContext, id: string): Promise<Buff
 export async function privateTags(exiftool: ExifTool, file: string): Promise<string[]> {
   const tags = await exiftool.readRaw(file, { readArgs: ['-a', '-G0:1', '-ee', '-api', 'LargeFileSupport=1'] }) as Record<string, unknown>;
   return Object.keys(tags).filter((k) => {
-    const [g0, g1, name] = k.split(':');
-    if (name === undefined || /^(File|System|ExifTool)$/.test(g0!)) return false;
+    // one group where family 0 and 1 are the same: `IPTC:City`
+    const parts = k.split(':');
+    const [g0, name] = [parts[0]!, parts[parts.length - 1]!];
+    const g1 = parts.length > 2 ? parts[1]! : g0;
+    if (parts.length < 2 || /^(File|System|ExifTool)$/.test(g0)) return false;
     return g0 === 'MakerNotes' || g1 === 'XMP-drone-dji' || (g1 === 'IFD0' && /^(Artist|Copyright)$/.test(name))
       || /gps|serial|owner|location|latitude|longitude|^(city|state|country|countrycode|province-state)$/i.test(name);
   });

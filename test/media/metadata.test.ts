@@ -178,6 +178,18 @@ t.test('reads UTF-8 IPTC that does not declare its character set (Arabic by-line
   t.same(m.caption, { 'x-default': 'افتتاح المؤتمر' });
 });
 
+t.test('finds IPTC place names left in a file, and removes them (City, Sub-location, ContentLocationName)', async (t) => {
+  const file = await rewritten('jpeg_kodak-cx7530_gps-southern.jpg', 'iptc-places.jpg', {
+    'IPTC:City': 'Paris', 'IPTC:Sub-location': 'Salle 2', 'IPTC:ContentLocationName': 'Paris', 'IPTC:Caption-Abstract': 'Panel',
+  });
+  const found = await reader.findPrivate(file, { embedded: false });
+  for (const tag of ['IPTC:IPTC:City', 'IPTC:IPTC:Sub-location', 'IPTC:IPTC:ContentLocationName', 'EXIF:GPS:GPSLatitude']) t.ok(found.includes(tag), `${tag} found`);
+  t.notOk(found.some((tag) => tag.endsWith(':Caption-Abstract')), 'a caption is no place');
+  t.ok(await reader.removePrivate(file));
+  t.same(await reader.findPrivate(file, { embedded: false }), [], 'none left');
+  t.same((await reader.read(file)).caption, { 'x-default': 'Panel' }, 'the caption stays');
+});
+
 t.test('keeps GPS in location only: decimal degrees, negative south and west', async (t) => {
   const south = await reader.read(fixture('jpeg_kodak-cx7530_gps-southern.jpg'));
   t.equal(south.location?.latitude, -0.3713);
