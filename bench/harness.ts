@@ -63,11 +63,20 @@ export interface Child {
   lines: Lines;
 }
 
+/**
+ * Node flags a benchmark's child processes get from the environment (NODE_OPTIONS may not carry them):
+ * BENCH_CPU_PROF=<dir>, each writes a V8 CPU profile there when it exits; BENCH_TRACE_GC=1, each
+ * prints V8's line per garbage collection (stray output, shown on stderr).
+ */
+export function diagnosticArgs(): string[] {
+  return [
+    ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ];
+}
+
 export function spawnNode(args: string[], env: Record<string, string | undefined>): Child {
-  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (NODE_OPTIONS may not carry it);
-  // BENCH_TRACE_GC=1: each prints V8's line per garbage collection (stray output, shown on stderr)
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []), ...profile, ...args], {
+  const child = spawn(process.execPath, [...diagnosticArgs(), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -64,7 +64,7 @@ import { CURRENT, PROPOSED } from './images-variant.js';
 import type { LamhaRunResult, LamhaRunSpec } from './images-lamha.js';
 import type { ProfileResult, ProfileSpec } from './images-profile.js';
 import { envInt } from './env.js';
-import { compile, log, ROOT } from './harness.js';
+import { compile, diagnosticArgs, log, ROOT } from './harness.js';
 import { openWorkerBench, type WorkerBench, type WorkerRunResult } from './images-e2e.js';
 
 const GOAL_PHOTOS_PER_SECOND = 4;
@@ -99,9 +99,9 @@ const BUILD_DIR = path.join(ROOT, 'bench', 'results', '.build-images');
 /** Runs bench/<name>.ts in a child process with `spec` and answers its JSON line. */
 /** `env` is added to this process's environment; an undefined value removes the variable. */
 async function child<T>(name: string, spec: unknown, env: Record<string, string | undefined> = {}): Promise<T> {
-  const args = RUNTIME === 'js'
+  const args = [...diagnosticArgs(), ...(RUNTIME === 'js'
     ? [path.join(BUILD_DIR, 'bench', `${name}.js`)]
-    : ['--import', 'tsx', path.join(ROOT, 'bench', `${name}.ts`)];
+    : ['--import', 'tsx', path.join(ROOT, 'bench', `${name}.ts`)])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env, BENCH_IMAGES_RUN: JSON.stringify(spec) },
