@@ -2,6 +2,7 @@ import type { GalleryWrite, Queryable } from './database.js';
 import type { Localized } from './events.js';
 import { listSubtitles, type SubtitleRow } from './subtitles.js';
 import type { AssetKind } from '../media/types.js';
+import type { PhotoMetadata } from '../media/metadata.js';
 
 export type AssetStatus = 'processing' | 'ready' | 'failed';
 
@@ -93,6 +94,8 @@ export interface NewAsset {
   license?: string | undefined;
   /** the stored original was cleaned of private metadata as it was stored (location at rest) */
   originalCleaned?: boolean | undefined;
+  /** what the cleaned original's tags say, read as it was stored: the worker's to take */
+  tags?: PhotoMetadata | undefined;
 }
 
 /**
@@ -105,8 +108,8 @@ export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): 
   const { rows } = await w.query<{ inserted: number }>(
     `WITH inserted AS (
        INSERT INTO assets (id, event_id, album_id, kind, mime_type, bytes, sha256, original_filename, uploaded_by,
-         caption, credit, license, position, hidden, awaiting_approval, original_cleaned_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, e.moderation, e.moderation, CASE WHEN $13 THEN now() END
+         caption, credit, license, position, hidden, awaiting_approval, original_cleaned_at, original_tags)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, e.moderation, e.moderation, CASE WHEN $13 THEN now() END, $14
        FROM events e WHERE e.id = $2
        ON CONFLICT (event_id, sha256) DO NOTHING
        RETURNING id
@@ -115,7 +118,7 @@ export async function insertAssetUnlessDuplicate(w: GalleryWrite, a: NewAsset): 
      )
      SELECT count(*)::int AS inserted FROM inserted`,
     [a.id, w.eventId, a.albumId, a.kind, a.mimeType, a.bytes, a.sha256, a.originalFilename, a.uploadedBy,
-      a.caption ?? {}, a.credit ?? null, a.license ?? null, a.originalCleaned === true],
+      a.caption ?? {}, a.credit ?? null, a.license ?? null, a.originalCleaned === true, a.tags === undefined ? null : JSON.stringify(a.tags)],
   );
   return rows[0]!.inserted === 1;
 }

@@ -2,6 +2,7 @@
 import type { GalleryWrite, Queryable } from './database.js';
 import type { Localized } from './events.js';
 import type { AssetStatus, RenditionRow } from './assets.js';
+import { photoMetadataFromJson, type PhotoMetadata, type PhotoMetadataJson } from '../media/metadata.js';
 
 export interface AssetToProcess {
   id: string;
@@ -19,17 +20,21 @@ export interface AssetToProcess {
   keepLocation: boolean;
   /** when location and the rest were removed from the stored original; null: stored as uploaded */
   originalCleanedAt: Date | null;
+  /** what the stored original's tags say, read by the API as it cleaned the file; null: not read */
+  originalTags: PhotoMetadata | null;
 }
 
 export async function findAssetToProcess(db: Queryable, id: string): Promise<AssetToProcess | undefined> {
   const { rows } = await db.query<AssetToProcess>(
     `SELECT a.id, a.event_id AS "eventId", a.album_id AS "albumId", a.kind, a.mime_type AS "mimeType", a.status,
        a.caption, a.credit, a.license, e.locales AS "eventLocales", e.default_locale AS "eventDefaultLocale",
-       e.keep_location AS "keepLocation", a.original_cleaned_at AS "originalCleanedAt"
+       e.keep_location AS "keepLocation", a.original_cleaned_at AS "originalCleanedAt", a.original_tags AS "originalTags"
      FROM assets a JOIN events e ON e.id = a.event_id WHERE a.id = $1`,
     [id],
   );
-  return rows[0];
+  const row = rows[0];
+  if (row?.originalTags) row.originalTags = photoMetadataFromJson(row.originalTags as unknown as PhotoMetadataJson);
+  return row;
 }
 
 /** Records that the stored original was cleaned of location, serials and owner names. */
@@ -77,7 +82,7 @@ export async function completeAsset(w: GalleryWrite, id: string, p: ProcessedIma
        private_latitude = CASE WHEN e.keep_location THEN $11::double precision END,
        private_longitude = CASE WHEN e.keep_location THEN $12::double precision END,
        private_altitude = CASE WHEN e.keep_location THEN $13::double precision END,
-       duration_ms = $14, updated_at = now()
+       duration_ms = $14, original_tags = NULL, updated_at = now()
      FROM events e WHERE assets.id = $1 AND assets.event_id = $15 AND e.id = assets.event_id`,
     [id, p.width, p.height, p.placeholder, p.capturedAt, p.capturedOffset, p.metadata, p.caption, p.credit, p.license,
       p.location?.latitude ?? null, p.location?.longitude ?? null, p.location?.altitude ?? null, p.durationMs ?? null, w.eventId],

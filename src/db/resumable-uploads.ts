@@ -1,6 +1,7 @@
 /** tus uploads in progress (migration 1700000000010): their parts and offsets. */
 import type { Queryable } from './database.js';
 import type { AssetKind } from '../media/types.js';
+import type { PhotoMetadata, PhotoMetadataJson } from '../media/metadata.js';
 
 export type ResumableState = 'receiving' | 'received' | 'done';
 
@@ -36,6 +37,8 @@ export interface ResumableRow {
   headCut: number | null;
   /** … and the cleaned head's */
   headPrefix: number | null;
+  /** … and what its tags say, read as it was checked (see assets.original_tags) */
+  headTags: PhotoMetadataJson | null;
   /** stored without private metadata (the head cleaned, the rest scans only) */
   originalCleaned: boolean;
   createdAt: Date;
@@ -45,7 +48,7 @@ export interface ResumableRow {
 const COLUMNS = `id, asset_id AS "assetId", event_id AS "eventId", album_id AS "albumId", token_id AS "tokenId",
   length::float8 AS length, received::float8 AS received, filename, caption, locale, head, mime_type AS "mimeType", kind,
   part_size AS "partSize", multipart_id AS "multipartId", parts, rest_bytes AS "restBytes",
-  sha256, state, result_id AS "resultId", duplicate, head_cut AS "headCut", head_prefix AS "headPrefix", original_cleaned AS "originalCleaned",
+  sha256, state, result_id AS "resultId", duplicate, head_cut AS "headCut", head_prefix AS "headPrefix", head_tags AS "headTags", original_cleaned AS "originalCleaned",
   created_at AS "createdAt", expires_at AS "expiresAt"`;
 
 export interface NewResumable {
@@ -94,23 +97,29 @@ export async function saveMultipartId(db: Queryable, id: string, multipartId: st
  */
 export async function commitBytes(
   db: Queryable, id: string,
-  c: { from: number; to: number; part?: StoredPart; restBytes: number; expiresAt: Date; head?: { cut: number; prefix: number } | undefined },
+  c: { from: number; to: number; part?: StoredPart; restBytes: number; expiresAt: Date; head?: { cut: number; prefix: number; tags: PhotoMetadata | PhotoMetadataJson | null } | undefined },
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE resumable_uploads SET received = $3, parts = CASE WHEN $4::jsonb IS NULL THEN parts ELSE parts || $4::jsonb END,
-       rest_bytes = $5, updated_at = now(), expires_at = $6, head_cut = COALESCE($7, head_cut), head_prefix = COALESCE($8, head_prefix)
+       rest_bytes = $5, updated_at = now(), expires_at = $6, head_cut = COALESCE($7, head_cut), head_prefix = COALESCE($8, head_prefix),
+       head_tags = COALESCE($9, head_tags)
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
-    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.expiresAt, c.head?.cut ?? null, c.head?.prefix ?? null],
+    [id, c.from, c.to, c.part ? JSON.stringify([c.part]) : null, c.restBytes, c.expiresAt, c.head?.cut ?? null, c.head?.prefix ?? null,
+      c.head?.tags ? JSON.stringify(c.head.tags) : null],
   );
   return rowCount === 1;
 }
 
 /** Every byte is in the original's object. */
-export async function markReceived(db: Queryable, id: string, c: { from: number; length: number; sha256: Buffer; originalCleaned: boolean }): Promise<boolean> {
+export async function markReceived(
+  db: Queryable, id: string,
+  c: { from: number; length: number; sha256: Buffer; originalCleaned: boolean; headTags?: PhotoMetadata | PhotoMetadataJson | null | undefined },
+): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, original_cleaned = $5, updated_at = now()
+    `UPDATE resumable_uploads SET received = $3, sha256 = $4, state = 'received', rest_bytes = 0, original_cleaned = $5,
+       head_tags = COALESCE($6, head_tags), updated_at = now()
      WHERE id = $1 AND received = $2 AND state = 'receiving'`,
-    [id, c.from, c.length, c.sha256, c.originalCleaned],
+    [id, c.from, c.length, c.sha256, c.originalCleaned, c.headTags ? JSON.stringify(c.headTags) : null],
   );
   return rowCount === 1;
 }

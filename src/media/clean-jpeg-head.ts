@@ -11,13 +11,18 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { firstScan } from './jpeg-layout.js';
-import type { MetadataReader } from './metadata.js';
+import type { MetadataReader, PhotoMetadata } from './metadata.js';
 
 export interface CleanHead {
   /** the cleaned segments, to send in place of the first `cut` bytes of the file */
   prefix: Buffer;
   /** where the file's first scan (its SOS marker) starts */
   cut: number;
+  /**
+   * What the cleaned head says (capture time, camera, captions…), read by the same exiftool run
+   * as the check: the stored original's, for the worker, which then need not read it again.
+   */
+  metadata: PhotoMetadata;
 }
 
 const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
@@ -28,7 +33,7 @@ const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
  * private tag, or what it wrote does not end in the same scan header. Works in a temp dir of
  * its own, removed before it answers.
  */
-export async function cleanJpegHead(head: Buffer, metadata: Pick<MetadataReader, 'removePrivate' | 'findPrivate'>): Promise<CleanHead | undefined> {
+export async function cleanJpegHead(head: Buffer, metadata: Pick<MetadataReader, 'removePrivate' | 'checkAndRead'>): Promise<CleanHead | undefined> {
   const scan = firstScan(head);
   if (scan === undefined) return undefined;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lamha-head-'));
@@ -36,11 +41,13 @@ export async function cleanJpegHead(head: Buffer, metadata: Pick<MetadataReader,
     const file = path.join(dir, 'head.jpg');
     await writeFile(file, Buffer.concat([head.subarray(0, scan.end), END_OF_IMAGE]));
     await metadata.removePrivate(file);
-    if ((await metadata.findPrivate(file, { embedded: true })).length > 0) return undefined;
+    const checked = await metadata.checkAndRead(file);
+    if (checked.privateTags.length > 0) return undefined;
     const cleaned = await readFile(file);
     const after = firstScan(cleaned);
     if (after === undefined || !cleaned.subarray(after.sos, after.end).equals(head.subarray(scan.sos, scan.end))) return undefined;
-    return { prefix: cleaned.subarray(0, after.sos), cut: scan.sos };
+    // none is left (the check above); said again so that a row never holds one
+    return { prefix: cleaned.subarray(0, after.sos), cut: scan.sos, metadata: { ...checked.metadata, location: null } };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -57,7 +57,7 @@
 import { stat } from 'node:fs/promises';
 import { ExifTool } from 'exiftool-vendored';
 import { exiftoolUnderLimits } from './exiftool-process.js';
-import { findPrivateTags, removePrivateTags } from './private-metadata.js';
+import { EXIF_FORMAT, findPrivateTags, privateCheckArgs, privateTagsIn, removePrivateTags } from './private-metadata.js';
 import { writePressTags, type PressText } from './press-metadata.js';
 
 export interface PhotoMetadata {
@@ -84,6 +84,19 @@ export interface PhotoMetadata {
   location: { latitude: number; longitude: number; altitude: number | null } | null;
 }
 
+/** PhotoMetadata as JSON holds it (a row's jsonb column): the capture time as its ISO string. */
+export type PhotoMetadataJson = Omit<PhotoMetadata, 'capturedAt'> & { capturedAt: string | null };
+
+export function photoMetadataFromJson(json: PhotoMetadataJson): PhotoMetadata {
+  return { ...json, capturedAt: json.capturedAt === null ? null : new Date(json.capturedAt) };
+}
+
+export interface CheckedMetadata {
+  /** as findPrivate answers */
+  privateTags: string[];
+  metadata: PhotoMetadata;
+}
+
 export interface MetadataReader {
   /** Never rejects for missing or odd metadata; rejects when the file is not a readable image. */
   read(path: string): Promise<PhotoMetadata>;
@@ -91,6 +104,11 @@ export interface MetadataReader {
   removePrivate(path: string): Promise<boolean>;
   /** findPrivateTags with this reader's exiftool processes */
   findPrivate(path: string, opts: { embedded: boolean }): Promise<string[]>;
+  /**
+   * findPrivate (embedded streams too) and read in one exiftool run, for a photo just cleaned:
+   * what is left of its private tags, and what it says. Rejects as read does.
+   */
+  checkAndRead(path: string): Promise<CheckedMetadata>;
   /** writePressTags with this reader's exiftool processes (see press-metadata.ts) */
   writePress(path: string, text: PressText): Promise<void>;
   /** Ends the exiftool processes; reads after this reject. */
@@ -130,6 +148,19 @@ const READ_ARGS = [
   '-ExifTool:Error',
 ];
 
+/**
+ * checkAndRead's arguments: the check's (every tag, family 0 and 1 groups), the read's formats
+ * (family 6) and character set, and the tags the read wants as plain numbers named before
+ * `-all`, which makes exiftool give those alone without print conversion. No `-fast`: the
+ * check reads the whole file.
+ */
+const CHECK_AND_READ_ARGS = [
+  ...privateCheckArgs({ embedded: true }).map((a) => (a === '-G0:1' ? '-G0:1:6' : a)),
+  '-charset', 'iptc=Latin1',
+  ...READ_ARGS.filter((a) => a.endsWith('#')),
+  '-all',
+];
+
 export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: number } = {}): MetadataReader {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const exiftool = new ExifTool({
@@ -141,31 +172,32 @@ export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: n
     ...(options.maxProcs !== undefined ? { maxProcs: options.maxProcs } : {}),
   });
   let closed = false;
+
+  async function readRaw(path: string, readArgs: string[]): Promise<Record<string, unknown>> {
+    if (closed) throw new Error(`cannot read metadata of ${path}: the metadata reader is closed`);
+    // exiftool would read every file inside a directory
+    if ((await stat(path).catch(() => null))?.isDirectory()) throw new Error(`cannot read metadata of ${path}: it is a directory`);
+    // The pool's own timers do not hold the event loop: after a timed-out exiftool is killed,
+    // the next read would wait for a new one while Node, seeing nothing to do, exits.
+    const hold = setTimeout(() => undefined, timeoutMs + 60_000);
+    try {
+      return await exiftool.readRaw(path, { readArgs, useMWG: false }) as Record<string, unknown>;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const why = /timeout/i.test(message) ? `exiftool took longer than ${timeoutMs} ms` : message.split('\n')[0];
+      throw new Error(`cannot read metadata of ${path}: ${why}`, { cause: err });
+    } finally {
+      clearTimeout(hold);
+    }
+  }
+
   return {
     async read(path) {
-      if (closed) throw new Error(`cannot read metadata of ${path}: the metadata reader is closed`);
-      // exiftool would read every file inside a directory
-      if ((await stat(path).catch(() => null))?.isDirectory()) throw new Error(`cannot read metadata of ${path}: it is a directory`);
-      // The pool's own timers do not hold the event loop: after a timed-out exiftool is killed,
-      // the next read would wait for a new one while Node, seeing nothing to do, exits.
-      const hold = setTimeout(() => undefined, timeoutMs + 60_000);
-      let raw: Record<string, unknown>;
-      try {
-        raw = await exiftool.readRaw(path, { readArgs: READ_ARGS, useMWG: false }) as Record<string, unknown>;
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        const why = /timeout/i.test(message) ? `exiftool took longer than ${timeoutMs} ms` : message.split('\n')[0];
-        throw new Error(`cannot read metadata of ${path}: ${why}`, { cause: err });
-      } finally {
-        clearTimeout(hold);
-      }
-      const tags = degroup(raw);
-      const mime = str(tags.get('File:MIMEType'));
-      if (!mime?.startsWith('image/')) {
-        const why = str(tags.get('ExifTool:Error')) ?? `it is ${str(tags.get('File:FileType')) ?? 'of an unknown type'}`;
-        throw new Error(`cannot read metadata of ${path}: not an image (${why})`);
-      }
-      return toPhotoMetadata(tags);
+      return toPhotoMetadata(imageTags(path, degroup(await readRaw(path, READ_ARGS))));
+    },
+    async checkAndRead(path) {
+      const raw = await readRaw(path, CHECK_AND_READ_ARGS);
+      return { privateTags: privateTagsIn(raw), metadata: toPhotoMetadata(imageTags(path, degroup(withoutFamily0(raw)))) };
     },
     async removePrivate(path) {
       if (closed) throw new Error(`cannot clean ${path}: the metadata reader is closed`);
@@ -187,6 +219,32 @@ export function createMetadataReader(options: { timeoutMs?: number; maxProcs?: n
 }
 
 type Tags = Map<string, unknown>;
+
+/** The tags of an image; throws, naming the file, for anything else. */
+function imageTags(path: string, tags: Tags): Tags {
+  const mime = str(tags.get('File:MIMEType'));
+  if (!mime?.startsWith('image/')) {
+    const why = str(tags.get('ExifTool:Error')) ?? `it is ${str(tags.get('File:FileType')) ?? 'of an unknown type'}`;
+    throw new Error(`cannot read metadata of ${path}: not an image (${why})`);
+  }
+  return tags;
+}
+
+/**
+ * `EXIF:GPS:rational64u:GPSLatitude` (families 0, 1 and 6) → `GPS:rational64u:GPSLatitude`, as
+ * READ_ARGS (families 1 and 6) has it. exiftool writes one group where families 0 and 1 are
+ * the same (`IPTC:By-line`), and a format only for EXIF values.
+ */
+function withoutFamily0(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const parts = key.split(':');
+    const groups = parts.slice(0, -1);
+    const dropFirst = groups.length === 3 || (groups.length === 2 && !EXIF_FORMAT.test(groups[1]!));
+    out[(dropFirst ? parts.slice(1) : parts).join(':')] = value;
+  }
+  return out;
+}
 
 /** `GPS:rational64u:GPSLatitude` → key `GPS:GPSLatitude`, format under `GPS:GPSLatitude#format`. */
 function degroup(raw: Record<string, unknown>): Tags {

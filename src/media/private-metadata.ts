@@ -98,7 +98,8 @@ export function privateTagsIn(raw: Record<string, unknown>): string[] {
     const ownerField = group1 === 'IFD0' && (name === 'Artist' || name === 'Copyright');
     if (PRIVATE_GROUP.test(group0) || PRIVATE_GROUP.test(group1) || PRIVATE_NAME.test(name) || ownerField) found.push(`${group0}:${group1}:${name}`);
   }
-  return found.sort();
+  // one tag stored twice (in two formats, say) is named once
+  return [...new Set(found)].sort();
 }
 
 /** exiftool's family 6 group names: the formats of EXIF values. */

@@ -22,6 +22,7 @@ import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpi
 import type { Log } from '../log.js';
 import type { CleanHead } from '../media/clean-jpeg-head.js';
 import { ScanCheck } from '../media/jpeg-layout.js';
+import { photoMetadataFromJson, type PhotoMetadata, type PhotoMetadataJson } from '../media/metadata.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
 import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type ObjectStore } from '../storage/object-store.js';
@@ -46,6 +47,14 @@ export interface ResumableMetadata {
 export interface FinishedUpload extends UploadedAsset {
   /** SHA-256 of the bytes as uploaded, for the client to check */
   sha256: string;
+}
+
+/** A first part stored with its JPEG head cleaned: the uploaded head's length to the first scan, the cleaned one's, and its tags. */
+interface HeadSwap {
+  cut: number;
+  prefix: number;
+  /** null for an upload begun before they were kept */
+  tags: PhotoMetadata | PhotoMetadataJson | null;
 }
 
 export interface ResumableDeps {
@@ -161,7 +170,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       // buffer, so what is stored is the cleaned file and the offsets stay the upload's. `scan`
       // follows the stored bytes from the first scan on, to tell whether they hold metadata after
       // all; it is kept in this process between requests, as the hash is: without it, the worker cleans.
-      let headSwap = row.headCut !== null ? { cut: row.headCut, prefix: row.headPrefix! } : undefined;
+      let headSwap: HeadSwap | undefined = row.headCut !== null ? { cut: row.headCut, prefix: row.headPrefix!, tags: row.headTags } : undefined;
       let scan = headSwap && row.parts.length > 0 ? hashes.resumeScan(id, row.received - row.restBytes) : undefined;
 
       const needHead = Math.min(HEAD_BYTES, row.length);
@@ -231,7 +240,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
        * bytes to come are still the uploaded head's, to be dropped.
        */
       const swapHead = (clean: CleanHead): number => {
-        headSwap = { cut: clean.cut, prefix: clean.prefix.length };
+        headSwap = { cut: clean.cut, prefix: clean.prefix.length, tags: clean.metadata };
         const after = Math.max(0, filled - clean.cut);
         current.copy(current, clean.prefix.length, filled - after, filled);
         clean.prefix.copy(current, 0);
@@ -346,7 +355,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
           const sha256 = hasher ? hasher.digest()
             : headSwap ? await hashStored(() => storage.get(key, { start: headSwap!.prefix }), head.subarray(0, headSwap.cut)) : await hashStored(() => storage.get(key));
           const originalCleaned = headSwap !== undefined && fault === undefined;
-          if (!(await markReceived(db, id, { from: committed, length: row.length, sha256, originalCleaned }))) throw new ConflictError('Another request took this upload over');
+          if (!(await markReceived(db, id, { from: committed, length: row.length, sha256, originalCleaned, headTags: headSwap?.tags }))) throw new ConflictError('Another request took this upload over');
           await storage.deletePrefix(resumablePrefix(id)).catch(() => 0); // a stale rest; the expiry sweep removes what stays
           return row.length;
         }
@@ -408,6 +417,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const file: StoredFile = {
         id: row.assetId, kind: row.kind as AssetKind, mimeType: row.mimeType!, bytes: row.length, sha256: row.sha256!, filename: row.filename,
         originalCleaned: row.originalCleaned,
+        metadata: row.originalCleaned && row.headTags ? photoMetadataFromJson(row.headTags) : undefined,
         handoff: handoff && copy?.whole ? { commit: () => handoff.complete(row.assetId, copy.at), discard: () => handoff.drop(row.assetId) } : undefined,
       };
       try {

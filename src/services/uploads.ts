@@ -17,7 +17,7 @@ import { cleanJpegHead, type CleanHead } from '../media/clean-jpeg-head.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
 import { JpegHeadSwap } from '../media/jpeg-layout.js';
 import type { Handoff, HandoffWrite } from '../storage/handoff.js';
-import type { MetadataReader } from '../media/metadata.js';
+import type { MetadataReader, PhotoMetadata } from '../media/metadata.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
@@ -68,6 +68,8 @@ export interface StoredFile {
   filename: string;
   /** stored without private metadata (its head cleaned as it streamed) */
   originalCleaned?: boolean;
+  /** what the stored original's tags say, read as it was cleaned; only with originalCleaned */
+  metadata?: PhotoMetadata | undefined;
   /** its copy for a worker on this machine (a photo's), named for the asset once its row is committed */
   handoff?: Pick<HandoffWrite, 'commit' | 'discard'> | undefined;
 }
@@ -94,7 +96,7 @@ export interface UploadDeps {
    * exiftool, to clean a JPEG's head as it is stored for an event that does not keep locations;
    * without it every original is cleaned by the worker
    */
-  metadata?: Pick<MetadataReader, 'removePrivate' | 'findPrivate'>;
+  metadata?: Pick<MetadataReader, 'removePrivate' | 'checkAndRead'>;
   /** where a photo's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
   handoff?: Handoff | undefined;
 }
@@ -231,7 +233,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     }
     if (swap?.fault !== undefined) log.info({ assetId: id, reason: swap.fault }, 'an uploaded JPEG is cleaned whole by the worker');
     const originalCleaned = swap !== undefined && swap.fault === undefined;
-    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned, handoff: copy };
+    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned, metadata: originalCleaned ? clean!.metadata : undefined, handoff: copy };
   }
 
   /**
@@ -255,6 +257,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
           id: file.id, albumId, kind: file.kind, mimeType: file.mimeType,
           bytes: file.bytes, sha256: file.sha256, originalFilename: file.filename, uploadedBy: p.tokenId,
           caption: text.caption, credit: text.credit, license: text.license, originalCleaned: file.originalCleaned,
+          tags: file.originalCleaned ? file.metadata : undefined,
         });
         if (inserted) {
           out.push({ file, asset: { id: file.id, status: 'processing', duplicate: false } });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,23 @@ t.test('finds IPTC place names left in a file, and removes them (City, Sub-locat
   t.ok(await reader.removePrivate(file));
   t.same(await reader.findPrivate(file, { embedded: false }), [], 'none left');
   t.same((await reader.read(file)).caption, { 'x-default': 'Panel' }, 'the caption stays');
+});
+
+t.test('checkAndRead gives, in one exiftool run, what findPrivate and read give: every image fixture, as uploaded and cleaned', async (t) => {
+  const images = (await readdir(fixture('.'))).filter((n) => /\.(jpe?g|heic|avif|tiff?|png|gif|webp)$/.test(n));
+  t.ok(images.length >= 25, `${images.length} image fixtures`);
+  for (const name of images) {
+    const cleaned = path.join(work, `checked-${name}`);
+    await copyFile(fixture(name), cleaned);
+    await reader.removePrivate(cleaned);
+    for (const [file, how] of [[fixture(name), 'as uploaded'], [cleaned, 'cleaned']] as const) {
+      const both = await reader.checkAndRead(file);
+      t.same(both.privateTags, await reader.findPrivate(file, { embedded: true }), `${name} ${how}: the private tags`);
+      t.same(both.metadata, await reader.read(file), `${name} ${how}: the metadata`);
+    }
+  }
+  t.ok((await reader.checkAndRead(fixture('jpeg_nikon-d2x_gps_iptc_xmp.jpg'))).privateTags.includes('IPTC:IPTC:City'), 'a place name in IPTC is among them');
+  await t.rejects(reader.checkAndRead(fixture('mp4_h264_aac_imovie.mp4')), /not an image/);
 });
 
 t.test('keeps GPS in location only: decimal degrees, negative south and west', async (t) => {

@@ -3,9 +3,11 @@
  * poppler, exiftool), renditions in S3, rows in PostgreSQL, and what the public can fetch.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
@@ -163,6 +165,47 @@ t.test('caption, credit and capture time come from the file; GPS lands only in p
   const mine = (await ctx.app.inject({ url: `/api/v1/assets/${own!.id}`, headers: ctx.auth(editor) })).json();
   t.same(mine.caption, { ar: 'كلمة الافتتاح' });
   t.equal(mine.credit, 'Lina K.');
+});
+
+t.test('the tags the API read as it cleaned a JPEG (multipart or tus) are the worker\'s: it reads the file only when they were not read', async (t) => {
+  const ctx = await createTestContext(t);
+  // the default event: location, serials and owner names leave a JPEG's head as it is stored
+  await seedEvent(ctx);
+  const multipartId = await uploadFile(ctx, 'jpeg_nikon-d2x_gps_iptc_xmp.jpg');
+  const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  const canon = await readFile(fixture('jpeg_canon-600d_gps_iptc_xmp.jpg'));
+  const resumable = ctx.app.services.resumable;
+  const row = await resumable.create(photographer, randomBytes(16).toString('hex'), canon.length, { event: 'conf', album: 'day-1', filename: 'canon.jpg' });
+  // two requests: the head (256 KiB) and a little more in the first, cleaned and kept with its tags; the rest in the second
+  let offset = await resumable.write(photographer, row.id, 0, Readable.from([canon.subarray(0, 300_000)]));
+  offset = await resumable.write(photographer, row.id, offset, Readable.from([canon.subarray(offset)]));
+  const tusId = (await resumable.finish(row.id)).id;
+  // its scans do not start within the first 64 KiB: the worker cleans it whole, and reads its tags
+  const phoneId = await uploadFile(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
+
+  const tagsOf = async (id: string) => (await ctx.db.query('SELECT original_tags FROM assets WHERE id = $1', [id])).rows[0].original_tags;
+  for (const [id, how] of [[multipartId, 'multipart'], [tusId, 'tus']] as const) {
+    const tags = await tagsOf(id);
+    t.ok(tags?.camera, `${how}: the tags are kept with the asset`);
+    t.equal(tags?.location, null, `${how}: and no location with them`);
+  }
+  t.equal(await tagsOf(phoneId), null, 'none for a JPEG not cleaned at upload');
+
+  const reads: string[] = [];
+  runWorkers(t, ctx, ['images'], (deps) => ({ metadata: { ...deps.metadata, read: async (file: string) => (reads.push(file), deps.metadata.read(file)) } }));
+  for (const id of [multipartId, tusId, phoneId]) t.equal((await settled(ctx, id)).status, 'ready');
+  t.equal(reads.length, 1, 'the worker read the tags of one file: the one not cleaned at upload');
+  const lincoln = (await ctx.app.inject({ url: `/api/v1/assets/${multipartId}` })).json();
+  t.equal(lincoln.credit, 'Julie Doe', 'by-line → credit');
+  t.match(lincoln.caption, { en: /Abraham Lincoln/ });
+  t.match(lincoln.metadata, { camera: { make: 'NIKON CORPORATION', model: 'NIKON D2X' }, lens: '70.0-200.0 mm f/2.8', headline: 'Lincoln Memorial', copyright: /Julie Doe/ });
+  t.equal(lincoln.metadata.keywords.length, 34);
+  const squirrel = (await ctx.app.inject({ url: `/api/v1/assets/${tusId}` })).json();
+  t.match(squirrel.capturedAt, /^2015-06-11T10:29:26/, 'the capture time');
+  t.match(squirrel.metadata, { camera: { make: 'Canon', model: 'Canon EOS 600D' }, lens: 'EF-S15-85mm f/3.5-5.6 IS USM', exposure: { exposureTime: '1/800', fNumber: 5.6, iso: 3200 } });
+  const phone = (await ctx.app.inject({ url: `/api/v1/assets/${phoneId}` })).json();
+  t.equal(phone.capturedOffset, '+08:00', 'the one the worker read');
+  t.same([await tagsOf(multipartId), await tagsOf(tusId)], [null, null], 'the tags are cleared once the asset is ready');
 });
 
 t.test('the lens name survives the removal of location, serials and maker notes, and the public sees it', async (t) => {

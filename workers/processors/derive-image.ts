@@ -31,13 +31,14 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
     return await inWorkDir('lamha-image-', async (work) => {
       const original = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });
       await progress(10);
-      // exiftool reads the tags in its own process while sharp decodes: the job waits for the
-      // longer of the two, not for both in turn
-      const reading = asset.kind === 'image' ? deps.metadata.read(original).catch((err: unknown) => {
+      // The tags: those the API read as it cleaned the original (in the exiftool run of its
+      // check), else read here by exiftool in its own process while sharp decodes: the job
+      // waits for the longer of the two, not for both in turn.
+      const reading = asset.kind !== 'image' ? Promise.resolve(undefined) : asset.originalTags ? Promise.resolve(asset.originalTags) : deps.metadata.read(original).catch((err: unknown) => {
         // Metadata is a bonus: a photo whose tags cannot be read still gets its renditions.
         deps.log.warn({ err, assetId }, 'metadata could not be read');
         return undefined;
-      }) : Promise.resolve(undefined);
+      });
       let derived: Awaited<ReturnType<typeof deriveImage>>;
       try {
         const decodable = await decodableImage(original, asset.mimeType, work, { timeoutMs: deps.settings.toolTimeoutMs, maxPixels: deps.settings.imagePixelLimit, signal });
