@@ -13,7 +13,10 @@
  *   processor  what derive-image does per photo short of S3 and PostgreSQL: the original
  *              spooled to a work directory by the worker's spool() (from a local file instead
  *              of the S3 download),
- *              decodableImage() and deriveImage() with the exiftool metadata read beside them, the directory removed.
+ *              decodableImage() and deriveImage() with the exiftool metadata read beside them, the directory removed
+ *              (the worker reads the tags so of a photo not cleaned at upload: an event that keeps
+ *              locations, a JPEG whose head could not be cleaned; of one cleaned at upload it takes
+ *              those the API read, and so does the worker run of bench/images).
  * Photos are taken from one shared list by `concurrency` loops, as a BullMQ worker with that
  * concurrency takes jobs. The first photo is processed once, untimed, before the clock starts.
  *
