@@ -167,7 +167,7 @@ t.test('caption, credit and capture time come from the file; GPS lands only in p
   t.equal(mine.credit, 'Lina K.');
 });
 
-t.test('the tags the API read as it cleaned a JPEG (multipart or tus) are the worker\'s: it reads the file only when they were not read', async (t) => {
+t.test('a photo\'s tags are read by the check of its clean, the API\'s at upload (multipart or tus) or the worker\'s; by a read of their own only where nothing is cleaned', async (t) => {
   const ctx = await createTestContext(t);
   // the default event: location, serials and owner names leave a JPEG's head as it is stored
   await seedEvent(ctx);
@@ -180,8 +180,10 @@ t.test('the tags the API read as it cleaned a JPEG (multipart or tus) are the wo
   let offset = await resumable.write(photographer, row.id, 0, Readable.from([canon.subarray(0, 300_000)]));
   offset = await resumable.write(photographer, row.id, offset, Readable.from([canon.subarray(offset)]));
   const tusId = (await resumable.finish(row.id)).id;
-  // its scans do not start within the first 64 KiB: the worker cleans it whole, and reads its tags
+  // its scans do not start within the first 256 KiB: the worker cleans it whole, its check reading the tags
   const phoneId = await uploadFile(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
+  // not a JPEG: cleaned whole by the worker too
+  const heicId = await uploadFile(ctx, 'heic_iphone7plus_gps_rot90.heic');
 
   const tagsOf = async (id: string) => (await ctx.db.query('SELECT original_tags FROM assets WHERE id = $1', [id])).rows[0].original_tags;
   for (const [id, how] of [[multipartId, 'multipart'], [tusId, 'tus']] as const) {
@@ -189,12 +191,12 @@ t.test('the tags the API read as it cleaned a JPEG (multipart or tus) are the wo
     t.ok(tags?.camera, `${how}: the tags are kept with the asset`);
     t.equal(tags?.location, null, `${how}: and no location with them`);
   }
-  t.equal(await tagsOf(phoneId), null, 'none for a JPEG not cleaned at upload');
+  t.same([await tagsOf(phoneId), await tagsOf(heicId)], [null, null], 'none for a photo not cleaned at upload');
 
   const reads: string[] = [];
   runWorkers(t, ctx, ['images'], (deps) => ({ metadata: { ...deps.metadata, read: async (file: string) => (reads.push(file), deps.metadata.read(file)) } }));
-  for (const id of [multipartId, tusId, phoneId]) t.equal((await settled(ctx, id)).status, 'ready');
-  t.equal(reads.length, 1, 'the worker read the tags of one file: the one not cleaned at upload');
+  for (const id of [multipartId, tusId, phoneId, heicId]) t.equal((await settled(ctx, id)).status, 'ready');
+  t.same(reads, [], 'the worker ran no read of its own');
   const lincoln = (await ctx.app.inject({ url: `/api/v1/assets/${multipartId}` })).json();
   t.equal(lincoln.credit, 'Julie Doe', 'by-line → credit');
   t.match(lincoln.caption, { en: /Abraham Lincoln/ });
@@ -204,8 +206,19 @@ t.test('the tags the API read as it cleaned a JPEG (multipart or tus) are the wo
   t.match(squirrel.capturedAt, /^2015-06-11T10:29:26/, 'the capture time');
   t.match(squirrel.metadata, { camera: { make: 'Canon', model: 'Canon EOS 600D' }, lens: 'EF-S15-85mm f/3.5-5.6 IS USM', exposure: { exposureTime: '1/800', fNumber: 5.6, iso: 3200 } });
   const phone = (await ctx.app.inject({ url: `/api/v1/assets/${phoneId}` })).json();
-  t.equal(phone.capturedOffset, '+08:00', 'the one the worker read');
+  t.equal(phone.capturedOffset, '+08:00', 'a JPEG the worker cleaned: its check read the tags');
+  t.match(phone.metadata, { camera: { make: 'vivo', model: 'vivo X90 Pro+' } });
+  const heic = (await ctx.app.inject({ url: `/api/v1/assets/${heicId}` })).json();
+  t.match(heic.metadata, { lens: 'iPhone 7 Plus back dual camera 6.6mm f/2.8' }, 'and a HEIC\'s');
   t.same([await tagsOf(multipartId), await tagsOf(tusId)], [null, null], 'the tags are cleared once the asset is ready');
+
+  // an event that keeps locations: nothing is cleaned, so the worker reads the tags itself
+  await ctx.db.query(`UPDATE events SET keep_location = true WHERE slug = 'conf'`);
+  const kept = await uploadFile(ctx, 'jpeg_iphone-4s_gps.jpg');
+  t.equal(await tagsOf(kept), null);
+  t.equal((await settled(ctx, kept)).status, 'ready');
+  t.equal(reads.length, 1, 'one read, of that photo');
+  t.match((await ctx.app.inject({ url: `/api/v1/assets/${kept}` })).json().metadata, { lens: 'iPhone 4S back camera 4.28mm f/2.4' });
 });
 
 t.test('the lens name survives the removal of location, serials and maker notes, and the public sees it', async (t) => {

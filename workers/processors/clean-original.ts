@@ -18,6 +18,7 @@ import { PrivateMetadataError } from '../../src/errors.js';
 import { writeVideoWithoutMetadata } from '../../src/media/clean-video.js';
 import { cutAfterImage } from '../../src/media/jpeg-layout.js';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
+import type { PhotoMetadata } from '../../src/media/metadata.js';
 import { originalKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import type { StepTimes } from './steps.js';
@@ -36,15 +37,20 @@ export interface CleanControl {
  * original was cleaned by an earlier attempt, or it is a document (a PDF's public copy is
  * rewritten without its metadata; the stored one is the organisers' record); else the cleaned
  * file, which has replaced the stored original. Throws PrivateMetadataError, after deleting the
- * stored original, when the file cannot be cleaned.
+ * stored original, when the file cannot be cleaned. A photo's check reads its tags in the same
+ * exiftool run (`tags`), which then need not be read again.
  */
-export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<string> {
-  if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return original;
+export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<{ path: string; tags?: PhotoMetadata }> {
+  if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return { path: original };
   const cleaned = path.join(work, 'cleaned');
+  let tags: PhotoMetadata | undefined;
   try {
     const embedded = asset.kind === 'image' ? await cleanPhoto(deps, asset, original, cleaned) : await cleanVideo(deps, asset, original, cleaned, ctl);
     ctl.steps?.lap('rewrite');
-    const left = await deps.metadata.findPrivate(cleaned, { embedded });
+    // a file exiftool does not read as an image (damaged, say) is checked alone, as before
+    const checked = asset.kind === 'image' ? await deps.metadata.checkAndRead(cleaned).catch(() => undefined) : undefined;
+    const left = checked?.privateTags ?? await deps.metadata.findPrivate(cleaned, { embedded });
+    tags = checked?.metadata;
     ctl.steps?.lap('check');
     if (left.length > 0) throw new PrivateMetadataError(`${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''} remained`);
   } catch (err) {
@@ -56,7 +62,7 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
   await deps.storage.put(originalKey(asset.id), createReadStream(cleaned), { contentType: asset.mimeType });
   await markOriginalCleaned(deps.db, asset.id);
   ctl.steps?.lap('store');
-  return cleaned;
+  return { path: cleaned, ...(tags && { tags }) };
 }
 
 /**

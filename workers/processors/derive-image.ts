@@ -29,12 +29,14 @@ export async function deriveImageJob(job: Job<JobPayloads['derive-image']>, deps
   const progress = progressReporter(job, deps, assetId, { quietMs: QUIET_PROGRESS_MS });
   try {
     return await inWorkDir('lamha-image-', async (work) => {
-      const original = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });
+      const cleaned = await cleanOriginal(deps, asset, await spoolOriginal(deps, assetId, work, signal), work, { signal, timeoutMs: deps.settings.toolTimeoutMs });
+      const original = cleaned.path;
       await progress(10);
-      // The tags: those the API read as it cleaned the original (in the exiftool run of its
-      // check), else read here by exiftool in its own process while sharp decodes: the job
-      // waits for the longer of the two, not for both in turn.
-      const reading = asset.kind !== 'image' ? Promise.resolve(undefined) : asset.originalTags ? Promise.resolve(asset.originalTags) : deps.metadata.read(original).catch((err: unknown) => {
+      // The tags: read by the check of the clean, the API's at upload or the one just done,
+      // else here by exiftool in its own process while sharp decodes: the job waits for the
+      // longer of the two, not for both in turn.
+      const known = asset.originalTags ?? cleaned.tags;
+      const reading = asset.kind !== 'image' ? Promise.resolve(undefined) : known ? Promise.resolve(known) : deps.metadata.read(original).catch((err: unknown) => {
         // Metadata is a bonus: a photo whose tags cannot be read still gets its renditions.
         deps.log.warn({ err, assetId }, 'metadata could not be read');
         return undefined;

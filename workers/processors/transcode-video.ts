@@ -55,7 +55,7 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       const audio = probe.hasAudio ? audioMeanwhile(deps, assetId, uploaded, probe, work, { ...tools, timeoutMs: deadlineMs }) : undefined;
       try {
         // the same streams, packet for packet: the probe holds for it
-        const original = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), steps });
+        const original = (await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), steps })).path;
         const audioDir = await audio?.done;
         steps.lap('audio after the clean');
 
