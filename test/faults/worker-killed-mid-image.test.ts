@@ -22,7 +22,9 @@ const LOCK_MS = 4000;
 
 t.test('a worker killed with SIGKILL mid-image: another finishes the photo with one set of renditions and no work dir left', async (t) => {
   const ctx = await createTestContext(t, { ownDatabase: true });
-  await seedEvent(ctx);
+  // an event that keeps locations: nothing is cleaned at upload, so the worker reads the photo's
+  // tags with exiftool while it decodes, and its exiftool pool is up mid-job
+  await seedEvent(ctx, { keepLocation: true });
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-kill-image-'));
   t.teardown(() => rm(scratch, { recursive: true, force: true }));
   // the workers' own temp dir, to see what a killed run leaves there
@@ -45,7 +47,7 @@ t.test('a worker killed with SIGKILL mid-image: another finishes the photo with 
   // mid-job: its work dir is there and BullMQ has the job active
   const workDir = new RegExp(`^lamha-image-${first.child.pid}-`);
   t.ok(await waitFor(async () => (await lamhaDirs(tmp)).some((d) => workDir.test(d)), 60_000), `the first worker is deriving the photo\n${first.output()}`);
-  // its exiftool pool (long-lived perl processes) is up by then: the photo's original is cleaned first
+  // its exiftool pool (long-lived perl processes) is up by then
   t.ok(await waitFor(() => exiftools(first.child.pid!).length > 0, 30_000), 'the first worker runs exiftool');
   const pool = exiftools(first.child.pid!);
   first.child.kill('SIGKILL');
