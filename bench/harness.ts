@@ -204,6 +204,32 @@ function localRgw(endpoint: string): { conf: string; pids: number[] } | undefine
 }
 
 /** CPU seconds the S3 server's processes have used so far; undefined when they are not known. */
+/**
+ * CPU seconds used so far by every process on this machine whose name is `name` (Linux /proc:
+ * PostgreSQL's backends are all `postgres`, Redis is `redis-server`); undefined where there is
+ * none. A process that exits between two readings takes its time with it: PostgreSQL's
+ * backends of long-lived pools stay, so the difference of two readings holds for them.
+ */
+export function processesCpuSeconds(name: string): number | undefined {
+  let sum: number | undefined;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined; // not Linux
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== name) continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    const s = cpuSecondsOf(Number(pid));
+    if (s !== undefined) sum = (sum ?? 0) + s;
+  }
+  return sum;
+}
+
 export function s3CpuSeconds(target: Target): number | undefined {
   if (target.pids.length === 0) return undefined;
   let sum = 0;

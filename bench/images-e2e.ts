@@ -27,7 +27,7 @@ import { createRedis } from '../src/redis/connection.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {
-  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, childrenCpuSeconds, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, REDIS_URL, removeBucket, s3CpuSeconds,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, childrenCpuSeconds, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, processesCpuSeconds, REDIS_URL, removeBucket, s3CpuSeconds,
   spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import type { WorkerReport } from './images-worker.js';
@@ -43,6 +43,12 @@ export interface WorkerRunResult {
   childCpuSeconds: number;
   /** the S3 server, when it is a process on this machine */
   s3CpuSeconds: number | undefined;
+  /**
+   * PostgreSQL's processes (every backend on the machine: the worker's, the API's and this
+   * benchmark's poll every 20 ms) and Redis's, when they run on this machine
+   */
+  postgresCpuSeconds: number | undefined;
+  redisCpuSeconds: number | undefined;
   idleRssMB: number;
   peakRssMB: number;
   /** rendition rows per photo (each checked to be an object in the bucket) */
@@ -174,6 +180,7 @@ async function timedRun({ target, store, server, api, worker, db, images }: Cont
     };
     const before = await report(worker);
     const s3cpu0 = s3CpuSeconds(target);
+    const [pg0, redis0] = [processesCpuSeconds('postgres'), processesCpuSeconds('redis-server')];
     const load1 = os.loadavg()[0]!;
     const t0 = performance.now();
     await images.resume();
@@ -186,6 +193,8 @@ async function timedRun({ target, store, server, api, worker, db, images }: Cont
     const seconds = (performance.now() - t0) / 1000;
     const after = await report(worker);
     const s3cpu1 = s3CpuSeconds(target);
+    const [pg1, redis1] = [processesCpuSeconds('postgres'), processesCpuSeconds('redis-server')];
+    const spent = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? b - a : undefined);
 
     const { rows: ends } = await db.query<{ id: string; status: string; error: string | null }>('SELECT id, status, error FROM assets WHERE id = ANY($1)', [ids]);
     const failed = ends.filter((a) => a.status !== 'ready');
@@ -202,7 +211,9 @@ async function timedRun({ target, store, server, api, worker, db, images }: Cont
       photosPerSecond: files.length / seconds,
       cpuSeconds: after.cpuSeconds - before.cpuSeconds,
       childCpuSeconds: after.childCpuSeconds - before.childCpuSeconds,
-      s3CpuSeconds: s3cpu0 !== undefined && s3cpu1 !== undefined ? s3cpu1 - s3cpu0 : undefined,
+      s3CpuSeconds: spent(s3cpu0, s3cpu1),
+      postgresCpuSeconds: spent(pg0, pg1),
+      redisCpuSeconds: spent(redis0, redis1),
       idleRssMB: before.rss / 1e6,
       peakRssMB: after.peakRss / 1e6,
       renditionsPerPhoto: renditions.length / ids.length,

@@ -468,7 +468,8 @@ async function main(): Promise<number> {
   const verdict = (r: { photosPerSecond: number } | undefined) => (r === goalRun && r ? `  goal ≥ ${GOAL_PHOTOS_PER_SECOND}  ${goalMet ? 'met' : 'MISSED'}` : '');
   const workerCpu = (r: WorkerRunResult) => (r.cpuSeconds + r.childCpuSeconds) / r.photos;
   if (bestWorker) {
-    const s3 = bestWorker.s3CpuSeconds === undefined ? '' : `, S3 server (${bestWorker.s3}) ${fmt(bestWorker.s3CpuSeconds / bestWorker.photos, 2)} more`;
+    const more = (what: string, cpu: number | undefined) => (cpu === undefined ? '' : `, ${what} ${fmt(cpu / bestWorker.photos, 3)}`);
+    const s3 = `${more(`S3 server (${bestWorker.s3})`, bestWorker.s3CpuSeconds)}${more('PostgreSQL', bestWorker.postgresCpuSeconds)}${more('Redis', bestWorker.redisCpuSeconds)}${bestWorker.s3CpuSeconds === undefined && bestWorker.postgresCpuSeconds === undefined ? '' : ' more'}`;
     out.push(`lamha worker             ${fmt(bestWorker.photosPerSecond, 2)} photos/s${verdict(bestWorker)}   (uploaded through the API, S3 and PostgreSQL included; CPU s/photo worker + exiftool ${fmt(workerCpu(bestWorker), 2)}${s3})`);
     const up = bestWorker.upload;
     const upS3 = up.s3CpuSeconds === undefined ? '' : `, S3 server ${fmt(up.s3CpuSeconds / bestWorker.photos, 2)}`;
