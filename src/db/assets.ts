@@ -2,7 +2,7 @@ import type { GalleryWrite, Queryable } from './database.js';
 import type { Localized } from './events.js';
 import { listSubtitles, type SubtitleRow } from './subtitles.js';
 import type { AssetKind } from '../media/types.js';
-import type { PhotoMetadata } from '../media/metadata.js';
+import type { PhotoMetadata, PhotoMetadataJson } from '../media/metadata.js';
 
 export type AssetStatus = 'processing' | 'ready' | 'failed';
 
@@ -95,7 +95,7 @@ export interface NewAsset {
   /** the stored original was cleaned of private metadata as it was stored (location at rest) */
   originalCleaned?: boolean | undefined;
   /** what the cleaned original's tags say, read as it was stored: the worker's to take */
-  tags?: PhotoMetadata | undefined;
+  tags?: PhotoMetadata | PhotoMetadataJson | undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { ConflictError, EmptyFileError, NotFoundError, TooLargeError, UploadExpi
 import type { Log } from '../log.js';
 import type { CleanHead } from '../media/clean-jpeg-head.js';
 import { ScanCheck } from '../media/jpeg-layout.js';
-import { photoMetadataFromJson, type PhotoMetadata, type PhotoMetadataJson } from '../media/metadata.js';
+import type { PhotoMetadata, PhotoMetadataJson } from '../media/metadata.js';
 import { HEAD_BYTES, type AssetKind } from '../media/types.js';
 import { originalKey, resumablePrefix, resumableRestKey } from '../storage/keys.js';
 import { MIN_PART_SIZE, PARTS_IN_FLIGHT, partSizeFor, sharedPartPool, type ObjectStore } from '../storage/object-store.js';
@@ -417,7 +417,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       const file: StoredFile = {
         id: row.assetId, kind: row.kind as AssetKind, mimeType: row.mimeType!, bytes: row.length, sha256: row.sha256!, filename: row.filename,
         originalCleaned: row.originalCleaned,
-        metadata: row.originalCleaned && row.headTags ? photoMetadataFromJson(row.headTags) : undefined,
+        metadata: row.headTags ?? undefined,
         handoff: handoff && copy?.whole ? { commit: () => handoff.complete(row.assetId, copy.at), discard: () => handoff.drop(row.assetId) } : undefined,
       };
       try {

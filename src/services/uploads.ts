@@ -17,7 +17,7 @@ import { cleanJpegHead, type CleanHead } from '../media/clean-jpeg-head.js';
 import { dimensionsFromHead } from '../media/dimensions.js';
 import { JpegHeadSwap } from '../media/jpeg-layout.js';
 import type { Handoff, HandoffWrite } from '../storage/handoff.js';
-import type { MetadataReader, PhotoMetadata } from '../media/metadata.js';
+import type { MetadataReader, PhotoMetadata, PhotoMetadataJson } from '../media/metadata.js';
 import { extentFromHead, extentWithRange, missingRange, type VideoExtent } from '../media/video-extent.js';
 import { playlistSmuggled } from '../media/video-guard.js';
 import { HEAD_BYTES, kindOf, mimeFromHead, type AssetKind } from '../media/types.js';
@@ -68,8 +68,8 @@ export interface StoredFile {
   filename: string;
   /** stored without private metadata (its head cleaned as it streamed) */
   originalCleaned?: boolean;
-  /** what the stored original's tags say, read as it was cleaned; only with originalCleaned */
-  metadata?: PhotoMetadata | undefined;
+  /** what its cleaned head's tags say, read by the check; kept with the asset only when originalCleaned */
+  metadata?: PhotoMetadata | PhotoMetadataJson | undefined;
   /** its copy for a worker on this machine (a photo's), named for the asset once its row is committed */
   handoff?: Pick<HandoffWrite, 'commit' | 'discard'> | undefined;
 }
@@ -233,7 +233,7 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     }
     if (swap?.fault !== undefined) log.info({ assetId: id, reason: swap.fault }, 'an uploaded JPEG is cleaned whole by the worker');
     const originalCleaned = swap !== undefined && swap.fault === undefined;
-    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned, metadata: originalCleaned ? clean!.metadata : undefined, handoff: copy };
+    return { id, kind, mimeType, bytes: digest.bytes, sha256: digest.sha256, filename, originalCleaned, metadata: clean?.metadata, handoff: copy };
   }
 
   /**
