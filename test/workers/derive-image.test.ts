@@ -180,22 +180,31 @@ t.test('a photo\'s tags are read by the check of its clean, the API\'s at upload
   let offset = await resumable.write(photographer, row.id, 0, Readable.from([canon.subarray(0, 300_000)]));
   offset = await resumable.write(photographer, row.id, offset, Readable.from([canon.subarray(offset)]));
   const tusId = (await resumable.finish(row.id)).id;
+  // a file shorter than the head: its head is all here, and cleaned, only with the last request
+  const latin = await readFile(fixture('jpeg_iptc-latin1_xmp-utf8_nonascii.jpg'));
+  const short = await resumable.create(photographer, randomBytes(16).toString('hex'), latin.length, { event: 'conf', album: 'day-1', filename: 'latin.jpg' });
+  await resumable.write(photographer, short.id, 0, Readable.from([latin.subarray(0, 30_000)]));
+  await resumable.write(photographer, short.id, 30_000, Readable.from([latin.subarray(30_000)]));
+  const lastId = (await resumable.finish(short.id)).id;
+  // bytes after the end of the image: its head is cleaned at upload, the rest is not scans only,
+  // so the worker cleans it whole and the head's tags are not kept
+  const trailerId = await uploadFile(ctx, 'trailer.jpg', Buffer.concat([await readFile(fixture('jpeg_kodak-cx7530_gps-southern.jpg')), Buffer.from('trailer')]));
   // its scans do not start within the first 256 KiB: the worker cleans it whole, its check reading the tags
   const phoneId = await uploadFile(ctx, 'jpeg_vivo-x90pro_gps_offsettime.jpg');
   // not a JPEG: cleaned whole by the worker too
   const heicId = await uploadFile(ctx, 'heic_iphone7plus_gps_rot90.heic');
 
   const tagsOf = async (id: string) => (await ctx.db.query('SELECT original_tags FROM assets WHERE id = $1', [id])).rows[0].original_tags;
-  for (const [id, how] of [[multipartId, 'multipart'], [tusId, 'tus']] as const) {
+  for (const [id, how] of [[multipartId, 'multipart'], [tusId, 'tus'], [lastId, 'tus, the head in the last request']] as const) {
     const tags = await tagsOf(id);
-    t.ok(tags?.camera, `${how}: the tags are kept with the asset`);
+    t.ok(tags?.width > 0 && 'caption' in tags, `${how}: the tags are kept with the asset`);
     t.equal(tags?.location, null, `${how}: and no location with them`);
   }
-  t.same([await tagsOf(phoneId), await tagsOf(heicId)], [null, null], 'none for a photo not cleaned at upload');
+  t.same([await tagsOf(phoneId), await tagsOf(heicId), await tagsOf(trailerId)], [null, null, null], 'none for a photo not cleaned at upload');
 
   const reads: string[] = [];
   runWorkers(t, ctx, ['images'], (deps) => ({ metadata: { ...deps.metadata, read: async (file: string) => (reads.push(file), deps.metadata.read(file)) } }));
-  for (const id of [multipartId, tusId, phoneId, heicId]) t.equal((await settled(ctx, id)).status, 'ready');
+  for (const id of [multipartId, tusId, lastId, trailerId, phoneId, heicId]) t.equal((await settled(ctx, id)).status, 'ready');
   t.same(reads, [], 'the worker ran no read of its own');
   const lincoln = (await ctx.app.inject({ url: `/api/v1/assets/${multipartId}` })).json();
   t.equal(lincoln.credit, 'Julie Doe', 'by-line → credit');
@@ -205,6 +214,8 @@ t.test('a photo\'s tags are read by the check of its clean, the API\'s at upload
   const squirrel = (await ctx.app.inject({ url: `/api/v1/assets/${tusId}` })).json();
   t.match(squirrel.capturedAt, /^2015-06-11T10:29:26/, 'the capture time');
   t.match(squirrel.metadata, { camera: { make: 'Canon', model: 'Canon EOS 600D' }, lens: 'EF-S15-85mm f/3.5-5.6 IS USM', exposure: { exposureTime: '1/800', fNumber: 5.6, iso: 3200 } });
+  t.match((await ctx.app.inject({ url: `/api/v1/assets/${lastId}` })).json().caption, { en: /leçon/ }, 'the caption of the one whose head came last');
+  t.match((await ctx.app.inject({ url: `/api/v1/assets/${trailerId}` })).json().metadata, { camera: { make: 'EASTMAN KODAK COMPANY' } }, 'the one with a trailer: read by the worker\'s clean');
   const phone = (await ctx.app.inject({ url: `/api/v1/assets/${phoneId}` })).json();
   t.equal(phone.capturedOffset, '+08:00', 'a JPEG the worker cleaned: its check read the tags');
   t.match(phone.metadata, { camera: { make: 'vivo', model: 'vivo X90 Pro+' } });
