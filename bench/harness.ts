@@ -171,6 +171,41 @@ export function childrenCpuSeconds(pid: number): number {
   return sum;
 }
 
+/** CPU seconds the whole machine has been busy so far, every core and process (Linux /proc/stat); undefined elsewhere. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal, in clock ticks (USER_HZ = 100)
+    const [user, nice, system, , , irq, softirq, steal] = cpu;
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** busy below this share of one core over a window counts as a settled machine */
+const SETTLED_CORE_SHARE = 0.25;
+const SETTLE_WINDOW_MS = 300;
+
+/**
+ * Waits until the machine has settled — less than a quarter of a core busy over 300 ms — so that a
+ * timed run does not start under what the one before left running (an ImageMagick process
+ * still exiting, the S3 server's or PostgreSQL's work after a burst of writes). Gives up after
+ * `maxMs` (a machine with steady load of its own); answers the seconds waited.
+ */
+export async function settle(maxMs = 10_000): Promise<number> {
+  const t0 = performance.now();
+  let busy0 = machineBusySeconds();
+  if (busy0 === undefined) return 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, SETTLE_WINDOW_MS));
+    const busy1 = machineBusySeconds()!;
+    const waited = performance.now() - t0;
+    if (busy1 - busy0 < (SETTLED_CORE_SHARE * SETTLE_WINDOW_MS) / 1000 || waited >= maxMs) return waited / 1000;
+    busy0 = busy1;
+  }
+}
+
 // ---------------------------------------------------------------- S3 target
 
 export interface Target {
@@ -203,7 +238,6 @@ function localRgw(endpoint: string): { conf: string; pids: number[] } | undefine
   return { conf, pids };
 }
 
-/** CPU seconds the S3 server's processes have used so far; undefined when they are not known. */
 /**
  * CPU seconds used so far by every process on this machine whose name is `name` (Linux /proc:
  * PostgreSQL's backends are all `postgres`, Redis is `redis-server`); undefined where there is
@@ -230,6 +264,7 @@ export function processesCpuSeconds(name: string): number | undefined {
   return sum;
 }
 
+/** CPU seconds the S3 server's processes have used so far; undefined when they are not known. */
 export function s3CpuSeconds(target: Target): number | undefined {
   if (target.pids.length === 0) return undefined;
   let sum = 0;

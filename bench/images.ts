@@ -29,6 +29,8 @@
  *                     at a time: one process per rendition from the original, as Piwigo and Lychee
  *                     do; one process per photo; and that with JPEG shrink-on-load.
  * Every Lamha run is a child process (bench/images-lamha.ts, compiled to JS as in production).
+ * Every timed run starts on a settled machine (`settle` in bench/harness.ts: under a quarter of
+ * a core busy, at most 10 s of waiting, a wait over a second logged).
  * Then the tuning grid (job concurrency × sharp threads × sharp cache), the worker's setting
  * with and without MALLOC_ARENA_MAX=2 (glibc's allocator, for memory), and the profile of
  * deriveImage's steps (bench/images-profile.ts).
@@ -67,7 +69,7 @@ import { CURRENT, PROPOSED } from './images-variant.js';
 import type { LamhaRunResult, LamhaRunSpec } from './images-lamha.js';
 import type { ProfileResult, ProfileSpec } from './images-profile.js';
 import { envInt } from './env.js';
-import { compile, diagnosticArgs, log, ROOT } from './harness.js';
+import { compile, diagnosticArgs, log, ROOT, settle } from './harness.js';
 import { openWorkerBench, type WorkerBench, type WorkerRunResult } from './images-e2e.js';
 
 const GOAL_PHOTOS_PER_SECOND = 4;
@@ -129,7 +131,14 @@ interface Setting {
 /** sharp's own default thread count in this environment (1 on glibc without jemalloc). */
 const SHARP_DEFAULT_THREADS = sharp.concurrency();
 
+/** Before each timed run: the machine settled (bench/harness.ts), and a wait of more than a second said. */
+async function settled(what: string): Promise<void> {
+  const waited = await settle();
+  if (waited > 1) log(`${what}: waited ${fmt(waited, 1)} s for the machine to settle`);
+}
+
 async function lamha(mode: LamhaRunSpec['mode'], files: string[], s: Setting): Promise<LamhaRunResult & { load1: number }> {
+  await settled(`lamha ${mode}`);
   const load = load1();
   const { mallocArenaMax, ...setting } = s;
   // unset means glibc's default, even when this process runs with MALLOC_ARENA_MAX
@@ -259,6 +268,7 @@ async function runConvert(magick: string, args: string[], env: Record<string, st
 }
 
 async function magickRun(magick: string, variant: MagickVariant, files: string[]): Promise<MagickResult> {
+  await settled(variant.name);
   const load = load1();
   const work = mkdtempSync(path.join(os.tmpdir(), 'lamha-bench-magick-'));
   const live = new Set<number>();
