@@ -156,10 +156,12 @@ interface Context {
 
 /**
  * Resolves once every one of `ids` has been announced ready on the live channel, or once
- * PostgreSQL has none of them left `processing` (one failed: the caller's check says which).
+ * PostgreSQL has had none of them left `processing` at two checks a second apart (one failed:
+ * the caller's check says which).
  */
 function allAnnounced(subscriber: Redis, db: Db, ids: string[]): { done: Promise<void>; stop(): void } {
   const waiting = new Set(ids);
+  let noneProcessing = false;
   let timer: NodeJS.Timeout | undefined;
   let stop = () => {};
   const done = new Promise<void>((resolve, reject) => {
@@ -173,9 +175,13 @@ function allAnnounced(subscriber: Redis, db: Db, ids: string[]): { done: Promise
       try {
         const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assets WHERE id = ANY($1) AND status = 'processing'`, [ids]);
         if (rows[0]!.n === 0) {
-          // a failed photo (the caller says which), or an announcement missed: the time then ends here, up to a second late
-          log(`worker run: ${waiting.size} of the photos never announced ready`);
-          return finish();
+          // the last photo's row is committed just before its announcement: give that one more check
+          if (!noneProcessing) noneProcessing = true;
+          else {
+            // a failed photo (the caller says which), or an announcement missed: the time then ends here, late
+            log(`worker run: ${waiting.size} of the photos never announced ready`);
+            return finish();
+          }
         }
         if (performance.now() - started > RUN_TIMEOUT_MS) return finish(new Error(`${rows[0]!.n} photos still processing after ${RUN_TIMEOUT_MS / 1000} s`));
         timer = setTimeout(() => void check(), FAILURE_CHECK_MS);
