@@ -162,6 +162,7 @@ interface Context {
 function allAnnounced(subscriber: Redis, db: Db, ids: string[]): { done: Promise<void>; stop(): void } {
   const waiting = new Set(ids);
   let noneProcessing = false;
+  let over = false;
   let timer: NodeJS.Timeout | undefined;
   let stop = () => {};
   const done = new Promise<void>((resolve, reject) => {
@@ -174,6 +175,8 @@ function allAnnounced(subscriber: Redis, db: Db, ids: string[]): { done: Promise
     const check = async () => {
       try {
         const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assets WHERE id = ANY($1) AND status = 'processing'`, [ids]);
+        // the announcements may have ended the wait while the query ran
+        if (over) return;
         if (rows[0]!.n === 0) {
           // the last photo's row is committed just before its announcement: give that one more check
           if (!noneProcessing) noneProcessing = true;
@@ -195,6 +198,7 @@ function allAnnounced(subscriber: Redis, db: Db, ids: string[]): { done: Promise
       else resolve();
     };
     stop = () => {
+      over = true;
       clearTimeout(timer);
       subscriber.off('message', onMessage);
     };
