@@ -122,10 +122,12 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
  * Moves a file this process already has (the plan's cleaned original, in its work dir on the same
  * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
  */
-export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<void> {
+export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<string> {
   const dir = deps.settings.sourcesDir;
   await makeSourcesDir(dir);
-  await rename(file, path.join(dir, assetId));
+  const kept = path.join(dir, assetId);
+  await rename(file, kept);
+  return kept;
 }
 
 export async function removeSource(deps: ProcessorDeps, assetId: string): Promise<void> {
