@@ -71,9 +71,8 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         await removeSource(deps, assetId);
         const source = await keepSource(deps, assetId, clean.path);
         // The poster and the first piece of the smallest rung are made meanwhile, from this
-        // machine's copy: storing a recording back to S3 takes a while (bench/video-flow: 19–30 s
-        // for 10 minutes of 1080p, before any part could start when it came first) and leaves
-        // most of the cores to the encode.
+        // machine's copy: storing a recording back to S3 takes a while (bench/video-flow: a fifth
+        // of the way to first playable when it came first) and leaves the cores mostly idle.
         first = firstPartsMeanwhile(deps, assetId, plan, source, work);
         // No job of the flow may fetch the original, nor the asset turn playable, before the
         // stored one is the cleaned one: the flow is queued, and parts recorded, after this.
@@ -87,15 +86,12 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
         await startVideoPlan(deps.db, assetId, run, plan);
         const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
         const firstKids = firstChildren(assetId, run, plan);
-        // made already (a short clip, a slow store): recorded now, and not in the flow; still
-        // being made: in the flow, held back; not made: in the flow as any part
-        const pending = !first.settled;
-        const early = !pending && await recordFirst(deps, assetId, run, await first.done);
+        // made already (a short clip, a slow store): recorded now, and not in the flow
+        const early = first.settled ? await recordFirst(deps, assetId, run, await first.done) : false;
         const hold = firstHoldMs(deps, plan);
-        const isFirst = (c: VideoFlowChild) => firstKids.some((f) => sameChild(f, c));
         const children = flowChildren(assetId, run, plan)
-          .filter((c) => !(audioKept && c.name === 'video-audio') && !(early && isFirst(c)))
-          .map((c) => (pending && isFirst(c) ? { ...c, delayMs: hold } : c));
+          .filter((c) => !(audioKept && c.name === 'video-audio') && !(early && firstKids.some((f) => sameChild(f, c))))
+          .map((c) => (firstKids.some((f) => sameChild(f, c)) && !first!.settled ? { ...c, delayMs: hold } : c));
         await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
         // a retry after a crash from here on resumes this run (resumeRun)
         await job.updateData({ ...job.data, run });
