@@ -36,15 +36,6 @@ export async function recordVideoPart(db: Queryable, assetId: string, run: strin
   return rowCount === 1;
 }
 
-/** Whether every one of these parts is recorded (for the asset's current run: a new run's plan removes the earlier parts). */
-export async function hasVideoParts(db: Queryable, assetId: string, parts: { part: string; piece: number }[]): Promise<boolean> {
-  const { rows: [row] } = await db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM video_parts WHERE asset_id = $1 AND (part, piece) IN (SELECT * FROM unnest($2::text[], $3::int[]))',
-    [assetId, parts.map((p) => p.part), parts.map((p) => p.piece)],
-  );
-  return parts.length > 0 && row!.n === parts.length;
-}
-
 export interface VideoPartRow<R> {
   part: string;
   piece: number;

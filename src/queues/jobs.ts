@@ -15,14 +15,7 @@ export interface JobPayloads {
    * A video's first job: probe, clean the original, plan; then it adds the flow of jobs below
    * (poster, audio, each rung's pieces, storyboard, then finalize-video), which any worker may take.
    */
-  'transcode-video': {
-    assetId: string;
-    /**
-     * the run an earlier attempt of this job planned and queued (job.updateData): a retry after
-     * a crash resumes that run instead of planning again
-     */
-    run?: string;
-  };
+  'transcode-video': { assetId: string };
   /** poster of run `run`, with the photo renditions and the placeholder */
   'video-poster': VideoRunPayload;
   /** the storyboard for scrubbing (a sprite and its WebVTT), after the first rung */

@@ -7,12 +7,6 @@ export interface VideoFlowChild<N extends Exclude<VideoFlowJob, 'finalize-video'
   name: N;
   data: JobPayloads[N];
   rank: number;
-  /**
-   * Held back this long: a part its plan is making itself meanwhile. The plan starts it at once
-   * when done (`startNow`), and the job then finds its part made; a plan that died leaves it to
-   * run after the delay.
-   */
-  delayMs?: number;
 }
 
 export interface Queues {
@@ -22,8 +16,6 @@ export interface Queues {
    * finalize-video once all are done. A child that fails for good fails the flow.
    */
   addVideoFlow(assetId: string, run: string, children: VideoFlowChild[], options?: { backfill?: boolean }): Promise<void>;
-  /** Starts these children of run `run`'s flow now if they are held back (delayMs); others are left as they are. */
-  startNow(run: string, children: VideoFlowChild[]): Promise<void>;
   /** Whether the flow of run `run` is in Redis (its finalize-video job, waiting or done). */
   hasVideoFlow(run: string): Promise<boolean>;
   /**
@@ -62,17 +54,10 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
           name: c.name,
           queueName: JOB_POLICY[c.name].queue,
           data: c.data,
-          opts: { ...optionsOf(c.name, flowChildJobId(run, c), base + c.rank), failParentOnFailure: true, ...(c.delayMs !== undefined && { delay: c.delayMs }) },
+          opts: { ...optionsOf(c.name, videoFlowJobId(c.name, run, c.name === 'video-piece' ? `${(c.data as JobPayloads['video-piece']).rungs.join('+')}-${(c.data as JobPayloads['video-piece']).piece}` : undefined), base + c.rank), failParentOnFailure: true },
         })),
       };
       await flows.add(flow);
-    },
-    async startNow(run, children) {
-      for (const c of children) {
-        const job = await queues[JOB_POLICY[c.name].queue].getJob(flowChildJobId(run, c));
-        // one no longer delayed (taken, done, or its flow gone) has nothing to start
-        if (job && (await job.isDelayed())) await job.promote().catch(() => {});
-      }
     },
     async hasVideoFlow(run) {
       return (await queues[JOB_POLICY['finalize-video'].queue].getJob(videoFlowJobId('finalize-video', run))) !== undefined;
@@ -106,11 +91,6 @@ export function createQueues({ connection, prefix }: { connection: Redis; prefix
       await Promise.all([...Object.values(queues).map((q) => q.close()), flows?.close()]);
     },
   };
-}
-
-function flowChildJobId(run: string, c: VideoFlowChild): string {
-  const piece = c.name === 'video-piece' ? (c.data as JobPayloads['video-piece']) : undefined;
-  return videoFlowJobId(c.name, run, piece && `${piece.rungs.join('+')}-${piece.piece}`);
 }
 
 /** BullMQ job ids of a video's flow: one per run and part, so adding a run's flow twice adds nothing. */

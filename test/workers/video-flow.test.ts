@@ -5,17 +5,15 @@
  * sharing the pieces of one video.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { createTestContext, REDIS_URL, seedEvent, type TestContext } from '../helpers/context.js';
 import { clip } from '../helpers/clips.js';
 import { multipart } from '../helpers/multipart.js';
-import { inspector } from '../helpers/originals.js';
 import { runEntry, waitFor, type Running } from '../helpers/processes.js';
-import { processesMentioning, workerEnv } from '../helpers/worker-process.js';
-import { jobId } from '../../src/queues/jobs.js';
+import { processesMentioning } from '../helpers/worker-process.js';
 import { runWorkers, settled } from '../helpers/workers.js';
 import { requeueProcessing } from '../../src/services/reconcile.js';
 import { resumeVideoFlows } from '../../workers/resume-flows.js';
@@ -24,8 +22,6 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-flow-'));
 t.teardown(() => rm(scratch, { recursive: true, force: true }));
 const PIECE = 8;
 const FIXTURE = path.resolve('test/fixtures/mp4_h264_aac_gps-udta-xyz.mp4');
-/** the QuickTime user-data atom of a position (©xyz), as phones write it */
-const LOCATION_ATOM = Buffer.from([0xa9, 0x78, 0x79, 0x7a]);
 
 /** 24 s of a real 1080p30 phone recording (its one second, looped), H.264/AAC with a keyframe every 2 s. */
 async function recording(): Promise<string> {
@@ -104,15 +100,11 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
   await seedEvent(ctx);
   runWorkers(t, ctx, ['videos']);
-  // with a position where phones write it (QuickTime user data, ©xyz), for the original at rest
-  const source = path.join(scratch, 'located.mp4');
-  await copyFile(await recording(), source);
-  const { exiftool } = await inspector(t);
-  await exiftool.write(source, { 'UserData:GPSCoordinates': '36.19, 44.01, 400' } as never, { writeArgs: ['-overwrite_original'] });
+  const source = await recording();
   const id = await upload(ctx, source);
 
   // watch it as a curator would: the first moment it is ready, what the master playlist names
-  let early: { progress: number; rungs: number; byRendition: Record<string, number>; visitor: number; inAlbum: boolean; storedHasLocation: boolean } | undefined;
+  let early: { progress: number; rungs: number; byRendition: Record<string, number>; visitor: number; inAlbum: boolean } | undefined;
   const watched = waitFor(async () => {
     const res = await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) });
     const a = res.json();
@@ -121,11 +113,9 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
       // and what a visitor gets: the asset, and the album listing it
       const visitor = await ctx.app.inject({ url: `/api/v1/assets/${id}` });
       const album = await ctx.app.inject({ url: '/api/v1/events/conf/albums/day-1' });
-      // the original at rest then: the plan stores the cleaned one while it makes the first parts
-      const stored = await bytes(ctx, `originals/${id}`);
       early = {
         progress: a.progress, rungs: (master.body.match(/#EXT-X-STREAM-INF/g) ?? []).length, byRendition: a.progressByRendition,
-        visitor: visitor.statusCode, inAlbum: album.body.includes(id), storedHasLocation: stored.includes(LOCATION_ATOM),
+        visitor: visitor.statusCode, inAlbum: album.body.includes(id),
       };
     }
     return a.status !== 'processing' && a.progress === 100;
@@ -140,8 +130,6 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.equal(early!.byRendition['download.mp4'], 0);
   t.equal(early!.visitor, 200, 'a visitor can open it then');
   t.ok(early!.inAlbum, 'and the album lists it');
-  t.equal(early!.storedHasLocation, false, 'the stored original had lost its location by then');
-  t.ok((await readFile(source)).includes(LOCATION_ATOM), 'which the upload had');
 
   const asset = (await ctx.app.inject({ url: `/api/v1/assets/${id}`, headers: ctx.auth(ctx.admin) })).json();
   t.same(asset.progressByRendition, { poster: 100, storyboard: 100, audio: 100, '360p': 100, '720p': 100, '1080p': 100, 'download.mp4': 100 });
@@ -164,10 +152,8 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
 
   const jobs = await ctx.queues.queues.videos.getJobs(['completed']);
-  t.match(jobs.find((j) => j.name === 'transcode-video')?.returnvalue, /, audio \(made\), poster and 360p piece 0 \(made\);/, 'the plan made the audio, the poster and the first piece while it stored the original');
-  t.notOk(jobs.some((j) => j.name === 'video-audio'), 'and no job of the flow made the audio again');
-  const firstJobs = jobs.filter((j) => j.name === 'video-poster' || (j.name === 'video-piece' && j.data.rungs.join('+') === '360p' && j.data.piece === 0));
-  t.same(firstJobs.map((j) => j.returnvalue), ['skipped: made with the plan', 'skipped: made with the plan'], 'nor the poster and the first piece');
+  t.match(jobs.find((j) => j.name === 'transcode-video')?.returnvalue, /, audio \(made\);/, 'the plan made the audio while it stored the original');
+  t.notOk(jobs.some((j) => j.name === 'video-audio'), 'and no job of the flow made it again');
 
   const mp4 = path.join(scratch, `${id}-download.mp4`);
   await writeFile(mp4, await bytes(ctx, `renditions/${id}/download.mp4`));
@@ -177,16 +163,13 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
 });
 
 t.test('a piece that fails is retried alone, audio the plan could not make is made by its own job, and the video still ends whole', async (t) => {
-  // an ffmpeg that fails once for the second piece of the 720p rung, once for the audio, and
-  // once for the first piece of the 360p rung (the plan's, made while it stores the original)
+  // an ffmpeg that fails once for the second piece of the 720p rung, and once for the audio
   const marker = path.join(scratch, 'failed-once');
   const audioMarker = path.join(scratch, 'audio-failed-once');
-  const firstMarker = path.join(scratch, 'first-failed-once');
   const wrapper = path.join(scratch, 'ffmpeg-fails-once');
   await writeFile(wrapper, `#!/bin/bash
 if [[ "$*" == *"-ss ${PIECE} "* && "$*" == *"scale=720:1280"* && ! -e ${marker} ]]; then touch ${marker}; echo "piece failed on purpose" >&2; exit 1; fi
 if [[ "$*" == *" -vn "* && ! -e ${audioMarker} ]]; then touch ${audioMarker}; echo "audio failed on purpose" >&2; exit 1; fi
-if [[ "$*" != *"-ss "* && "$*" == *"scale=360:640"* && ! -e ${firstMarker} ]]; then touch ${firstMarker}; echo "first piece failed on purpose" >&2; exit 1; fi
 exec ffmpeg "$@"
 `);
   await chmod(wrapper, 0o755);
@@ -204,11 +187,6 @@ exec ffmpeg "$@"
   t.equal(starts['720p+1080p-1'], 2, 'the failed piece ran twice');
   t.ok(await readFile(audioMarker).then(() => true, () => false), "the plan's audio failed");
   t.equal(starts['video-audio'], 1, 'the audio was made by its own job');
-  t.ok(await readFile(firstMarker).then(() => true, () => false), "the plan's first piece failed");
-  const made = (name: string) => jobs.find((j) => (j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name) === name)?.returnvalue;
-  t.match(made('360p-0'), /^360p piece 0 /, 'the first piece was made by its own job');
-  t.equal(made('video-poster'), 'poster', 'and the poster with it');
-  t.notMatch(jobs.find((j) => j.name === 'transcode-video')?.returnvalue, /\(made\);/, 'the plan says it made neither');
   // another job run again would say why (a lapsed lock leaves no failure; a failed attempt leaves its error)
   const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && j.data.rungs.join('+') === '720p+1080p' && j.data.piece === 1));
   t.same(again.map((j) => ({ job: j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, starts: j.attemptsStarted, failures: (j.stacktrace ?? []).map((s) => s.split('\n')[0]) })), [], 'every other job ran once');
@@ -302,54 +280,4 @@ t.test('two worker processes both take pieces of one video', async (t) => {
   const by = new Set(pieces.map((j) => j.processedBy));
   t.equal(by.size, 2, `pieces taken by both processes (${[...by].join(', ')})`);
   t.same(children.map((c) => c.child.pid).filter((pid) => ![...by].some((b) => b?.endsWith(`:${pid}`))), [], 'the processes are the two workers');
-});
-
-t.test('a worker killed while its plan makes the first parts: the retry resumes the run, and the jobs held back for them make them', async (t) => {
-  const ctx = await createTestContext(t, { ownDatabase: true, env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
-  await seedEvent(ctx);
-  const tmp = await mkdtemp(path.join(scratch, 'tmp-'));
-  // an ffmpeg whose first encode of the 360p rung's first piece (the plan's) never ends
-  const marker = path.join(scratch, 'first-piece-started');
-  const wrapper = path.join(scratch, 'ffmpeg-stuck-first');
-  await writeFile(wrapper, `#!/bin/bash
-if [[ "$*" != *"-ss "* && "$*" == *"scale=360:640"* && ! -e ${marker} ]]; then touch ${marker}; exec sleep 600; fi
-exec ffmpeg "$@"
-`);
-  await chmod(wrapper, 0o755);
-  const env = workerEnv(ctx, tmp, {
-    LOG_LEVEL: 'warn', FFMPEG_PATH: wrapper, VIDEO_PIECE_SECONDS: String(PIECE),
-    // a dead worker's job is taken over within seconds instead of BullMQ's 30 s
-    WORKER_LOCK_MS: '15000', WORKER_STALLED_INTERVAL_MS: '1000',
-  });
-  const children: Running[] = [runEntry('workers/main.ts', env)];
-  t.teardown(() => children.forEach((c) => c.child.kill('SIGKILL')));
-  const id = await upload(ctx, await recording());
-  const plan = () => ctx.queues.queues.videos.getJob(jobId('transcode-video', id));
-  const queued = await waitFor(async () => (await plan())?.data.run !== undefined && await readFile(marker).then(() => true, () => false), 120_000);
-  t.ok(queued, `the plan queued its flow and is making the first piece\n${children[0]!.output()}`);
-  const run: string = (await plan())!.data.run;
-  children[0]!.child.kill('SIGKILL');
-  await children[0]!.exit;
-
-  children.push(runEntry('workers/main.ts', env));
-  const end = await settled(ctx, id, 300_000);
-  t.equal(end.status, 'ready', `${end.error ?? ''}\n${children[1]!.output()}`);
-  const { rows: [a] } = await ctx.db.query<{ progress: number }>('SELECT progress FROM assets WHERE id = $1', [id]);
-  t.equal(a?.progress, 100, 'complete');
-  const again = await plan();
-  t.equal(again?.attemptsStarted, 2, 'the plan ran again');
-  t.equal(again?.returnvalue, `resumed: run ${run}, its flow queued by an earlier attempt`, 'and resumed its run instead of planning another');
-  const jobs = await ctx.queues.queues.videos.getJobs(['completed']);
-  t.same([...new Set(jobs.filter((j) => j.name !== 'transcode-video').map((j) => j.data.run))], [run], 'every job of the flow is of that run');
-  const made = (name: string) => jobs.find((j) => (j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name) === name)?.returnvalue;
-  t.match(made('360p-0'), /^360p piece 0 /, 'the first piece was made by its own job');
-  t.equal(made('video-poster'), 'poster', 'and the poster');
-  t.same(jobs.filter((j) => (j.attemptsStarted ?? 1) > 1).map((j) => j.name), ['transcode-video'], 'nothing else ran twice');
-  const prefix = `renditions/${id}/`;
-  const objects = (await ctx.storage.list(prefix)).map((k) => k.slice(prefix.length));
-  const segments = async (dir: string) => (await text(ctx, `${prefix}hls/${dir}/index.m3u8`)).split('\n').filter((l) => l && !l.startsWith('#')).map((n) => `hls/${dir}/${n}`);
-  const named = new Set((await ctx.db.query<{ name: string }>('SELECT name FROM renditions WHERE asset_id = $1', [id])).rows.map((r) => r.name));
-  for (const dir of ['audio', '360p', '720p', '1080p']) for (const n of [`hls/${dir}/index.m3u8`, `hls/${dir}/init.mp4`, ...(await segments(dir))]) named.add(n);
-  t.same(objects.filter((o) => !named.has(o)), [], 'no object outside the one set');
-  t.same([...named].filter((n) => !objects.includes(n)), [], 'and every one of it stored');
 });

@@ -30,12 +30,6 @@ export interface CleanControl {
   timeoutMs: number;
   /** the job's step times, where the clean's steps (`rewrite`, `check`, `store`) are added */
   steps?: StepTimes;
-  /**
-   * Leave the stored original as it is and answer `store` instead, which replaces it by the
-   * cleaned file (wherever the caller has moved it) and marks the asset's original cleaned:
-   * a video's plan stores it while it encodes the first parts.
-   */
-  deferStore?: boolean;
 }
 
 /**
@@ -46,7 +40,7 @@ export interface CleanControl {
  * stored original, when the file cannot be cleaned. A photo's check reads its tags in the same
  * exiftool run (`tags`), which then need not be read again.
  */
-export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<{ path: string; tags?: PhotoMetadata; store?: (file: string) => Promise<void> }> {
+export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, original: string, work: string, ctl: CleanControl): Promise<{ path: string; tags?: PhotoMetadata }> {
   if (asset.keepLocation || asset.originalCleanedAt !== null || asset.kind === 'document') return { path: original };
   const cleaned = path.join(work, 'cleaned');
   let tags: PhotoMetadata | undefined;
@@ -65,12 +59,8 @@ export async function cleanOriginal(deps: ProcessorDeps, asset: AssetToProcess, 
     deps.log.warn({ assetId: asset.id, reason: err.message }, 'an original that could not be cleaned was deleted');
     throw err;
   }
-  const store = async (file: string) => {
-    await deps.storage.put(originalKey(asset.id), createReadStream(file), { contentType: asset.mimeType });
-    await markOriginalCleaned(deps.db, asset.id);
-  };
-  if (ctl.deferStore) return { path: cleaned, store, ...(tags && { tags }) };
-  await store(cleaned);
+  await deps.storage.put(originalKey(asset.id), createReadStream(cleaned), { contentType: asset.mimeType });
+  await markOriginalCleaned(deps.db, asset.id);
   ctl.steps?.lap('store');
   return { path: cleaned, ...(tags && { tags }) };
 }

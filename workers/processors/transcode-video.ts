@@ -1,19 +1,16 @@
 /**
  * transcode-video, the first job of a video: probe the upload, check its limits, clean the
- * original (making the audio meanwhile), plan the ladder and the pieces; then store the cleaned
- * original back while making the poster and the first piece of the smallest rung from this
- * machine's copy, and add the flow of jobs that makes the rest — every rung of every piece (any
- * worker on any machine takes them, smallest rung first so the video is playable early), the
- * storyboard, then finalize-video. Whatever an earlier run left goes first, so the flow ends
- * with exactly one set.
+ * original (making the audio meanwhile), plan the ladder and the pieces, then add the flow of
+ * jobs that makes the rest — the poster, every rung of every piece (any worker on any machine
+ * takes them, smallest rung first so the video is playable early), the storyboard, then
+ * finalize-video. Whatever an earlier run left goes first, so the flow ends with exactly one set.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { inTransaction } from '../../src/db/database.js';
 import { findAssetToProcess } from '../../src/db/processing.js';
-import { findVideoPlan, recordVideoPart, startVideoPlan } from '../../src/db/video-flow.js';
+import { recordVideoPart, startVideoPlan } from '../../src/db/video-flow.js';
 import { VideoTooLargeError, VideoTooLongError } from '../../src/errors.js';
 import { probeVideo, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { downloadPlan, planLadder, planPieces, rungGroups } from '../../src/media/video-plan.js';
@@ -22,16 +19,13 @@ import type { VideoFlowChild } from '../../src/queues/producer.js';
 import type { ProcessorDeps } from './registry.js';
 import { cleanOriginal } from './clean-original.js';
 import { clearRenditions, inWorkDir, isInputFault, progressReporter, recordFailure, spoolOriginal, jobSignal, StepTimes } from './steps.js';
-import { advance, keepSource, removeSource, removeStaleSources, revivePlan, stoppedForGood, type HlsPartResult, type PosterPartResult, type VideoPlan } from './video-flow.js';
-import { encodeAudio, makeParts, partExtent, storePart } from './video-piece.js';
-import { makePicture, pictureDeadlineMs } from './video-poster.js';
+import { keepSource, removeSource, removeStaleSources, stoppedForGood, type VideoPlan } from './video-flow.js';
+import { encodeAudio, storePart } from './video-piece.js';
 
 export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>, deps: ProcessorDeps): Promise<string> {
   const { assetId } = job.data;
   const asset = await findAssetToProcess(deps.db, assetId);
   if (!asset) return 'skipped: the asset no longer exists';
-  const resumed = await resumeRun(job, deps, asset.status);
-  if (resumed) return resumed;
   if (asset.status === 'ready') return 'skipped: already done';
   if (asset.kind !== 'video') throw new UnrecoverableError(`asset ${assetId} is not a video`);
 
@@ -59,76 +53,35 @@ export async function transcodeVideoJob(job: Job<JobPayloads['transcode-video']>
       // way to first playable (bench/video-flow). From the upload: the same packets; its output
       // is checked like any part's.
       const audio = probe.hasAudio ? audioMeanwhile(deps, assetId, uploaded, probe, work, { ...tools, timeoutMs: deadlineMs }) : undefined;
-      let first: ReturnType<typeof firstPartsMeanwhile> | undefined;
       try {
         // the same streams, packet for packet: the probe holds for it
-        const clean = await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), steps, deferStore: true });
+        const original = (await cleanOriginal(deps, asset, uploaded, work, { signal, probe, timeoutMs: Math.min(deadlineMs, deps.settings.transcodeDeadline.maxMs), steps })).path;
+        const audioDir = await audio?.done;
+        steps.lap('audio after the clean');
+
         const plan: VideoPlan = { probe, rungs: planLadder(probe.width, probe.height), pieces: planPieces(probe.durationMs, deps.settings.videoPieceSeconds), download: downloadPlan(probe) };
         const run = randomUUID();
         // One set of renditions: whatever an earlier run left goes first, and its jobs find their run gone.
         await clearRenditions(deps, assetId);
-        // this machine's workers need not fetch it again
-        await removeSource(deps, assetId);
-        const source = await keepSource(deps, assetId, clean.path);
-        // The poster and the first piece of the smallest rung are made meanwhile, from this
-        // machine's copy: storing a recording back to S3 takes a while (bench/video-flow: a fifth
-        // of the way to first playable when it came first) and leaves the cores mostly idle.
-        first = firstPartsMeanwhile(deps, assetId, plan, source, work);
-        // No job of the flow may fetch the original, nor the asset turn playable, before the
-        // stored one is the cleaned one: the flow is queued, and parts recorded, after this.
-        if (clean.store) {
-          await clean.store(source);
-          steps.lap('store');
-        }
-        const audioDir = await audio?.done;
-        steps.lap('audio after the store');
-
         await startVideoPlan(deps.db, assetId, run, plan);
         const audioKept = audioDir !== undefined && await keepAudio(deps, assetId, run, audioDir, { ...tools, timeoutMs: deps.settings.toolTimeoutMs });
-        const firstKids = firstChildren(assetId, run, plan);
-        // made already (a short clip, a slow store): recorded now, and not in the flow
-        const early = first.settled ? await recordFirst(deps, assetId, run, await first.done) : false;
-        const hold = firstHoldMs(deps, plan);
-        const children = flowChildren(assetId, run, plan)
-          .filter((c) => !(audioKept && c.name === 'video-audio') && !(early && firstKids.some((f) => sameChild(f, c))))
-          .map((c) => (firstKids.some((f) => sameChild(f, c)) && !first!.settled ? { ...c, delayMs: hold } : c));
+        // this machine's workers need not fetch it again
+        await removeSource(deps, assetId);
+        await keepSource(deps, assetId, original);
+        const children = flowChildren(assetId, run, plan).filter((c) => !(audioKept && c.name === 'video-audio'));
         await deps.queues.addVideoFlow(assetId, run, children, { backfill: (job.opts.priority ?? 0) >= 10 });
-        // a retry after a crash from here on resumes this run (resumeRun)
-        await job.updateData({ ...job.data, run });
         await progress(5);
         steps.lap('flow');
-        const made = early || await recordFirst(deps, assetId, run, await first.done);
-        steps.lap('first parts after the flow');
-        // what the plan made, its jobs find made; what it could not, they make now
-        if (!early) await deps.queues.startNow(run, firstKids);
-        if (made || audioKept) await advance(deps, assetId, run, { pictures: made });
-        const planned = `${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}`;
-        const with_ = [...(probe.hasAudio ? [`audio${audioKept ? ' (made)' : ''}`] : []), ...(made ? [`poster and ${firstKids[1]!.data.rungs.join('+')} piece 0 (made)`] : [])];
-        return `planned: ${planned}${with_.length > 0 ? `, ${with_.join(', ')}` : ''}; run ${run} (${steps})`;
+        return `planned: ${plan.rungs.map((r) => r.name).join(', ')} in ${plan.pieces.length} piece${plan.pieces.length === 1 ? '' : 's'}${probe.hasAudio ? `, audio${audioKept ? ' (made)' : ''}` : ''}; run ${run} (${steps})`;
       } finally {
         // nothing of it may write into the work dir once it is removed
         await audio?.stop();
-        await first?.stop();
       }
     });
   } catch (err) {
     const stopped = stoppedForGood(err, deadline);
     return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
   }
-}
-
-/**
- * A retry of a plan that had queued its flow (a worker that died while it made the first parts,
- * say): the flow stands, so the run goes on; the parts the plan held back start now, and make
- * what it did not. Answers the report, or undefined when there is no such run to resume.
- */
-async function resumeRun(job: Job<JobPayloads['transcode-video']>, deps: ProcessorDeps, status: string): Promise<string | undefined> {
-  const { assetId, run } = job.data;
-  if (run === undefined || status === 'failed') return undefined;
-  const row = await findVideoPlan<VideoPlan>(deps.db, assetId);
-  if (row?.run !== run || !(await deps.queues.hasVideoFlow(run))) return undefined;
-  await deps.queues.startNow(run, firstChildren(assetId, run, revivePlan(row.plan)));
-  return `resumed: run ${run}, its flow queued by an earlier attempt`;
 }
 
 /** ffmpeg's paths and controls, as the job's `tools` with a timeout */
@@ -167,74 +120,6 @@ async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir:
     deps.log.warn({ err, assetId }, 'the audio made with the plan could not be stored; its own job will make it');
     return false;
   }
-}
-
-/** What the plan made of the flow's first parts: the poster and piece 0 of the smallest rung. */
-interface FirstParts {
-  poster: PosterPartResult;
-  piece: Map<string, HlsPartResult>;
-}
-
-/**
- * The poster, then piece 0 of the smallest rung, made from `source` while the caller goes on
- * (it stores the original). `done` answers them, stored but not recorded, or undefined when they
- * could not be made (their own jobs make them then); `stop` ends it and waits until it has.
- */
-function firstPartsMeanwhile(deps: ProcessorDeps, assetId: string, plan: VideoPlan, source: string, work: string) {
-  const stopped = new AbortController();
-  const signal = AbortSignal.any([jobSignal(deps, firstHoldMs(deps, plan)), stopped.signal]);
-  const rungs = rungGroups(plan.rungs)[0]!.map((r) => r.name);
-  let settled = false;
-  const done = (async (): Promise<FirstParts> => {
-    const [posterDir, pieceDir] = [path.join(work, 'first-poster'), path.join(work, 'first-piece')];
-    await mkdir(posterDir);
-    await mkdir(pieceDir);
-    const poster = await makePicture(deps, assetId, plan, 'poster', source, posterDir, signal);
-    return { poster: poster.result, piece: await makeParts(deps, assetId, plan, rungs, 0, source, pieceDir, { signal }) };
-  })().then((made) => made, (err: unknown) => {
-    if (!stopped.signal.aborted) deps.log.warn({ err, assetId }, 'the plan could not make the poster and the first piece; their own jobs will');
-    return undefined;
-  }).finally(() => {
-    settled = true;
-  });
-  return {
-    done,
-    get settled(): boolean {
-      return settled;
-    },
-    async stop(): Promise<void> {
-      stopped.abort();
-      await done;
-    },
-  };
-}
-
-/** Records what firstPartsMeanwhile made, all or nothing; false when it made nothing or the run was replaced. */
-async function recordFirst(deps: ProcessorDeps, assetId: string, run: string, made: FirstParts | undefined): Promise<boolean> {
-  if (!made) return false;
-  return inTransaction(deps.db, async (q) => {
-    if (!(await recordVideoPart(q, assetId, run, 'poster', 0, made.poster))) return false;
-    for (const [part, result] of made.piece) if (!(await recordVideoPart(q, assetId, run, part, 0, result))) return false;
-    return true;
-  });
-}
-
-/** How long the flow holds back the first parts' jobs: the longest the plan may take to make them. */
-function firstHoldMs(deps: ProcessorDeps, plan: VideoPlan): number {
-  const piece = partExtent(deps, plan, rungGroups(plan.rungs)[0]!.map((r) => r.name), 0);
-  return Math.min(pictureDeadlineMs(deps, plan) + piece.deadlineMs, deps.settings.transcodeDeadline.maxMs);
-}
-
-/** The flow's jobs of the parts the plan makes itself (firstPartsMeanwhile). */
-export function firstChildren(assetId: string, run: string, plan: VideoPlan): [VideoFlowChild<'video-poster'>, VideoFlowChild<'video-piece'>] {
-  return [
-    { name: 'video-poster', data: { assetId, run }, rank: 0 },
-    { name: 'video-piece', data: { assetId, run, rungs: rungGroups(plan.rungs)[0]!.map((r) => r.name), piece: 0 }, rank: 0 },
-  ];
-}
-
-function sameChild(a: VideoFlowChild, b: VideoFlowChild): boolean {
-  return a.name === b.name && JSON.stringify(partsOf(a)) === JSON.stringify(partsOf(b));
 }
 
 /**

@@ -122,12 +122,10 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
  * Moves a file this process already has (the plan's cleaned original, in its work dir on the same
  * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
  */
-export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<string> {
+export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<void> {
   const dir = deps.settings.sourcesDir;
   await makeSourcesDir(dir);
-  const kept = path.join(dir, assetId);
-  await rename(file, kept);
-  return kept;
+  await rename(file, path.join(dir, assetId));
 }
 
 export async function removeSource(deps: ProcessorDeps, assetId: string): Promise<void> {

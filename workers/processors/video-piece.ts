@@ -11,7 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
-import { hasVideoParts, recordVideoPart } from '../../src/db/video-flow.js';
+import { recordVideoPart } from '../../src/db/video-flow.js';
 import { runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { codecString, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
 import { audioOutput, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
@@ -19,7 +19,7 @@ import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js'
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource, jobSignal } from './steps.js';
-import { advance, assertNoMetadata, currentRun, sha256, sourceFile, stoppedForGood, type HlsPartResult, type VideoPlan } from './video-flow.js';
+import { advance, assertNoMetadata, currentRun, sha256, sourceFile, stoppedForGood, type HlsPartResult } from './video-flow.js';
 
 export async function videoPieceJob(job: Job<JobPayloads['video-piece']>, deps: ProcessorDeps): Promise<string> {
   return encodeParts(job, deps, job.data.rungs, job.data.piece);
@@ -35,20 +35,38 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   const current = await currentRun(deps, assetId, run);
   if (typeof current === 'string') return current;
   const { plan } = current;
+  const { probe } = plan;
   const audio = parts[0] === 'audio';
-  if (!audio && (plan.rungs.filter((r) => parts.includes(r.name)).length !== parts.length || !plan.pieces[index])) return `skipped: the plan has no ${parts.join(', ')} piece ${index}`;
-  // the plan makes the first piece of the smallest rung itself, while it stores the original
-  if (await hasVideoParts(deps.db, assetId, parts.map((part) => ({ part, piece: index })))) return 'skipped: made with the plan';
-  const { seconds, what, deadlineMs } = partExtent(deps, plan, parts, index);
+  const rungs = plan.rungs.filter((r) => parts.includes(r.name));
+  const piece = plan.pieces[index];
+  if (!audio && (rungs.length !== parts.length || !piece)) return `skipped: the plan has no ${parts.join(', ')} piece ${index}`;
+  const seconds = audio || piece!.seconds === null ? Math.max(0, (probe.durationMs ?? 0) / 1000 - (audio ? 0 : piece!.start)) : piece!.seconds;
+  const what = audio ? `the audio of ${Math.round(seconds)} s` : `${parts.join(' and ')} piece ${index} of ${Math.round(seconds)} s`;
+  const deadlineMs = Math.min(transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
   const signal = jobSignal(deps, deadlineMs);
+  const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
   try {
     return await inWorkDir('lamha-video-', async (work) => {
       const original = await sourceFile(deps, assetId, signal);
+      const dirs = parts.map((part) => path.join(work, part));
+      for (const dir of dirs) await mkdir(dir);
       const onProgress = (p: number) => void job.updateProgress(Math.round(p)).catch(() => {});
-      const results = await makeParts(deps, assetId, plan, parts, index, original, work, { signal, onProgress });
-      if (!(await recordParts(deps, assetId, run, index, results))) return 'skipped: a later run replaced this one';
+      if (audio) await encodeAudio(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
+      else {
+        const input = { path: original, format: probe.container, options: pieceInput(piece!) };
+        await runFfmpeg({ inputs: [input], output: pieceOutput(probe, rungs, piece!, dirs) }, {
+          ...tools, timeoutMs: deadlineMs, durationMs: Math.round(seconds * 1000) || undefined, onProgress,
+        });
+      }
+      const start = audio ? 0 : piece!.start;
+      const results = new Map<string, HlsPartResult>();
+      for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, start, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
+      const recorded = await inTransaction(deps.db, async (q) => {
+        for (const [part, result] of results) if (!(await recordVideoPart(q, assetId, run, part, index, result))) return false;
+        return true;
+      });
+      if (!recorded) return 'skipped: a later run replaced this one';
       await advance(deps, assetId, run);
-      const start = audio ? 0 : plan.pieces[index]!.start;
       const segments = [...results.values()][0]!.segments.length;
       return audio ? `audio: ${segments} segments` : `${parts.join(', ')} piece ${index} (${start}–${start + seconds} s): ${segments} segments each`;
     });
@@ -56,56 +74,6 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
     const stopped = stoppedForGood(err, { ms: deadlineMs, of: what });
     return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
   }
-}
-
-/** How long a part is (seconds of video), its name for messages, and its deadline. */
-export function partExtent(deps: Pick<ProcessorDeps, 'settings'>, plan: VideoPlan, parts: string[], index: number): { seconds: number; what: string; deadlineMs: number } {
-  const audio = parts[0] === 'audio';
-  const piece = plan.pieces[index]!;
-  const durationSeconds = (plan.probe.durationMs ?? 0) / 1000;
-  const seconds = audio || piece.seconds === null ? Math.max(0, durationSeconds - (audio ? 0 : piece.start)) : piece.seconds;
-  const what = audio ? `the audio of ${Math.round(seconds)} s` : `${parts.join(' and ')} piece ${index} of ${Math.round(seconds)} s`;
-  const deadlineMs = Math.min(transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
-  return { seconds, what, deadlineMs };
-}
-
-/**
- * Encodes the rungs `parts` of piece `index` (or ['audio'], the whole recording's audio) from
- * `original` in `work` (an empty directory of the caller's), and stores them: the results to
- * record (recordParts). Within the part's deadline (partExtent) and `ctl.signal`.
- */
-export async function makeParts(
-  deps: ProcessorDeps, assetId: string, plan: VideoPlan, parts: string[], index: number, original: string, work: string,
-  ctl: { signal: AbortSignal; onProgress?: (percent: number) => void },
-): Promise<Map<string, HlsPartResult>> {
-  const { probe } = plan;
-  const audio = parts[0] === 'audio';
-  const rungs = plan.rungs.filter((r) => parts.includes(r.name));
-  const piece = plan.pieces[index];
-  if (!audio && (rungs.length !== parts.length || !piece)) throw new RangeError(`the plan has no ${parts.join(', ')} piece ${index}`);
-  const { seconds, deadlineMs } = partExtent(deps, plan, parts, index);
-  const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal: ctl.signal, log: deps.log };
-  const dirs = parts.map((part) => path.join(work, part));
-  for (const dir of dirs) await mkdir(dir);
-  if (audio) await encodeAudio(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress: ctl.onProgress });
-  else {
-    const input = { path: original, format: probe.container, options: pieceInput(piece!) };
-    await runFfmpeg({ inputs: [input], output: pieceOutput(probe, rungs, piece!, dirs) }, {
-      ...tools, timeoutMs: deadlineMs, durationMs: Math.round(seconds * 1000) || undefined, onProgress: ctl.onProgress,
-    });
-  }
-  const start = audio ? 0 : piece!.start;
-  const results = new Map<string, HlsPartResult>();
-  for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, start, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
-  return results;
-}
-
-/** Records the parts of piece `index` made for run `run`, all or none; false when a later run replaced it. */
-export async function recordParts(deps: Pick<ProcessorDeps, 'db'>, assetId: string, run: string, index: number, results: Map<string, HlsPartResult>): Promise<boolean> {
-  return inTransaction(deps.db, async (q) => {
-    for (const [part, result] of results) if (!(await recordVideoPart(q, assetId, run, part, index, result))) return false;
-    return true;
-  });
 }
 
 /** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */

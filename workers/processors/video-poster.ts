@@ -8,7 +8,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import sharp from 'sharp';
-import { hasVideoParts, recordVideoPart } from '../../src/db/video-flow.js';
+import { recordVideoPart } from '../../src/db/video-flow.js';
 import { runFfmpeg } from '../../src/media/ffmpeg.js';
 import { deriveImage } from '../../src/media/images.js';
 import { posterInput, posterOutput, storyboardInput, storyboardOutput, storyboardPlan, storyboardVtt } from '../../src/media/video-plan.js';
@@ -17,7 +17,7 @@ import type { ProcessorDeps } from './registry.js';
 import { inWorkDir, isInputFault, recordFailure, storeRenditions, jobSignal } from './steps.js';
 import { advance, currentRun, sourceFile, stoppedForGood, type PosterPartResult, type VideoPlan } from './video-flow.js';
 
-export type Picture = 'poster' | 'storyboard';
+type Picture = 'poster' | 'storyboard';
 
 export async function videoPosterJob(job: Job<JobPayloads['video-poster']>, deps: ProcessorDeps): Promise<string> {
   return picture(job, deps, 'poster');
@@ -32,37 +32,24 @@ async function picture(job: Job<JobPayloads['video-poster' | 'video-storyboard']
   const current = await currentRun(deps, assetId, run);
   if (typeof current === 'string') return current;
   const { plan } = current;
-  // the plan makes the poster itself, while it stores the original
-  if (await hasVideoParts(deps.db, assetId, [{ part, piece: 0 }])) return 'skipped: made with the plan';
-  const deadlineMs = pictureDeadlineMs(deps, plan);
+  const { probe } = plan;
+  const deadlineMs = Math.min(transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
   const signal = jobSignal(deps, deadlineMs);
+  const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: Math.min(deps.settings.toolTimeoutMs, deadlineMs) };
   try {
     return await inWorkDir('lamha-video-', async (work) => {
       const original = await sourceFile(deps, assetId, signal);
-      const made = await makePicture(deps, assetId, plan, part, original, work, signal);
-      if (!(await recordVideoPart(deps.db, assetId, run, part, 0, made.result))) return 'skipped: a later run replaced this one';
+      const made = part === 'poster' ? await poster(deps, plan, original, work, tools) : await storyboard(deps, plan, original, work, tools);
+      const renditions = await storeRenditions(deps, assetId, made.renditions);
+      const result: PosterPartResult = { placeholder: made.placeholder, renditions };
+      if (!(await recordVideoPart(deps.db, assetId, run, part, 0, result))) return 'skipped: a later run replaced this one';
       await advance(deps, assetId, run, { pictures: true });
       return made.summary;
     });
   } catch (err) {
-    const stopped = stoppedForGood(err, { ms: deadlineMs, of: `the ${part} of a video of ${Math.round((plan.probe.durationMs ?? 0) / 1000)} s` });
+    const stopped = stoppedForGood(err, { ms: deadlineMs, of: `the ${part} of a video of ${Math.round((probe.durationMs ?? 0) / 1000)} s` });
     return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
   }
-}
-
-export function pictureDeadlineMs(deps: Pick<ProcessorDeps, 'settings'>, plan: VideoPlan): number {
-  return Math.min(transcodeDeadlineMs(plan.probe.durationMs, deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
-}
-
-/**
- * The poster or the storyboard of `original`, made in `work` (the caller's) and stored: the
- * part's result to record, and a line for the job's report.
- */
-export async function makePicture(deps: ProcessorDeps, assetId: string, plan: VideoPlan, part: Picture, original: string, work: string, signal: AbortSignal): Promise<{ result: PosterPartResult; summary: string }> {
-  const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: Math.min(deps.settings.toolTimeoutMs, pictureDeadlineMs(deps, plan)) };
-  const made = part === 'poster' ? await poster(deps, plan, original, work, tools) : await storyboard(deps, plan, original, work, tools);
-  const renditions = await storeRenditions(deps, assetId, made.renditions);
-  return { result: { placeholder: made.placeholder, renditions }, summary: made.summary };
 }
 
 type Tools = Parameters<typeof runFfmpeg>[1];
