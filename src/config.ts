@@ -40,6 +40,11 @@ export interface Config {
   videoMaxPixels: number;
   /** seconds of video per encoding job of a long recording (a multiple of the 4 s HLS segment) */
   videoPieceSeconds: number;
+  /**
+   * ffmpeg processes a piece's job of the smallest rung runs side by side, each on a span of the
+   * piece with one thread; 0: one per core this process may use
+   */
+  videoFirstRungProcesses: number;
   ffmpegPath: string;
   ffprobePath: string;
   logLevel: string;
@@ -202,6 +207,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
   // a long recording is encoded in pieces of this length, each a job any worker may take
   const videoPieceSeconds = int('VIDEO_PIECE_SECONDS', 120, 4, 3600);
   if (videoPieceSeconds % 4 !== 0) problems.push(`VIDEO_PIECE_SECONDS must be a multiple of 4, the HLS segment length (got ${videoPieceSeconds})`);
+  // the smallest rung is decoding-bound, and ffmpeg's own threads leave part of a core idle
+  const videoFirstRungProcesses = int('VIDEO_FIRST_RUNG_PROCESSES', 0, 0, 64);
   const logLevel = str('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const redisPrefix = str('REDIS_PREFIX', 'lamha');
@@ -303,6 +310,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     videoMaxSeconds,
     videoMaxPixels,
     videoPieceSeconds,
+    videoFirstRungProcesses,
     ffmpegPath: str('FFMPEG_PATH', 'ffmpeg'),
     ffprobePath: str('FFPROBE_PATH', 'ffprobe'),
     logLevel,

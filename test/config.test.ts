@@ -38,6 +38,14 @@ t.test('reads the length of a video piece: 2 minutes by default, a multiple of t
   }
 });
 
+t.test('reads how many ffmpeg processes share a piece of the smallest rung: 0 (one per core) by default', async (t) => {
+  t.equal(loadConfig({}).videoFirstRungProcesses, 0);
+  t.equal(loadConfig({ VIDEO_FIRST_RUNG_PROCESSES: '1' }).videoFirstRungProcesses, 1);
+  for (const value of ['-1', '65', 'all']) {
+    t.throws(() => loadConfig({ VIDEO_FIRST_RUNG_PROCESSES: value }), { name: 'ConfigError', problems: [/^VIDEO_FIRST_RUNG_PROCESSES /] }, `VIDEO_FIRST_RUNG_PROCESSES=${value}`);
+  }
+});
+
 t.test('reads the workers\' lock and stalled-check timings, within bounds', async (t) => {
   const config = loadConfig({ WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000' });
   t.equal(config.workerLockMs, 4000);

@@ -42,7 +42,7 @@ export function createProcessorDeps(
     changes,
     resumable,
     settings: {
-      imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, videoPieceSeconds: config.videoPieceSeconds, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
+      imagePixelLimit: config.imageMaxPixels, videoMaxSeconds: config.videoMaxSeconds, videoMaxPixels: config.videoMaxPixels, videoPieceSeconds: config.videoPieceSeconds, videoFirstRungProcesses: config.videoFirstRungProcesses, toolTimeoutMs: TOOL_TIMEOUT_MS, redisPrefix: config.redisPrefix,
       ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath,
       workerLockMs: config.workerLockMs, workerStalledIntervalMs: config.workerStalledIntervalMs,
       transcodeDeadline: config.transcodeDeadline,

@@ -9,7 +9,7 @@
  * and its fragments' `tfdt` are moved by the piece's start. The rung then has one init segment
  * and one continuous timeline, as if one ffmpeg run had made it: no discontinuity for a player.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The timescale of the first track of an fMP4 init segment (its `mdhd`): ticks per second of its `tfdt`. */
@@ -102,6 +102,34 @@ export function rungPlaylist(init: string, segments: JoinedSegment[]): string {
   for (const s of segments) lines.push(`#EXTINF:${s.seconds.toFixed(6)},`, s.name);
   lines.push('#EXT-X-ENDLIST', '');
   return lines.join('\n');
+}
+
+/**
+ * The outputs of spans of one piece, encoded side by side (each in its directory, from zero),
+ * joined into `out` as if one ffmpeg run had made the piece: one init segment (every span's must
+ * be the same bytes), the segments renumbered in order, each span's fragments moved to where it
+ * starts in the piece (`offsets`, seconds), and the piece's playlist. The files are moved, not
+ * copied.
+ */
+export async function joinSpans(dirs: string[], offsets: number[], out: string): Promise<void> {
+  if (dirs.length === 0 || dirs.length !== offsets.length) throw new RangeError('one offset per span');
+  let init: Buffer | undefined;
+  const segments: JoinedSegment[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
+    const own = await readFile(path.join(dir, playlist.init));
+    if (init === undefined) init = own;
+    else if (!own.equals(init)) throw new Error(`span ${i} of the piece has another init segment than span 0: not joined`);
+    const ticks = BigInt(Math.round(offsets[i]! * trackTimescale(own)));
+    for (const seg of playlist.segments) {
+      const name = `seg-${String(segments.length).padStart(5, '0')}.m4s`;
+      await shiftFragments(path.join(dir, seg.file), ticks);
+      await rename(path.join(dir, seg.file), path.join(out, name));
+      segments.push({ name, seconds: seg.seconds });
+    }
+  }
+  await writeFile(path.join(out, 'init.mp4'), init!);
+  await writeFile(path.join(out, 'index.m3u8'), rungPlaylist('init.mp4', segments));
 }
 
 export interface MasterVariant {

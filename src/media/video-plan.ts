@@ -178,17 +178,52 @@ export function rungGroups(rungs: Rung[]): Rung[][] {
 }
 
 /**
+ * The spans of a piece that `ways` ffmpeg processes encode side by side, one thread each: whole
+ * HLS segments, as even as they go, the last one to the piece's end; at most one a segment.
+ * `seconds` is the piece's length (for the last piece, to the end of the recording).
+ *
+ * Why: for the smallest rung ffmpeg (5.1) keeps a 2-core machine only about 1.8 cores busy —
+ * decoding the 1080p source is most of the work, and the hand-over from decoder to filter to
+ * encoder is one thread. A 120 s piece of the benchmark clip at 360p took 36.3–39.4 s with
+ * ffmpeg's own threads and 31.7–33.3 s as two 60 s spans with one thread each (5 % less CPU
+ * too), 7 Dec 2026. For 720p and 1080p together the threads fill the cores already, and two
+ * one-thread spans were slower (79.2 s against 72.7–73.6), so only the smallest rung is split
+ * (see rungGroups). A span's seek decodes from the keyframe before it: a GOP more per span.
+ */
+export function pieceSpans(piece: Piece, seconds: number, ways: number): Piece[] {
+  const segments = Math.max(1, Math.floor(seconds / SEGMENT_SECONDS + 1e-6));
+  const count = Math.max(1, Math.min(Math.floor(ways), segments));
+  if (count === 1) return [{ index: 0, start: piece.start, seconds: piece.seconds }];
+  const spans: Piece[] = [];
+  let at = 0;
+  for (let index = 0; index < count; index++) {
+    const take = Math.floor(segments / count) + (index < segments % count ? 1 : 0);
+    const last = index === count - 1;
+    spans.push({ index, start: piece.start + at * SEGMENT_SECONDS, seconds: last ? (piece.seconds === null ? null : piece.seconds - at * SEGMENT_SECONDS) : take * SEGMENT_SECONDS });
+    at += take;
+  }
+  return spans;
+}
+
+/** Input options of one of several spans encoded side by side: one decoding thread, an exact seek to its start. */
+export function spanInput(span: Piece): string[] {
+  return ['-threads', '1', ...pieceInput(span)];
+}
+
+/**
  * Output options of one piece in one or more rungs, video only (the audio is encoded once for the
  * whole recording, audioOutput), rung i into `dirs[i]`: `index.m3u8`, `init.mp4` and
  * `seg-NNNNN.m4s`, timestamps from zero (hls-pieces moves them to the piece's start). The source
- * is decoded once for all of them.
+ * is decoded once for all of them. `oneThread`: filters and encoders on one thread each (a span
+ * beside others, pieceSpans; with spanInput for the decoder).
  */
-export function pieceOutput(probe: VideoProbe, rungs: Rung[], piece: Piece, dirs: string[]): string[] {
+export function pieceOutput(probe: VideoProbe, rungs: Rung[], piece: Piece, dirs: string[], opts: { oneThread?: boolean } = {}): string[] {
   if (rungs.length === 0 || rungs.length !== dirs.length) throw new RangeError('one output directory per rung');
-  const args = ['-filter_complex', ladderGraph(probe, rungs)];
+  const threads = opts.oneThread ? ['-threads', '1'] : [];
+  const args = [...(opts.oneThread ? ['-filter_complex_threads', '1'] : []), '-filter_complex', ladderGraph(probe, rungs)];
   rungs.forEach((rung, i) => args.push(
     '-map', `[v${i}]`,
-    ...x264Args(rung), ...KEYFRAMES,
+    ...x264Args(rung), ...threads, ...KEYFRAMES,
     '-an', '-sn', '-dn',
     ...(piece.seconds === null ? [] : ['-t', String(piece.seconds)]),
     ...STRIP_METADATA,

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { codecString, masterPlaylist, readPiecePlaylist, rungPlaylist, segmentRates, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
-import { planLadder, planPieces, pieceInput, pieceOutput, rungGroups } from '../../src/media/video-plan.js';
+import { codecString, joinSpans, masterPlaylist, readPiecePlaylist, rungPlaylist, segmentRates, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
+import { planLadder, planPieces, pieceInput, pieceOutput, pieceSpans, rungGroups, spanInput } from '../../src/media/video-plan.js';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
 
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-pieces-'));
@@ -94,4 +94,55 @@ t.test('two pieces encoded apart join into one timeline: one init segment, every
   t.ok(steps.every((s) => Math.abs(s - 0.04) < 0.001), `one frame apart everywhere, across the join too (${Math.min(...steps)}–${Math.max(...steps)})`);
 
   await t.rejects(shiftFragments(path.join(scratch, 'p1', 'init.mp4'), 1n), /no fragment to move/, 'a file without fragments is refused');
+});
+
+t.test('pieceSpans: a piece cut into whole segments for processes side by side, the last span to the piece\'s end', async (t) => {
+  const spans = (start: number, seconds: number | null, length: number, ways: number) => pieceSpans({ index: 3, start, seconds }, length, ways).map((s) => [s.start, s.seconds]);
+  t.same(spans(120, 120, 120, 2), [[120, 60], [180, 60]], 'two halves');
+  t.same(spans(120, 120, 120, 4), [[120, 32], [152, 32], [184, 28], [212, 28]], '30 segments in four: 8, 8, 7 and 7');
+  t.same(spans(480, null, 130, 2), [[480, 64], [544, null]], 'the last piece: 32 whole segments in two, the last span to the end of the recording');
+  t.same(spans(8, 8, 8, 3), [[8, 4], [12, 4]], 'never less than a segment a span');
+  t.same(spans(0, null, 3, 2), [[0, null]], 'a piece shorter than a segment is not cut');
+  t.same(spans(0, 120, 120, 1), [[0, 120]], 'one process: the piece itself');
+  t.same(pieceSpans({ index: 0, start: 0, seconds: 8 }, 8, 2).map((s) => s.index), [0, 1]);
+});
+
+t.test('spans of a piece encoded side by side, one thread each, join into what one run makes: every frame once, evenly spaced', async (t) => {
+  const source = path.join(scratch, 'spans-source.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
+  const probe = { width: 640, height: 360, hdr: false, bitDepth: 8 } as VideoProbe;
+  const [rung] = planLadder(640, 360);
+  const piece = { index: 0, start: 0, seconds: null };
+  const spans = pieceSpans(piece, 10, 2);
+  t.same(spans.map((s) => [s.start, s.seconds]), [[0, 4], [4, null]]);
+  const dirs: string[] = [];
+  for (const span of spans) {
+    const dir = path.join(scratch, `span${span.index}`);
+    await mkdir(dir);
+    dirs.push(dir);
+    const args = ['-v', 'error', ...spanInput(span), '-i', source, ...pieceOutput(probe, [rung!], span, [dir], { oneThread: true })];
+    t.equal(args.filter((a) => a === '-threads').length, 2, 'one thread for the decoder, one for the encoder');
+    execFileSync('ffmpeg', args);
+  }
+  const out = path.join(scratch, 'spans-joined');
+  await mkdir(out);
+  await joinSpans(dirs, spans.map((s) => s.start - piece.start), out);
+  const playlist = await readPiecePlaylist(path.join(out, 'index.m3u8'));
+  t.same(playlist.segments.map((s) => s.file), ['seg-00000.m4s', 'seg-00001.m4s', 'seg-00002.m4s'], 'the segments renumbered in order');
+  const file = path.join(scratch, 'spans-joined.mp4');
+  await writeFile(file, Buffer.concat([await readFile(path.join(out, playlist.init)), ...(await Promise.all(playlist.segments.map((s) => readFile(path.join(out, s.file)))))]));
+  const times = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]).toString()
+    .split('\n').map((l) => l.replace(/,$/, '').trim()).filter(Boolean).map(Number).sort((a, b) => a - b);
+  t.equal(times.length, 250, '10 s at 25 fps: 250 frames');
+  const steps = times.slice(1).map((x, i) => x - times[i]!);
+  t.ok(steps.every((s) => Math.abs(s - 0.04) < 0.001), `one frame apart everywhere, across the join too (${Math.min(...steps)}–${Math.max(...steps)})`);
+
+  // spans whose init segments differ (another size) are not joined
+  const other = path.join(scratch, 'span-other');
+  await mkdir(other);
+  const [small] = planLadder(320, 180);
+  execFileSync('ffmpeg', ['-v', 'error', ...spanInput(spans[1]!), '-i', source, ...pieceOutput(probe, [small!], spans[1]!, [other], { oneThread: true })]);
+  const refused = path.join(scratch, 'spans-refused');
+  await mkdir(refused);
+  await t.rejects(joinSpans([out, other], [0, 4], refused), /span 1 of the piece has another init segment/);
 });

@@ -97,7 +97,8 @@ function assertSeamless(t: Test, file: string, source: string, label: string): v
 }
 
 t.test('a recording in pieces: playable before the ladder completes, then every rendition, joined seamlessly and in sync', async (t) => {
-  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE) } });
+  // each piece of the smallest rung as two spans side by side, whatever this machine's cores
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE), VIDEO_FIRST_RUNG_PROCESSES: '2' } });
   await seedEvent(ctx);
   runWorkers(t, ctx, ['videos']);
   const source = await recording();
@@ -153,6 +154,10 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
 
   const jobs = await ctx.queues.queues.videos.getJobs(['completed']);
   t.match(jobs.find((j) => j.name === 'transcode-video')?.returnvalue, /, audio \(made\);/, 'the plan made the audio while it stored the original');
+  const pieces = jobs.filter((j) => j.name === 'video-piece').map((j) => String(j.returnvalue)).sort();
+  t.same(pieces.map((r) => /^(.+?) piece \d/.exec(r)?.[1]), ['360p', '360p', '360p', '720p, 1080p', '720p, 1080p', '720p, 1080p'], `every piece once: ${pieces.join('; ')}`);
+  t.ok(pieces.filter((r) => r.startsWith('360p')).every((r) => r.endsWith('(2 ffmpeg side by side)')), 'the smallest rung in two spans side by side');
+  t.notOk(pieces.filter((r) => r.startsWith('720p')).some((r) => r.includes('side by side')), 'the larger rungs in one ffmpeg, its own threads');
   t.notOk(jobs.some((j) => j.name === 'video-audio'), 'and no job of the flow made it again');
 
   const mp4 = path.join(scratch, `${id}-download.mp4`);
@@ -163,17 +168,20 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
 });
 
 t.test('a piece that fails is retried alone, audio the plan could not make is made by its own job, and the video still ends whole', async (t) => {
-  // an ffmpeg that fails once for the second piece of the 720p rung, and once for the audio
+  // an ffmpeg that fails once for the second piece of the 720p rung, once for the second span of
+  // the second piece of the 360p rung, and once for the audio
   const marker = path.join(scratch, 'failed-once');
+  const spanMarker = path.join(scratch, 'span-failed-once');
   const audioMarker = path.join(scratch, 'audio-failed-once');
   const wrapper = path.join(scratch, 'ffmpeg-fails-once');
   await writeFile(wrapper, `#!/bin/bash
 if [[ "$*" == *"-ss ${PIECE} "* && "$*" == *"scale=720:1280"* && ! -e ${marker} ]]; then touch ${marker}; echo "piece failed on purpose" >&2; exit 1; fi
+if [[ "$*" == *"-ss ${PIECE * 1.5} "* && "$*" == *"scale=360:640"* && ! -e ${spanMarker} ]]; then touch ${spanMarker}; echo "span failed on purpose" >&2; exit 1; fi
 if [[ "$*" == *" -vn "* && ! -e ${audioMarker} ]]; then touch ${audioMarker}; echo "audio failed on purpose" >&2; exit 1; fi
 exec ffmpeg "$@"
 `);
   await chmod(wrapper, 0o755);
-  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE), FFMPEG_PATH: wrapper } });
+  const ctx = await createTestContext(t, { env: { VIDEO_PIECE_SECONDS: String(PIECE), FFMPEG_PATH: wrapper, VIDEO_FIRST_RUNG_PROCESSES: '2' } });
   await seedEvent(ctx);
   runWorkers(t, ctx, ['videos']);
   const source = await recording();
@@ -185,13 +193,20 @@ exec ffmpeg "$@"
   const jobs = await ctx.queues.queues.videos.getJobs(['completed', 'failed']);
   const starts = Object.fromEntries(jobs.map((j) => [j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, j.attemptsStarted ?? j.attemptsMade]));
   t.equal(starts['720p+1080p-1'], 2, 'the failed piece ran twice');
+  t.ok(await readFile(spanMarker).then(() => true, () => false), 'a span of a 360p piece failed once');
+  t.equal(starts['360p-1'], 2, 'its piece ran again, whole');
+  const span = jobs.find((j) => j.name === 'video-piece' && j.data.rungs.join('+') === '360p' && j.data.piece === 1);
+  t.match((span?.stacktrace ?? []).join('\n'), /span failed on purpose/, 'failed for what the span said, not for the stop of the other span');
   t.ok(await readFile(audioMarker).then(() => true, () => false), "the plan's audio failed");
   t.equal(starts['video-audio'], 1, 'the audio was made by its own job');
   // another job run again would say why (a lapsed lock leaves no failure; a failed attempt leaves its error)
-  const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && j.data.rungs.join('+') === '720p+1080p' && j.data.piece === 1));
+  const retried = new Set(['720p+1080p-1', '360p-1']);
+  const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && retried.has(`${j.data.rungs.join('+')}-${j.data.piece}`)));
   t.same(again.map((j) => ({ job: j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, starts: j.attemptsStarted, failures: (j.stacktrace ?? []).map((s) => s.split('\n')[0]) })), [], 'every other job ran once');
   const video = await joined(ctx, id, '720p');
   assertSeamless(t, video, source, '720p after the retry');
+  assertSeamless(t, await joined(ctx, id, '360p'), source, '360p after the retry');
+  t.same(await processesMentioning(wrapper), [], 'no ffmpeg left running');
   const audio = await joined(ctx, id, 'audio');
   t.ok(Math.abs(streamSeconds(video, 'v:0') - streamSeconds(audio, 'a:0')) <= 1 / 30, `audio ${streamSeconds(audio, 'a:0').toFixed(3)} s, video ${streamSeconds(video, 'v:0').toFixed(3)} s`);
 });

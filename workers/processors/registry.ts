@@ -26,6 +26,8 @@ export interface ProcessorSettings {
   videoMaxPixels: number;
   /** seconds of video per piece of a long recording */
   videoPieceSeconds: number;
+  /** ffmpeg processes side by side for a piece of the smallest rung (VIDEO_FIRST_RUNG_PROCESSES; 0: one per core) */
+  videoFirstRungProcesses: number;
   /** the longest an external tool (heif-convert, pdftoppm, ffmpeg) may run for one step */
   toolTimeoutMs: number;
   redisPrefix: string;

@@ -8,13 +8,14 @@
  * it stores the cleaned original); this job makes it when the plan could not.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { inTransaction } from '../../src/db/database.js';
 import { recordVideoPart } from '../../src/db/video-flow.js';
 import { runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
-import { codecString, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
-import { audioOutput, pieceInput, pieceOutput } from '../../src/media/video-plan.js';
+import { codecString, joinSpans, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
+import { audioOutput, pieceInput, pieceOutput, pieceSpans, spanInput, type Piece, type Rung } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
@@ -51,7 +52,11 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
       const dirs = parts.map((part) => path.join(work, part));
       for (const dir of dirs) await mkdir(dir);
       const onProgress = (p: number) => void job.updateProgress(Math.round(p)).catch(() => {});
+      // the smallest rung alone: its piece in spans side by side, one ffmpeg thread each (pieceSpans)
+      const ways = rungs.length === 1 && rungs[0]!.name === plan.rungs[0]!.name ? firstRungProcesses(deps) : 1;
+      const spans = audio ? [] : pieceSpans(piece!, seconds, ways);
       if (audio) await encodeAudio(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
+      else if (spans.length > 1) await encodeSpans(original, probe, rungs[0]!, piece!, spans, seconds, path.join(work, 'spans'), dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
       else {
         const input = { path: original, format: probe.container, options: pieceInput(piece!) };
         await runFfmpeg({ inputs: [input], output: pieceOutput(probe, rungs, piece!, dirs) }, {
@@ -68,12 +73,47 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
       if (!recorded) return 'skipped: a later run replaced this one';
       await advance(deps, assetId, run);
       const segments = [...results.values()][0]!.segments.length;
-      return audio ? `audio: ${segments} segments` : `${parts.join(', ')} piece ${index} (${start}–${start + seconds} s): ${segments} segments each`;
+      const side = spans.length > 1 ? ` (${spans.length} ffmpeg side by side)` : '';
+      return audio ? `audio: ${segments} segments` : `${parts.join(', ')} piece ${index} (${start}–${start + seconds} s): ${segments} segments each${side}`;
     });
   } catch (err) {
     const stopped = stoppedForGood(err, { ms: deadlineMs, of: what });
     return recordFailure(job, deps, assetId, stopped ?? err, isInputFault(err) || stopped !== undefined);
   }
+}
+
+function firstRungProcesses(deps: ProcessorDeps): number {
+  return deps.settings.videoFirstRungProcesses > 0 ? deps.settings.videoFirstRungProcesses : os.availableParallelism();
+}
+
+/**
+ * One rung of `piece` (`seconds` long) as `spans` encoded side by side, each by its own ffmpeg
+ * with one thread into its own directory under `work`, then joined into `out` as one piece.
+ * A span that fails stops the others; the job then fails as a whole and is retried whole.
+ */
+async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: Piece, spans: Piece[], seconds: number, work: string, out: string, ctl: Parameters<typeof runFfmpeg>[1] & { onProgress(p: number): void }): Promise<void> {
+  const stop = new AbortController();
+  const signal = ctl.signal ? AbortSignal.any([ctl.signal, stop.signal]) : stop.signal;
+  const dirs = spans.map((s) => path.join(work, String(s.index)));
+  const done = spans.map(() => 0);
+  const runs = spans.map(async (span, i) => {
+    await mkdir(dirs[i]!, { recursive: true });
+    const length = span.seconds ?? seconds - (span.start - piece.start);
+    try {
+      await runFfmpeg({ inputs: [{ path: file, format: probe.container, options: spanInput(span) }], output: pieceOutput(probe, [rung], span, [dirs[i]!], { oneThread: true }) }, {
+        ...ctl, signal, durationMs: Math.round(length * 1000) || undefined,
+        onProgress: (p) => { done[i] = (p * length) / seconds; ctl.onProgress(done.reduce((a, b) => a + b, 0)); },
+      });
+    } catch (err) {
+      stop.abort();
+      throw err;
+    }
+  });
+  const results = await Promise.allSettled(runs);
+  // the first failure, not an abort it caused in another span
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failed.length > 0) throw failed.find((e) => (e as { kind?: string }).kind !== 'abort') ?? failed[0];
+  await joinSpans(dirs, spans.map((s) => s.start - piece.start), out);
 }
 
 /** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */
