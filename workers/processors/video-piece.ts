@@ -19,7 +19,7 @@ import { audioOutput, pieceInput, pieceOutput, pieceSpans, spanInput, type Piece
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
-import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource, jobSignal } from './steps.js';
+import { inWorkDir, isInputFault, recordFailure, storeRenditions, type RenditionSource, jobSignal, StepTimes } from './steps.js';
 import { advance, assertNoMetadata, currentRun, sha256, sourceFile, stoppedForGood, type HlsPartResult } from './video-flow.js';
 
 export async function videoPieceJob(job: Job<JobPayloads['video-piece']>, deps: ProcessorDeps): Promise<string> {
@@ -48,7 +48,9 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
   try {
     return await inWorkDir('lamha-video-', async (work) => {
+      const steps = new StepTimes();
       const original = await sourceFile(deps, assetId, signal);
+      steps.lap('source');
       const dirs = parts.map((part) => path.join(work, part));
       for (const dir of dirs) await mkdir(dir);
       const onProgress = (p: number) => void job.updateProgress(Math.round(p)).catch(() => {});
@@ -63,6 +65,7 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
           ...tools, timeoutMs: deadlineMs, durationMs: Math.round(seconds * 1000) || undefined, onProgress,
         });
       }
+      steps.lap('encode');
       const start = audio ? 0 : piece!.start;
       const results = new Map<string, HlsPartResult>();
       for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, start, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
@@ -71,10 +74,12 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
         return true;
       });
       if (!recorded) return 'skipped: a later run replaced this one';
+      steps.lap('store');
       await advance(deps, assetId, run);
+      steps.lap('advance');
       const segments = [...results.values()][0]!.segments.length;
-      const side = spans.length > 1 ? ` (${spans.length} ffmpeg side by side)` : '';
-      return audio ? `audio: ${segments} segments` : `${parts.join(', ')} piece ${index} (${start}–${start + seconds} s): ${segments} segments each${side}`;
+      const side = spans.length > 1 ? `, ${spans.length} ffmpeg side by side` : '';
+      return audio ? `audio: ${segments} segments (${steps})` : `${parts.join(', ')} piece ${index} (${start}–${start + seconds} s): ${segments} segments each${side} (${steps})`;
     });
   } catch (err) {
     const stopped = stoppedForGood(err, { ms: deadlineMs, of: what });
