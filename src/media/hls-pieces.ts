@@ -109,14 +109,22 @@ export function rungPlaylist(init: string, segments: JoinedSegment[]): string {
  * joined into `out` as if one ffmpeg run had made the piece: one init segment (every span's must
  * be the same bytes), the segments renumbered in order, each span's fragments moved to where it
  * starts in the piece (`offsets`, seconds), and the piece's playlist. The files are moved, not
- * copied.
+ * copied. Spans at the end that ffmpeg found nothing in (the recording ends before they start,
+ * though its container said otherwise) are left out; an empty span before one with pictures is a
+ * hole, refused.
  */
 export async function joinSpans(dirs: string[], offsets: number[], out: string): Promise<void> {
   if (dirs.length === 0 || dirs.length !== offsets.length) throw new RangeError('one offset per span');
   let init: Buffer | undefined;
   const segments: JoinedSegment[] = [];
-  for (const [i, dir] of dirs.entries()) {
-    const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
+  const playlists = await Promise.all(dirs.map((dir) => readPiecePlaylist(path.join(dir, 'index.m3u8'))));
+  const empty = playlists.map((p) => p.segments.every((s) => s.seconds === 0));
+  const used = empty.lastIndexOf(false) + 1;
+  if (used === 0) throw new Error('no span of the piece has a picture');
+  const hole = empty.slice(0, used).indexOf(true);
+  if (hole !== -1) throw new Error(`span ${hole} of the piece is empty, but a later one is not`);
+  for (const [i, dir] of dirs.slice(0, used).entries()) {
+    const playlist = playlists[i]!;
     const own = await readFile(path.join(dir, playlist.init));
     if (init === undefined) init = own;
     else if (!own.equals(init)) throw new Error(`span ${i} of the piece has another init segment than span 0: not joined`);

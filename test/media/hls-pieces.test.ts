@@ -146,3 +146,32 @@ t.test('spans of a piece encoded side by side, one thread each, join into what o
   await mkdir(refused);
   await t.rejects(joinSpans([out, other], [0, 4], refused), /span 1 of the piece has another init segment/);
 });
+
+t.test('spans of a recording shorter than its container said: the empty spans at the end are left out, an empty one before pictures is refused', async (t) => {
+  const source = path.join(scratch, 'short-source.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
+  const probe = { width: 640, height: 360, hdr: false, bitDepth: 8 } as VideoProbe;
+  const [rung] = planLadder(640, 360);
+  // the container claims 20 s: the second span starts at 12 s, past the last picture
+  const spans = pieceSpans({ index: 0, start: 0, seconds: null }, 20, 2);
+  t.same(spans.map((s) => [s.start, s.seconds]), [[0, 12], [12, null]]);
+  const dirs: string[] = [];
+  for (const span of spans) {
+    const dir = path.join(scratch, `short-span${span.index}`);
+    await mkdir(dir);
+    dirs.push(dir);
+    execFileSync('ffmpeg', ['-v', 'error', ...spanInput(span), '-i', source, ...pieceOutput(probe, [rung!], span, [dir], { oneThread: true })]);
+  }
+  const refused = path.join(scratch, 'short-refused');
+  await mkdir(refused);
+  await t.rejects(joinSpans([dirs[1]!, dirs[0]!], [0, 12], refused), /span 0 of the piece is empty, but a later one is not/, 'a hole is refused');
+  const out = path.join(scratch, 'short-joined');
+  await mkdir(out);
+  await joinSpans(dirs, [0, 12], out);
+  const playlist = await readPiecePlaylist(path.join(out, 'index.m3u8'));
+  t.same(playlist.segments.map((s) => s.file), ['seg-00000.m4s', 'seg-00001.m4s', 'seg-00002.m4s'], 'the first span\'s segments alone');
+  const file = path.join(scratch, 'short-joined.mp4');
+  await writeFile(file, Buffer.concat([await readFile(path.join(out, playlist.init)), ...(await Promise.all(playlist.segments.map((s) => readFile(path.join(out, s.file)))))]));
+  const frames = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]).toString().trim();
+  t.equal(frames, '250', 'every picture of the 10 s');
+});
