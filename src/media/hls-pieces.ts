@@ -107,8 +107,9 @@ export function rungPlaylist(init: string, segments: JoinedSegment[]): string {
 /**
  * The outputs of spans of one piece, encoded side by side (each in its directory, from zero),
  * joined into `out` as if one ffmpeg run had made the piece: one init segment (every span's must
- * be the same bytes), the segments renumbered in order, each span's fragments moved to where it
- * starts in the piece (`offsets`, seconds), and the piece's playlist. The files are moved, not
+ * be the same bytes), the segments renumbered in order, each span's fragments moved by its
+ * offset (`offsets`, seconds: where it starts in the recording, so that each file is rewritten
+ * once), and the piece's playlist. The files are moved, not
  * copied. Spans at the end that ffmpeg found nothing in (the recording ends before they start,
  * though its container said otherwise) are left out; an empty span before one with pictures is a
  * hole, refused.

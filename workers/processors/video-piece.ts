@@ -67,8 +67,10 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
       }
       steps.lap('encode');
       const start = audio ? 0 : piece!.start;
+      // joined spans are in the recording's timeline already (joinSpans moved each span's fragments once)
+      const shift = spans.length > 1 ? 0 : start;
       const results = new Map<string, HlsPartResult>();
-      for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, start, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
+      for (const [i, part] of parts.entries()) results.set(part, await storePart(deps, assetId, part, dirs[i]!, audio ? '' : `p${String(index).padStart(3, '0')}-`, shift, { ...tools, timeoutMs: deps.settings.toolTimeoutMs }));
       const recorded = await inTransaction(deps.db, async (q) => {
         for (const [part, result] of results) if (!(await recordVideoPart(q, assetId, run, part, index, result))) return false;
         return true;
@@ -93,7 +95,8 @@ function firstRungProcesses(deps: ProcessorDeps): number {
 
 /**
  * One rung of `piece` (`seconds` long) as `spans` encoded side by side, each by its own ffmpeg
- * with one thread into its own directory under `work`, then joined into `out` as one piece.
+ * with one thread into its own directory under `work`, then joined into `out` as one piece whose
+ * fragments are at their place in the recording (not from zero, as one ffmpeg writes a piece).
  * A span that fails stops the others; the job then fails as a whole and is retried whole.
  */
 async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: Piece, spans: Piece[], seconds: number, work: string, out: string, ctl: Parameters<typeof runFfmpeg>[1] & { onProgress(p: number): void }): Promise<void> {
@@ -118,7 +121,7 @@ async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: P
   // the first failure, not an abort it caused in another span
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (failed.length > 0) throw failed.find((e) => (e as { kind?: string }).kind !== 'abort') ?? failed[0];
-  await joinSpans(dirs, spans.map((s) => s.start - piece.start), out);
+  await joinSpans(dirs, spans.map((s) => s.start), out);
 }
 
 /** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */
