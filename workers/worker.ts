@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_POLICY, QUEUE_CONCURRENCY, QUEUE_NAMES, type JobName, type QueueName } from '../src/queues/jobs.js';
 import type { WorkerMetrics } from '../src/metrics/registry.js';
@@ -36,9 +36,10 @@ export function startWorkers(deps: ProcessorDeps & { connection: Redis; prefix: 
       const processor = PROCESSORS[job.name as JobName];
       if (!processor || JOB_POLICY[job.name as JobName].queue !== queue) throw new UnrecoverableError(`no processor for job "${job.name}" on queue "${queue}"`);
       try {
-        return await processor(job, processorDeps);
+        return await processor(job, processorDeps, token);
       } catch (err) {
-        if (!handBack.signal.aborted) throw err;
+        // a job put back for later (DelayedError) is the queue's already
+        if (!handBack.signal.aborted || err instanceof DelayedError) throw err;
         // BullMQ's way to put an active job back without a failed attempt: moveToWait, then
         // WaitingError so that the Worker records nothing more. It goes to the head of the wait
         // list, where another worker takes it now rather than after the stalled-job check (a lock's length).

@@ -351,21 +351,52 @@ export function storyboardPlan(probe: VideoProbe): StoryboardPlan {
 }
 
 /**
- * The storyboard decodes keyframes only: a tile shows the keyframe at or before its instant (a
- * camera or phone writes one every 0.5–2 s; the tiles are at least a second apart and 160 px
- * wide), and the job costs a small part of decoding the whole recording, which every rung's
- * pieces already do.
+ * The storyboard is made from the smallest rung, once it is complete: its segments are small,
+ * every one starts with a keyframe (SEGMENT_SECONDS apart), and it is SDR and upright already.
+ * When the tiles are at least a segment apart, only the segment holding each tile's instant is
+ * read and only its keyframe decoded (a tile shows the picture at the start of its segment, at
+ * most SEGMENT_SECONDS before its instant); closer tiles (a clip of a few minutes) decode every
+ * frame of the rung and show their very instant.
  */
-export function storyboardInput(): string[] {
-  return ['-skip_frame', 'nokey'];
+export function storyboardFromKeyframes(board: StoryboardPlan): boolean {
+  return board.count > 1 && board.interval >= SEGMENT_SECONDS;
 }
 
-export function storyboardOutput(probe: VideoProbe, plan: StoryboardPlan, out: string): string[] {
-  // one tile: the first picture, whatever its time
-  const pick = plan.count > 1 ? `fps=1/${plan.interval},` : '';
+/**
+ * Which of a rung's segments (their lengths in order, from the rung's start) the storyboard
+ * reads: the one holding each tile's instant, each once, in order; all of them when every frame
+ * is decoded.
+ */
+export function storyboardSegments(board: StoryboardPlan, segments: readonly { seconds: number }[]): number[] {
+  if (!storyboardFromKeyframes(board)) return segments.map((_, i) => i);
+  const picked = new Set<number>();
+  let start = 0;
+  let tile = 0;
+  for (const [i, s] of segments.entries()) {
+    const end = start + s.seconds;
+    for (; tile < board.count && tile * board.interval < end; tile++) picked.add(i);
+    start = end;
+  }
+  // instants past the last segment's end (the rung a little shorter than the probe said): its last segment
+  if (tile < board.count && segments.length > 0) picked.add(segments.length - 1);
+  return [...picked];
+}
+
+export function storyboardInput(board: StoryboardPlan): string[] {
+  return storyboardFromKeyframes(board) ? ['-skip_frame', 'nokey'] : [];
+}
+
+/**
+ * Each tile is the last picture at or before its instant (`round=up` gives a picture to the
+ * first tile at or after it); tiles between the segments read repeat the one before. The last
+ * picture is held for an interval (tpad), or the fps filter, ending with its input, would not
+ * give the last tile the keyframe before it. One tile: the first picture, whatever its time.
+ */
+export function storyboardOutput(board: StoryboardPlan, out: string): string[] {
+  const pick = board.count > 1 ? `tpad=stop_mode=clone:stop_duration=${board.interval},fps=1/${board.interval}:round=up,` : '';
   return [
     '-map', '0:v:0',
-    '-vf', `${toSdr(probe)},${pick}scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
+    '-vf', `${pick}scale=${board.tileWidth}:${board.tileHeight},tile=${board.columns}x${board.rows}`,
     '-frames:v', '1', ...STRIP_METADATA, '-f', 'image2', '-c:v', 'png', out,
   ];
 }

@@ -159,6 +159,7 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.ok(pieces.filter((r) => r.startsWith('360p')).every((r) => r.includes(', 2 ffmpeg side by side (')), 'the smallest rung in two spans side by side');
   t.notOk(pieces.filter((r) => r.startsWith('720p')).some((r) => r.includes('side by side')), 'the larger rungs in one ffmpeg, its own threads');
   t.notOk(jobs.some((j) => j.name === 'video-audio'), 'and no job of the flow made it again');
+  t.match(jobs.find((j) => j.name === 'video-storyboard')?.returnvalue, /^storyboard \(24 thumbnails from 6 of the 6 segments of the 360p rung\)$/, 'the storyboard from the smallest rung, every frame of it for a short video');
 
   const mp4 = path.join(scratch, `${id}-download.mp4`);
   await writeFile(mp4, await bytes(ctx, `renditions/${id}/download.mp4`));
@@ -201,8 +202,15 @@ exec ffmpeg "$@"
   t.equal(starts['video-audio'], 1, 'the audio was made by its own job');
   // another job run again would say why (a lapsed lock leaves no failure; a failed attempt leaves its error)
   const retried = new Set(['720p+1080p-1', '360p-1']);
-  const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && retried.has(`${j.data.rungs.join('+')}-${j.data.piece}`)));
+  // the storyboard, taken while the failed 360p piece waited for its retry, waited for the rung: no failure
+  const again = jobs.filter((j) => (j.attemptsStarted ?? j.attemptsMade) !== 1 && !(j.name === 'video-piece' && retried.has(`${j.data.rungs.join('+')}-${j.data.piece}`)) && j.name !== 'video-storyboard');
   t.same(again.map((j) => ({ job: j.name === 'video-piece' ? `${j.data.rungs.join('+')}-${j.data.piece}` : j.name, starts: j.attemptsStarted, failures: (j.stacktrace ?? []).map((s) => s.split('\n')[0]) })), [], 'every other job ran once');
+  const storyboard = jobs.find((j) => j.name === 'video-storyboard')!;
+  // attemptsMade counts the run that completed it; a wait (moveToDelayed) is no attempt
+  t.same([storyboard.attemptsMade, storyboard.stacktrace ?? []], [1, []], `the storyboard never failed (started ${storyboard.attemptsStarted} times)`);
+  const rungDone = Math.max(...jobs.filter((j) => j.name === 'video-piece' && j.data.rungs.join('+') === '360p').map((j) => j.finishedOn!));
+  t.ok(storyboard.processedOn! >= rungDone, `and was made once the 360p rung was complete (${storyboard.processedOn! - rungDone} ms after): ${storyboard.returnvalue}`);
+  t.match(storyboard.returnvalue, /of the 360p rung/);
   const video = await joined(ctx, id, '720p');
   assertSeamless(t, video, source, '720p after the retry');
   assertSeamless(t, await joined(ctx, id, '360p'), source, '360p after the retry');

@@ -4,7 +4,6 @@
  * the 720p rung and the audio, never encoded again), the asset complete with every rendition,
  * and what the flow kept for its joins removed.
  */
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { completeAsset, type NewRendition } from '../../src/db/processing.js';
@@ -13,11 +12,10 @@ import { runFfmpeg } from '../../src/media/ffmpeg.js';
 import { mp4FromPartsOutput, mp4Output } from '../../src/media/video-plan.js';
 import type { JobPayloads } from '../../src/queues/jobs.js';
 import { publishAssetReady } from '../../src/redis/live.js';
-import { renditionKey } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
 import { inWorkDir, isInputFault, recordFailure, storeRenditions, jobSignal } from './steps.js';
 import {
-  advance, assertNoMetadata, currentRun, progressOf, readyResult, removeSource, sourceFile, stoppedForGood, upsertRenditions,
+  advance, assertNoMetadata, currentRun, joinStoredPart, progressOf, readyResult, removeSource, sourceFile, stoppedForGood, upsertRenditions,
   type HlsPartResult, type PosterPartResult,
 } from './video-flow.js';
 
@@ -40,11 +38,11 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
       } else {
         const rung = plan.download.rung;
         const video = path.join(work, 'video.mp4');
-        await join(deps, assetId, rung, parts.filter((p) => p.part === rung).flatMap((p) => p.result.segments.map((s) => s.name)), video);
+        await joinStoredPart(deps, assetId, rung, parts.filter((p) => p.part === rung).flatMap((p) => p.result.segments.map((s) => s.name)), video);
         const inputs = [{ path: video, format: 'mov' }];
         if (probe.hasAudio) {
           const audio = path.join(work, 'audio.mp4');
-          await join(deps, assetId, 'audio', parts.filter((p) => p.part === 'audio').flatMap((p) => p.result.segments.map((s) => s.name)), audio);
+          await joinStoredPart(deps, assetId, 'audio', parts.filter((p) => p.part === 'audio').flatMap((p) => p.result.segments.map((s) => s.name)), audio);
           inputs.push({ path: audio, format: 'mov' });
         }
         await runFfmpeg({ inputs, output: mp4FromPartsOutput(probe.hasAudio, mp4) }, tools);
@@ -77,14 +75,3 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
   }
 }
 
-/** A rung's (or the audio's) init segment and segments, fetched from storage into one fragmented MP4. */
-async function join(deps: ProcessorDeps, assetId: string, part: string, segments: string[], out: string): Promise<void> {
-  const target = await open(out, 'w');
-  try {
-    for (const name of ['init.mp4', ...segments]) {
-      for await (const chunk of await deps.storage.get(renditionKey(assetId, `hls/${part}/${name}`))) await target.write(chunk as Buffer);
-    }
-  } finally {
-    await target.close();
-  }
-}

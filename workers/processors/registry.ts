@@ -68,7 +68,8 @@ export interface ProcessorDeps {
   resumable: Pick<ResumableService, 'expire' | 'finishPending'>;
 }
 
-export type Processor = (job: Job, deps: ProcessorDeps) => Promise<unknown>;
+/** `token`: the worker's lock on the job, for a processor that puts its job back (moveToDelayed) */
+export type Processor = (job: Job, deps: ProcessorDeps, token?: string) => Promise<unknown>;
 
 export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'derive-image': deriveImageJob as Processor,

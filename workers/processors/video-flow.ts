@@ -5,7 +5,7 @@
  * asset playable as soon as its poster, its audio and one rung are there.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inTransaction } from '../../src/db/database.js';
@@ -16,7 +16,7 @@ import { masterPlaylist, rungPlaylist, segmentRates, type MasterAudio, type Mast
 import type { DownloadPlan, Piece, Rung } from '../../src/media/video-plan.js';
 import { JOB_POLICY } from '../../src/queues/jobs.js';
 import { publishAssetReady } from '../../src/redis/live.js';
-import { originalKey } from '../../src/storage/keys.js';
+import { originalKey, renditionKey } from '../../src/storage/keys.js';
 import { spool } from '../../src/storage/spool.js';
 import type { ProcessorDeps } from './registry.js';
 import { isAlive, SOURCES, storeRenditions } from './steps.js';
@@ -164,6 +164,21 @@ async function hasPlan(deps: ProcessorDeps, assetId: string): Promise<boolean> {
   return (await findVideoPlan(deps.db, assetId).catch(() => undefined)) !== undefined;
 }
 
+
+/**
+ * A rung's (or the audio's) init segment and the named segments of it, fetched from storage
+ * into one fragmented MP4 (its fragments keep their times in the recording).
+ */
+export async function joinStoredPart(deps: ProcessorDeps, assetId: string, part: string, segments: string[], out: string): Promise<void> {
+  const target = await open(out, 'w');
+  try {
+    for (const name of ['init.mp4', ...segments]) {
+      for await (const chunk of await deps.storage.get(renditionKey(assetId, `hls/${part}/${name}`))) await target.write(chunk as Buffer);
+    }
+  } finally {
+    await target.close();
+  }
+}
 
 // ---------------------------------------------------------------- advancing the flow
 
