@@ -22,7 +22,7 @@ import { advance, currentRun, joinStoredPart, sourceFile, stoppedForGood, type H
 type Picture = 'poster' | 'storyboard';
 
 /** How long a storyboard job that came before the smallest rung was complete waits to be taken again. */
-export const RUNG_WAIT_MS = 5_000;
+const RUNG_WAIT_MS = 5_000;
 
 /** The smallest rung as stored: its name and its segments in order, from the recording's start. */
 interface StoredRung {
@@ -85,7 +85,8 @@ async function poster(deps: ProcessorDeps, plan: VideoPlan, original: string, wo
 /** The smallest rung's segments once every piece of it is stored; undefined before. */
 async function firstRung(deps: ProcessorDeps, assetId: string, plan: VideoPlan): Promise<StoredRung | undefined> {
   const name = plan.rungs[0]!.name;
-  const pieces = (await listVideoParts<HlsPartResult>(deps.db, assetId)).filter((p) => p.part === name).sort((a, b) => a.piece - b.piece);
+  // in piece order, as listVideoParts returns them (the rung's playlist joins them so too)
+  const pieces = (await listVideoParts<HlsPartResult>(deps.db, assetId)).filter((p) => p.part === name);
   if (pieces.length < plan.pieces.length) return undefined;
   return { name, segments: pieces.flatMap((p) => p.result.segments) };
 }
