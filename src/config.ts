@@ -99,8 +99,8 @@ export interface Config {
   sweep: { everyMs: number; graceMs: number };
   /**
    * The hand-off (src/storage/handoff.ts): the directory where the API leaves a copy of each
-   * uploaded photo for a worker that shares it (undefined: off), the size above which it writes
-   * no more, and how long an untaken copy stays.
+   * upload for a worker that shares it (undefined: off), the size above which it writes no
+   * more, and how long an untaken copy stays.
    */
   handoff: { dir: string | undefined; maxBytes: number; ttlMs: number };
 }
@@ -285,7 +285,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): R
     // beside the embedded S3 server's objects by default; "off" where no worker shares the API's disk
     handoff: {
       dir: str('HANDOFF_DIR', '') === 'off' ? undefined : path.resolve(str('HANDOFF_DIR', path.join(str('DATA_DIR', './data'), 'handoff'))),
-      maxBytes: int('HANDOFF_MAX_MB', 1024, 1, 1024 * 1024) * MiB,
+      maxBytes: int('HANDOFF_MAX_MB', 4096, 1, 1024 * 1024) * MiB,
       ttlMs: int('HANDOFF_TTL_MINUTES', 30, 1, 24 * 60) * 60_000,
     },
     trustProxy,

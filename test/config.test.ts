@@ -23,7 +23,7 @@ t.test('defaults: port 3000 on loopback, 10 GiB uploads, the embedded S3 server'
 
 t.test('the hand-off: under DATA_DIR by default, a directory of its own, or off', async (t) => {
   const config = loadConfig({ DATA_DIR: '/srv/lamha' });
-  t.same(config.handoff, { dir: '/srv/lamha/handoff', maxBytes: 1024 * 1024 * 1024, ttlMs: 30 * 60_000 });
+  t.same(config.handoff, { dir: '/srv/lamha/handoff', maxBytes: 4 * 1024 * 1024 * 1024, ttlMs: 30 * 60_000 });
   t.equal(loadConfig({ HANDOFF_DIR: '/mnt/shared/handoff', HANDOFF_MAX_MB: '200', HANDOFF_TTL_MINUTES: '5' }).handoff.dir, '/mnt/shared/handoff');
   t.same(loadConfig({ HANDOFF_MAX_MB: '200', HANDOFF_TTL_MINUTES: '5' }).handoff.maxBytes, 200 * 1024 * 1024);
   t.equal(loadConfig({ HANDOFF_DIR: 'off' }).handoff.dir, undefined);

@@ -68,7 +68,7 @@ export interface ResumableDeps {
   expiryMs: number;
   /** the hashes of uploads this process is receiving; one of its own by default */
   hashes?: UploadHashes;
-  /** where a photo's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
+  /** where an upload's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
   handoff?: Handoff | undefined;
 }
 
@@ -193,7 +193,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       let partNumber = row.parts.length;
       const inflight: Promise<void>[] = [];
 
-      // The hand-off copy of a photo (see src/storage/handoff.ts): each part is written at its
+      // The hand-off copy (see src/storage/handoff.ts): each part is written at its
       // place in it while it is stored. It goes on over requests only in this process, and only
       // from where its last request left it; anything else gives it up (the worker downloads).
       const storedBefore = row.parts.reduce((n, p) => n + p.bytes, 0);
@@ -205,7 +205,7 @@ export function createResumableService({ db, storage, uploads, events, log, maxB
       let opening: Promise<HandoffPieces | undefined> | undefined;
       const copyPiece = async (data: Buffer, position: number): Promise<void> => {
         if (!copyOk) return;
-        opening ??= typed?.kind === 'image' ? handoff!.pieces(row.assetId, row.length, storedBefore === 0) : Promise.resolve(undefined);
+        opening ??= typed !== undefined ? handoff!.pieces(row.assetId, row.length, storedBefore === 0) : Promise.resolve(undefined);
         const copy = await opening;
         try {
           if (!copy) throw new Error('no copy');

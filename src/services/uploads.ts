@@ -70,7 +70,7 @@ export interface StoredFile {
   originalCleaned?: boolean;
   /** what its cleaned head's tags say, read by the check; kept with the asset only when originalCleaned */
   metadata?: PhotoMetadata | PhotoMetadataJson | undefined;
-  /** its copy for a worker on this machine (a photo's), named for the asset once its row is committed */
+  /** its copy for a worker on this machine, named for the asset once its row is committed */
   handoff?: Pick<HandoffWrite, 'commit' | 'discard'> | undefined;
 }
 
@@ -97,7 +97,7 @@ export interface UploadDeps {
    * without it every original is cleaned by the worker
    */
   metadata?: Pick<MetadataReader, 'removePrivate' | 'checkAndRead'>;
-  /** where a photo's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
+  /** where an upload's original is also left for a worker sharing the directory (src/storage/handoff.ts) */
   handoff?: Handoff | undefined;
 }
 
@@ -221,8 +221,8 @@ export function createUploadService({ db, storage, queues, events, maxBytes, max
     const id = randomUUID();
     const digest = new DigestStream(maxBytes, () => new TooLargeError(maxBytes));
     const swap = clean && new JpegHeadSwap(clean.prefix, clean.cut);
-    // a photo's copy for the worker is of the stored bytes: after the head swap
-    const copy = kind === 'image' ? await handoff?.begin(id) : undefined;
+    // the copy for the worker is of the stored bytes: after a photo's head swap
+    const copy = await handoff?.begin(id);
     // pipeline, not pipe: an error on either side (client gone, limit reached) destroys both.
     const body = (pipeline as (...streams: unknown[]) => Readable)(typed, digest, ...(swap ? [swap] : []), ...(copy ? [copy.tee] : []), () => {});
     try {

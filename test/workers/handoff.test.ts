@@ -1,5 +1,5 @@
 /**
- * The hand-off (src/storage/handoff.ts): a photo uploaded through the API is also left in a
+ * The hand-off (src/storage/handoff.ts): a file uploaded through the API is also left in a
  * local directory, and a worker sharing it takes that copy instead of downloading the original.
  * The copy is the stored object byte for byte (its head cleaned, for an event that does not keep
  * locations), only named once the asset's row is committed, private to the service's user, and
@@ -44,10 +44,10 @@ async function stored(ctx: TestContext, key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Runs the images worker, recording the keys it downloads. */
-function workerGets(t: Test, ctx: TestContext): string[] {
+/** Runs the images worker (or another), recording the keys it downloads. */
+function workerGets(t: Test, ctx: TestContext, queue: 'images' | 'videos' = 'images'): string[] {
   const gets: string[] = [];
-  runWorkers(t, ctx, ['images'], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
+  runWorkers(t, ctx, [queue], (deps) => ({ storage: { ...deps.storage, get: (key, range) => { gets.push(key); return deps.storage.get(key, range); } } }));
   return gets;
 }
 
@@ -94,7 +94,52 @@ t.test('without the copy (another machine, a retry, a copy swept) the worker dow
   t.ok(gets.includes(originalKey(up.id!)), 'the original was downloaded');
 });
 
-t.test('refused, duplicate and video uploads leave nothing in the hand-off; a photo larger than the room left is not copied', async (t) => {
+t.test('a video uploaded through the API is handed off too: its plan takes the copy, and nothing of the flow downloads the original', async (t) => {
+  const dir = await handoffDir(t);
+  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
+  await seedEvent(ctx);
+  t.ok((await privateTags(VIDEO)).some((tag) => /gps|location/i.test(tag)), 'the phone video has a position');
+
+  const up = await upload(ctx, VIDEO);
+  t.equal(up.status, 201, up.body);
+  const id = up.id!;
+  t.same(await readdir(dir), [id], 'one copy, named for its asset');
+  const object = await stored(ctx, originalKey(id));
+  t.ok((await readFile(path.join(dir, id))).equals(object), 'the copy is the stored original, byte for byte');
+
+  const gets = workerGets(t, ctx, 'videos');
+  const end = await settled(ctx, id, 120_000);
+  t.equal(end.status, 'ready', end.error ?? '');
+  t.notOk(gets.includes(originalKey(id)), `the original was not downloaded (downloads: ${gets.filter((k) => !k.includes('/hls/')).join(', ') || 'none but HLS parts'})`);
+  t.same(await readdir(dir), [], 'the plan took the copy');
+  const after = path.join(await handoffDir(t), 'stored.mov');
+  await writeFile(after, await stored(ctx, originalKey(id)));
+  t.same((await privateTags(after)).filter((tag) => /gps|location/i.test(tag)), [], 'the stored original was cleaned from the copy (no position left)');
+  const { rows } = await ctx.db.query<{ name: string }>('SELECT name FROM renditions WHERE asset_id = $1', [id]);
+  t.ok(rows.some((r) => r.name === 'hls/master.m3u8') && rows.some((r) => r.name === 'download.mp4'), `the whole set made (${rows.length} renditions)`);
+});
+
+t.test('a video sent with tus is handed off as well', async (t) => {
+  const dir = await handoffDir(t);
+  const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir } });
+  await seedEvent(ctx);
+  const photographer = (await ctx.app.services.tokens.authenticate(await ctx.mint('photographer', 'conf')))!;
+  const resumable = ctx.app.services.resumable;
+  const file = await readFile(VIDEO);
+  const row = await resumable.create(photographer, randomBytes(16).toString('hex'), file.length, { event: 'conf', album: 'day-1', filename: 'clip.mov' });
+  const half = Math.floor(file.length / 2);
+  t.equal(await resumable.write(photographer, row.id, 0, Readable.from([file.subarray(0, half)])), half);
+  t.equal(await resumable.write(photographer, row.id, half, Readable.from([file.subarray(half)])), file.length);
+  const { id } = await resumable.finish(row.id);
+  t.same(await readdir(dir), [id], 'one copy, named for its asset');
+  t.ok((await readFile(path.join(dir, id))).equals(await stored(ctx, originalKey(id))), 'the copy is the stored original, byte for byte');
+  const gets = workerGets(t, ctx, 'videos');
+  t.equal((await settled(ctx, id, 120_000)).status, 'ready');
+  t.notOk(gets.includes(originalKey(id)), 'the original was not downloaded');
+  t.same(await readdir(dir), [], 'the plan took the copy');
+});
+
+t.test('refused and duplicate uploads leave nothing in the hand-off; a file larger than the room left is not copied', async (t) => {
   const dir = await handoffDir(t);
   const ctx = await createTestContext(t, { env: { HANDOFF_DIR: dir, HANDOFF_MAX_MB: '2', UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) } });
   await seedEvent(ctx);
@@ -110,10 +155,6 @@ t.test('refused, duplicate and video uploads leave nothing in the hand-off; a ph
   t.equal(again.duplicate, true, 'the same photo again is a duplicate');
   t.same(await readdir(dir), [first.id], "the duplicate's copy is gone with its object");
 
-  const video = await upload(ctx, VIDEO);
-  t.equal(video.status, 201, video.body);
-  t.same(await readdir(dir), [first.id], 'a video is not copied');
-
   // 0.7 MB of 2 MiB used: one more photo fits, a third does not (nor any part of it)
   const other = path.join(await handoffDir(t), 'other.jpg');
   await writeFile(other, Buffer.concat([await readFile(CANON), Buffer.from('another photo')]));
@@ -124,6 +165,9 @@ t.test('refused, duplicate and video uploads leave nothing in the hand-off; a ph
   const over = await upload(ctx, third);
   t.equal(over.status, 201, 'over the limit the upload is stored all the same');
   t.same((await readdir(dir)).sort(), [first.id, second.id].sort(), 'but not copied, not even in part');
+  const video = await upload(ctx, VIDEO);
+  t.equal(video.status, 201, video.body);
+  t.same((await readdir(dir)).sort(), [first.id, second.id].sort(), 'nor is a video larger than the room left');
 });
 
 t.test('what no worker took is swept after the TTL; a copy cut short is never named for its asset', async (t) => {
