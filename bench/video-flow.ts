@@ -12,14 +12,20 @@
  *                                    ffmpeg per resolution (highest first, as PeerTube's first
  *                                    job optimises to the source's), each then remuxed to HLS
  *
+ * The API shares its hand-off directory with the first worker (HANDOFF_DIR: the machine the API
+ * runs on, as with `npm start` or docker-compose.yml), so that worker's plan takes the upload
+ * from there; HANDOFF_DIR=off runs without it (every worker downloads the original).
+ *
  * It reports, as × realtime (the clip's duration over the time taken, from the upload's 201):
  * first playable (the asset `ready`: poster, audio and the smallest rung) and the full ladder
  * (progress 100: every rung and download.mp4); for PeerTube-like, its first resolution and all.
  * Quality: SSIM and PSNR of the 720p video (Lamha's download.mp4, the 720p rung; PeerTube's
- * 720p MP4) against the clip scaled alike, over its first BENCH_QUALITY_SECONDS, with each
- * video stream's bit rate. Goals: first playable within 0.3 × the duration and the full ladder
- * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM ≥ PeerTube's
- * at no more bits.
+ * 720p MP4) against the clip scaled alike, over its first BENCH_QUALITY_SECONDS, with the bits
+ * of that window (and the whole stream's rate). At the same size: the same window encoded with
+ * Lamha's 720p settings at the plan's CRF and one either side, its SSIM interpolated at
+ * PeerTube-like's bits. Goals: first playable within 0.3 × the duration and the full ladder
+ * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM at
+ * PeerTube-like's bits ≥ PeerTube-like's.
  *
  *   npx tsx bench/video-flow.ts            (or: npm run bench:video-flow)
  *
@@ -30,6 +36,7 @@
  *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers,peertube
  *   BENCH_QUALITY_SECONDS  seconds compared for SSIM         default 60
  *   S3_ENDPOINT …        an S3 server (scripts/rgw.sh); else the embedded one
+ *   HANDOFF_DIR=off      no hand-off between the API and the first worker
  *
  * Output: a table on stdout (progress on stderr) and bench/results/video-flow-<date>.json.
  */
@@ -41,6 +48,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '../src/db/database.js';
 import { probeVideo, type VideoProbe } from '../src/media/ffmpeg.js';
+import { KEYFRAMES, planLadder, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
@@ -82,7 +90,15 @@ interface Quality {
   name: string;
   ssim: number;
   psnr: number;
+  /** the video stream's rate over the whole file */
   videoKbps: number;
+  /** the video's bits over the compared window, per second */
+  windowKbps: number;
+}
+
+/** Lamha's 720p settings on the compared window at one CRF */
+interface CurvePoint extends Quality {
+  crf: number;
 }
 
 function spawnPinned(cpus: string, entry: string, env: Record<string, string>): Child {
@@ -96,7 +112,10 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
   const target = await openTarget();
   const store = createObjectStore({ endpoint: target.endpoint, accessKey: target.accessKey, secretKey: target.secretKey, region: target.region, bucket: `lamha-bench-flow-${Date.now().toString(36)}` });
   await store.ensureBucket();
-  const api = spawnNode([...API_NODE_ARGS, entries['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV });
+  // the API's machine is the first worker's: they share the hand-off directory
+  const handoffDir = process.env.HANDOFF_DIR === 'off' ? undefined : path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-handoff`);
+  const handoff: Record<string, string> = handoffDir ? { BENCH_HANDOFF_DIR: handoffDir } : {};
+  const api = spawnNode([...API_NODE_ARGS, entries['upload-server']], { ...apiEnv(target, store.bucket), ...API_MALLOC_ENV, ...handoff });
   let server: ServerInfo | undefined;
   const workers: Child[] = [];
   const tmps: string[] = [];
@@ -110,7 +129,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       tmps.push(tmp);
       const w = spawnPinned(cpus, entries['images-worker'], {
         ...apiEnv(target, store.bucket), BENCH_SCHEMA: server.schema, BENCH_REDIS_PREFIX: server.redisPrefix, MALLOC_ARENA_MAX: '2',
-        VIDEO_PIECE_SECONDS: String(PIECE_SECONDS), TMPDIR: tmp,
+        VIDEO_PIECE_SECONDS: String(PIECE_SECONDS), TMPDIR: tmp, ...(i === 0 ? handoff : {}),
       });
       workers.push(w);
       if (!(await w.lines.next<{ started: boolean }>(120_000))?.started) throw new Error('a worker process exited before starting');
@@ -176,6 +195,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     await removeBucket(store).catch(() => {});
     await target.close();
     for (const tmp of tmps) rmSync(tmp, { recursive: true, force: true });
+    if (handoffDir) rmSync(handoffDir, { recursive: true, force: true });
   }
 }
 
@@ -207,15 +227,60 @@ async function peertubeRun(clip: string, probe: VideoProbe, duration: number): P
   return { name: 'peertube', label: 'PeerTube-like, 2 cores', playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy: {}, timeline, video720: path.join(dir, '720.mp4') };
 }
 
-/** SSIM and PSNR of a 720p video against the clip scaled to its size, over the first QUALITY_SECONDS; its video stream's bit rate. */
+/** SSIM and PSNR of a 720p video against the clip scaled to its size, over the first QUALITY_SECONDS; its video's bits. */
 async function quality(name: string, file: string, clip: string): Promise<Quality> {
   const { stdout: size } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,bit_rate', '-of', 'csv=p=0', file]);
   const [w, h, bitRate] = size.trim().split(',').map(Number) as [number, number, number];
   const graph = `[0:v]setpts=PTS-STARTPTS,split[a][b];[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic,split[r1][r2];[a][r1]ssim;[b][r2]psnr`;
   const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-nostats', '-t', String(QUALITY_SECONDS), '-i', file, '-t', String(QUALITY_SECONDS), '-i', clip, '-lavfi', graph, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
-  const q = { name, ssim: Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]), psnr: Number(/PSNR .*average:([\d.]+)/.exec(stderr)?.[1]), videoKbps: Math.round(bitRate / 1000) };
-  log(`  ${name}: 720p SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, video ${q.videoKbps} kbit/s`);
+  const q = { name, ssim: Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]), psnr: Number(/PSNR .*average:([\d.]+)/.exec(stderr)?.[1]), videoKbps: Math.round(bitRate / 1000), windowKbps: await windowKbps(file) };
+  if (!Number.isFinite(q.ssim) || !Number.isFinite(q.windowKbps)) throw new Error(`no SSIM or bit rate for ${file}: ${stderr.slice(-500)}`);
+  log(`  ${name}: 720p SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, video ${q.windowKbps.toFixed(0)} kbit/s over the first ${QUALITY_SECONDS} s (${q.videoKbps} over the whole)`);
   return q;
+}
+
+/** The video's bits per second over its first QUALITY_SECONDS of pictures (by presentation time): the window whose SSIM is compared. */
+async function windowKbps(file: string): Promise<number> {
+  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', `%+${QUALITY_SECONDS + 10}`, '-show_entries', 'packet=pts_time,size', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
+  const packets = stdout.trim().split('\n').map((l) => l.split(',').map(Number) as [number, number]).filter(([pts, bytes]) => Number.isFinite(pts) && Number.isFinite(bytes));
+  const start = Math.min(...packets.map(([pts]) => pts));
+  const bytes = packets.filter(([pts]) => pts < start + QUALITY_SECONDS - 1e-6).reduce((sum, [, b]) => sum + b, 0);
+  return (bytes * 8) / QUALITY_SECONDS / 1000;
+}
+
+/**
+ * The compared window of the clip encoded with Lamha's 720p settings (the plan's scale, x264
+ * options and keyframes) at the plan's CRF and one either side: Lamha's quality against its
+ * bits, to read at PeerTube-like's bits.
+ */
+async function lamhaCurve(clip: string, probe: VideoProbe): Promise<CurvePoint[]> {
+  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p');
+  if (!rung) return [];
+  const points: CurvePoint[] = [];
+  for (const crf of [rung.crf - 1, rung.crf, rung.crf + 1]) {
+    const out = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-720p-crf${crf}.mp4`);
+    try {
+      await run('taskset', ['-c', '0,1', 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', '-t', String(QUALITY_SECONDS), '-i', clip, '-map', '0:v:0',
+        '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args({ ...rung, crf }), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
+      points.push({ crf, ...(await quality(`Lamha's 720p at CRF ${crf}`, out, clip)) });
+    } finally {
+      rmSync(out, { force: true });
+    }
+  }
+  return points;
+}
+
+/** SSIM on the curve at `kbps`: linear in log(kbit/s) between the points around it, or beyond the nearest two (`extrapolated`). */
+function ssimAtKbps(points: readonly { ssim: number; windowKbps: number }[], kbps: number): { ssim: number; extrapolated: boolean } | undefined {
+  const p = [...points].sort((a, b) => a.windowKbps - b.windowKbps);
+  if (p.length < 2) return undefined;
+  let i = p.findIndex((a, k) => k < p.length - 1 && a.windowKbps <= kbps && kbps <= p[k + 1]!.windowKbps);
+  const extrapolated = i < 0;
+  if (i < 0) i = kbps < p[0]!.windowKbps ? 0 : p.length - 2;
+  const [a, b] = [p[i]!, p[i + 1]!];
+  if (a.windowKbps === b.windowKbps) return undefined;
+  const t = (Math.log(kbps) - Math.log(a.windowKbps)) / (Math.log(b.windowKbps) - Math.log(a.windowKbps));
+  return { ssim: a.ssim + t * (b.ssim - a.ssim), extrapolated };
 }
 
 async function main(): Promise<number> {
@@ -233,7 +298,10 @@ async function main(): Promise<number> {
   for (const r of runs) if (r.video720) qualities.push(await quality(r.label, r.video720, clip.file));
   const [ours, theirs] = [qualities.find((q) => !q.name.startsWith('PeerTube')), qualities.find((q) => q.name.startsWith('PeerTube'))];
   for (const r of runs) if (r.video720) rmSync(r.name === 'peertube' ? path.dirname(r.video720) : r.video720, { recursive: true, force: true });
-  const qualityMet = ours && theirs ? ours.ssim >= theirs.ssim && ours.videoKbps <= theirs.videoKbps * 1.02 : undefined;
+  // at the same size: Lamha's settings read at PeerTube-like's bits over the same window
+  const curve = theirs ? await lamhaCurve(clip.file, probe) : [];
+  const atTheirs = theirs ? ssimAtKbps(curve, theirs.windowKbps) : undefined;
+  const qualityMet = theirs && atTheirs ? atTheirs.ssim >= theirs.ssim : undefined;
   const by = (name: string) => runs.find((r) => r.name === name);
   const two = by('two-cores');
   const one = by('one-core');
@@ -249,14 +317,14 @@ async function main(): Promise<number> {
     `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
     `full ladder, 2 cores         ${two ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
     `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
-    ...qualities.map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.videoKbps} kbit/s`),
-    `720p quality vs PeerTube-like ${qualityMet === undefined ? '-' : qualityMet ? 'met (SSIM ≥ at no more bits)' : 'MISSED'}`,
+    ...[...qualities, ...curve].map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.windowKbps.toFixed(0)} kbit/s (first ${QUALITY_SECONDS} s; ${q.videoKbps} whole)`),
+    `720p quality vs PeerTube-like ${theirs && atTheirs ? `Lamha's settings at its ${theirs.windowKbps.toFixed(0)} kbit/s: SSIM ${atTheirs.ssim.toFixed(4)}${atTheirs.extrapolated ? ' (extrapolated)' : ''} vs ${theirs.ssim.toFixed(4)}` : '-'}   goal ≥  ${qualityMet === undefined ? '' : qualityMet ? 'met' : 'MISSED'}`,
     `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualities, scaling, goals: GOAL }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
   process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
   return 0;
 }
