@@ -156,14 +156,15 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
         playable = now;
         log(`  playable after ${now.toFixed(1)} s`);
       }
-      if (a.status === 'ready' && (a.progress === 100 || UNTIL_PLAYABLE)) ladder = UNTIL_PLAYABLE ? Number.NaN : now;
+      if (a.status === 'ready' && a.progress === 100) ladder = now;
+      if (UNTIL_PLAYABLE && playable !== undefined) break;
       if (now - lastLog > 30) {
         lastLog = now;
         log(`  ${now.toFixed(0)} s: ${a.status} ${a.progress ?? 0} %`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    if (!UNTIL_PLAYABLE) log(`  full ladder after ${ladder.toFixed(1)} s`);
+    if (ladder !== undefined) log(`  full ladder after ${ladder.toFixed(1)} s`);
     // which worker process took each piece: BullMQ keeps it on the job (job.processedBy)
     const piecesBy: Record<string, number> = {};
     const { Queue } = await import('bullmq');
@@ -191,7 +192,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       video720 = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-download.mp4`);
       await pipeline(await store.get(`renditions/${id}/download.mp4`), createWriteStream(video720));
     }
-    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy, timeline, video720 };
+    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder ?? Number.NaN, playableX: duration / playable!, ladderX: duration / (ladder ?? Number.NaN), piecesBy, timeline, video720 };
   } finally {
     await Promise.all(workers.map((w) => stopChild(w.child)));
     await db?.end();
