@@ -171,6 +171,11 @@ export function childrenCpuSeconds(pid: number): number {
   return sum;
 }
 
+/** CPU seconds of a process and of its children, those alive and those it has waited for. */
+export function treeCpuSeconds(pid: number): number {
+  return (cpuSecondsOf(pid) ?? 0) + childrenCpuSeconds(pid);
+}
+
 /** CPU seconds the whole machine has been busy so far, every core and process (Linux /proc/stat); undefined elsewhere. */
 export function machineBusySeconds(): number | undefined {
   try {

@@ -32,8 +32,8 @@ import { liveChannel, type AssetReady } from '../src/redis/live.js';
 import { originalKey, renditionPrefix } from '../src/storage/keys.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/object-store.js';
 import {
-  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, childrenCpuSeconds, collectGarbage, cpuSecondsOf, DATABASE_URL, log, openTarget, processesCpuSeconds, REDIS_URL, removeBucket, s3CpuSeconds,
-  settle, spawnNode, spawnTs, stopApi, stopChild, type Child, type ServerInfo, type Target,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, BUILD_DIR, buildServices, collectGarbage, DATABASE_URL, log, openTarget, processesCpuSeconds, REDIS_URL, removeBucket, s3CpuSeconds,
+  settle, spawnNode, spawnTs, stopApi, stopChild, treeCpuSeconds, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import type { WorkerReport } from './images-worker.js';
 
@@ -226,11 +226,6 @@ async function upload(server: ServerInfo, file: string): Promise<string> {
   if (res.status !== 201 || !asset) throw new Error(`upload of ${file} answered ${res.status}: ${JSON.stringify(body)}`);
   if (asset.duplicate) throw new Error(`${file} was taken for a duplicate: an earlier run was not cleaned up`);
   return asset.id;
-}
-
-/** CPU seconds of a process and of its children, those alive and those it has waited for. */
-function treeCpuSeconds(pid: number): number {
-  return (cpuSecondsOf(pid) ?? 0) + childrenCpuSeconds(pid);
 }
 
 async function timedRun({ target, store, server, api, worker, db, images, subscriber }: Context, files: string[]): Promise<WorkerRunResult> {

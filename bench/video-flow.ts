@@ -20,8 +20,8 @@
  * first playable (the asset `ready`: poster, audio and the smallest rung) and the full ladder
  * (progress 100: every rung and download.mp4); for PeerTube-like, its first resolution and all.
  * Quality: SSIM and PSNR of the 720p video (Lamha's download.mp4, the 720p rung; PeerTube's
- * 720p MP4) against the clip scaled alike, over its first BENCH_QUALITY_SECONDS, with the bits
- * of that window (and the whole stream's rate). At the same size: the same window encoded with
+ * 720p MP4) against the clip scaled alike, over BENCH_QUALITY_SECONDS from BENCH_QUALITY_FROM
+ * (the first minute by default), with the bits of that window (and the whole stream's rate). At the same size: the same window encoded with
  * Lamha's 720p settings at the plan's CRF and one either side, its SSIM interpolated at
  * PeerTube-like's bits. Goals: first playable within 0.3 × the duration and the full ladder
  * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM at
@@ -35,6 +35,7 @@
  *   BENCH_PIECE_SECONDS  VIDEO_PIECE_SECONDS of the workers   default 120 (the service's)
  *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers,peertube
  *   BENCH_QUALITY_SECONDS  seconds compared for SSIM         default 60
+ *   BENCH_QUALITY_FROM   where that window starts, seconds   default 0
  *   S3_ENDPOINT …        an S3 server (scripts/rgw.sh); else the embedded one
  *   HANDOFF_DIR=off      no hand-off between the API and the first worker
  *   BENCH_UNTIL=playable each Lamha run stops at first playable (a quicker look at it; no
@@ -54,8 +55,8 @@ import { KEYFRAMES, planLadder, STRIP_METADATA, toSdr, x264Args } from '../src/m
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
-  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, buildServices, DATABASE_URL, Lines, log, openTarget, removeBucket, ROOT, spawnNode, stopApi, stopChild,
-  type Child, type ServerInfo,
+  API_MALLOC_ENV, API_NODE_ARGS, apiEnv, buildServices, DATABASE_URL, Lines, log, machineBusySeconds, openTarget, processesCpuSeconds, removeBucket, ROOT,
+  s3CpuSeconds, spawnNode, stopApi, stopChild, treeCpuSeconds, type Child, type ServerInfo, type Target,
 } from './harness.js';
 import { makeClip, run } from './video-clip.js';
 import { peertubeHlsArgs, peertubeMp4Args, peertubeTarget } from './video-peertube.js';
@@ -66,6 +67,8 @@ const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
 const PIECE_SECONDS = envInt('BENCH_PIECE_SECONDS', 120);
 const RUNS = (process.env.BENCH_RUNS ?? 'two-cores,one-core,two-workers,peertube').split(',');
 const QUALITY_SECONDS = envInt('BENCH_QUALITY_SECONDS', 60);
+const QUALITY_FROM = envInt('BENCH_QUALITY_FROM', 0);
+const WINDOW = QUALITY_FROM > 0 ? `${QUALITY_SECONDS} s from ${QUALITY_FROM} s` : `first ${QUALITY_SECONDS} s`;
 const UNTIL_PLAYABLE = process.env.BENCH_UNTIL === 'playable';
 const GOAL = { playableOfDuration: 0.3, ladderX: 1, twoWorkersOverOne: 1.7 };
 
@@ -88,6 +91,20 @@ interface Run {
   timeline: { job: string; by: string; from: number; to: number }[];
   /** the 720p video this run made, for the quality comparison */
   video720?: string;
+  /** CPU seconds each side used from the upload's 201 to the run's end: what the workers shared their cores with */
+  cpu?: CpuShare;
+}
+
+interface CpuShare {
+  wallSeconds: number;
+  /** each worker process with its ffmpeg children */
+  workers: number[];
+  api: number;
+  s3?: number;
+  postgres?: number;
+  redis?: number;
+  /** every process on the machine */
+  machine?: number;
 }
 
 interface Quality {
@@ -143,6 +160,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     const { stdout } = await execFileP('curl', ['-sS', '--fail-with-body', '-H', `Authorization: Bearer ${server.token}`, '-F', `file=@${clip};type=video/mp4;filename=panel.mp4`,
       `${server.url}/api/v1/events/${server.event}/albums/${server.album}/assets`], { maxBuffer: 1 << 20 });
     const id = (JSON.parse(stdout) as { assets: { id: string }[] }).assets[0]!.id;
+    const cpu0 = cpuNow(target, api, workers);
     const t0 = performance.now();
     const epoch0 = Date.now();
     let playable: number | undefined;
@@ -164,7 +182,9 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+    const cpu = cpuSince(cpu0, cpuNow(target, api, workers), (performance.now() - t0) / 1000);
     if (ladder !== undefined) log(`  full ladder after ${ladder.toFixed(1)} s`);
+    log(`  CPU seconds in ${cpu.wallSeconds.toFixed(0)} s: workers ${cpu.workers.map((w) => w.toFixed(0)).join(' + ')}, API ${cpu.api.toFixed(0)}, S3 ${cpu.s3?.toFixed(0) ?? '?'}, PostgreSQL ${cpu.postgres?.toFixed(0) ?? '?'}, Redis ${cpu.redis?.toFixed(0) ?? '?'}; the machine ${cpu.machine?.toFixed(0) ?? '?'} of ${(cpu.wallSeconds * os.availableParallelism()).toFixed(0)}`);
     // which worker process took each piece: BullMQ keeps it on the job (job.processedBy)
     const piecesBy: Record<string, number> = {};
     const { Queue } = await import('bullmq');
@@ -192,7 +212,7 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
       video720 = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-download.mp4`);
       await pipeline(await store.get(`renditions/${id}/download.mp4`), createWriteStream(video720));
     }
-    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder ?? Number.NaN, playableX: duration / playable!, ladderX: duration / (ladder ?? Number.NaN), piecesBy, timeline, video720 };
+    return { name, label: config.label, playableSeconds: playable!, ladderSeconds: ladder ?? Number.NaN, playableX: duration / playable!, ladderX: duration / (ladder ?? Number.NaN), piecesBy, timeline, video720, cpu };
   } finally {
     await Promise.all(workers.map((w) => stopChild(w.child)));
     await db?.end();
@@ -202,6 +222,19 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     for (const tmp of tmps) rmSync(tmp, { recursive: true, force: true });
     if (handoffDir) rmSync(handoffDir, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds used so far by the run's processes and the services they share the machine with */
+function cpuNow(target: Target, api: Child, workers: Child[]): Omit<CpuShare, 'wallSeconds'> {
+  return {
+    workers: workers.map((w) => treeCpuSeconds(w.child.pid!)), api: treeCpuSeconds(api.child.pid!), s3: s3CpuSeconds(target),
+    postgres: processesCpuSeconds('postgres'), redis: processesCpuSeconds('redis-server'), machine: machineBusySeconds(),
+  };
+}
+
+function cpuSince(a: Omit<CpuShare, 'wallSeconds'>, b: Omit<CpuShare, 'wallSeconds'>, wallSeconds: number): CpuShare {
+  const d = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined ? undefined : y - x);
+  return { wallSeconds, workers: b.workers.map((w, i) => w - a.workers[i]!), api: b.api - a.api, s3: d(a.s3, b.s3), postgres: d(a.postgres, b.postgres), redis: d(a.redis, b.redis), machine: d(a.machine, b.machine) };
 }
 
 /**
@@ -232,24 +265,38 @@ async function peertubeRun(clip: string, probe: VideoProbe, duration: number): P
   return { name: 'peertube', label: 'PeerTube-like, 2 cores', playableSeconds: playable!, ladderSeconds: ladder, playableX: duration / playable!, ladderX: duration / ladder, piecesBy: {}, timeline, video720: path.join(dir, '720.mp4') };
 }
 
-/** SSIM and PSNR of a 720p video against the clip scaled to its size, over the first QUALITY_SECONDS; its video's bits. */
-async function quality(name: string, file: string, clip: string): Promise<Quality> {
+/** `-ss` and `-t` before an input: the compared window, `from` seconds into that file */
+const windowArgs = (from: number) => [...(from > 0 ? ['-ss', String(from)] : []), '-t', String(QUALITY_SECONDS)];
+
+/**
+ * SSIM and PSNR of a 720p video against the clip scaled to its size, over QUALITY_SECONDS from
+ * QUALITY_FROM of the clip (`fileFrom` of the video: QUALITY_FROM for a whole rendition, 0 for
+ * an encode of the window alone); its video's bits over the same window.
+ */
+async function quality(name: string, file: string, clip: string, fileFrom = QUALITY_FROM): Promise<Quality> {
   const { stdout: size } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,bit_rate', '-of', 'csv=p=0', file]);
   const [w, h, bitRate] = size.trim().split(',').map(Number) as [number, number, number];
   const graph = `[0:v]setpts=PTS-STARTPTS,split[a][b];[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic,split[r1][r2];[a][r1]ssim;[b][r2]psnr`;
-  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-nostats', '-t', String(QUALITY_SECONDS), '-i', file, '-t', String(QUALITY_SECONDS), '-i', clip, '-lavfi', graph, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
-  const q = { name, ssim: Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]), psnr: Number(/PSNR .*average:([\d.]+)/.exec(stderr)?.[1]), videoKbps: Math.round(bitRate / 1000), windowKbps: await windowKbps(file) };
+  const { stderr } = await execFileP('ffmpeg', ['-hide_banner', '-nostats', ...windowArgs(fileFrom), '-i', file, ...windowArgs(QUALITY_FROM), '-i', clip, '-lavfi', graph, '-f', 'null', '-'], { maxBuffer: 1 << 24 });
+  const q = { name, ssim: Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]), psnr: Number(/PSNR .*average:([\d.]+)/.exec(stderr)?.[1]), videoKbps: Math.round(bitRate / 1000), windowKbps: await windowKbps(file, fileFrom) };
   if (!Number.isFinite(q.ssim) || !Number.isFinite(q.windowKbps)) throw new Error(`no SSIM or bit rate for ${file}: ${stderr.slice(-500)}`);
-  log(`  ${name}: 720p SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, video ${q.windowKbps.toFixed(0)} kbit/s over the first ${QUALITY_SECONDS} s (${q.videoKbps} over the whole)`);
+  log(`  ${name}: 720p SSIM ${q.ssim.toFixed(4)}, PSNR ${q.psnr.toFixed(2)} dB, video ${q.windowKbps.toFixed(0)} kbit/s over the ${WINDOW} (${q.videoKbps} over the whole)`);
   return q;
 }
 
-/** The video's bits per second over its first QUALITY_SECONDS of pictures (by presentation time): the window whose SSIM is compared. */
-async function windowKbps(file: string): Promise<number> {
-  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', `%+${QUALITY_SECONDS + 10}`, '-show_entries', 'packet=pts_time,size', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
-  const packets = stdout.trim().split('\n').map((l) => l.split(',').map(Number) as [number, number]).filter(([pts, bytes]) => Number.isFinite(pts) && Number.isFinite(bytes));
-  const start = Math.min(...packets.map(([pts]) => pts));
-  const bytes = packets.filter(([pts]) => pts < start + QUALITY_SECONDS - 1e-6).reduce((sum, [, b]) => sum + b, 0);
+/**
+ * The video's bits per second over QUALITY_SECONDS of pictures from `from` seconds after its
+ * first picture (by presentation time): the window whose SSIM is compared.
+ */
+async function windowKbps(file: string, from: number): Promise<number> {
+  const packets = async (interval: string) => {
+    const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', interval, '-show_entries', 'packet=pts_time,size', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
+    return stdout.trim().split('\n').map((l) => l.split(',').map(Number) as [number, number]).filter(([pts, bytes]) => Number.isFinite(pts) && Number.isFinite(bytes));
+  };
+  // the first picture's time, read from the file's start (a seek to `from` begins at the keyframe before it)
+  const start = Math.min(...(await packets('%+5')).map(([pts]) => pts)) + from;
+  const inWindow = (await packets(`${Math.max(0, start - 10)}%+${QUALITY_SECONDS + 20}`)).filter(([pts]) => pts >= start - 1e-6 && pts < start + QUALITY_SECONDS - 1e-6);
+  const bytes = inWindow.reduce((sum, [, b]) => sum + b, 0);
   return (bytes * 8) / QUALITY_SECONDS / 1000;
 }
 
@@ -265,9 +312,9 @@ async function lamhaCurve(clip: string, probe: VideoProbe): Promise<CurvePoint[]
   for (const crf of [rung.crf - 1, rung.crf, rung.crf + 1]) {
     const out = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-720p-crf${crf}.mp4`);
     try {
-      await run('taskset', ['-c', '0,1', 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', '-t', String(QUALITY_SECONDS), '-i', clip, '-map', '0:v:0',
+      await run('taskset', ['-c', '0,1', 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', ...windowArgs(QUALITY_FROM), '-i', clip, '-map', '0:v:0',
         '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args({ ...rung, crf }), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
-      points.push({ crf, ...(await quality(`Lamha's 720p at CRF ${crf}`, out, clip)) });
+      points.push({ crf, ...(await quality(`Lamha's 720p at CRF ${crf}`, out, clip, 0)) });
     } finally {
       rmSync(out, { force: true });
     }
@@ -322,14 +369,14 @@ async function main(): Promise<number> {
     `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
     `full ladder, 2 cores         ${two && !UNTIL_PLAYABLE ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two && !UNTIL_PLAYABLE ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
     `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
-    ...[...qualities, ...curve].map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.windowKbps.toFixed(0)} kbit/s (first ${QUALITY_SECONDS} s; ${q.videoKbps} whole)`),
+    ...[...qualities, ...curve].map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.windowKbps.toFixed(0)} kbit/s (${WINDOW}; ${q.videoKbps} whole)`),
     `720p quality vs PeerTube-like ${theirs && atTheirs ? `Lamha's settings at its ${theirs.windowKbps.toFixed(0)} kbit/s: SSIM ${atTheirs.ssim.toFixed(4)}${atTheirs.extrapolated ? ' (extrapolated)' : ''} vs ${theirs.ssim.toFixed(4)}` : '-'}   goal ≥  ${qualityMet === undefined ? '' : qualityMet ? 'met' : 'MISSED'}`,
     `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualityWindow: { from: QUALITY_FROM, seconds: QUALITY_SECONDS }, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
   process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
   return 0;
 }
