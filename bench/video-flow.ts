@@ -27,6 +27,10 @@
  * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM at
  * PeerTube-like's bits ≥ PeerTube-like's.
  *
+ * With one-core and two-workers in a run, this machine's own ceiling for their ratio is measured
+ * before and after them: one 720p encode alone on each core, then both at once (two machines
+ * would give 2; two cores of one virtual machine may slow each other down).
+ *
  *   npx tsx bench/video-flow.ts            (or: npm run bench:video-flow)
  *
  * Environment:
@@ -36,6 +40,7 @@
  *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers,peertube
  *   BENCH_QUALITY_SECONDS  seconds compared for SSIM         default 60
  *   BENCH_QUALITY_FROM   where that window starts, seconds   default 0
+ *   BENCH_RIG_SECONDS    seconds encoded to measure the ceiling  default 20
  *   S3_ENDPOINT …        an S3 server (scripts/rgw.sh); else the embedded one
  *   HANDOFF_DIR=off      no hand-off between the API and the first worker
  *   BENCH_UNTIL=playable each Lamha run stops at first playable (a quicker look at it; no
@@ -70,6 +75,7 @@ const QUALITY_SECONDS = envInt('BENCH_QUALITY_SECONDS', 60);
 const QUALITY_FROM = envInt('BENCH_QUALITY_FROM', 0);
 const WINDOW = QUALITY_FROM > 0 ? `${QUALITY_SECONDS} s from ${QUALITY_FROM} s` : `first ${QUALITY_SECONDS} s`;
 const UNTIL_PLAYABLE = process.env.BENCH_UNTIL === 'playable';
+const RIG_SECONDS = envInt('BENCH_RIG_SECONDS', 20);
 const GOAL = { playableOfDuration: 0.3, ladderX: 1, twoWorkersOverOne: 1.7 };
 
 const CONFIGS: Record<string, { label: string; cpus: string[] }> = {
@@ -93,6 +99,15 @@ interface Run {
   video720?: string;
   /** CPU seconds each side used from the upload's 201 to the run's end: what the workers shared their cores with */
   cpu?: CpuShare;
+}
+
+interface RigScaling {
+  /** seconds of the same encode alone on core 0, alone on core 1 */
+  alone: number[];
+  /** seconds of the two at once, one on each core */
+  together: number[];
+  /** the two cores' work at once over one core's: 2 for two machines */
+  ceiling: number;
 }
 
 interface CpuShare {
@@ -312,14 +327,46 @@ async function lamhaCurve(clip: string, probe: VideoProbe): Promise<CurvePoint[]
   for (const crf of [rung.crf - 1, rung.crf, rung.crf + 1]) {
     const out = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-720p-crf${crf}.mp4`);
     try {
-      await run('taskset', ['-c', '0,1', 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', ...windowArgs(QUALITY_FROM), '-i', clip, '-map', '0:v:0',
-        '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args({ ...rung, crf }), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
+      await encode720p(clip, probe, crf, windowArgs(QUALITY_FROM), '0,1', out);
       points.push({ crf, ...(await quality(`Lamha's 720p at CRF ${crf}`, out, clip, 0)) });
     } finally {
       rmSync(out, { force: true });
     }
   }
   return points;
+}
+
+/** The clip's `window` with Lamha's 720p settings at `crf`, on `cpus` */
+async function encode720p(clip: string, probe: VideoProbe, crf: number, window: string[], cpus: string, out: string): Promise<void> {
+  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p')!;
+  await run('taskset', ['-c', cpus, 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', ...window, '-i', clip, '-map', '0:v:0',
+    '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args({ ...rung, crf }), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
+}
+
+/**
+ * What this machine's two cores give two single-core processes that share nothing: the same
+ * 720p encode of the clip's first RIG_SECONDS, alone on core 0, alone on core 1, then on both at
+ * once. Two machines would give 2; two cores of one (virtual) machine may slow each other down
+ * (shared caches, memory bandwidth, a hypervisor's siblings), and then no pair of workers on them
+ * can reach 2 either: the ceiling the two 1-core workers are read against.
+ */
+async function rigScaling(clip: string, probe: VideoProbe): Promise<RigScaling> {
+  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p')!;
+  const out = (i: number) => path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-rig-${i}.mp4`);
+  const timed = async (cpus: string, i: number) => {
+    const t0 = performance.now();
+    await encode720p(clip, probe, rung.crf, ['-t', String(RIG_SECONDS)], cpus, out(i));
+    return (performance.now() - t0) / 1000;
+  };
+  try {
+    const alone = [await timed('0', 0), await timed('1', 1)];
+    const together = await Promise.all([timed('0', 0), timed('1', 1)]);
+    const ceiling = (alone[0]! + alone[1]!) / Math.max(...together);
+    log(`  the rig: ${RIG_SECONDS} s of 720p alone on core 0 / 1 ${alone.map((a) => a.toFixed(1)).join(' / ')} s, both at once ${together.map((a) => a.toFixed(1)).join(' / ')} s: two cores give ${ceiling.toFixed(2)} × one`);
+    return { alone, together, ceiling };
+  } finally {
+    for (const i of [0, 1]) rmSync(out(i), { force: true });
+  }
 }
 
 /** SSIM on the curve at `kbps`: linear in log(kbit/s) between the points around it, or beyond the nearest two (`extrapolated`). */
@@ -344,7 +391,12 @@ async function main(): Promise<number> {
   const entries = buildServices(['upload-server', 'images-worker']);
   const load0 = os.loadavg();
   const runs: Run[] = [];
+  // the rig's own scaling, before and after the runs it is the ceiling of (the host may drift between)
+  const pairing = RUNS.includes('one-core') && RUNS.includes('two-workers') && !UNTIL_PLAYABLE;
+  const rig: RigScaling[] = [];
+  if (pairing) rig.push(await rigScaling(clip.file, probe));
   for (const name of RUNS) runs.push(name === 'peertube' ? await peertubeRun(clip.file, probe, duration) : await oneRun(name, clip.file, duration, entries));
+  if (pairing) rig.push(await rigScaling(clip.file, probe));
   const load1 = os.loadavg();
   const qualities: Quality[] = [];
   for (const r of runs) if (r.video720) qualities.push(await quality(r.label, r.video720, clip.file));
@@ -359,6 +411,7 @@ async function main(): Promise<number> {
   const one = by('one-core');
   const pair = by('two-workers');
   const scaling = one && pair ? one.ladderSeconds / pair.ladderSeconds : undefined;
+  const ceiling = rig.length > 0 ? rig.reduce((sum, r) => sum + r.ceiling, 0) / rig.length : undefined;
   const fmt = (n: number | undefined, d = 2) => (n === undefined ? '-' : n.toFixed(d));
   const lines = [
     `Video flow benchmark — ${duration.toFixed(0)} s 1080p30 clip, pieces of ${PIECE_SECONDS} s, ${process.env.S3_ENDPOINT ? 'S3 at ' + process.env.S3_ENDPOINT : 'embedded S3'}`,
@@ -369,6 +422,7 @@ async function main(): Promise<number> {
     `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
     `full ladder, 2 cores         ${two && !UNTIL_PLAYABLE ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two && !UNTIL_PLAYABLE ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
     `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
+    `two encodes on the 2 cores   ${fmt(ceiling)} × one (this machine's ceiling for the line above: ${rig.map((r) => fmt(r.ceiling)).join(' before, ')}${rig.length > 1 ? ' after' : ''})${scaling !== undefined && ceiling !== undefined ? `; the two workers reach ${fmt(scaling / ceiling)} of it` : ''}`,
     ...[...qualities, ...curve].map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.windowKbps.toFixed(0)} kbit/s (${WINDOW}; ${q.videoKbps} whole)`),
     `720p quality vs PeerTube-like ${theirs && atTheirs ? `Lamha's settings at its ${theirs.windowKbps.toFixed(0)} kbit/s: SSIM ${atTheirs.ssim.toFixed(4)}${atTheirs.extrapolated ? ' (extrapolated)' : ''} vs ${theirs.ssim.toFixed(4)}` : '-'}   goal ≥  ${qualityMet === undefined ? '' : qualityMet ? 'met' : 'MISSED'}`,
     `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
@@ -376,7 +430,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, qualityWindow: { from: QUALITY_FROM, seconds: QUALITY_SECONDS }, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, rig, qualityWindow: { from: QUALITY_FROM, seconds: QUALITY_SECONDS }, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
   process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
   return 0;
 }
