@@ -29,7 +29,8 @@
  *
  * With one-core and two-workers in a run, this machine's own ceiling for their ratio is measured
  * before and after them: one 720p encode alone on each core, then both at once (two machines
- * would give 2; two cores of one virtual machine may slow each other down).
+ * would give 2; two cores of one virtual machine may slow each other down). BENCH_RUNS=rig
+ * measures that alone.
  *
  *   npx tsx bench/video-flow.ts            (or: npm run bench:video-flow)
  *
@@ -392,10 +393,10 @@ async function main(): Promise<number> {
   const load0 = os.loadavg();
   const runs: Run[] = [];
   // the rig's own scaling, before and after the runs it is the ceiling of (the host may drift between)
-  const pairing = RUNS.includes('one-core') && RUNS.includes('two-workers') && !UNTIL_PLAYABLE;
+  const pairing = (RUNS.includes('one-core') && RUNS.includes('two-workers') && !UNTIL_PLAYABLE) || RUNS.includes('rig');
   const rig: RigScaling[] = [];
   if (pairing) rig.push(await rigScaling(clip.file, probe));
-  for (const name of RUNS) runs.push(name === 'peertube' ? await peertubeRun(clip.file, probe, duration) : await oneRun(name, clip.file, duration, entries));
+  for (const name of RUNS.filter((r) => r !== 'rig')) runs.push(name === 'peertube' ? await peertubeRun(clip.file, probe, duration) : await oneRun(name, clip.file, duration, entries));
   if (pairing) rig.push(await rigScaling(clip.file, probe));
   const load1 = os.loadavg();
   const qualities: Quality[] = [];
