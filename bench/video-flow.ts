@@ -21,8 +21,8 @@
  * (progress 100: every rung and download.mp4); for PeerTube-like, its first resolution and all.
  * Quality: SSIM and PSNR of the 720p video (Lamha's download.mp4, the 720p rung; PeerTube's
  * 720p MP4) against the clip scaled alike, over BENCH_QUALITY_SECONDS from BENCH_QUALITY_FROM
- * (the first minute by default), with the bits of that window (and the whole stream's rate). At the same size: the same window encoded with
- * Lamha's 720p settings at the plan's CRF and one either side, its SSIM interpolated at
+ * (the first minute by default), with the bits of that window (and the whole stream's rate). At
+ * the same size: the same window encoded with Lamha's 720p settings at the plan's CRF and one either side, its SSIM interpolated at
  * PeerTube-like's bits. Goals: first playable within 0.3 × the duration and the full ladder
  * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM at
  * PeerTube-like's bits ≥ PeerTube-like's.
@@ -57,7 +57,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '../src/db/database.js';
 import { probeVideo, type VideoProbe } from '../src/media/ffmpeg.js';
-import { KEYFRAMES, planLadder, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
+import { KEYFRAMES, planLadder, type Rung, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
@@ -322,13 +322,13 @@ async function windowKbps(file: string, from: number): Promise<number> {
  * bits, to read at PeerTube-like's bits.
  */
 async function lamhaCurve(clip: string, probe: VideoProbe): Promise<CurvePoint[]> {
-  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p');
+  const rung = rung720p(probe);
   if (!rung) return [];
   const points: CurvePoint[] = [];
   for (const crf of [rung.crf - 1, rung.crf, rung.crf + 1]) {
     const out = path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-720p-crf${crf}.mp4`);
     try {
-      await encode720p(clip, probe, crf, windowArgs(QUALITY_FROM), '0,1', out);
+      await encode720p(clip, probe, { ...rung, crf }, windowArgs(QUALITY_FROM), '0,1', out);
       points.push({ crf, ...(await quality(`Lamha's 720p at CRF ${crf}`, out, clip, 0)) });
     } finally {
       rmSync(out, { force: true });
@@ -337,11 +337,13 @@ async function lamhaCurve(clip: string, probe: VideoProbe): Promise<CurvePoint[]
   return points;
 }
 
-/** The clip's `window` with Lamha's 720p settings at `crf`, on `cpus` */
-async function encode720p(clip: string, probe: VideoProbe, crf: number, window: string[], cpus: string, out: string): Promise<void> {
-  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p')!;
+/** The plan's 720p rung for this source, if it has one */
+const rung720p = (probe: VideoProbe) => planLadder(probe.width, probe.height).find((r) => r.name === '720p');
+
+/** The clip's `window` encoded as the plan encodes `rung` (its scale, x264 options, keyframes), on `cpus` */
+async function encode720p(clip: string, probe: VideoProbe, rung: Rung, window: string[], cpus: string, out: string): Promise<void> {
   await run('taskset', ['-c', cpus, 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-y', ...window, '-i', clip, '-map', '0:v:0',
-    '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args({ ...rung, crf }), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
+    '-vf', `${toSdr(probe)},scale=${rung.width}:${rung.height}:flags=bicubic`, ...x264Args(rung), ...KEYFRAMES, '-an', ...STRIP_METADATA, '-f', 'mp4', out]);
 }
 
 /**
@@ -352,11 +354,12 @@ async function encode720p(clip: string, probe: VideoProbe, crf: number, window: 
  * can reach 2 either: the ceiling the two 1-core workers are read against.
  */
 async function rigScaling(clip: string, probe: VideoProbe): Promise<RigScaling> {
-  const rung = planLadder(probe.width, probe.height).find((r) => r.name === '720p')!;
+  const rung = rung720p(probe);
+  if (!rung) throw new Error('the clip has no 720p rung to measure the machine with');
   const out = (i: number) => path.join(os.tmpdir(), `lamha-bench-flow-${process.pid}-rig-${i}.mp4`);
   const timed = async (cpus: string, i: number) => {
     const t0 = performance.now();
-    await encode720p(clip, probe, rung.crf, ['-t', String(RIG_SECONDS)], cpus, out(i));
+    await encode720p(clip, probe, rung, ['-t', String(RIG_SECONDS)], cpus, out(i));
     return (performance.now() - t0) / 1000;
   };
   try {
@@ -423,7 +426,7 @@ async function main(): Promise<number> {
     `first playable, 2 cores      ${two ? `${fmt(two.playableSeconds / duration)} of the duration` : '-'}   goal ≤ ${GOAL.playableOfDuration}  ${two ? (two.playableSeconds / duration <= GOAL.playableOfDuration ? 'met' : 'MISSED') : ''}`,
     `full ladder, 2 cores         ${two && !UNTIL_PLAYABLE ? `${fmt(two.ladderX)}× realtime` : '-'}   goal ≥ ${GOAL.ladderX}×  ${two && !UNTIL_PLAYABLE ? (two.ladderX >= GOAL.ladderX ? 'met' : 'MISSED') : ''}`,
     `two 1-core workers / one     ${fmt(scaling)}   goal ≥ ${GOAL.twoWorkersOverOne}  ${scaling === undefined ? '' : scaling >= GOAL.twoWorkersOverOne ? 'met' : 'MISSED'}`,
-    `two encodes on the 2 cores   ${fmt(ceiling)} × one (this machine's ceiling for the line above: ${rig.map((r) => fmt(r.ceiling)).join(' before, ')}${rig.length > 1 ? ' after' : ''})${scaling !== undefined && ceiling !== undefined ? `; the two workers reach ${fmt(scaling / ceiling)} of it` : ''}`,
+    ...(ceiling === undefined ? [] : [`two encodes on the 2 cores   ${fmt(ceiling)} × one (this machine's ceiling for the line above: ${rig.map((r) => fmt(r.ceiling)).join(' before, ')} after)${scaling === undefined ? '' : `; the two workers reach ${fmt(scaling / ceiling)} of it`}`]),
     ...[...qualities, ...curve].map((q) => `720p quality, ${q.name.padEnd(24)} SSIM ${q.ssim.toFixed(4)}  PSNR ${q.psnr.toFixed(2)} dB  video ${q.windowKbps.toFixed(0)} kbit/s (${WINDOW}; ${q.videoKbps} whole)`),
     `720p quality vs PeerTube-like ${theirs && atTheirs ? `Lamha's settings at its ${theirs.windowKbps.toFixed(0)} kbit/s: SSIM ${atTheirs.ssim.toFixed(4)}${atTheirs.extrapolated ? ' (extrapolated)' : ''} vs ${theirs.ssim.toFixed(4)}` : '-'}   goal ≥  ${qualityMet === undefined ? '' : qualityMet ? 'met' : 'MISSED'}`,
     `load average start / end     ${load0.map((l) => l.toFixed(1)).join(' ')} / ${load1.map((l) => l.toFixed(1)).join(' ')}`,
