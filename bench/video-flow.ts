@@ -57,7 +57,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '../src/db/database.js';
 import { probeVideo, type VideoProbe } from '../src/media/ffmpeg.js';
-import { KEYFRAMES, planLadder, type Rung, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
+import { KEYFRAMES, planLadder, planPieces, type Rung, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
@@ -391,7 +391,8 @@ async function main(): Promise<number> {
   const clip = await makeClip(SECONDS, BITRATE_K);
   const probe = await probeVideo(clip.file, { timeoutMs: 60_000 });
   const duration = (probe.durationMs ?? SECONDS * 1000) / 1000;
-  log(`clip ${path.relative(ROOT, clip.file)}: ${probe.width}x${probe.height}, ${duration.toFixed(1)} s; pieces of ${PIECE_SECONDS} s; ${os.availableParallelism()} CPUs`);
+  const pieces = planPieces(probe.durationMs, PIECE_SECONDS).map((p) => (p.seconds ?? duration - p.start).toFixed(0));
+  log(`clip ${path.relative(ROOT, clip.file)}: ${probe.width}x${probe.height}, ${duration.toFixed(1)} s; pieces of ${PIECE_SECONDS} s (the plan's: ${pieces.join(', ')} s); ${os.availableParallelism()} CPUs`);
   const entries = buildServices(['upload-server', 'images-worker']);
   const load0 = os.loadavg();
   const runs: Run[] = [];

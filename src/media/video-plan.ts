@@ -154,12 +154,28 @@ export interface Piece {
  * The pieces of a source of `durationMs`: PIECE_SECONDS each, the last one to the end. A last
  * piece shorter than half a piece joins the one before (no piece of a few seconds for a job of
  * its own); a clip of unknown length is one piece.
+ *
+ * From four pieces on, the last two pieces' worth is cut into half pieces (half a piece in whole
+ * segments; the last still to the end). Why: when several workers share a recording, the last large job keeps one of them busy
+ * while the others have nothing left: with two 1-core workers on a 10-minute clip in five pieces
+ * the first worker sat idle 103–145 s of the 839–942 s while the second did the fifth 720p +
+ * 1080p piece (bench/README.md, 7 December 2026). Half pieces at the end halve that wait. Each
+ * piece more costs a seek and a job's start and store on one worker, so the pieces ahead stay
+ * whole, and a recording of three pieces or fewer (up to 7 minutes at 120 s) keeps its pieces.
  */
 export function planPieces(durationMs: number | null, pieceSeconds = PIECE_SECONDS): Piece[] {
   if (pieceSeconds % SEGMENT_SECONDS !== 0) throw new RangeError(`a piece must be a multiple of ${SEGMENT_SECONDS} s`);
   const total = (durationMs ?? 0) / 1000;
   const count = Math.max(1, Math.round(total / pieceSeconds));
-  return Array.from({ length: count }, (_, index) => ({ index, start: index * pieceSeconds, seconds: index === count - 1 ? null : pieceSeconds }));
+  const half = Math.floor(pieceSeconds / 2 / SEGMENT_SECONDS) * SEGMENT_SECONDS;
+  const whole = count >= 4 && half > 0 ? count - 2 : count;
+  const starts = Array.from({ length: whole }, (_, i) => i * pieceSeconds);
+  if (whole < count) {
+    const from = whole * pieceSeconds;
+    const halves = Math.max(1, Math.round((total - from) / half));
+    for (let i = 0; i < halves; i++) starts.push(from + i * half);
+  }
+  return starts.map((start, index) => ({ index, start, seconds: index === starts.length - 1 ? null : starts[index + 1]! - start }));
 }
 
 /** Input options of a piece: an exact seek to its start (ffmpeg decodes from the keyframe before and drops what precedes). */

@@ -15,12 +15,26 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), 'lamha-pieces-'));
 t.teardown(() => rm(scratch, { recursive: true, force: true }));
 
 t.test('planPieces: pieces of the given length from zero, the last to the end, a short tail joined to the piece before', async (t) => {
-  t.same(planPieces(600_000, 120).map((p) => [p.start, p.seconds]), [[0, 120], [120, 120], [240, 120], [360, 120], [480, null]]);
-  t.same(planPieces(650_000, 120).map((p) => [p.start, p.seconds]), [[0, 120], [120, 120], [240, 120], [360, 120], [480, null]], '50 s of tail go with the last piece');
-  t.same(planPieces(700_000, 120).length, 6, '100 s of tail are a piece of their own');
-  t.same(planPieces(9_000, 120), [{ index: 0, start: 0, seconds: null }], 'a short clip is one piece');
-  t.same(planPieces(null, 120), [{ index: 0, start: 0, seconds: null }], 'a clip of unknown length too');
+  const cut = (ms: number | null, piece: number) => planPieces(ms, piece).map((p) => [p.start, p.seconds]);
+  t.same(cut(360_000, 120), [[0, 120], [120, 120], [240, null]], 'three pieces: whole');
+  t.same(cut(400_000, 120), [[0, 120], [120, 120], [240, null]], '40 s of tail go with the last piece');
+  t.same(cut(9_000, 120), [[0, null]], 'a short clip is one piece');
+  t.same(cut(null, 120), [[0, null]], 'a clip of unknown length too');
   t.throws(() => planPieces(600_000, 10), RangeError, 'a piece ends where an HLS segment ends');
+});
+
+t.test('planPieces: from four pieces on, the last two pieces\' worth in half pieces', async (t) => {
+  const cut = (ms: number, piece: number) => planPieces(ms, piece).map((p) => [p.start, p.seconds]);
+  t.same(cut(600_000, 120), [[0, 120], [120, 120], [240, 120], [360, 60], [420, 60], [480, 60], [540, null]], 'ten minutes: three whole pieces, four halves');
+  t.same(cut(480_000, 120), [[0, 120], [120, 120], [240, 60], [300, 60], [360, 60], [420, null]]);
+  t.same(cut(620_000, 120).slice(-2), [[480, 60], [540, null]], '20 s past the last half go with it');
+  t.same(cut(650_000, 120).slice(-2), [[540, 60], [600, null]], '50 s past it are a half of their own');
+  const panel = planPieces(5_400_000, 120);
+  t.same([panel.length, panel.filter((p) => p.seconds === 120).length, panel.at(-1)!.start], [47, 43, 5340], 'a 90-minute panel: 43 whole pieces, then four halves');
+  t.same(panel.map((p) => p.index), panel.map((_, i) => i), 'numbered in order');
+  t.ok(panel.every((p, i) => i === 0 || p.start === panel[i - 1]!.start + panel[i - 1]!.seconds!), 'each piece starts where the one before ends');
+  t.same(cut(40_000, 4).length, 10, 'a piece of one segment is not halved');
+  t.same(cut(48_000, 12), [[0, 12], [12, 12], [24, 4], [28, 4], [32, 4], [36, 4], [40, 4], [44, null]], 'half a piece in whole segments: 4 s of a 12 s piece');
 });
 
 t.test('playlists: a rung of joined pieces, and a master with the audio as a group', async (t) => {
@@ -61,12 +75,13 @@ t.test('the smallest rung is encoded alone, the others together from one decode,
   }
 });
 
-t.test('two pieces encoded apart join into one timeline: one init segment, every frame once, evenly spaced', async (t) => {
+t.test('pieces of two lengths encoded apart join into one timeline: one init segment, every frame once, evenly spaced', async (t) => {
   const source = path.join(scratch, 'source.mp4');
-  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=16', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=32', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', source]);
   const probe = { width: 640, height: 360, hdr: false, bitDepth: 8 } as VideoProbe;
   const [rung] = planLadder(640, 360);
-  const pieces = planPieces(16_000, 8);
+  const pieces = planPieces(32_000, 8);
+  t.same(pieces.map((p) => p.seconds), [8, 8, 4, 4, 4, null], 'two whole pieces, then halves');
   const joined: Buffer[] = [];
   const inits: Buffer[] = [];
   for (const piece of pieces) {
@@ -83,13 +98,13 @@ t.test('two pieces encoded apart join into one timeline: one init segment, every
       joined.push(await readFile(file));
     }
   }
-  t.ok(inits[0]!.equals(inits[1]!), 'the pieces share one init segment, byte for byte');
+  t.ok(inits.every((init) => init.equals(inits[0]!)), 'the pieces share one init segment, byte for byte');
   t.match(codecString(inits[0]!), /^avc1\.6400[0-9a-f]{2}$/, 'H.264 High');
   const out = path.join(scratch, 'joined.mp4');
   await writeFile(out, Buffer.concat([inits[0]!, ...joined]));
   const times = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', out]).toString()
     .split('\n').map((l) => l.replace(/,$/, '').trim()).filter(Boolean).map(Number);
-  t.equal(times.length, 400, '16 s at 25 fps: 400 frames');
+  t.equal(times.length, 800, '32 s at 25 fps: 800 frames');
   const steps = times.slice(1).map((x, i) => x - times[i]!);
   t.ok(steps.every((s) => Math.abs(s - 0.04) < 0.001), `one frame apart everywhere, across the join too (${Math.min(...steps)}–${Math.max(...steps)})`);
 

@@ -52,9 +52,7 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
 
       const poster = parts.find((p) => p.part === 'poster')?.result;
       if (!poster) throw new Error('the flow ended without a poster');
-      const done = new Map<string, number>();
-      for (const p of parts) done.set(p.part, (done.get(p.part) ?? 0) + 1);
-      const { parts: detail } = progressOf(plan, done, true);
+      const { parts: detail } = progressOf(plan, parts, true);
       const { rows } = await deps.db.query<NewRendition>('SELECT name, key, width, height, bytes, type FROM renditions WHERE asset_id = $1', [assetId]);
       const renditions = [...rows.filter((r) => r.name !== 'download.mp4'), ...stored];
       const complete = await deps.changes.write(asset.eventId, async (w) => {

@@ -213,14 +213,29 @@ function weights(plan: VideoPlan): Map<string, number> {
   return w;
 }
 
-/** Per rendition, the share of it done (0–100), and the whole asset's. */
-export function progressOf(plan: VideoPlan, done: Map<string, number>, finished = false): { overall: number; parts: Record<string, number> } {
+/**
+ * Each piece's share of the recording: its seconds (the last one's to the end) over the whole.
+ * Pieces differ in length (the last ones are halves, planPieces), so a rung's progress counts
+ * seconds, not pieces.
+ */
+function pieceShares(plan: VideoPlan): number[] {
+  const total = (plan.probe.durationMs ?? 0) / 1000;
+  const lengths = plan.pieces.map((p) => p.seconds ?? Math.max(0, total - p.start));
+  const sum = lengths.reduce((a, b) => a + b, 0);
+  return lengths.map((l) => (sum > 0 ? l / sum : 1 / lengths.length));
+}
+
+/** Per rendition, the share of it done (0–100), and the whole asset's, from the parts recorded so far. */
+export function progressOf(plan: VideoPlan, done: readonly { part: string; piece: number }[], finished = false): { overall: number; parts: Record<string, number> } {
+  const shares = pieceShares(plan);
   const parts: Record<string, number> = {};
   let total = 0;
   let got = 0;
   for (const [part, weight] of weights(plan)) {
-    const of = plan.rungs.some((r) => r.name === part) ? plan.pieces.length : 1;
-    const share = Math.min(1, (done.get(part) ?? 0) / of);
+    const pieces = new Set(done.filter((d) => d.part === part).map((d) => d.piece));
+    const share = plan.rungs.some((r) => r.name === part)
+      ? Math.min(1, [...pieces].reduce((sum, i) => sum + (shares[i] ?? 0), 0))
+      : pieces.size > 0 ? 1 : 0;
     parts[part] = Math.round(share * 100);
     total += weight;
     got += weight * share;
@@ -283,7 +298,7 @@ export async function advance(deps: ProcessorDeps, assetId: string, run: string,
     // rows of an asset still processing are seen by no one; once it is ready, its event's version moves below
     await upsertRenditions(q, assetId, [...pictures, ...newly]);
     await setPublishedRungs(q, assetId, published);
-    const progress = progressOf(plan, done);
+    const progress = progressOf(plan, parts);
     await q.query('UPDATE assets SET progress = $2, progress_detail = $3, updated_at = now() WHERE id = $1', [assetId, progress.overall, JSON.stringify(progress.parts)]);
     return { plan, poster, becomesPlayable, changed: newly.length > 0 || options.pictures === true, progress };
   });
