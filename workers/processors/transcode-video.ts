@@ -126,13 +126,19 @@ async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir:
  * The flow's jobs, ranked: the poster, the audio and the smallest rung first (together they make
  * the video playable), then the storyboard, then the larger rungs (each piece in all of them at
  * once, rungGroups). Within a rank, in the order added: pieces in order.
+ *
+ * The storyboard has a rank of its own: taken while another worker still makes the smallest
+ * rung, it goes back to wait (video-poster.ts), and BullMQ takes jobs of equal priority in the
+ * order they came back to the queue. Ranked with the larger rungs it came back behind all of
+ * their pieces: with two 1-core workers on a 10-minute clip it was made at 542 s of 570, long
+ * after the video was playable at 203 s (bench/video-flow, 7 December 2026).
  */
 export function flowChildren(assetId: string, run: string, plan: VideoPlan): VideoFlowChild[] {
   const children: VideoFlowChild[] = [{ name: 'video-poster', data: { assetId, run }, rank: 0 }];
   if (plan.probe.hasAudio) children.push({ name: 'video-audio', data: { assetId, run }, rank: 0 });
   rungGroups(plan.rungs).forEach((group, i) => {
     const rungs = group.map((r) => r.name);
-    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rungs, piece: piece.index }, rank: i });
+    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rungs, piece: piece.index }, rank: i === 0 ? 0 : 2 });
     if (i === 0) children.push({ name: 'video-storyboard', data: { assetId, run }, rank: 1 });
   });
   return children;
