@@ -159,9 +159,10 @@ export interface Piece {
  * whole segments; the last still to the end). Why: when several workers share a recording, the
  * last large job keeps one of them busy while the others have nothing left. Two 1-core workers
  * on a 10-minute clip in five pieces: one sat idle 103–145 s while the other did the fifth
- * 720p + 1080p piece; with the halves, 11–23 s (bench/README.md, 7 December 2026). Each piece more
- * costs a seek and a job's start and store, about a second on one worker, so the pieces ahead
- * stay whole, and a recording of three pieces or fewer (up to 7 minutes at 120 s) is cut as before.
+ * 720p + 1080p piece; with the halves, 11–23 s (bench/README.md, 7 December 2026). Each
+ * piece more costs a seek and a job's start and store, about a second on one worker, so the
+ * pieces ahead stay whole, and a recording of three pieces or fewer (up to 7 minutes at 120 s)
+ * is cut as before.
  */
 export function planPieces(durationMs: number | null, pieceSeconds = PIECE_SECONDS): Piece[] {
   if (pieceSeconds % SEGMENT_SECONDS !== 0) throw new RangeError(`a piece must be a multiple of ${SEGMENT_SECONDS} s`);
