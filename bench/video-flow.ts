@@ -22,8 +22,8 @@
  * Quality: SSIM and PSNR of the 720p video (Lamha's download.mp4, the 720p rung; PeerTube's
  * 720p MP4) against the clip scaled alike, over BENCH_QUALITY_SECONDS from BENCH_QUALITY_FROM
  * (the first minute by default), with the bits of that window (and the whole stream's rate). At
- * the same size: the same window encoded with Lamha's 720p settings at the plan's CRF and one either side, its SSIM interpolated at
- * PeerTube-like's bits. Goals: first playable within 0.3 × the duration and the full ladder
+ * the same size: the same window encoded with Lamha's 720p settings at the plan's CRF and one
+ * either side, its SSIM interpolated at PeerTube-like's bits. Goals: first playable within 0.3 × the duration and the full ladder
  * ≥ 1× realtime with one 2-core worker; two 1-core workers ≥ 1.7 × one; 720p SSIM at
  * PeerTube-like's bits ≥ PeerTube-like's.
  *
@@ -57,7 +57,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '../src/db/database.js';
 import { probeVideo, type VideoProbe } from '../src/media/ffmpeg.js';
-import { KEYFRAMES, planLadder, planPieces, type Rung, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
+import { KEYFRAMES, planLadder, pieceSeconds, planPieces, type Rung, STRIP_METADATA, toSdr, x264Args } from '../src/media/video-plan.js';
 import { createObjectStore } from '../src/storage/object-store.js';
 import { envInt } from './env.js';
 import {
@@ -391,7 +391,7 @@ async function main(): Promise<number> {
   const clip = await makeClip(SECONDS, BITRATE_K);
   const probe = await probeVideo(clip.file, { timeoutMs: 60_000 });
   const duration = (probe.durationMs ?? SECONDS * 1000) / 1000;
-  const pieces = planPieces(probe.durationMs, PIECE_SECONDS).map((p) => (p.seconds ?? duration - p.start).toFixed(0));
+  const pieces = planPieces(probe.durationMs, PIECE_SECONDS).map((p) => pieceSeconds(p, probe.durationMs).toFixed(0));
   log(`clip ${path.relative(ROOT, clip.file)}: ${probe.width}x${probe.height}, ${duration.toFixed(1)} s; pieces of ${PIECE_SECONDS} s (the plan's: ${pieces.join(', ')} s); ${os.availableParallelism()} CPUs`);
   const entries = buildServices(['upload-server', 'images-worker']);
   const load0 = os.loadavg();

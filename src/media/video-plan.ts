@@ -179,6 +179,11 @@ export function planPieces(durationMs: number | null, pieceSeconds = PIECE_SECON
   return starts.map((start, index) => ({ index, start, seconds: index === starts.length - 1 ? null : starts[index + 1]! - start }));
 }
 
+/** A piece's length in seconds: the last one's to the end of a recording of `durationMs`. */
+export function pieceSeconds(piece: Piece, durationMs: number | null): number {
+  return piece.seconds ?? Math.max(0, (durationMs ?? 0) / 1000 - piece.start);
+}
+
 /** Input options of a piece: an exact seek to its start (ffmpeg decodes from the keyframe before and drops what precedes). */
 export function pieceInput(piece: Piece): string[] {
   return piece.start > 0 ? ['-ss', String(piece.start)] : [];

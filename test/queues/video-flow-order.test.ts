@@ -8,14 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type Job } from 'bullmq';
 import t from 'tap';
 import { REDIS_URL } from '../helpers/context.js';
-import type { VideoProbe } from '../../src/media/ffmpeg.js';
-import { downloadPlan, planLadder, planPieces } from '../../src/media/video-plan.js';
+import { tenMinutePlan } from '../helpers/video-plans.js';
 import { createQueues } from '../../src/queues/producer.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { flowChildren } from '../../workers/processors/transcode-video.js';
 
-const probe = { width: 1920, height: 1080, durationMs: 600_000, hasAudio: true, audioCodec: 'aac', videoCodec: 'h264', bitDepth: 8, hdr: false, pixelFormat: 'yuv420p', rotation: 0 } as VideoProbe;
-const plan = { probe, rungs: planLadder(1920, 1080), pieces: planPieces(600_000, 120), download: downloadPlan(probe) };
+const plan = tenMinutePlan();
 
 /** What a job is, for reading the order: `video-piece 360p #2`, `video-storyboard`, … */
 const label = (job: Job) => (job.name === 'video-piece' ? `video-piece ${(job.data as { rungs: string[] }).rungs.join('+')} #${(job.data as { piece: number }).piece}` : job.name);

@@ -3,12 +3,10 @@
  * seconds of recording it has, not the number of its pieces (the last pieces are halves).
  */
 import t from 'tap';
-import type { VideoProbe } from '../../src/media/ffmpeg.js';
-import { downloadPlan, planLadder, planPieces } from '../../src/media/video-plan.js';
-import { progressOf, type VideoPlan } from '../../workers/processors/video-flow.js';
+import { tenMinutePlan } from '../helpers/video-plans.js';
+import { progressOf } from '../../workers/processors/video-flow.js';
 
-const probe = { width: 1920, height: 1080, durationMs: 600_000, hasAudio: true, audioCodec: 'aac', videoCodec: 'h264', bitDepth: 8, hdr: false, pixelFormat: 'yuv420p', rotation: 0 } as VideoProbe;
-const plan: VideoPlan = { probe, rungs: planLadder(1920, 1080), pieces: planPieces(600_000, 120), download: downloadPlan(probe) };
+const plan = tenMinutePlan();
 const parts = (part: string, pieces: number[]) => pieces.map((piece) => ({ part, piece }));
 
 t.test('a rung\'s progress is the share of the recording\'s seconds it has', async (t) => {

@@ -122,6 +122,9 @@ async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir:
   }
 }
 
+/** The ranks of a video's flow, lower first (see flowChildren). */
+const RANK = { playable: 0, storyboard: 1, larger: 2 } as const;
+
 /**
  * The flow's jobs, ranked: the poster, the audio and the smallest rung first (together they make
  * the video playable), then the storyboard, then the larger rungs (each piece in all of them at
@@ -134,12 +137,12 @@ async function keepAudio(deps: ProcessorDeps, assetId: string, run: string, dir:
  * after the video was playable at 203 s (bench/video-flow, 7 December 2026).
  */
 export function flowChildren(assetId: string, run: string, plan: VideoPlan): VideoFlowChild[] {
-  const children: VideoFlowChild[] = [{ name: 'video-poster', data: { assetId, run }, rank: 0 }];
-  if (plan.probe.hasAudio) children.push({ name: 'video-audio', data: { assetId, run }, rank: 0 });
+  const children: VideoFlowChild[] = [{ name: 'video-poster', data: { assetId, run }, rank: RANK.playable }];
+  if (plan.probe.hasAudio) children.push({ name: 'video-audio', data: { assetId, run }, rank: RANK.playable });
   rungGroups(plan.rungs).forEach((group, i) => {
     const rungs = group.map((r) => r.name);
-    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rungs, piece: piece.index }, rank: i === 0 ? 0 : 2 });
-    if (i === 0) children.push({ name: 'video-storyboard', data: { assetId, run }, rank: 1 });
+    for (const piece of plan.pieces) children.push({ name: 'video-piece', data: { assetId, run, rungs, piece: piece.index }, rank: i === 0 ? RANK.playable : RANK.larger });
+    if (i === 0) children.push({ name: 'video-storyboard', data: { assetId, run }, rank: RANK.storyboard });
   });
   return children;
 }

@@ -14,7 +14,7 @@ import { completeAsset, findAssetToProcess, type AssetToProcess, type NewRenditi
 import { findVideoPlan, listVideoParts, setPublishedRungs } from '../../src/db/video-flow.js';
 import { probeTags, ToolError, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { masterPlaylist, rungPlaylist, segmentRates, type MasterAudio, type MasterVariant } from '../../src/media/hls-pieces.js';
-import type { DownloadPlan, Piece, Rung } from '../../src/media/video-plan.js';
+import { pieceSeconds, type DownloadPlan, type Piece, type Rung } from '../../src/media/video-plan.js';
 import { JOB_POLICY } from '../../src/queues/jobs.js';
 import { publishAssetReady } from '../../src/redis/live.js';
 import { originalKey, renditionKey } from '../../src/storage/keys.js';
@@ -219,8 +219,7 @@ function weights(plan: VideoPlan): Map<string, number> {
  * seconds, not pieces.
  */
 function pieceShares(plan: VideoPlan): number[] {
-  const total = (plan.probe.durationMs ?? 0) / 1000;
-  const lengths = plan.pieces.map((p) => p.seconds ?? Math.max(0, total - p.start));
+  const lengths = plan.pieces.map((p) => pieceSeconds(p, plan.probe.durationMs));
   const sum = lengths.reduce((a, b) => a + b, 0);
   return lengths.map((l) => (sum > 0 ? l / sum : 1 / lengths.length));
 }

@@ -15,7 +15,7 @@ import { inTransaction } from '../../src/db/database.js';
 import { recordVideoPart } from '../../src/db/video-flow.js';
 import { runFfmpeg, type VideoProbe } from '../../src/media/ffmpeg.js';
 import { codecString, joinSpans, readPiecePlaylist, rungPlaylist, shiftFragments, trackTimescale } from '../../src/media/hls-pieces.js';
-import { audioOutput, pieceInput, pieceOutput, pieceSpans, spanInput, type Piece, type Rung } from '../../src/media/video-plan.js';
+import { audioOutput, pieceInput, pieceOutput, pieceSeconds, pieceSpans, spanInput, type Piece, type Rung } from '../../src/media/video-plan.js';
 import { transcodeDeadlineMs, type JobPayloads } from '../../src/queues/jobs.js';
 import { HLS_PART_TYPES } from '../../src/storage/keys.js';
 import type { ProcessorDeps } from './registry.js';
@@ -41,7 +41,7 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   const rungs = plan.rungs.filter((r) => parts.includes(r.name));
   const piece = plan.pieces[index];
   if (!audio && (rungs.length !== parts.length || !piece)) return `skipped: the plan has no ${parts.join(', ')} piece ${index}`;
-  const seconds = audio || piece!.seconds === null ? Math.max(0, (probe.durationMs ?? 0) / 1000 - (audio ? 0 : piece!.start)) : piece!.seconds;
+  const seconds = audio ? Math.max(0, (probe.durationMs ?? 0) / 1000) : pieceSeconds(piece!, probe.durationMs);
   const what = audio ? `the audio of ${Math.round(seconds)} s` : `${parts.join(' and ')} piece ${index} of ${Math.round(seconds)} s`;
   const deadlineMs = Math.min(transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
   const signal = jobSignal(deps, deadlineMs);
