@@ -213,12 +213,12 @@ async function oneRun(name: string, clip: string, duration: number, entries: Rec
     const at = (ms: number | undefined) => Math.round(((ms ?? epoch0) - epoch0) / 100) / 10;
     const timeline = jobs.sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0)).map((j) => {
       const d = j.data as { rungs?: string[]; piece?: number };
-      // a piece's job says where its time went (source, encode, store, advance)
-      const said = j.name === 'video-piece' ? /\(([^()]*)\)$/.exec(String(j.returnvalue ?? ''))?.[1] : undefined;
+      // a piece's job says where its time went (source, encode, store, advance), the original's clean too
+      const said = j.name === 'video-piece' || j.name === 'video-original' ? /\(([^()]*)\)$/.exec(String(j.returnvalue ?? ''))?.[1] : undefined;
       return { job: d.rungs === undefined ? j.name : `${j.name} ${d.rungs.join('+')} #${d.piece}`, by: j.processedBy ?? '?', from: at(j.processedOn), to: at(j.finishedOn), ...(said ? { steps: said } : {}) };
     });
     for (const e of timeline) log(`    ${String(e.from).padStart(6)} → ${String(e.to).padStart(6)} s  ${e.job}  (${e.by})${e.steps ? `  ${e.steps}` : ''}`);
-    // the plan's own report: where its time went (fetch, probe, rewrite, check, store, audio, flow)
+    // the plan's own report: where its time went (fetch, probe, flow)
     const planned = jobs.find((j) => j.name === 'transcode-video')?.returnvalue as string | undefined;
     if (planned) log(`    plan: ${planned}`);
     await videos.close();

@@ -12,8 +12,8 @@ export interface JobPayloads {
   /** renditions, placeholder and metadata of a photo or document */
   'derive-image': { assetId: string };
   /**
-   * A video's first job: probe, clean the original, plan; then it adds the flow of jobs below
-   * (poster, audio, each rung's pieces, storyboard, then finalize-video), which any worker may take.
+   * A video's first job: probe and plan; then it adds the flow of jobs below (poster, audio, each
+   * rung's pieces, the original's clean, storyboard, then finalize-video), which any worker may take.
    */
   'transcode-video': { assetId: string };
   /** poster of run `run`, with the photo renditions and the placeholder */
@@ -22,6 +22,11 @@ export interface JobPayloads {
   'video-storyboard': VideoRunPayload;
   /** the audio of the whole recording, as one HLS rendition */
   'video-audio': VideoRunPayload;
+  /**
+   * the stored original without location, serial numbers and owner names (an event that does not
+   * keep locations), once the smallest rung's pieces are taken (see flowChildren)
+   */
+  'video-original': VideoRunPayload;
   /** one piece of the recording in one or more rungs (see rungGroups) */
   'video-piece': VideoRunPayload & { rungs: string[]; piece: number };
   /** after every part: the download MP4, the last master playlist, the asset complete */
@@ -43,7 +48,7 @@ export interface VideoRunPayload {
 }
 
 /** The jobs of a video's flow, as transcode-video adds them. */
-export type VideoFlowJob = 'video-poster' | 'video-storyboard' | 'video-audio' | 'video-piece' | 'finalize-video';
+export type VideoFlowJob = 'video-poster' | 'video-storyboard' | 'video-audio' | 'video-original' | 'video-piece' | 'finalize-video';
 
 export interface JobPolicy {
   queue: QueueName;
@@ -67,6 +72,7 @@ export const JOB_POLICY: Readonly<Record<JobName, JobPolicy>> = {
   'video-poster': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'video-storyboard': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'video-audio': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
+  'video-original': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'video-piece': { queue: 'videos', attempts: 3, backoffMs: 10_000, timeoutMs: 6 * 3600_000, retryAfterDeadline: false },
   'finalize-video': { queue: 'videos', attempts: 5, backoffMs: 10_000, timeoutMs: 3600_000, retryAfterDeadline: true },
   'purge-asset': { queue: 'maintenance', attempts: 10, backoffMs: 10_000, timeoutMs: 10 * 60_000, retryAfterDeadline: true },

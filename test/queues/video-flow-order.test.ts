@@ -1,7 +1,8 @@
 /**
  * The order in which workers take a video's flow, on a real Redis through BullMQ: what makes the
- * video playable first, then the storyboard, then the larger rungs — and a storyboard put back to
- * wait (another worker still makes the smallest rung) comes back before the larger rungs' pieces.
+ * video playable first, then the stored original's clean, then the storyboard, then the larger
+ * rungs — and a storyboard put back to wait (another worker still makes the smallest rung) comes
+ * back before the larger rungs' pieces.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +49,7 @@ t.test('a storyboard that waited for the smallest rung comes back before the lar
     first.push(label(taken.job));
     taken = await next();
   }
-  t.same(first, ['video-poster', 'video-audio', ...plan.pieces.map((p) => `video-piece 360p #${p.index}`)], 'what makes the video playable first, pieces in order');
+  t.same(first, ['video-poster', 'video-audio', ...plan.pieces.map((p) => `video-piece 360p #${p.index}`), 'video-original'], 'what makes the video playable first, pieces in order, then the clean of the original');
 
   // the storyboard came while the smallest rung's last piece is still being made: it waits
   await taken.job.moveToDelayed(Date.now() + 200, taken.token);
@@ -58,4 +59,12 @@ t.test('a storyboard that waited for the smallest rung comes back before the lar
   const rest: string[] = [];
   for (let i = 1; i < plan.pieces.length; i++) rest.push(label((await next()).job));
   t.same(rest, plan.pieces.slice(1).map((p) => `video-piece 720p+1080p #${p.index}`), 'and the larger rungs\' other pieces in order');
+});
+
+t.test('an original already clean, or kept as uploaded (the event keeps locations), has no clean in the flow', async (t) => {
+  const names = (p: typeof plan) => flowChildren('a', 'run-1', p).map((c) => c.name);
+  t.equal(names(plan).filter((n) => n === 'video-original').length, 1, 'one clean when the plan asks for it');
+  t.notOk(names({ ...plan, cleanOriginal: false }).includes('video-original'), 'none when it does not');
+  const { cleanOriginal: _, ...before } = plan;
+  t.notOk(names(before).includes('video-original'), 'nor in a plan stored before the flow cleaned originals (its plan job did)');
 });

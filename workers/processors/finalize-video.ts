@@ -29,6 +29,8 @@ export async function finalizeVideoJob(job: Job<JobPayloads['finalize-video']>, 
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: deps.settings.transcodeDeadline.minMs };
   try {
     return await inWorkDir('lamha-video-', async (work) => {
+      // the flow's video-original job cleaned it before this runs: a video never completes with a location at rest
+      if (plan.cleanOriginal && asset.originalCleanedAt === null) throw new Error('the flow ended with the stored original not cleaned');
       // every part is done: publishes what a crash between a part's record and its advance left
       await advance(deps, assetId, run);
       const parts = await listVideoParts<HlsPartResult & PosterPartResult>(deps.db, assetId);

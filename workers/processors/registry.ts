@@ -14,6 +14,7 @@ import type { ResumableService } from '../../src/services/resumable.js';
 import { deriveImageJob } from './derive-image.js';
 import { finalizeVideoJob } from './finalize-video.js';
 import { transcodeVideoJob } from './transcode-video.js';
+import { videoOriginalJob } from './video-original.js';
 import { videoAudioJob, videoPieceJob } from './video-piece.js';
 import { videoPosterJob, videoStoryboardJob } from './video-poster.js';
 import { purgeAsset } from './purge-asset.js';
@@ -77,6 +78,7 @@ export const PROCESSORS: Partial<Record<JobName, Processor>> = {
   'video-poster': videoPosterJob as Processor,
   'video-storyboard': videoStoryboardJob as Processor,
   'video-audio': videoAudioJob as Processor,
+  'video-original': videoOriginalJob as Processor,
   'video-piece': videoPieceJob as Processor,
   'finalize-video': finalizeVideoJob as Processor,
   'purge-asset': purgeAsset as Processor,

@@ -28,6 +28,12 @@ export interface VideoPlan {
   rungs: Rung[];
   pieces: Piece[];
   download: DownloadPlan;
+  /**
+   * The stored original still holds what an event that does not keep locations may not keep:
+   * the flow's video-original job cleans it (absent in plans made before that job: their plan
+   * cleaned it itself).
+   */
+  cleanOriginal?: boolean;
 }
 
 /** A stored part of an HLS rung or the audio: what the joins and the master playlist need. */
@@ -99,9 +105,10 @@ async function makeSourcesDir(dir: string): Promise<void> {
 }
 
 /**
- * The (cleaned) original of `assetId` on this machine's disk, fetched once and shared by every
- * part this machine's workers take of it; removed by finalize-video, or by `removeStaleSources`
- * once the asset is no longer processing.
+ * The original of `assetId` on this machine's disk, fetched once and shared by every part this
+ * machine's workers take of it; removed by finalize-video, or by `removeStaleSources` once the
+ * asset is no longer processing. The upload or its cleaned copy, whichever was stored when it was
+ * fetched: the same packets (video-original copies them), so every part comes out the same.
  */
 export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: AbortSignal): Promise<string> {
   const dir = deps.settings.sourcesDir;
@@ -120,7 +127,7 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
 }
 
 /**
- * Moves a file this process already has (the plan's cleaned original, in its work dir on the same
+ * Moves a file this process already has (the plan's copy of the original, in its work dir on the same
  * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
  */
 export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<void> {

@@ -4,8 +4,7 @@
  * metadata, and stored under names of its own (`hls/<rung>/p<piece>-seg-<n>.m4s` beside the
  * rung's one init segment). A piece's fragments are moved to the piece's start, so that the
  * rung's playlist joins the pieces into one timeline (src/media/hls-pieces.ts). A failure
- * retries this job only. The audio is usually made by the plan already (transcode-video, while
- * it stores the cleaned original); this job makes it when the plan could not.
+ * retries this job only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -125,7 +124,7 @@ async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: P
 }
 
 /** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */
-export async function encodeAudio(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
+async function encodeAudio(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
   await runFfmpeg({ inputs: [{ path: file, format: probe.container }], output: audioOutput(dir) }, { ...ctl, durationMs: probe.durationMs || undefined });
 }
 
@@ -133,7 +132,7 @@ export async function encodeAudio(file: string, probe: VideoProbe, dir: string, 
  * One rung's (or the audio's) output of a job, from `dir`: checked for metadata, its
  * fragments moved to `start` seconds, stored beside the rung's one init segment.
  */
-export async function storePart(deps: ProcessorDeps, assetId: string, part: string, dir: string, prefix: string, start: number, tools: Parameters<typeof assertNoMetadata>[1]): Promise<HlsPartResult> {
+async function storePart(deps: ProcessorDeps, assetId: string, part: string, dir: string, prefix: string, start: number, tools: Parameters<typeof assertNoMetadata>[1]): Promise<HlsPartResult> {
   const playlist = await readPiecePlaylist(path.join(dir, 'index.m3u8'));
   const initFile = path.join(dir, playlist.init);
   await assertNoMetadata([initFile], tools);
