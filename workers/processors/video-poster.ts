@@ -1,6 +1,6 @@
 /**
  * video-poster and video-storyboard: the pictures of a video. The poster (with the photo
- * renditions and the placeholder), from the cleaned original on this machine, is needed before
+ * renditions and the placeholder), from the original on this machine, is needed before
  * the video can play. The storyboard (thumbnails for scrubbing, a sprite and its WebVTT) is made
  * from the smallest rung once that is complete (a few of its segments, not the recording): a
  * storyboard job that comes earlier (another worker still makes the rung) goes back to wait
