@@ -166,7 +166,8 @@ t.test('a recording in pieces: playable before the ladder completes, then every 
   t.type(cleaned?.at, Date, 'the asset records its original cleaned');
   const original = path.join(scratch, `${id}-original.mp4`);
   await writeFile(original, await bytes(ctx, `originals/${id}`));
-  t.ok((await privateTags(source)).length > 0, `the upload carried a position (${(await privateTags(source)).join(', ')})`);
+  const uploaded = await privateTags(source);
+  t.ok(uploaded.length > 0, `the upload carried a position (${uploaded.join(', ')})`);
   t.same(await privateTags(original), [], 'the stored original carries none once the video is complete');
   const pieces = jobs.filter((j) => j.name === 'video-piece').map((j) => String(j.returnvalue)).sort();
   t.same(pieces.map((r) => /^(.+?) piece \d/.exec(r)?.[1]), ['360p', '360p', '360p', '720p, 1080p', '720p, 1080p', '720p, 1080p'], `every piece once: ${pieces.join('; ')}`);

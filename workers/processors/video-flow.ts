@@ -127,8 +127,9 @@ export async function sourceFile(deps: ProcessorDeps, assetId: string, signal: A
 }
 
 /**
- * Moves a file this process already has (the plan's copy of the original, in its work dir on the same
- * disk) to where sourceFile looks: no second copy of a recording that may be gigabytes.
+ * Moves a file this process already has (the plan's copy of the upload, or video-original's
+ * cleaned copy, in its work dir on the same disk) to where sourceFile looks, in place of what
+ * was there: no second copy of a recording that may be gigabytes.
  */
 export async function keepSource(deps: ProcessorDeps, assetId: string, file: string): Promise<void> {
   const dir = deps.settings.sourcesDir;

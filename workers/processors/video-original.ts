@@ -20,7 +20,7 @@ export async function videoOriginalJob(job: Job<JobPayloads['video-original']>, 
   const current = await currentRun(deps, assetId, run);
   if (typeof current === 'string') return current;
   const { plan, asset } = current;
-  const deadlineMs = Math.min(transcodeDeadlineMs(plan.probe.durationMs, deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
+  const deadlineMs = transcodeDeadlineMs(plan.probe.durationMs, deps.settings.transcodeDeadline);
   const signal = jobSignal(deps, deadlineMs);
   try {
     return await inWorkDir('lamha-video-', async (work) => {

@@ -42,7 +42,7 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
   if (!audio && (rungs.length !== parts.length || !piece)) return `skipped: the plan has no ${parts.join(', ')} piece ${index}`;
   const seconds = audio ? Math.max(0, (probe.durationMs ?? 0) / 1000) : pieceSeconds(piece!, probe.durationMs);
   const what = audio ? `the audio of ${Math.round(seconds)} s` : `${parts.join(' and ')} piece ${index} of ${Math.round(seconds)} s`;
-  const deadlineMs = Math.min(transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
+  const deadlineMs = transcodeDeadlineMs(Math.round(seconds * 1000), deps.settings.transcodeDeadline);
   const signal = jobSignal(deps, deadlineMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log };
   try {

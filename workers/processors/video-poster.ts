@@ -53,7 +53,7 @@ async function picture(job: Job<JobPayloads['video-poster' | 'video-storyboard']
       throw new DelayedError();
     }
   }
-  const deadlineMs = Math.min(transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline), deps.settings.transcodeDeadline.maxMs);
+  const deadlineMs = transcodeDeadlineMs(probe.durationMs, deps.settings.transcodeDeadline);
   const signal = jobSignal(deps, deadlineMs);
   const tools = { ffmpegPath: deps.settings.ffmpegPath, ffprobePath: deps.settings.ffprobePath, signal, log: deps.log, timeoutMs: Math.min(deps.settings.toolTimeoutMs, deadlineMs) };
   try {
