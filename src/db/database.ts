@@ -90,8 +90,10 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
   } catch (err) {
-    // another process created it meanwhile
-    if ((err as { code?: string }).code !== '42P04') throw err;
+    // another process created it meanwhile: duplicate_database when it had committed before this
+    // began, unique_violation (on pg_database's name) when both were inserting it at once
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw err;
   } finally {
     await client.end();
   }

@@ -94,6 +94,26 @@ t.test('ensureDatabase creates a missing database and leaves an existing one alo
   await again.end();
 });
 
+t.test('ensureDatabase called by many processes at once for a missing database: one creates it, none fails', async (t) => {
+  const name = uniqueName('lamha_race_');
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${name}`;
+  const postgresUrl = new URL(withDefaultUser(DATABASE_URL));
+  postgresUrl.pathname = '/postgres';
+  t.teardown(async () => {
+    const c = new pg.Client({ connectionString: postgresUrl.toString() });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await c.end();
+  });
+  // as on a fresh machine, where the test files (or an API and a worker) start together
+  const results = await Promise.allSettled(Array.from({ length: 12 }, () => ensureDatabase(url.toString())));
+  t.same(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), [], 'every call resolved');
+  const db = createDb({ url: url.toString(), max: 1 });
+  t.same((await db.query('SELECT current_database() AS name')).rows, [{ name }]);
+  await db.end();
+});
+
 t.test('constraints keep the data honest', async (t) => {
   const { db } = await testDb(t);
   const event = async (slug: string): Promise<string> =>
