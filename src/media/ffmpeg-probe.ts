@@ -30,6 +30,11 @@ export interface VideoProbe {
   frameRate: number | null;
   hasAudio: boolean;
   audioCodec: string | null;
+  /**
+   * the first audio stream's shape, as ffprobe reported it (null fields: not reported), for
+   * whether it is copied as it is (copiesAudio); absent from plans stored before it was read
+   */
+  audioStream?: { profile: string | null; channels: number | null; kbps: number | null } | null;
   /** capture time: com.apple.quicktime.creationdate, else the container's or stream's creation_time */
   creationTime: Date | null;
   /** PRIVATE: where it was filmed (ISO 6709 from location, ©xyz or com.apple.quicktime.location.ISO6709) */
@@ -50,6 +55,9 @@ interface ProbeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   duration?: string;
+  profile?: string;
+  channels?: number;
+  bit_rate?: string;
   disposition?: Record<string, number | undefined>;
   tags?: Tags;
   side_data_list?: { side_data_type?: string; rotation?: number }[];
@@ -115,10 +123,21 @@ export function parseProbeReport(json: string): VideoProbe {
     frameRate: fraction(video.avg_frame_rate) ?? fraction(video.r_frame_rate),
     hasAudio: audio !== undefined,
     audioCodec: audio?.codec_name ?? null,
+    audioStream: audio === undefined ? null : {
+      profile: typeof audio.profile === 'string' && audio.profile !== 'unknown' ? audio.profile : null,
+      channels: Number.isInteger(audio.channels) && audio.channels! > 0 ? audio.channels! : null,
+      kbps: bitRateK(audio.bit_rate),
+    },
     creationTime:
       firstOf(allTags, 'com.apple.quicktime.creationdate', parseDate) ?? firstOf([formatTags, videoTags], 'creation_time', parseDate),
     location: firstOf(allTags, 'com.apple.quicktime.location.iso6709', parseIso6709) ?? firstOf(allTags, 'location', parseIso6709),
   };
+}
+
+/** ffprobe's bit_rate (bits/s, a string; 'N/A' or absent when the container does not say) in kbit/s */
+function bitRateK(value: string | undefined): number | null {
+  const bps = Number(value);
+  return value !== undefined && Number.isFinite(bps) && bps > 0 ? Math.round(bps / 1000) : null;
 }
 
 function lowerKeys(tags: Tags | undefined): Map<string, string> {

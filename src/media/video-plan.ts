@@ -254,9 +254,32 @@ export function pieceOutput(probe: VideoProbe, rungs: Rung[], piece: Piece, dirs
   return args;
 }
 
-/** Output options of the audio of the whole recording as one HLS rendition: AAC stereo, fMP4, in `dir`. */
-export function audioOutput(dir: string): string[] {
-  return ['-map', '0:a:0', '-vn', '-sn', '-dn', '-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2', ...STRIP_METADATA, ...hlsMuxer(dir)];
+/**
+ * The highest rate of a source's AAC that is copied: Apple's HLS authoring specification
+ * recommends 32–160 kbit/s for stereo AAC. Above it the encode (AUDIO_KBPS) spares visitors'
+ * bandwidth: the smallest rung's video is about 255 kbit/s.
+ */
+const AUDIO_COPY_MAX_KBPS = 160;
+
+/**
+ * Whether the source's audio goes into the HLS audio rendition as it is, as PeerTube and Immich
+ * do with AAC: no second generation, and no encode on the way to playable (ffmpeg's AAC encoder
+ * is one thread: 8.6–8.9 s for a 10-minute recording, bench/video-flow). AAC-LC (the mp4a.40.2
+ * the master playlist names), mono or stereo, at a rate the container states and at most
+ * AUDIO_COPY_MAX_KBPS; anything else is encoded. Phones and cameras write such audio: the
+ * fixtures' iPhone, action-camera and iMovie clips (86, 130 and 67 kbit/s).
+ */
+export function copiesAudio(probe: Pick<VideoProbe, 'audioCodec' | 'audioStream'>): boolean {
+  const stream = probe.audioStream;
+  return probe.audioCodec === 'aac' && stream?.profile === 'LC' && (stream.channels === 1 || stream.channels === 2)
+    && stream.kbps !== null && stream.kbps <= AUDIO_COPY_MAX_KBPS;
+}
+
+/** Output options of the audio of the whole recording as one HLS rendition in `dir`, fMP4: copied (copiesAudio) or AAC stereo. */
+export function audioOutput(probe: Pick<VideoProbe, 'audioCodec' | 'audioStream'>, dir: string): string[] {
+  // an MPEG-TS source's AAC comes in ADTS frames, which MP4 does not take; the filter passes MP4's through
+  const codec = copiesAudio(probe) ? ['-c:a', 'copy', '-bsf:a', 'aac_adtstoasc'] : ['-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2'];
+  return ['-map', '0:a:0', '-vn', '-sn', '-dn', ...codec, ...STRIP_METADATA, ...hlsMuxer(dir)];
 }
 
 function hlsMuxer(dir: string): string[] {

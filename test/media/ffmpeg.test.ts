@@ -125,6 +125,7 @@ t.test('probeVideo', async (t) => {
   t.test('reads a real phone video rotated by a display matrix, and its ©xyz location', async (t) => {
     const p = await probeVideo(fixture('mp4_h264_aac_gps-udta-xyz.mp4'), CTL);
     t.match(p, { width: 1080, height: 1920, rotation: 90, videoCodec: 'h264', hasAudio: true, audioCodec: 'aac' });
+    t.same(p.audioStream, { profile: 'LC', channels: 2, kbps: 130 }, 'its audio: what decides a copy');
     t.same(p.location, { latitude: 27.2939, longitude: 112.6932, altitude: null });
     t.equal(p.creationTime?.toISOString(), '2024-02-03T07:05:38.000Z');
   });
@@ -132,6 +133,7 @@ t.test('probeVideo', async (t) => {
   t.test('reads an iPhone MOV: ISO 6709 location with altitude, and the capture date over the re-save date', async (t) => {
     const p = await probeVideo(fixture('mov_iphone-x_h264_location-iso6709.mov'), CTL);
     t.match(p, { width: 720, height: 1280, rotation: 0, frameRate: 60, hasAudio: true });
+    t.same(p.audioStream, { profile: 'LC', channels: 1, kbps: 86 }, 'its audio: what decides a copy');
     t.same(p.location, { latitude: 27.1281, longitude: 100.2508, altitude: 0 });
     // com.apple.quicktime.creationdate 2019-02-12T15:27:12+08:00, not the mvhd's 2024
     t.equal(p.creationTime?.toISOString(), '2019-02-12T07:27:12.000Z');
@@ -139,7 +141,7 @@ t.test('probeVideo', async (t) => {
 
   t.test('reads a silent clip as having no audio', async (t) => {
     const p = await probeVideo(clip.silent, CTL);
-    t.match(p, { container: 'matroska,webm', width: 320, height: 240, hasAudio: false, audioCodec: null, frameRate: 24, location: null });
+    t.match(p, { container: 'matroska,webm', width: 320, height: 240, hasAudio: false, audioCodec: null, audioStream: null, frameRate: 24, location: null });
   });
 
   t.test('reads a 10-bit HEVC PQ clip as HDR', async (t) => {
@@ -149,7 +151,8 @@ t.test('probeVideo', async (t) => {
 
   t.test('reads every accepted container of the real fixtures', async (t) => {
     const cases: [string, Partial<VideoProbe>][] = [
-      ['mkv_h264_aac.mkv', { container: 'matroska,webm', videoCodec: 'h264', width: 640, height: 356, audioCodec: 'aac' }],
+      // Matroska states no stream's bit rate
+      ['mkv_h264_aac.mkv', { container: 'matroska,webm', videoCodec: 'h264', width: 640, height: 356, audioCodec: 'aac', audioStream: { profile: 'LC', channels: 2, kbps: null } }],
       ['webm_vp8_vorbis.webm', { container: 'matroska,webm', videoCodec: 'vp8', audioCodec: 'vorbis' }],
       ['avi_msmpeg4v2_adpcm.avi', { container: 'avi', videoCodec: 'msmpeg4v2', width: 640, height: 356, audioCodec: 'adpcm_ms' }],
       ['mpegts_panasonic-avchd_h264_ac3.mts', { container: 'mpegts', videoCodec: 'h264', width: 1920, height: 1080, audioCodec: 'ac3' }],

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { VideoProbe } from '../../src/media/ffmpeg.js';
-import { hlsOutput, pieceOutput, planLadder, x264Args } from '../../src/media/video-plan.js';
+import { audioOutput, copiesAudio, hlsOutput, pieceOutput, planLadder, x264Args } from '../../src/media/video-plan.js';
 
 const probe: VideoProbe = {
   container: 'mov,mp4,m4a,3gp,3g2,mj2', durationMs: 600_000, width: 1920, height: 1080, rotation: 0, videoCodec: 'h264',
@@ -81,4 +81,26 @@ t.test('one ffmpeg making the whole ladder gives each output stream its own rung
     t.equal(valueOf(args, `-maxrate:v:${i}`), `${r.maxrateK}k`, r.name);
     t.equal(valueOf(args, `-x264-params:v:${i}`), r.x264Params, r.name);
   });
+});
+
+t.test("the source's AAC is copied into the audio rendition when it is LC, mono or stereo, and at most 160 kbit/s; anything else is encoded", async (t) => {
+  const stereo = { profile: 'LC', channels: 2, kbps: 130 };
+  const cases: [string, Pick<VideoProbe, 'audioCodec' | 'audioStream'>, boolean][] = [
+    ['an action camera\'s stereo AAC at 130 kbit/s', { audioCodec: 'aac', audioStream: stereo }, true],
+    ['a phone\'s mono AAC at 86 kbit/s', { audioCodec: 'aac', audioStream: { profile: 'LC', channels: 1, kbps: 86 } }, true],
+    ['stereo AAC at 160 kbit/s', { audioCodec: 'aac', audioStream: { ...stereo, kbps: 160 } }, true],
+    ['stereo AAC at 161 kbit/s', { audioCodec: 'aac', audioStream: { ...stereo, kbps: 161 } }, false],
+    ['AAC whose rate the container does not state', { audioCodec: 'aac', audioStream: { ...stereo, kbps: null } }, false],
+    ['HE-AAC', { audioCodec: 'aac', audioStream: { ...stereo, profile: 'HE-AAC' } }, false],
+    ['5.1 AAC', { audioCodec: 'aac', audioStream: { ...stereo, channels: 6 } }, false],
+    ['AC-3', { audioCodec: 'ac3', audioStream: stereo }, false],
+    ['a plan stored before the stream was read', { audioCodec: 'aac' }, false],
+  ];
+  for (const [what, probe, copies] of cases) {
+    t.equal(copiesAudio(probe), copies, what);
+    const args = audioOutput(probe, '/tmp/a');
+    t.equal(valueOf(args, '-c:a'), copies ? 'copy' : 'aac', `${what}: -c:a`);
+    t.equal(valueOf(args, '-b:a'), copies ? undefined : '128k', `${what}: -b:a`);
+    t.ok(args.includes('-map_metadata'), `${what}: no metadata either way`);
+  }
 });

@@ -65,6 +65,20 @@ async function turnQuarter(file: string): Promise<void> {
   await writeFile(file, data);
 }
 
+/** The audio rendition in `dir` (as download wrote it) joined into one MP4: its init segment, then its segments in the playlist's order. */
+async function joinedAudio(dir: string): Promise<string> {
+  const hls = path.join(dir, 'hls/audio');
+  const names = (await readFile(path.join(hls, 'index.m3u8'), 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const file = path.join(dir, 'audio-joined.mp4');
+  await writeFile(file, Buffer.concat(await Promise.all(['init.mp4', ...names].map((n) => readFile(path.join(hls, n))))));
+  return file;
+}
+
+/** An MD5 of each packet of the first audio stream, one a line: equal lists are the same coded audio. */
+function audioPackets(file: string): string {
+  return execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_packets', '-show_data_hash', 'md5', '-show_entries', 'packet=data_hash', '-of', 'csv=p=0', file]).toString();
+}
+
 function decodesWhole(playlist: string): boolean {
   execFileSync('ffmpeg', ['-v', 'error', '-allowed_extensions', 'ALL', '-i', playlist, '-f', 'null', '-']);
   return true;
@@ -165,12 +179,17 @@ t.test('phone and camera files: location tags never reach an output', async (t) 
   const ctx = await createTestContext(t);
   await seedEvent(ctx, { keepLocation: true });
   runWorkers(t, ctx, ['videos']);
-  for (const name of ['mov_iphone-x_h264_location-iso6709.mov', 'mp4_h264_aac_gps-udta-xyz.mp4', 'mpegts_panasonic-avchd_h264_ac3.mts', 'webm_vp8_vorbis.webm']) {
-    const id = await uploadVideo(ctx, fixture(name));
+  // the action camera's file as a broadcast recorder would write it: MPEG-TS, its AAC in ADTS frames
+  const ts = path.join(scratch, 'mpegts_h264_aac_from-mp4.ts');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', fixture('mp4_h264_aac_gps-udta-xyz.mp4'), '-c', 'copy', '-f', 'mpegts', ts]);
+  const files = [...['mov_iphone-x_h264_location-iso6709.mov', 'mp4_h264_aac_gps-udta-xyz.mp4', 'mpegts_panasonic-avchd_h264_ac3.mts', 'webm_vp8_vorbis.webm'].map(fixture), ts];
+  for (const file of files) {
+    const name = path.basename(file);
+    const id = await uploadVideo(ctx, file);
     const end = await settled(ctx, id, 180_000);
     t.equal(end.status, 'ready', `${name}: ${end.error}`);
     const out = await download(ctx, id);
-    // the download and every HLS init segment (the audio's is made from the upload itself, by the plan)
+    // the download and every HLS init segment (the audio's is made from the upload itself, by its own job)
     const inits = (await readdir(path.join(out, 'hls'), { recursive: true })).filter((f) => f.endsWith('init.mp4')).map((f) => `hls/${f}`);
     t.ok(inits.includes('hls/audio/init.mp4') && inits.length >= 2, `${name}: the audio's and the rungs' init segments (${inits.join(', ')})`);
     for (const file of ['download.mp4', ...inits]) {
@@ -178,6 +197,13 @@ t.test('phone and camera files: location tags never reach an output', async (t) 
       const tags = JSON.stringify([probe.format.tags, probe.streams.map((s) => s.tags)]);
       t.notMatch(tags, /ISO6709|location|xyz|\+27\.|Apple|iPhone|Panasonic|creation_time/i, `${name} → ${file}: no location or device tags`);
     }
+    // the phone's and the action camera's AAC is the upload's, packet for packet (in MPEG-TS too); AC-3 and Vorbis are encoded
+    const audio = await joinedAudio(out);
+    // (the MPEG-TS's packets carry ADTS headers: compared with the MP4 it was made from)
+    const copied = audioPackets(audio) === audioPackets(file === ts ? fixture('mp4_h264_aac_gps-udta-xyz.mp4') : file);
+    const stream = ffprobe(audio).streams[0] as { codec_name: string; channels?: number } | undefined;
+    if (/_aac_|iphone/.test(name)) t.ok(copied, `${name}: the audio rendition is the upload's AAC, copied`);
+    else t.ok(!copied && stream?.codec_name === 'aac' && stream.channels === 2, `${name}: the audio encoded as AAC stereo (${stream?.codec_name}, ${stream?.channels} channels)`);
     // the AVCHD camcorder's make and shooting time ride in H.264 SEI user data ("MDPM")
     for (const file of ['download.mp4', ...(await readdir(path.join(out, 'hls'), { recursive: true })).map((f) => `hls/${f}`).filter((f) => /\.(mp4|m4s)$/.test(f))]) {
       t.notOk((await readFile(path.join(out, file))).includes('MDPM'), `${name} → ${file}: no camera SEI`);

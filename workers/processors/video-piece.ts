@@ -123,9 +123,9 @@ async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: P
   await joinSpans(dirs, spans.map((s) => s.start), out);
 }
 
-/** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4. */
+/** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4: copied when it can be (copiesAudio). */
 async function encodeAudio(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
-  await runFfmpeg({ inputs: [{ path: file, format: probe.container }], output: audioOutput(dir) }, { ...ctl, durationMs: probe.durationMs || undefined });
+  await runFfmpeg({ inputs: [{ path: file, format: probe.container }], output: audioOutput(probe, dir) }, { ...ctl, durationMs: probe.durationMs || undefined });
 }
 
 /**
