@@ -161,10 +161,11 @@ async function prepareMaterial(): Promise<void> {
  * small shake) under light temporal sensor grain (noise 5 levels, a phone in a lit hall).
  * Sound is synthetic: a 440 Hz tone under pink noise (the fixtures hold 2 s of sound, too
  * little to loop for minutes without a buzz). Encoded as a camera does: H.264 High, CABAC and
- * B-frames, ~`bitrateK` kbit/s, 1 s GOP, AAC 192k stereo 48 kHz. Needs the material made by
- * makeClip.
+ * B-frames, ~`bitrateK` kbit/s, 1 s GOP, AAC stereo 48 kHz at `audioK` kbit/s (192 by default,
+ * which the service encodes again; at most 160, as phones and action cameras write it, it is
+ * copied: copiesAudio). Needs the material made by makeClip.
  */
-export function clipArgs(out: string, seconds: number, bitrateK: number): string[] {
+export function clipArgs(out: string, seconds: number, bitrateK: number, audioK = DEFAULT_AUDIO_K): string[] {
   const video = [
     `[0:v]crop=1920:1080:x='48+36*sin(t*0.7)+5*sin(t*11)':y='27+18*sin(t*0.5)+3*sin(t*13)'`,
     `noise=alls=5:allf=t,format=yuv420p[v]`,
@@ -178,21 +179,23 @@ export function clipArgs(out: string, seconds: number, bitrateK: number): string
     '-map', '[v]', '-map', '[a]', '-t', String(seconds),
     '-c:v', 'libx264', '-preset', 'superfast', '-profile:v', 'high', '-threads', '2',
     '-b:v', `${bitrateK}k`, '-maxrate', `${Math.round(bitrateK * 1.15)}k`, '-bufsize', `${bitrateK * 2}k`, '-g', String(FPS),
-    '-c:a', 'aac', '-b:a', '192k', '-ar', '48000', '-ac', '2',
+    '-c:a', 'aac', '-b:a', `${audioK}k`, '-ar', '48000', '-ac', '2',
     '-movflags', '+faststart', '-f', 'mp4', out,
   ];
 }
 
-/** The clip of `seconds` at `bitrateK`, made once and cached in bench/results/.cache/video. */
-export async function makeClip(seconds: number, bitrateK: number): Promise<{ file: string; seconds: number; madeNow: boolean }> {
+const DEFAULT_AUDIO_K = 192;
+
+/** The clip of `seconds` at `bitrateK` (its audio at `audioK`), made once and cached in bench/results/.cache/video. */
+export async function makeClip(seconds: number, bitrateK: number, audioK = DEFAULT_AUDIO_K): Promise<{ file: string; seconds: number; madeNow: boolean }> {
   mkdirSync(CACHE, { recursive: true });
-  const file = path.join(CACHE, `clip-r${RECIPE}-${seconds}s-${bitrateK}k.mp4`);
+  const file = path.join(CACHE, `clip-r${RECIPE}-${seconds}s-${bitrateK}k${audioK === DEFAULT_AUDIO_K ? '' : `-a${audioK}k`}.mp4`);
   if (existsSync(file)) return { file, seconds: 0, madeNow: false };
   const t0 = performance.now();
   await prepareMaterial();
   log(`making the ${seconds} s 1080p30 clip (cached afterwards): ${path.relative(ROOT, file)}`);
   const tmp = `${file}.part`;
-  await run('ffmpeg', clipArgs(tmp, seconds, bitrateK));
+  await run('ffmpeg', clipArgs(tmp, seconds, bitrateK, audioK));
   renameSync(tmp, file);
   return { file, seconds: (performance.now() - t0) / 1000, madeNow: true };
 }

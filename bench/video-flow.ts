@@ -37,6 +37,7 @@
  * Environment:
  *   BENCH_SECONDS        clip length in seconds              default 600 (10 minutes)
  *   BENCH_BITRATE_K      clip video bitrate, kbit/s          default 18000
+ *   BENCH_AUDIO_K        clip audio (AAC) bitrate, kbit/s    default 192 (encoded again; ≤ 160 is copied)
  *   BENCH_PIECE_SECONDS  VIDEO_PIECE_SECONDS of the workers   default 120 (the service's)
  *   BENCH_RUNS           which runs, comma-separated         default two-cores,one-core,two-workers,peertube
  *   BENCH_QUALITY_SECONDS  seconds compared for SSIM         default 60
@@ -70,6 +71,7 @@ import { peertubeHlsArgs, peertubeMp4Args, peertubeTarget } from './video-peertu
 const execFileP = promisify(execFile);
 const SECONDS = envInt('BENCH_SECONDS', 600);
 const BITRATE_K = envInt('BENCH_BITRATE_K', 18000);
+const AUDIO_K = envInt('BENCH_AUDIO_K', 192);
 const PIECE_SECONDS = envInt('BENCH_PIECE_SECONDS', 120);
 const RUNS = (process.env.BENCH_RUNS ?? 'two-cores,one-core,two-workers,peertube').split(',');
 const QUALITY_SECONDS = envInt('BENCH_QUALITY_SECONDS', 60);
@@ -388,7 +390,7 @@ function ssimAtKbps(points: readonly { ssim: number; windowKbps: number }[], kbp
 
 async function main(): Promise<number> {
   const started = new Date();
-  const clip = await makeClip(SECONDS, BITRATE_K);
+  const clip = await makeClip(SECONDS, BITRATE_K, AUDIO_K);
   const probe = await probeVideo(clip.file, { timeoutMs: 60_000 });
   const duration = (probe.durationMs ?? SECONDS * 1000) / 1000;
   const pieces = planPieces(probe.durationMs, PIECE_SECONDS).map((p) => pieceSeconds(p, probe.durationMs).toFixed(0));
@@ -435,7 +437,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${lines.join('\n')}\n`);
   const file = path.join(ROOT, 'bench/results', `video-flow-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K }, pieceSeconds: PIECE_SECONDS, runs, rig, qualityWindow: { from: QUALITY_FROM, seconds: QUALITY_SECONDS }, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ benchmark: 'video-flow', date: started.toISOString(), host: { node: process.version, cpus: os.availableParallelism(), load: { start: load0, end: load1 } }, clip: { seconds: duration, bitrateK: BITRATE_K, audioK: AUDIO_K }, pieceSeconds: PIECE_SECONDS, runs, rig, qualityWindow: { from: QUALITY_FROM, seconds: QUALITY_SECONDS }, qualities, curve, qualityAtTheirBits: atTheirs, scaling, goals: GOAL }, null, 2)}\n`);
   process.stdout.write(`results: ${path.relative(ROOT, file)}\n`);
   return 0;
 }
