@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createDb, ensureDatabase, migrate, quoteIdent, withDefaultUser, type Db } from '../../src/db/database.js';
 import { DATABASE_URL, testDb } from '../helpers/context.js';
 
@@ -58,27 +58,29 @@ t.test('two processes migrating the same fresh schema at once both succeed and a
   t.equal(rows[0]!.n, 1);
 });
 
-t.test('ensureDatabase creates a missing database and leaves an existing one alone', async (t) => {
-  const name = uniqueName('lamha_ensure_');
+/** A database name no one uses yet, its URL, and a query on the server's `postgres` database; it is dropped when `t` ends. */
+function missingDatabase(t: Test, prefix: string): { name: string; url: URL; onServer: (sql: string, values?: unknown[]) => Promise<pg.QueryResult> } {
+  const name = uniqueName(prefix);
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
   const postgresUrl = new URL(withDefaultUser(DATABASE_URL));
   postgresUrl.pathname = '/postgres';
-  const exists = async (): Promise<boolean> => {
+  const onServer = async (sql: string, values: unknown[] = []) => {
     const c = new pg.Client({ connectionString: postgresUrl.toString() });
     await c.connect();
     try {
-      return (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+      return await c.query(sql, values);
     } finally {
       await c.end();
     }
   };
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: postgresUrl.toString() });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    await c.end();
-  });
+  t.teardown(() => onServer(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+  return { name, url, onServer };
+}
+
+t.test('ensureDatabase creates a missing database and leaves an existing one alone', async (t) => {
+  const { name, url, onServer } = missingDatabase(t, 'lamha_ensure_');
+  const exists = async () => (await onServer('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
 
   t.equal(await exists(), false);
   await ensureDatabase(url.toString());
@@ -95,17 +97,7 @@ t.test('ensureDatabase creates a missing database and leaves an existing one alo
 });
 
 t.test('ensureDatabase called by many processes at once for a missing database: one creates it, none fails', async (t) => {
-  const name = uniqueName('lamha_race_');
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  const postgresUrl = new URL(withDefaultUser(DATABASE_URL));
-  postgresUrl.pathname = '/postgres';
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: postgresUrl.toString() });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    await c.end();
-  });
+  const { name, url } = missingDatabase(t, 'lamha_race_');
   // as on a fresh machine, where the test files (or an API and a worker) start together
   const results = await Promise.allSettled(Array.from({ length: 12 }, () => ensureDatabase(url.toString())));
   t.same(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), [], 'every call resolved');
