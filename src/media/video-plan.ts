@@ -264,7 +264,7 @@ const AUDIO_COPY_MAX_KBPS = 160;
 /**
  * Whether the source's audio goes into the HLS audio rendition as it is, as PeerTube and Immich
  * do with AAC: no second generation, and no encode on the way to playable (ffmpeg's AAC encoder
- * is one thread: 8.6–8.9 s for a 10-minute recording, bench/video-flow). AAC-LC (the mp4a.40.2
+ * is one thread: 8.6–13.2 s for a 10-minute recording, bench/video-flow; a copy 1.4 s). AAC-LC (the mp4a.40.2
  * the master playlist names), mono or stereo, at a rate the container states and at most
  * AUDIO_COPY_MAX_KBPS; anything else is encoded. Phones and cameras write such audio: the
  * fixtures' iPhone, action-camera and iMovie clips (86, 130 and 67 kbit/s).
