@@ -56,7 +56,7 @@ async function encodeParts(job: Job<JobPayloads['video-piece'] | JobPayloads['vi
       // the smallest rung alone: its piece in spans side by side, one ffmpeg thread each (pieceSpans)
       const ways = rungs.length === 1 && rungs[0]!.name === plan.rungs[0]!.name ? firstRungProcesses(deps) : 1;
       const spans = audio ? [] : pieceSpans(piece!, seconds, ways);
-      if (audio) await encodeAudio(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
+      if (audio) await audioRendition(original, probe, dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
       else if (spans.length > 1) await encodeSpans(original, probe, rungs[0]!, piece!, spans, seconds, path.join(work, 'spans'), dirs[0]!, { ...tools, timeoutMs: deadlineMs, onProgress });
       else {
         const input = { path: original, format: probe.container, options: pieceInput(piece!) };
@@ -124,7 +124,7 @@ async function encodeSpans(file: string, probe: VideoProbe, rung: Rung, piece: P
 }
 
 /** The audio of the whole recording into `dir` (an empty directory), as HLS fMP4: copied when it can be (copiesAudio). */
-async function encodeAudio(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
+async function audioRendition(file: string, probe: VideoProbe, dir: string, ctl: Parameters<typeof runFfmpeg>[1]): Promise<void> {
   await runFfmpeg({ inputs: [{ path: file, format: probe.container }], output: audioOutput(probe, dir) }, { ...ctl, durationMs: probe.durationMs || undefined });
 }
 
